@@ -1,0 +1,141 @@
+/*
+ * arena.c -- bump-pointer arena behind evrec_arena.
+ *
+ * Design: a singly linked chain of blocks; allocation bumps a pointer in the
+ * newest block and starts a new block (at least twice the previous size, at
+ * least the request) when it runs out. Nothing is freed piecemeal: reset keeps
+ * the first block and frees the rest, which is what a per-record decode loop
+ * wants (after the first few records no system allocation happens at all).
+ *
+ * The arena also exposes itself as a ProtobufCAllocator whose free is a no-op,
+ * so protobuf_c_message_unpack() can decode straight into it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ARENA_ALIGN 16u
+#define ARENA_DEFAULT_BLOCK (64u * 1024u)
+
+typedef struct arena_block {
+  struct arena_block *next;
+  size_t size; /* usable bytes after the header */
+} arena_block;
+
+/* Header rounded up so the payload keeps ARENA_ALIGN alignment. */
+#define BLOCK_HDR (((sizeof(arena_block) + ARENA_ALIGN - 1) / ARENA_ALIGN) * ARENA_ALIGN)
+
+struct evrec_arena {
+  arena_block *head; /* newest block; the chain ends at the first block */
+  char *ptr;         /* next free byte in head */
+  char *end;         /* end of head's payload */
+  size_t total;      /* bytes held from the system */
+  ProtobufCAllocator pbc;
+};
+
+static void *pbc_alloc(void *data, size_t size) {
+  return evrec__arena_alloc((evrec_arena *)data, size);
+}
+
+static void pbc_free(void *data, void *ptr) {
+  (void)data;
+  (void)ptr; /* freed with the arena */
+}
+
+static arena_block *block_new(size_t size) {
+  if (size > SIZE_MAX - BLOCK_HDR) return NULL;
+  arena_block *b = malloc(BLOCK_HDR + size);
+  if (b) {
+    b->next = NULL;
+    b->size = size;
+  }
+  return b;
+}
+
+static void arena_use(evrec_arena *a, arena_block *b) {
+  b->next = a->head;
+  a->head = b;
+  a->ptr = (char *)b + BLOCK_HDR;
+  a->end = a->ptr + b->size;
+}
+
+evrec_arena *evrec_arena_new(size_t block_size) {
+  evrec_arena *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  if (block_size == 0) block_size = ARENA_DEFAULT_BLOCK;
+  arena_block *b = block_new(block_size);
+  if (!b) {
+    free(a);
+    return NULL;
+  }
+  arena_use(a, b);
+  a->total = BLOCK_HDR + block_size;
+  a->pbc.alloc = pbc_alloc;
+  a->pbc.free = pbc_free;
+  a->pbc.allocator_data = a;
+  return a;
+}
+
+/* Slow path: the current block is full. */
+static void *arena_grow(evrec_arena *a, size_t size) {
+  size_t want = a->head->size * 2;
+  if (want < size) want = size;
+  arena_block *b = block_new(want);
+  if (!b) return NULL;
+  arena_use(a, b);
+  a->total += BLOCK_HDR + want;
+  void *p = a->ptr;
+  a->ptr += size;
+  return p;
+}
+
+void *evrec__arena_alloc(evrec_arena *a, size_t size) {
+  if (size > SIZE_MAX - ARENA_ALIGN) return NULL;
+  size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+  if (size == 0) size = ARENA_ALIGN;
+  if (EVREC__LIKELY((size_t)(a->end - a->ptr) >= size)) {
+    void *p = a->ptr;
+    a->ptr += size;
+    return p;
+  }
+  return arena_grow(a, size);
+}
+
+char *evrec__arena_strndup(evrec_arena *a, const char *s, size_t len) {
+  if (len == SIZE_MAX) return NULL;
+  char *p = evrec__arena_alloc(a, len + 1);
+  if (p) {
+    memcpy(p, s, len);
+    p[len] = '\0';
+  }
+  return p;
+}
+
+void evrec_arena_reset(evrec_arena *a) {
+  if (!a) return;
+  arena_block *b = a->head;
+  while (b->next) { /* free all but the first (oldest) block */
+    arena_block *next = b->next;
+    a->total -= BLOCK_HDR + b->size;
+    free(b);
+    b = next;
+  }
+  a->head = NULL;
+  arena_use(a, b);
+}
+
+void evrec_arena_free(evrec_arena *a) {
+  if (!a) return;
+  arena_block *b = a->head;
+  while (b) {
+    arena_block *next = b->next;
+    free(b);
+    b = next;
+  }
+  free(a);
+}
+
+ProtobufCAllocator *evrec_arena_allocator(evrec_arena *a) { return &a->pbc; }
+
+size_t evrec_arena_size(const evrec_arena *a) { return a->total; }

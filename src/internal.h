@@ -1,0 +1,212 @@
+/*
+ * internal.h -- shared private helpers of libevrec (never installed).
+ *
+ * Modules:
+ *   arena.c   bump allocator behind evrec_arena
+ *   buf.c     growable byte buffer (evrec__buf) used by encoders and writers
+ *   error.c   evrec_error filling, status names, version
+ *   desc.c    descriptor facts: well-known types, map entries, JSON names,
+ *             field lookup by name slice, the built-in Any type registry
+ *   utf8.c    UTF-8 validation
+ *
+ * Naming: internal symbols are `evrec__name` (double underscore) and are hidden
+ * from the shared library by -fvisibility=hidden.
+ */
+#ifndef EVREC_INTERNAL_H
+#define EVREC_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evrec.h"
+
+#if defined(__GNUC__)
+#define EVREC__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define EVREC__LIKELY(x) __builtin_expect(!!(x), 1)
+#define EVREC__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define EVREC__PRINTF(f, a)
+#define EVREC__LIKELY(x) (x)
+#define EVREC__UNLIKELY(x) (x)
+#endif
+
+/* ---------------------------------------------------------------- arena */
+
+/** Allocates `size` bytes aligned for any type; NULL when out of memory.
+ *  Size 0 returns a valid unique-enough pointer. */
+void *evrec__arena_alloc(evrec_arena *a, size_t size);
+
+/** Duplicates `len` bytes and appends a NUL. */
+char *evrec__arena_strndup(evrec_arena *a, const char *s, size_t len);
+
+/* ---------------------------------------------------------------- buf */
+
+/** Growable buffer on malloc. `data` is NUL-terminated when len > 0 is not
+ *  guaranteed: call evrec__buf_cstr() when a C string is needed. */
+typedef struct evrec__buf {
+  char *data;
+  size_t len;
+  size_t cap;
+  bool oom; /* sticky: an append failed; contents are incomplete */
+} evrec__buf;
+
+void evrec__buf_init(evrec__buf *b);
+void evrec__buf_free(evrec__buf *b);
+/** Makes room for `n` more bytes. @return false (and sets oom) on failure. */
+bool evrec__buf_reserve(evrec__buf *b, size_t n);
+bool evrec__buf_append(evrec__buf *b, const void *p, size_t n);
+bool evrec__buf_putc(evrec__buf *b, char c);
+bool evrec__buf_puts(evrec__buf *b, const char *s);
+/** NUL-terminates without counting the NUL; @return data or NULL on oom. */
+char *evrec__buf_cstr(evrec__buf *b);
+
+/* ---------------------------------------------------------------- errors */
+
+/** Clears err (if non-NULL), sets code and printf-style message.
+ *  @return code, so callers can `return evrec__err(err, ...)`. */
+int evrec__err(evrec_error *err, int code, const char *fmt, ...)
+    EVREC__PRINTF(3, 4);
+int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap);
+
+/* ---------------------------------------------------------------- utf8 */
+
+/** @return the byte length of the longest valid UTF-8 prefix of s[0..len)
+ *  (== len when all valid). Rejects overlongs, surrogates, > U+10FFFF. */
+size_t evrec__utf8_valid_prefix(const char *s, size_t len);
+
+/** Encodes code point cp (<= 0x10FFFF, not a surrogate) into out[0..4).
+ *  @return bytes written (1-4). */
+int evrec__utf8_encode(uint32_t cp, char *out);
+
+/** Counts code points in a valid UTF-8 string. */
+size_t evrec__utf8_count(const char *s, size_t len);
+
+/* ---------------------------------------------------------------- descriptors */
+
+/** Well-known types with a special JSON form. */
+typedef enum evrec__wkt {
+  EVREC__WKT_NONE = 0,
+  EVREC__WKT_ANY,
+  EVREC__WKT_TIMESTAMP,
+  EVREC__WKT_DURATION,
+  EVREC__WKT_FIELD_MASK,
+  EVREC__WKT_STRUCT,
+  EVREC__WKT_VALUE,
+  EVREC__WKT_LIST_VALUE,
+  EVREC__WKT_EMPTY,
+  EVREC__WKT_DOUBLE_VALUE, /* wrappers, in this order */
+  EVREC__WKT_FLOAT_VALUE,
+  EVREC__WKT_INT64_VALUE,
+  EVREC__WKT_UINT64_VALUE,
+  EVREC__WKT_INT32_VALUE,
+  EVREC__WKT_UINT32_VALUE,
+  EVREC__WKT_BOOL_VALUE,
+  EVREC__WKT_STRING_VALUE,
+  EVREC__WKT_BYTES_VALUE
+} evrec__wkt;
+
+/** Classifies a message type by its full name (works for any copy of the
+ *  well-known types' generated code, not just ours). */
+evrec__wkt evrec__wkt_of(const ProtobufCMessageDescriptor *d);
+
+static inline bool evrec__wkt_is_wrapper(evrec__wkt w) {
+  return w >= EVREC__WKT_DOUBLE_VALUE && w <= EVREC__WKT_BYTES_VALUE;
+}
+
+/** @return true when `f` is a map field: repeated message whose type is a
+ *  nested "<Field>Entry" with exactly fields key=1 and value=2. */
+bool evrec__field_is_map(const ProtobufCFieldDescriptor *f);
+
+/** The key (number 1) and value (number 2) fields of a map entry type. */
+const ProtobufCFieldDescriptor *evrec__map_key(const ProtobufCMessageDescriptor *entry);
+const ProtobufCFieldDescriptor *evrec__map_value(const ProtobufCMessageDescriptor *entry);
+
+/** Writes the lowerCamelCase JSON name of a proto field name, as protoc
+ *  computes json_name: drop each '_' and upper-case the letter after it.
+ *  @return its length (never longer than the proto name). `out` must hold
+ *  strlen(name) + 1 bytes. */
+size_t evrec__json_name(const char *name, char *out);
+
+/** Finds a field by a JSON key slice that is either its proto name or its
+ *  lowerCamelCase JSON name. @return NULL when none matches. */
+const ProtobufCFieldDescriptor *evrec__field_by_key(
+    const ProtobufCMessageDescriptor *d, const char *key, size_t len);
+
+/** Finds an enum value by exact name slice. @return NULL when unknown. */
+const ProtobufCEnumValue *evrec__enum_by_name(const ProtobufCEnumDescriptor *e,
+                                              const char *name, size_t len);
+
+/** Finds an enum value by number. @return NULL when unknown. */
+const ProtobufCEnumValue *evrec__enum_by_number(const ProtobufCEnumDescriptor *e,
+                                                int value);
+
+/**
+ * Looks a message type up by full name ("evrec.v1.Record") in the extra list
+ * first, then among the built-in types (evrec.v1 and the well-known types).
+ * Used for google.protobuf.Any. @return NULL when unknown.
+ */
+const ProtobufCMessageDescriptor *evrec__find_type(
+    const char *full_name, size_t len,
+    const ProtobufCMessageDescriptor *const *extra, size_t n_extra);
+
+/** Address of a field inside a message (offset applied). */
+static inline void *evrec__field_ptr(const ProtobufCMessage *m,
+                                     const ProtobufCFieldDescriptor *f) {
+  return (char *)m + f->offset;
+}
+
+/** Address of a field's quantifier (n_ count of a repeated field, or the
+ *  case enum of a oneof member). */
+static inline void *evrec__quant_ptr(const ProtobufCMessage *m,
+                                     const ProtobufCFieldDescriptor *f) {
+  return (char *)m + f->quantifier_offset;
+}
+
+/** @return true when f is a member of a oneof. */
+static inline bool evrec__is_oneof(const ProtobufCFieldDescriptor *f) {
+  return (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
+}
+
+/** In-memory size of one element of a field of type t (for repeated arrays:
+ *  the size of an array slot; message fields are pointers). */
+size_t evrec__sizeof_type(ProtobufCType t);
+
+
+/* ---------------------------------------------------------------- codec entry points */
+
+/** Where a JSON slice starts in its file, so errors are file-relative. */
+typedef struct evrec__json_pos {
+  uint64_t offset; /* byte offset of slice[0] in the file */
+  uint32_t line;   /* 1-based line of slice[0] */
+  uint32_t column; /* 1-based column of slice[0] */
+} evrec__json_pos;
+
+/**
+ * evrec_json_decode() for the reader. `base` (may be NULL = start of file)
+ * makes err->offset/line/column file-relative. When `consumed` is non-NULL the
+ * decoder skips leading whitespace, decodes one value and stops right after it,
+ * storing the number of bytes used (trailing bytes are the caller's business);
+ * when NULL only whitespace may follow the value.
+ * When the input ends inside the value the status is EVREC_E_TRUNCATED, so a
+ * streaming caller can read more and retry.
+ */
+int evrec__json_decode_ex(ProtobufCMessage **out,
+                          const ProtobufCMessageDescriptor *desc,
+                          const char *json, size_t len, evrec_arena *arena,
+                          const evrec_json_decode_options *opts,
+                          const evrec__json_pos *base, size_t *consumed,
+                          evrec_error *err);
+
+/** Appends the JSON encoding of msg to `out` (no trailing newline). On error
+ *  `out` may hold a partial encoding: the caller truncates it back. */
+int evrec__json_encode_buf(evrec__buf *out, const ProtobufCMessage *msg,
+                           const evrec_json_encode_options *opts,
+                           evrec_error *err);
+
+/** Walks a message tree and checks every string field is valid UTF-8.
+ *  @return EVREC_OK or EVREC_E_UTF8 with err->path set. */
+int evrec__check_utf8(const ProtobufCMessage *msg, evrec_error *err);
+
+#endif /* EVREC_INTERNAL_H */

@@ -1,0 +1,86 @@
+/*
+ * utf8.c -- UTF-8 validation and encoding (RFC 3629).
+ *
+ * The validator skips ASCII eight bytes at a time: news text is mostly ASCII,
+ * and this is on the hot path of every string the decoders accept.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* Length of one valid multi-byte sequence at s (s[0] >= 0x80), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t left) {
+  unsigned char c = s[0];
+  if (c >= 0xC2 && c <= 0xDF) {
+    return (left >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && s[1] < 0xA0) return 0;  /* overlong */
+    if (c == 0xED && s[1] >= 0xA0) return 0; /* surrogate */
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+        (s[3] & 0xC0) != 0x80)
+      return 0;
+    if (c == 0xF0 && s[1] < 0x90) return 0;  /* overlong */
+    if (c == 0xF4 && s[1] >= 0x90) return 0; /* > U+10FFFF */
+    return 4;
+  }
+  return 0;
+}
+
+size_t evrec__utf8_valid_prefix(const char *str, size_t len) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t i = 0;
+  while (i < len) {
+    if (len - i >= 8) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if ((w & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    size_t n = utf8_seq(s + i, len - i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return len;
+}
+
+int evrec__utf8_encode(uint32_t cp, char *out) {
+  unsigned char *o = (unsigned char *)out;
+  if (cp < 0x80) {
+    o[0] = (unsigned char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    o[0] = (unsigned char)(0xC0 | (cp >> 6));
+    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (unsigned char)(0xE0 | (cp >> 12));
+    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (unsigned char)(0xF0 | (cp >> 18));
+  o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+size_t evrec__utf8_count(const char *str, size_t len) {
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++)
+    n += ((unsigned char)str[i] & 0xC0) != 0x80; /* count non-continuation bytes */
+  return n;
+}
