@@ -164,13 +164,19 @@ EVREC_API size_t evrec_arena_size(const evrec_arena *arena);
 #define EVREC_JSON_IGNORE_UNKNOWN 0x1u /**< skip unknown fields and unknown enum
                                             names instead of failing */
 
-/** Default maximum nesting depth of JSON objects and arrays. */
+/** Default maximum message nesting depth (see evrec_json_decode_options). */
 #define EVREC_JSON_DEFAULT_MAX_DEPTH 100
 
 typedef struct evrec_json_decode_options {
   unsigned int version;   /**< EVREC_JSON_DECODE_OPTIONS_VERSION */
   unsigned int flags;     /**< EVREC_JSON_IGNORE_UNKNOWN ... */
-  unsigned int max_depth; /**< 0 = EVREC_JSON_DEFAULT_MAX_DEPTH */
+  /** Maximum message nesting, counted as Google's json_format counts it (its
+   *  max_recursion_depth): the root message is 1 and every nested message,
+   *  well-known types included, adds 1. JSON objects and arrays of any kind
+   *  (e.g. inside a google.protobuf.Struct, or skipped unknown values) may
+   *  nest 5 * max_depth deep, at most 5000 (about 400 bytes of stack each).
+   *  0 = EVREC_JSON_DEFAULT_MAX_DEPTH. Exceeding either is EVREC_E_LIMIT. */
+  unsigned int max_depth;
   /** Extra message types that google.protobuf.Any values may name, besides
    *  evrec.v1 and the well-known types, which are always known. May be NULL. */
   const ProtobufCMessageDescriptor *const *any_types;
@@ -203,7 +209,10 @@ typedef struct evrec_json_decode_options {
  * @param opts   NULL for defaults.
  * @param err    line, column, byte offset and field path of the first error.
  * @return EVREC_OK, or EVREC_E_SYNTAX, EVREC_E_SCHEMA, EVREC_E_RANGE,
- *         EVREC_E_UTF8, EVREC_E_LIMIT, EVREC_E_UNSUPPORTED, EVREC_E_NOMEM.
+ *         EVREC_E_UTF8, EVREC_E_LIMIT, EVREC_E_UNSUPPORTED (a string with
+ *         U+0000, which protobuf-c cannot hold; an Any of an unknown type),
+ *         EVREC_E_TRUNCATED (the input ends inside the value),
+ *         EVREC_E_INVALID_ARG, EVREC_E_NOMEM.
  */
 EVREC_API int evrec_json_decode(ProtobufCMessage **out,
                                 const ProtobufCMessageDescriptor *desc,
@@ -232,8 +241,14 @@ typedef struct evrec_json_encode_options {
  * Encodes a message as canonical proto3 JSON, snprintf style.
  *
  * Output is deterministic: fields in field-number order, map entries in
- * ascending key order, floats in the shortest form that round-trips, no
- * trailing newline. Compact unless EVREC_JSON_PRETTY.
+ * ascending key order (a key repeated in binary input: the last entry wins),
+ * floats in the shortest form that round-trips, no trailing newline. Compact
+ * (no whitespace at all) unless EVREC_JSON_PRETTY, which gives the layout of
+ * Python's json.dumps(indent=2). Strings are raw UTF-8 with '"', '\\' and
+ * control characters escaped. Unknown fields (kept by protobuf-c from binary
+ * input) are not printed: JSON cannot carry them. Where protobuf-c's pack()
+ * omits a value (a singular -0.0; a oneof string/message member that is NULL
+ * or protobuf_c_empty_string) the JSON omits it too, so JSON and binary agree.
  *
  * @param buf     destination; may be NULL when size is 0.
  * @param size    capacity of buf. If the output (plus NUL) does not fit, it is
@@ -242,9 +257,14 @@ typedef struct evrec_json_encode_options {
  *                when truncated; call again with out_len + 1 bytes. May be NULL.
  * @return EVREC_OK (check *out_len >= size for truncation), or EVREC_E_UTF8
  *         (a string field holds invalid UTF-8), EVREC_E_RANGE (Timestamp or
- *         Duration out of range, NaN/Infinity in a google.protobuf.Value),
- *         EVREC_E_UNSUPPORTED (Any of an unknown type), EVREC_E_NOMEM.
- *         err->path names the offending field.
+ *         Duration out of range, NaN/Infinity in a google.protobuf.Value, a
+ *         FieldMask path that lowerCamelCase cannot carry), EVREC_E_SCHEMA (a
+ *         google.protobuf.Value with no kind set), EVREC_E_UNSUPPORTED (Any of
+ *         an unknown type), EVREC_E_SYNTAX (an Any value that is not valid
+ *         protobuf), EVREC_E_LIMIT (nested deeper than 1000 JSON levels),
+ *         EVREC_E_INVALID_ARG, EVREC_E_NOMEM. err->path names the offending
+ *         field in JSON names ("events[1].participants[0].actorId",
+ *         "extensions[\"k\"]"). On error buf holds "" and *out_len is 0.
  */
 EVREC_API int evrec_json_encode(char *buf, size_t size, size_t *out_len,
                                 const ProtobufCMessage *msg,
@@ -289,10 +309,15 @@ EVREC_API evrec_format evrec_format_from_path(const char *path);
 /**
  * Detects the format of a stream from its first bytes and, failing that, its
  * path. Order: gzip magic -> evr; a ".pb"/".pbd" extension (binary data may
- * begin with any byte); first non-whitespace byte '{' or '[' -> json; other
- * extensions. @return EVREC_FORMAT_AUTO when undecided.
+ * begin with any byte); JSON-looking content -> json (ndjson for a .ndjson or
+ * .jsonl name); other extensions. JSON-looking means: after an optional UTF-8
+ * byte order mark and blanks, '{' followed by '"' or '}', or '[' followed by
+ * '{' or ']' (blanks allowed in between) -- a pb record whose first field is
+ * a 123-byte string also starts "\n{". A head that ends right after the
+ * bracket counts as JSON. Empty or blank content decides nothing.
+ * @return EVREC_FORMAT_AUTO when undecided.
  * @param head first bytes of the stream (may be fewer than exist).
- * @param path file name or NULL.
+ * @param path file name or NULL. Extensions compare case-insensitively.
  */
 EVREC_API evrec_format evrec_format_detect(const void *head, size_t len,
                                            const char *path);
@@ -323,8 +348,18 @@ typedef struct evrec_reader_options {
   {EVREC_READER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, NULL, 0, 0, 0, NULL}
 
 /**
- * Opens a file for reading records ("-" = stdin). Memory use is bounded by the
- * largest record, not by the file size.
+ * Opens a file for reading records ("-" = stdin, read with read(2) so that
+ * records from a pipe are returned as they arrive). Memory use is bounded by
+ * the largest record, not by the file size.
+ *
+ * Input layouts: json/ndjson (the two are read alike) may be one object, an
+ * array of objects, NDJSON, or objects separated by blanks or nothing; a UTF-8
+ * byte order mark at the start is ignored (RFC 8259 section 8.1) and columns
+ * count from after it; empty or blank input has no records. pb is one message
+ * (at most max_record_size bytes); an empty pb input is one empty message, as
+ * Google's parsers read an empty file. pbd is varint length + message,
+ * repeated; an empty pbd input has no records. The format comes from
+ * opts->format, else from the content and name (evrec_format_detect()).
  * @param out receives the reader; close with evrec_reader_close().
  * @return EVREC_OK, EVREC_E_IO (cannot open), EVREC_E_FORMAT (undetectable),
  *         EVREC_E_UNSUPPORTED (evr), EVREC_E_NOMEM.
@@ -397,14 +432,21 @@ typedef struct evrec_writer_options {
 
 /**
  * Opens a file for writing records ("-" = stdout). A regular file is written
- * under a temporary name in the same directory and renamed over `path` only by
- * a successful evrec_writer_close(): a failed or aborted run never leaves a
- * partial or clobbered output.
+ * under a temporary name ("<path>.tmp.XXXXXX") in the same directory and
+ * renamed over `path` only by a successful evrec_writer_close(): a failed or
+ * aborted run never leaves a partial or clobbered output. A new file gets mode
+ * 0666 minus the umask; a replaced file keeps its permission bits; a symlink
+ * keeps pointing at its (replaced) target. A path that is not a regular file
+ * (/dev/null, a FIFO) is written in place. EVREC_WRITE_APPEND writes in place
+ * with O_APPEND (ndjson, json without EVREC_WRITE_ARRAY, pbd).
  *
- * JSON output: one compact object per line (NDJSON) by default; with
- * EVREC_JSON_PRETTY, indented objects one after another; with
- * EVREC_WRITE_ARRAY, one JSON array.
- * @return EVREC_OK, EVREC_E_IO, EVREC_E_UNSUPPORTED (evr), EVREC_E_NOMEM.
+ * JSON output: one compact object + "\n" per record (NDJSON) by default; with
+ * EVREC_JSON_PRETTY, indented objects + "\n" one after another; with
+ * EVREC_WRITE_ARRAY, "[" + records joined by ",\n" + "]\n" ("[]\n" when
+ * empty). Format ndjson ignores both flags. pb: exactly one record; no record
+ * gives an empty file (the valid empty message). pbd: varint length + message.
+ * @return EVREC_OK, EVREC_E_IO, EVREC_E_UNSUPPORTED (evr), EVREC_E_INVALID_ARG
+ *         (bad options; append to pb or to a JSON array), EVREC_E_NOMEM.
  */
 EVREC_API int evrec_writer_open_file(evrec_writer **out, const char *path,
                                      const evrec_writer_options *opts,
@@ -419,7 +461,9 @@ EVREC_API int evrec_writer_open_FILE(evrec_writer **out, FILE *fp,
 /**
  * Writes one record. The writer does not keep `msg`.
  * @return EVREC_OK; EVREC_E_FORMAT for a second record in pb format; encode
- *         errors as evrec_json_encode(); EVREC_E_IO. Errors are sticky.
+ *         errors as evrec_json_encode() (binary output checks UTF-8 too:
+ *         EVREC_E_UTF8); EVREC_E_IO. err->record is the index of the record
+ *         (0-based). Errors are sticky.
  */
 EVREC_API int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg,
                                  evrec_error *err);
@@ -446,10 +490,17 @@ EVREC_API void evrec_writer_abort(evrec_writer *w);
 /**
  * Decodes one message in protobuf wire format into the arena and checks that
  * every string field holds valid UTF-8 (proto3 requires it; protobuf-c does not
- * check).
+ * check). The wire data is validated first, so that errors say what is wrong
+ * where: "field 5 (article): length 900 exceeds the 12 bytes left", with
+ * err->offset (relative to `data`) at the field's tag (at the bad byte for
+ * UTF-8) and err->path naming it ("events[1].summary", "extensions[\"k\"]").
+ * Messages may nest 100 levels below the top-level one.
  * @param out receives the message, valid until the arena is reset or freed.
- * @return EVREC_OK, EVREC_E_SYNTAX (bad wire data), EVREC_E_UTF8 (err->path
- *         names the field), EVREC_E_NOMEM.
+ * @return EVREC_OK, EVREC_E_SYNTAX (bad wire data, including groups, which
+ *         protobuf-c cannot parse), EVREC_E_UTF8, EVREC_E_UNSUPPORTED (a
+ *         string holding a NUL byte, which protobuf-c would cut short),
+ *         EVREC_E_LIMIT (nesting; input over 4 GiB), EVREC_E_INVALID_ARG,
+ *         EVREC_E_NOMEM.
  */
 EVREC_API int evrec_pb_decode(ProtobufCMessage **out,
                               const ProtobufCMessageDescriptor *desc,

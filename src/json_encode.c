@@ -1,0 +1,1308 @@
+/*
+ * json_encode.c -- canonical proto3 JSON encoder for any protoc-c message.
+ *
+ * The encoder walks a message tree by its ProtobufCMessageDescriptor and
+ * prints the proto3 JSON mapping (protobuf.dev/programming-guides/json), the
+ * form Google's parsers read back to the identical binary message:
+ *
+ *   fields      field-number order (protoc-c sorts `fields` by number);
+ *               lowerCamelCase names (or proto names), written straight into
+ *               the output without building name strings;
+ *   defaults    omitted (0, false, "", empty bytes, enum 0, NULL message,
+ *               empty repeated/map) unless EVREC_JSON_EMIT_DEFAULTS, which,
+ *               like Python's including_default_value_fields, prints scalars
+ *               and empty repeated/maps but never unset messages or oneofs;
+ *   oneofs      a member is printed iff the `*_case` equals its number, even
+ *               when its value is the default -- except where protobuf-c's
+ *               pack() drops it too (a string/message member that is NULL
+ *               or the shared empty string), so JSON and binary agree;
+ *   numbers     64-bit integers quoted; doubles/floats in the shortest text
+ *               that reads back bit-exactly ("Floating point" below);
+ *               "NaN", "Infinity", "-Infinity"; negative zero as -0.0 (a
+ *               bare -0 is the integer 0 to Python's json);
+ *   maps        objects with keys in ascending order (numeric for integer
+ *               keys, bytewise for strings, false < true); when binary input
+ *               repeated a key, the last entry wins (what the binary parsers
+ *               do) and only it is printed;
+ *   WKTs        Timestamp, Duration, FieldMask, wrappers, Struct, Value,
+ *               ListValue, Empty and Any in their special forms.
+ *
+ * Output is a pure function of the message: identical messages give
+ * identical bytes. Unknown fields (`unknown_fields`, kept by protobuf-c from
+ * binary input) are NOT printed: JSON cannot carry them, so a JSON round trip
+ * drops them.
+ *
+ * Design, after upb's json/encode.c:
+ *  - One private state struct `jenc` is passed first to small static
+ *    helpers, one banner section per JSON construct.
+ *  - Output goes into an evrec__buf through a raw cursor (`ptr`, `end`):
+ *    helpers reserve room once (`need`) and then write with pointer bumps.
+ *  - Errors longjmp to the single setjmp in jenc_run(). That is safe because
+ *    nothing the walk allocates is owned by a stack frame: the output buffer,
+ *    the scratch arena (Any payloads, default instances) and the map-sort
+ *    stack all hang off `jenc` and are released at the entry point, on every
+ *    path.
+ *  - The field path for errors ("events[1].participants[0].actorId") is kept
+ *    as a chain of `jframe`s on the C stack (a store or two per field); it is
+ *    only turned into text when an error happens, before the longjmp.
+ *  - The library never calls setlocale(): numbers are formatted with
+ *    snprintf("%g") and the locale's decimal point is rewritten to '.'.
+ */
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Cap on open JSON containers: bounds the recursion of the walk (protobuf-c
+ * itself imposes no depth limit on binary input). Far above what Google's
+ * parsers accept (100) yet well inside an 8 MiB stack. */
+#define JENC_MAX_DEPTH 1000
+
+#define JENC_ALL_FLAGS \
+  (EVREC_JSON_PRETTY | EVREC_JSON_EMIT_DEFAULTS | EVREC_JSON_PROTO_NAMES | \
+   EVREC_JSON_ENUMS_AS_INTS)
+
+/* Timestamp range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z. */
+#define TS_SECONDS_MIN INT64_C(-62135596800)
+#define TS_SECONDS_MAX INT64_C(253402300799)
+/* Duration range: +-10000 years, as in duration.proto. */
+#define DUR_SECONDS_MAX INT64_C(315576000000)
+#define NANOS_MAX 999999999
+
+/* ====================================================================== */
+/* State                                                                   */
+/* ====================================================================== */
+
+/* One step of the path to the value being printed (see path_build()). */
+typedef enum { FR_FIELD, FR_INDEX, FR_KEY } jframe_kind;
+
+typedef struct jframe {
+  const struct jframe *up;
+  jframe_kind kind;
+  const char *name;                    /* FR_FIELD: proto name */
+  size_t index;                        /* FR_INDEX */
+  const ProtobufCFieldDescriptor *key; /* FR_KEY: key field of ... */
+  const ProtobufCMessage *entry;       /* ... this map entry */
+} jframe;
+
+typedef struct jenc {
+  char *ptr;         /* next free byte of out->data */
+  char *end;         /* end of the room reserved by the last grow() */
+  evrec__buf *out;
+  unsigned flags;
+  bool pretty;
+  unsigned depth;    /* open JSON containers */
+  const evrec_json_encode_options *opts;
+  evrec_error *err;
+  int status;        /* the error being longjmp'ed with */
+  jmp_buf jmp;
+  const jframe *top; /* innermost path step */
+  evrec_arena *scratch;   /* lazily created; see scratch_get() */
+  unsigned scratch_users; /* live scratch allocations; reset at 0 */
+  evrec__buf sort;        /* stack of map-sort arrays, addressed by offset */
+} jenc;
+
+static void path_build(const jenc *e, char *out, size_t cap);
+
+/* Fills the error (message, path) and unwinds to jenc_run(). */
+static _Noreturn void fail(jenc *e, int code, const char *fmt, ...)
+    EVREC__PRINTF(3, 4);
+
+static _Noreturn void fail(jenc *e, int code, const char *fmt, ...) {
+  if (e->err) {
+    va_list ap;
+    va_start(ap, fmt);
+    evrec__verr(e->err, code, fmt, ap);
+    va_end(ap);
+    path_build(e, e->err->path, sizeof e->err->path);
+  }
+  e->status = code;
+  longjmp(e->jmp, 1);
+}
+
+/* ====================================================================== */
+/* Output cursor                                                           */
+/* ====================================================================== */
+
+/* Slow path of need(): grow the buffer so that n bytes fit after ptr. */
+static void grow(jenc *e, size_t n) {
+  evrec__buf *b = e->out;
+  b->len = (size_t)(e->ptr - b->data);
+  if (!evrec__buf_reserve(b, n < 256 ? 256 : n)) fail(e, EVREC_E_NOMEM, "out of memory");
+  e->ptr = b->data + b->len;
+  e->end = b->data + b->cap - 1; /* evrec__buf keeps one byte for a NUL */
+}
+
+/* Points the cursor at the end of the caller's buffer (which may already
+ * hold text: evrec__json_encode_buf() appends). */
+static void cursor_init(jenc *e) {
+  evrec__buf *b = e->out;
+  if (!evrec__buf_reserve(b, 256)) fail(e, EVREC_E_NOMEM, "out of memory");
+  e->ptr = b->data + b->len;
+  e->end = b->data + b->cap - 1;
+}
+
+/* Guarantees room for n more bytes; everything else writes unchecked. */
+static inline void need(jenc *e, size_t n) {
+  if (EVREC__UNLIKELY((size_t)(e->end - e->ptr) < n)) grow(e, n);
+}
+
+static inline void put_raw(jenc *e, const char *s, size_t n) {
+  need(e, n);
+  memcpy(e->ptr, s, n);
+  e->ptr += n;
+}
+
+#define PUT_LIT(e, s) put_raw((e), (s), sizeof(s) - 1)
+
+static inline void put_char(jenc *e, char c) {
+  need(e, 1);
+  *e->ptr++ = c;
+}
+
+/* ====================================================================== */
+/* Containers and layout                                                   */
+/*                                                                         */
+/* Compact: no whitespace at all. Pretty: Python's json.dumps(indent=2):   */
+/* one item per line, ": " after keys, empty containers as {} and [].      */
+/* ====================================================================== */
+
+static void open_container(jenc *e, char c) {
+  if (++e->depth > JENC_MAX_DEPTH)
+    fail(e, EVREC_E_LIMIT, "message nesting deeper than %d JSON levels", JENC_MAX_DEPTH);
+  put_char(e, c);
+}
+
+/* Before the item with 0-based number i of the innermost container. */
+static void item_sep(jenc *e, size_t i) {
+  if (!e->pretty) {
+    if (i) put_char(e, ',');
+    return;
+  }
+  size_t ind = 2 * (size_t)e->depth;
+  need(e, ind + 2);
+  if (i) *e->ptr++ = ',';
+  *e->ptr++ = '\n';
+  memset(e->ptr, ' ', ind);
+  e->ptr += ind;
+}
+
+/* Closes the innermost container, which holds n items. */
+static void close_container(jenc *e, char c, size_t n) {
+  e->depth--;
+  if (e->pretty && n) {
+    size_t ind = 2 * (size_t)e->depth;
+    need(e, ind + 2);
+    *e->ptr++ = '\n';
+    memset(e->ptr, ' ', ind);
+    e->ptr += ind;
+  }
+  put_char(e, c);
+}
+
+/* After a key: ':' or ": ". */
+static inline void key_end(jenc *e) {
+  need(e, 2);
+  *e->ptr++ = ':';
+  if (e->pretty) *e->ptr++ = ' ';
+}
+
+/* ====================================================================== */
+/* Field names                                                             */
+/* ====================================================================== */
+
+#define NAME_CHUNK 64
+
+/* Writes "name": with the proto name converted to lowerCamelCase as protoc
+ * computes json_name (drop '_', upper-case the letter after it), in one pass
+ * over the NUL-terminated name: no strlen, no temporary string. Names are
+ * identifiers, so nothing needs escaping. */
+static void put_field_name(jenc *e, const char *name) {
+  bool camel = !(e->flags & EVREC_JSON_PROTO_NAMES), upper = false;
+  put_char(e, '"');
+  while (*name) {
+    need(e, NAME_CHUNK);
+    char *p = e->ptr, *stop = p + NAME_CHUNK;
+    if (!camel) {
+      while (p < stop && *name) *p++ = *name++;
+    } else {
+      while (p < stop && *name) {
+        char c = *name++;
+        if (c == '_') {
+          upper = true;
+          continue;
+        }
+        if (upper && c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+        upper = false;
+        *p++ = c;
+      }
+    }
+    e->ptr = p;
+  }
+  need(e, 3);
+  *e->ptr++ = '"';
+  key_end(e);
+}
+
+/* Writes a NUL-terminated identifier (an enum value name) in quotes. */
+static void put_ident(jenc *e, const char *s) {
+  size_t n = strlen(s);
+  need(e, n + 2);
+  *e->ptr++ = '"';
+  memcpy(e->ptr, s, n);
+  e->ptr += n;
+  *e->ptr++ = '"';
+}
+
+/* ====================================================================== */
+/* Integers                                                                */
+/* ====================================================================== */
+
+/* Writes the decimal digits of v ending just before `end`; returns start. */
+static char *u64_digits(char *end, uint64_t v) {
+  do {
+    *--end = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return end;
+}
+
+static void put_u64(jenc *e, uint64_t v, bool quoted) {
+  char tmp[24], *s = u64_digits(tmp + sizeof tmp, v);
+  size_t n = (size_t)(tmp + sizeof tmp - s);
+  need(e, n + 2);
+  if (quoted) *e->ptr++ = '"';
+  memcpy(e->ptr, s, n);
+  e->ptr += n;
+  if (quoted) *e->ptr++ = '"';
+}
+
+static void put_i64(jenc *e, int64_t v, bool quoted) {
+  if (v >= 0) {
+    put_u64(e, (uint64_t)v, quoted);
+    return;
+  }
+  char tmp[24], *s = u64_digits(tmp + sizeof tmp, 0 - (uint64_t)v);
+  *--s = '-';
+  size_t n = (size_t)(tmp + sizeof tmp - s);
+  need(e, n + 2);
+  if (quoted) *e->ptr++ = '"';
+  memcpy(e->ptr, s, n);
+  e->ptr += n;
+  if (quoted) *e->ptr++ = '"';
+}
+
+/* ====================================================================== */
+/* Floating point                                                          */
+/*                                                                         */
+/* Shortest text that reads back bit-exactly. For normal doubles the first */
+/* of %.15g/%.16g/%.17g that strtod()s back is the shortest (a 15-digit    */
+/* grid has at most one point in a double's rounding interval, so %.15g    */
+/* then reproduces any shorter form exactly); same for floats with         */
+/* %.6g..%.9g. Subnormals have fewer significant bits, so they search from */
+/* one digit: 5e-324, not 4.94065645841247e-324.                           */
+/* ====================================================================== */
+
+/* Copies snprintf output to out, turning the locale's decimal point (any
+ * bytes that are not digits, sign or exponent; possibly multibyte) into '.'.
+ * The round-trip check runs on the raw text, in the same locale. */
+static size_t c_locale_number(const char *raw, char *out) {
+  size_t n = 0;
+  for (const char *p = raw; *p; p++) {
+    char c = *p;
+    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e') {
+      out[n++] = c;
+    } else if (n == 0 || out[n - 1] != '.') {
+      out[n++] = '.';
+    }
+  }
+  return n;
+}
+
+/* Integral values below 10^digits print as integers under %g; skip the
+ * snprintf/strtod search for them. */
+static size_t format_integral(double v, char *out) {
+  char tmp[24], *s = u64_digits(tmp + sizeof tmp, (uint64_t)fabs(v));
+  if (v < 0) *--s = '-';
+  size_t n = (size_t)(tmp + sizeof tmp - s);
+  memcpy(out, s, n);
+  return n;
+}
+
+/* Fast path for values with a few decimals (0.85, -2.5, 38.8977): when
+ * m = |v| * 10^k is an integer below 10^15 and m / 10^k == |v| (IEEE division
+ * rounds correctly, like strtod), the k-decimal text reads back as v. With
+ * at most 15 significant digits it is the one such text %.15g prints (a
+ * double's rounding interval holds at most one 15-digit decimal), and for
+ * 1e-3 <= |v| < 1e14 %g prints it without exponent. @return 0 if no k fits. */
+static size_t format_short_decimal(double v, char *out) {
+  static const double p10[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+  double a = fabs(v);
+  if (!(a >= 1e-3 && a < 1e14)) return 0;
+  for (size_t k = 1; k <= 9; k++) {
+    double m = a * p10[k - 1];
+    if (m >= 1e15) return 0;
+    if (m != trunc(m) || m / p10[k - 1] != a) continue;
+    char dig[24], *s = u64_digits(dig + sizeof dig, (uint64_t)m), *p = out;
+    size_t nd = (size_t)(dig + sizeof dig - s);
+    if (v < 0) *p++ = '-';
+    if (nd <= k) { /* 0.00ddd */
+      *p++ = '0';
+      *p++ = '.';
+      memset(p, '0', k - nd);
+      p += k - nd;
+    } else {
+      memcpy(p, s, nd - k);
+      p += nd - k;
+      s += nd - k;
+      *p++ = '.';
+      nd = k;
+    }
+    memcpy(p, s, nd);
+    p += nd;
+    while (p[-1] == '0') p--; /* v is not integral: a nonzero digit remains */
+    return (size_t)(p - out);
+  }
+  return 0;
+}
+
+/* Formats a finite nonzero double into out[0..32). */
+static size_t format_double(double v, char *out) {
+  if (fabs(v) < 1e15 && v == trunc(v)) return format_integral(v, out);
+  size_t n = format_short_decimal(v, out);
+  if (n) return n;
+  char raw[40];
+  int prec = fabs(v) < DBL_MIN ? 1 : DBL_DIG;
+  for (; prec < 17; prec++) {
+    snprintf(raw, sizeof raw, "%.*g", prec, v);
+    if (strtod(raw, NULL) == v) break;
+  }
+  if (prec == 17) snprintf(raw, sizeof raw, "%.17g", v);
+  return c_locale_number(raw, out);
+}
+
+/* Does the text read back as v, and (near FLT_MAX) as a double that is a
+ * float? Google's parsers range-check the double they read against
+ * FLT_MAX, so "3.4028235e+38", the shortest FLT_MAX, is rejected by
+ * Python's json_format: FLT_MAX prints as "3.402823466e+38". */
+static bool float_reads_back(const char *raw, float v) {
+  if (strtof(raw, NULL) != v) return false;
+  return fabsf(v) < 3.4e38f || fabs(strtod(raw, NULL)) <= FLT_MAX;
+}
+
+static size_t format_float(float v, char *out) {
+  if (fabsf(v) < 1e6f && v == truncf(v)) return format_integral(v, out);
+  char raw[40];
+  int prec = fabsf(v) < FLT_MIN ? 1 : FLT_DIG;
+  for (; prec < 12; prec++) {
+    snprintf(raw, sizeof raw, "%.*g", prec, (double)v);
+    if (float_reads_back(raw, v)) break;
+  }
+  return c_locale_number(raw, out);
+}
+
+/* NaN and infinities are strings in proto3 JSON; zero keeps its sign. */
+static bool put_special_double(jenc *e, double v) {
+  if (isnan(v)) {
+    PUT_LIT(e, "\"NaN\"");
+  } else if (isinf(v)) {
+    if (v > 0)
+      PUT_LIT(e, "\"Infinity\"");
+    else
+      PUT_LIT(e, "\"-Infinity\"");
+  } else if (v == 0) {
+    if (signbit(v)) /* not "-0": Python's json reads that as the int 0 */
+      PUT_LIT(e, "-0.0");
+    else
+      put_char(e, '0');
+  } else {
+    return false;
+  }
+  return true;
+}
+
+static void put_double(jenc *e, double v) {
+  if (put_special_double(e, v)) return;
+  need(e, 40);
+  e->ptr += format_double(v, e->ptr);
+}
+
+static void put_float(jenc *e, float v) {
+  if (put_special_double(e, (double)v)) return;
+  need(e, 40);
+  e->ptr += format_float(v, e->ptr);
+}
+
+/* ====================================================================== */
+/* Strings                                                                 */
+/* ====================================================================== */
+
+/* Bytes that must be escaped in a JSON string: controls, '"' and '\\'. */
+static inline bool esc_byte(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* True when any of the 8 bytes in w needs escaping (exact, no false
+ * positives): a byte < 0x20, or a byte equal to '"' or '\\'. Bytes >= 0x80
+ * have their high bit set and are never flagged. */
+static inline bool esc_word(uint64_t w) {
+  uint64_t ctl = (w - ONES * 0x20) & ~w;
+  uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
+  uint64_t quote = (q - ONES) & ~q, back = (bs - ONES) & ~bs;
+  return ((ctl | quote | back) & HIGHS) != 0;
+}
+
+/* Writes the escape for one byte; room for 6 bytes is reserved. */
+static void put_escape(jenc *e, unsigned char c) {
+  static const char hex[] = "0123456789abcdef";
+  char *p = e->ptr;
+  *p++ = '\\';
+  switch (c) {
+  case '"': *p++ = '"'; break;
+  case '\\': *p++ = '\\'; break;
+  case '\b': *p++ = 'b'; break;
+  case '\f': *p++ = 'f'; break;
+  case '\n': *p++ = 'n'; break;
+  case '\r': *p++ = 'r'; break;
+  case '\t': *p++ = 't'; break;
+  default:
+    memcpy(p, "u00", 3);
+    p[3] = hex[c >> 4];
+    p[4] = hex[c & 15];
+    p += 5;
+  }
+  e->ptr = p;
+}
+
+/* Writes s[0..len) (valid UTF-8) as a JSON string: plain runs are found
+ * eight bytes at a time and copied in bulk; everything but '"', '\\' and
+ * control characters is copied raw. */
+static void put_escaped(jenc *e, const char *s, size_t len) {
+  const char *p = s, *end = s + len;
+  need(e, len + 2);
+  *e->ptr++ = '"';
+  while (p < end) {
+    const char *run = p;
+    for (uint64_t w; end - p >= 8; p += 8) {
+      memcpy(&w, p, 8);
+      if (esc_word(w)) break;
+    }
+    while (p < end && !esc_byte((unsigned char)*p)) p++;
+    memcpy(e->ptr, run, (size_t)(p - run));
+    e->ptr += p - run;
+    if (p < end) {
+      need(e, 6 + (size_t)(end - p)); /* the escape, the rest, the quote */
+      put_escape(e, (unsigned char)*p++);
+    }
+  }
+  *e->ptr++ = '"';
+}
+
+static void check_utf8(jenc *e, const char *s, size_t len) {
+  if (EVREC__UNLIKELY(evrec__utf8_valid_prefix(s, len) != len))
+    fail(e, EVREC_E_UTF8, "string is not valid UTF-8");
+}
+
+static void put_string(jenc *e, const char *s) {
+  if (!s) s = "";
+  size_t len = strlen(s);
+  check_utf8(e, s, len);
+  put_escaped(e, s, len);
+}
+
+/* ====================================================================== */
+/* Bytes: standard base64 with padding                                     */
+/* ====================================================================== */
+
+static void put_bytes(jenc *e, const ProtobufCBinaryData *b) {
+  static const char tab[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const uint8_t *s = b->data;
+  size_t n = b->len, i = 0;
+  need(e, (n + 2) / 3 * 4 + 2);
+  char *p = e->ptr;
+  *p++ = '"';
+  for (; n - i >= 3; i += 3) {
+    uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+    p[0] = tab[v >> 18];
+    p[1] = tab[(v >> 12) & 63];
+    p[2] = tab[(v >> 6) & 63];
+    p[3] = tab[v & 63];
+    p += 4;
+  }
+  if (n - i) {
+    uint32_t v = (uint32_t)s[i] << 16 | (n - i == 2 ? (uint32_t)s[i + 1] << 8 : 0);
+    p[0] = tab[v >> 18];
+    p[1] = tab[(v >> 12) & 63];
+    p[2] = n - i == 2 ? tab[(v >> 6) & 63] : '=';
+    p[3] = '=';
+    p += 4;
+  }
+  *p++ = '"';
+  e->ptr = p;
+}
+
+/* ====================================================================== */
+/* Enums                                                                   */
+/* ====================================================================== */
+
+static bool is_null_value_enum(const ProtobufCEnumDescriptor *ed) {
+  return ed->name[0] == 'g' && strcmp(ed->name, "google.protobuf.NullValue") == 0;
+}
+
+/* By name; numbers the descriptor does not know (legal in proto3) as
+ * integers; google.protobuf.NullValue as null. Like Python's json_format,
+ * EVREC_JSON_ENUMS_AS_INTS wins over the NullValue rule. */
+static void put_enum(jenc *e, const ProtobufCEnumDescriptor *ed, int32_t v) {
+  if (e->flags & EVREC_JSON_ENUMS_AS_INTS) {
+    put_i64(e, v, false);
+    return;
+  }
+  if (is_null_value_enum(ed)) {
+    PUT_LIT(e, "null");
+    return;
+  }
+  const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(ed, v);
+  if (ev)
+    put_ident(e, ev->name);
+  else
+    put_i64(e, v, false);
+}
+
+/* ====================================================================== */
+/* Scratch memory                                                          */
+/*                                                                         */
+/* Any payloads are unpacked, and default instances built, in one arena    */
+/* per call. It is reset whenever no scratch object is live, so a long     */
+/* repeated Any does not accumulate payloads.                              */
+/* ====================================================================== */
+
+static evrec_arena *scratch_get(jenc *e) {
+  if (!e->scratch && !(e->scratch = evrec_arena_new(4096)))
+    fail(e, EVREC_E_NOMEM, "out of memory");
+  e->scratch_users++;
+  return e->scratch;
+}
+
+static void scratch_put(jenc *e) {
+  if (--e->scratch_users == 0) evrec_arena_reset(e->scratch);
+}
+
+/* ====================================================================== */
+/* Values of a field type                                                  */
+/* ====================================================================== */
+
+static void put_message(jenc *e, const ProtobufCMessageDescriptor *d,
+                        const ProtobufCMessage *m);
+
+/* One value of field f's type stored at p (a field slot or array element). */
+static void put_value(jenc *e, const ProtobufCFieldDescriptor *f, const void *p) {
+  switch (f->type) {
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32: put_i64(e, *(const int32_t *)p, false); break;
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32: put_u64(e, *(const uint32_t *)p, false); break;
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64: put_i64(e, *(const int64_t *)p, true); break;
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64: put_u64(e, *(const uint64_t *)p, true); break;
+  case PROTOBUF_C_TYPE_FLOAT: put_float(e, *(const float *)p); break;
+  case PROTOBUF_C_TYPE_DOUBLE: put_double(e, *(const double *)p); break;
+  case PROTOBUF_C_TYPE_BOOL:
+    if (*(const protobuf_c_boolean *)p)
+      PUT_LIT(e, "true");
+    else
+      PUT_LIT(e, "false");
+    break;
+  case PROTOBUF_C_TYPE_ENUM: put_enum(e, f->descriptor, *(const int32_t *)p); break;
+  case PROTOBUF_C_TYPE_STRING: put_string(e, *(char *const *)p); break;
+  case PROTOBUF_C_TYPE_BYTES: put_bytes(e, (const ProtobufCBinaryData *)p); break;
+  case PROTOBUF_C_TYPE_MESSAGE:
+    put_message(e, f->descriptor, *(const ProtobufCMessage *const *)p);
+    break;
+  }
+}
+
+/* A singular (non-repeated, non-oneof) field's value, printed also when
+ * absent (EMIT_DEFAULTS, wrappers): as the binary encoding has it, so a
+ * -0.0 that pack() drops prints as 0. */
+static void put_singular(jenc *e, const ProtobufCMessage *m,
+                         const ProtobufCFieldDescriptor *f) {
+  const void *p = evrec__field_ptr(m, f);
+  if ((f->type == PROTOBUF_C_TYPE_DOUBLE && *(const double *)p == 0) ||
+      (f->type == PROTOBUF_C_TYPE_FLOAT && *(const float *)p == 0))
+    put_char(e, '0');
+  else
+    put_value(e, f, p);
+}
+
+/* ====================================================================== */
+/* Repeated fields and maps                                                */
+/* ====================================================================== */
+
+static void put_array(jenc *e, const ProtobufCMessage *m,
+                      const ProtobufCFieldDescriptor *f) {
+  size_t n = *(const size_t *)evrec__quant_ptr(m, f);
+  const char *arr = *(char *const *)evrec__field_ptr(m, f);
+  size_t size = evrec__sizeof_type(f->type);
+  jframe fr = {e->top, FR_INDEX, NULL, 0, NULL, NULL};
+  e->top = &fr;
+  open_container(e, '[');
+  for (size_t i = 0; i < n; i++) {
+    fr.index = i;
+    item_sep(e, i);
+    put_value(e, f, arr + i * size);
+  }
+  close_container(e, ']', n);
+  e->top = fr.up;
+}
+
+/* A map key reduced to something comparable: integers mapped to uint64 in
+ * an order-preserving way, strings by pointer; idx breaks ties so that the
+ * order is total (and the last duplicate is last). */
+typedef struct mkey {
+  uint64_t k;
+  const char *s;
+  size_t idx;
+} mkey;
+
+static int mkey_cmp_int(const void *pa, const void *pb) {
+  const mkey *a = pa, *b = pb;
+  if (a->k != b->k) return a->k < b->k ? -1 : 1;
+  return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static int mkey_cmp_str(const void *pa, const void *pb) {
+  const mkey *a = pa, *b = pb;
+  int c = strcmp(a->s, b->s); /* compares as unsigned char: bytewise */
+  if (c) return c;
+  return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static mkey key_of(const ProtobufCFieldDescriptor *kf, const ProtobufCMessage *entry,
+                   size_t idx) {
+  mkey k = {0, NULL, idx};
+  const void *p = evrec__field_ptr(entry, kf);
+  const uint64_t flip = UINT64_C(1) << 63; /* signed -> unsigned order */
+  switch (kf->type) {
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32: k.k = (uint64_t)(int64_t) * (const int32_t *)p ^ flip; break;
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64: k.k = (uint64_t) * (const int64_t *)p ^ flip; break;
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32: k.k = *(const uint32_t *)p; break;
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64: k.k = *(const uint64_t *)p; break;
+  case PROTOBUF_C_TYPE_BOOL: k.k = *(const protobuf_c_boolean *)p != 0; break;
+  case PROTOBUF_C_TYPE_STRING:
+    k.s = *(char *const *)p;
+    if (!k.s) k.s = "";
+    break;
+  default: break; /* not a legal key type; every key compares equal */
+  }
+  return k;
+}
+
+static bool mkey_same(const mkey *a, const mkey *b) {
+  return a->s ? strcmp(a->s, b->s) == 0 : a->k == b->k;
+}
+
+/* Pushes the print order of a map's entries on the sort stack: sorted by
+ * key, one entry per key (the last). @return the number of entries kept;
+ * the array starts at byte offset *off of e->sort. */
+static size_t map_order(jenc *e, ProtobufCMessage *const *ents, size_t n,
+                        const ProtobufCFieldDescriptor *kf, size_t *off) {
+  *off = e->sort.len;
+  if (n > (SIZE_MAX - *off) / sizeof(mkey) ||
+      !evrec__buf_reserve(&e->sort, n * sizeof(mkey)))
+    fail(e, EVREC_E_NOMEM, "out of memory");
+  mkey *keys = (mkey *)(void *)(e->sort.data + *off);
+  e->sort.len += n * sizeof(mkey);
+  int (*cmp)(const void *, const void *) =
+      kf->type == PROTOBUF_C_TYPE_STRING ? mkey_cmp_str : mkey_cmp_int;
+  bool sorted = true; /* common: maps we decoded from our own JSON */
+  for (size_t i = 0; i < n; i++) {
+    keys[i] = key_of(kf, ents[i], i);
+    if (i && sorted) sorted = cmp(&keys[i - 1], &keys[i]) < 0 && !mkey_same(&keys[i - 1], &keys[i]);
+  }
+  if (sorted) return n;
+  qsort(keys, n, sizeof *keys, cmp);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (i + 1 < n && mkey_same(&keys[i], &keys[i + 1])) continue; /* last wins */
+    keys[kept++] = keys[i];
+  }
+  return kept;
+}
+
+/* The key as a JSON object key: always a string. */
+static void put_map_key(jenc *e, const ProtobufCFieldDescriptor *kf,
+                        const ProtobufCMessage *entry) {
+  const void *p = evrec__field_ptr(entry, kf);
+  switch (kf->type) {
+  case PROTOBUF_C_TYPE_STRING: put_string(e, *(char *const *)p); break;
+  case PROTOBUF_C_TYPE_BOOL:
+    if (*(const protobuf_c_boolean *)p)
+      PUT_LIT(e, "\"true\"");
+    else
+      PUT_LIT(e, "\"false\"");
+    break;
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32: put_i64(e, *(const int32_t *)p, true); break;
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32: put_u64(e, *(const uint32_t *)p, true); break;
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64: put_u64(e, *(const uint64_t *)p, true); break;
+  default: put_i64(e, *(const int64_t *)p, true); break; /* 64-bit signed */
+  }
+  key_end(e);
+}
+
+/* Prints map field f of m as an object. The entries are those protobuf-c
+ * unpacked (never NULL); the value of an entry that had none on the wire is
+ * NULL, printed as the default instance. */
+static void put_map(jenc *e, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
+  size_t n = *(const size_t *)evrec__quant_ptr(m, f);
+  ProtobufCMessage *const *ents = *(ProtobufCMessage *const *const *)evrec__field_ptr(m, f);
+  const ProtobufCFieldDescriptor *kf = evrec__map_key(f->descriptor);
+  const ProtobufCFieldDescriptor *vf = evrec__map_value(f->descriptor);
+  size_t off, kept = map_order(e, ents, n, kf, &off);
+  jframe fr = {e->top, FR_KEY, NULL, 0, kf, NULL};
+  e->top = &fr;
+  open_container(e, '{');
+  for (size_t i = 0; i < kept; i++) {
+    /* Re-derive: a nested map may have moved the sort stack. */
+    const mkey *k = (const mkey *)(const void *)(e->sort.data + off) + i;
+    fr.entry = ents[k->idx];
+    item_sep(e, i);
+    put_map_key(e, kf, fr.entry);
+    put_singular(e, fr.entry, vf); /* entry fields are singular fields */
+  }
+  close_container(e, '}', kept);
+  e->top = fr.up;
+  e->sort.len = off;
+}
+
+/* ====================================================================== */
+/* Regular messages                                                        */
+/* ====================================================================== */
+
+/* Is a non-repeated, non-oneof field set (not at its default)? */
+static bool field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
+  const void *p = evrec__field_ptr(m, f);
+  if (f->label == PROTOBUF_C_LABEL_REQUIRED) return true;
+  if (f->type == PROTOBUF_C_TYPE_MESSAGE) return *(const void *const *)p != NULL;
+  if (f->label == PROTOBUF_C_LABEL_OPTIONAL) { /* proto2: pointer or has_ flag */
+    if (f->type == PROTOBUF_C_TYPE_STRING) return *(const char *const *)p != NULL;
+    return *(const protobuf_c_boolean *)evrec__quant_ptr(m, f) != 0;
+  }
+  switch (f->type) {
+  case PROTOBUF_C_TYPE_STRING: {
+    const char *s = *(const char *const *)p;
+    return s && *s;
+  }
+  case PROTOBUF_C_TYPE_BYTES: return ((const ProtobufCBinaryData *)p)->len != 0;
+  /* -0.0 == 0: protobuf-c's pack() drops a singular -0.0, so do we. */
+  case PROTOBUF_C_TYPE_FLOAT: return *(const float *)p != 0;
+  case PROTOBUF_C_TYPE_DOUBLE: return *(const double *)p != 0;
+  default: break;
+  }
+  return evrec__sizeof_type(f->type) == 8 ? *(const uint64_t *)p != 0
+                                          : *(const uint32_t *)p != 0;
+}
+
+/* A oneof member is set when the case names it -- with protobuf-c's own
+ * exception, which we mirror so that JSON and binary agree: pack() skips a
+ * string or message member whose pointer is NULL or the default (for "",
+ * the shared protobuf_c_empty_string). */
+static bool oneof_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
+  if (*(const uint32_t *)evrec__quant_ptr(m, f) != f->id) return false;
+  if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) return true;
+  const void *p = *(const void *const *)evrec__field_ptr(m, f);
+  return p != NULL && p != f->default_value;
+}
+
+/* Whether field f is printed; its value goes out iff it is. */
+static bool field_printed(const jenc *e, const ProtobufCMessage *m,
+                          const ProtobufCFieldDescriptor *f) {
+  if (f->label == PROTOBUF_C_LABEL_REPEATED)
+    return *(const size_t *)evrec__quant_ptr(m, f) != 0 ||
+           (e->flags & EVREC_JSON_EMIT_DEFAULTS);
+  if (evrec__is_oneof(f)) return oneof_present(m, f);
+  if (field_present(m, f)) return true;
+  /* Like Python's including_default_value_fields: not for messages. */
+  return (e->flags & EVREC_JSON_EMIT_DEFAULTS) && f->type != PROTOBUF_C_TYPE_MESSAGE;
+}
+
+/* Prints the set fields of m as members of an open object that already
+ * holds *count members. */
+static void put_fields(jenc *e, const ProtobufCMessage *m, size_t *count) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  jframe fr = {e->top, FR_FIELD, NULL, 0, NULL, NULL};
+  e->top = &fr;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    if (!field_printed(e, m, f)) continue;
+    fr.name = f->name;
+    item_sep(e, (*count)++);
+    put_field_name(e, f->name);
+    if (evrec__is_oneof(f))
+      put_value(e, f, evrec__field_ptr(m, f));
+    else if (f->label != PROTOBUF_C_LABEL_REPEATED)
+      put_singular(e, m, f);
+    else if (evrec__field_is_map(f))
+      put_map(e, m, f);
+    else
+      put_array(e, m, f);
+  }
+  e->top = fr.up;
+}
+
+static void put_object(jenc *e, const ProtobufCMessage *m) {
+  size_t count = 0;
+  open_container(e, '{');
+  put_fields(e, m, &count);
+  close_container(e, '}', count);
+}
+
+/* ====================================================================== */
+/* Well-known types: helpers                                               */
+/*                                                                         */
+/* Fields are found by number through the descriptor rather than through   */
+/* our generated structs, so any copy of the WKTs' generated code works.   */
+/* ====================================================================== */
+
+static const ProtobufCFieldDescriptor *wkt_field(jenc *e, const ProtobufCMessage *m,
+                                                 unsigned id) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  /* The WKTs number their fields 1..n, so index id-1 is the usual hit. */
+  if (id <= d->n_fields && d->fields[id - 1].id == id) return &d->fields[id - 1];
+  for (unsigned i = 0; i < d->n_fields; i++)
+    if (d->fields[i].id == id) return &d->fields[i];
+  fail(e, EVREC_E_SCHEMA, "%s has no field %u", d->name, id);
+}
+
+static const void *wkt_ptr(jenc *e, const ProtobufCMessage *m, unsigned id) {
+  return evrec__field_ptr(m, wkt_field(e, m, id));
+}
+
+/* ".021", ".000021", ".000000021" or nothing: 0, 3, 6 or 9 digits, the
+ * fewest that are exact, as Google prints them. Writes into p; returns end. */
+static char *put_nanos(char *p, int32_t nanos) {
+  int digits = 9;
+  if (nanos == 0) return p;
+  if (nanos % 1000000 == 0) {
+    nanos /= 1000000;
+    digits = 3;
+  } else if (nanos % 1000 == 0) {
+    nanos /= 1000;
+    digits = 6;
+  }
+  *p++ = '.';
+  for (int i = digits - 1; i >= 0; i--, nanos /= 10) p[i] = (char)('0' + nanos % 10);
+  return p + digits;
+}
+
+static char *put_2digits(char *p, int v) {
+  p[0] = (char)('0' + v / 10);
+  p[1] = (char)('0' + v % 10);
+  return p + 2;
+}
+
+/* ====================================================================== */
+/* Timestamp and Duration                                                  */
+/* ====================================================================== */
+
+/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
+ * civil_from_days). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* "1972-01-01T10:00:20.021Z": UTC, 'Z', 0/3/6/9 fraction digits. */
+static void put_timestamp(jenc *e, const ProtobufCMessage *m) {
+  int64_t s = *(const int64_t *)wkt_ptr(e, m, 1);
+  int32_t nanos = *(const int32_t *)wkt_ptr(e, m, 2);
+  if (s < TS_SECONDS_MIN || s > TS_SECONDS_MAX)
+    fail(e, EVREC_E_RANGE, "Timestamp seconds %" PRId64 " outside 0001-01-01..9999-12-31", s);
+  if (nanos < 0 || nanos > NANOS_MAX)
+    fail(e, EVREC_E_RANGE, "Timestamp nanos %" PRId32 " outside 0..999999999", nanos);
+  int64_t days = (s >= 0 ? s : s - 86399) / 86400, sod = s - days * 86400;
+  int y, mo, d;
+  civil_from_days(days, &y, &mo, &d);
+  need(e, 34);
+  char *p = e->ptr;
+  *p++ = '"';
+  p = put_2digits(p, y / 100);
+  p = put_2digits(p, y % 100);
+  *p++ = '-';
+  p = put_2digits(p, mo);
+  *p++ = '-';
+  p = put_2digits(p, d);
+  *p++ = 'T';
+  p = put_2digits(p, (int)(sod / 3600));
+  *p++ = ':';
+  p = put_2digits(p, (int)(sod / 60 % 60));
+  *p++ = ':';
+  p = put_2digits(p, (int)(sod % 60));
+  p = put_nanos(p, nanos);
+  memcpy(p, "Z\"", 2);
+  e->ptr = p + 2;
+}
+
+/* "1.000340012s", "-0.500s": seconds and nanos must agree in sign. */
+static void put_duration(jenc *e, const ProtobufCMessage *m) {
+  int64_t s = *(const int64_t *)wkt_ptr(e, m, 1);
+  int32_t nanos = *(const int32_t *)wkt_ptr(e, m, 2);
+  if (s < -DUR_SECONDS_MAX || s > DUR_SECONDS_MAX)
+    fail(e, EVREC_E_RANGE, "Duration seconds %" PRId64 " outside +-315576000000", s);
+  if (nanos < -NANOS_MAX || nanos > NANOS_MAX)
+    fail(e, EVREC_E_RANGE, "Duration nanos %" PRId32 " outside +-999999999", nanos);
+  if ((s < 0 && nanos > 0) || (s > 0 && nanos < 0))
+    fail(e, EVREC_E_RANGE, "Duration seconds and nanos differ in sign");
+  bool neg = s < 0 || nanos < 0;
+  char tmp[24], *digits = u64_digits(tmp + sizeof tmp, neg ? 0 - (uint64_t)s : (uint64_t)s);
+  size_t n = (size_t)(tmp + sizeof tmp - digits);
+  need(e, n + 16);
+  char *p = e->ptr;
+  *p++ = '"';
+  if (neg) *p++ = '-';
+  memcpy(p, digits, n);
+  p = put_nanos(p + n, neg ? -nanos : nanos);
+  memcpy(p, "s\"", 2);
+  e->ptr = p + 2;
+}
+
+/* ====================================================================== */
+/* FieldMask                                                               */
+/* ====================================================================== */
+
+/* Python's rule for a path that survives snake_case -> camelCase -> back:
+ * no upper-case letters, every '_' followed by a lower-case letter; nor may
+ * it hold ',', the separator. Empty paths survive (",a" reads back as
+ * ["", "a"], as in Google's parsers) unless alone: "" reads back as []. */
+static void check_mask_path(jenc *e, const char *s, size_t n_paths) {
+  if (!*s && n_paths == 1) fail(e, EVREC_E_RANGE, "FieldMask has one path and it is empty");
+  for (; *s; s++) {
+    if ((*s >= 'A' && *s <= 'Z') || *s == ',')
+      fail(e, EVREC_E_RANGE, "FieldMask path has '%c', which JSON cannot carry", *s);
+    if (*s == '_' && !(s[1] >= 'a' && s[1] <= 'z'))
+      fail(e, EVREC_E_RANGE, "FieldMask path has '_' not followed by a lower-case letter");
+  }
+}
+
+/* Appends path s in lowerCamelCase, escaped (paths may hold any text). */
+static void put_mask_path(jenc *e, const char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    need(e, 6);
+    if (c == '_') {
+      *e->ptr++ = (char)(*++s - 'a' + 'A'); /* checked: a lower-case letter */
+    } else if (esc_byte(c)) {
+      put_escape(e, c);
+    } else {
+      *e->ptr++ = (char)c;
+    }
+  }
+}
+
+/* "fooBar,baz.quxQuux" */
+static void put_field_mask(jenc *e, const ProtobufCMessage *m) {
+  const ProtobufCFieldDescriptor *f = wkt_field(e, m, 1);
+  size_t n = *(const size_t *)evrec__quant_ptr(m, f);
+  char *const *paths = *(char *const *const *)evrec__field_ptr(m, f);
+  jframe fr = {e->top, FR_INDEX, NULL, 0, NULL, NULL};
+  e->top = &fr;
+  put_char(e, '"');
+  for (size_t i = 0; i < n; i++) {
+    const char *s = paths[i] ? paths[i] : "";
+    fr.index = i;
+    check_utf8(e, s, strlen(s));
+    check_mask_path(e, s, n);
+    if (i) put_char(e, ',');
+    put_mask_path(e, s);
+  }
+  put_char(e, '"');
+  e->top = fr.up;
+}
+
+/* ====================================================================== */
+/* Struct, Value, ListValue                                                */
+/* ====================================================================== */
+
+/* Struct: its map<string, Value> `fields` as the object itself. */
+static void put_struct(jenc *e, const ProtobufCMessage *m) {
+  put_map(e, m, wkt_field(e, m, 1));
+}
+
+/* ListValue: its repeated Value `values` as the array itself. */
+static void put_list_value(jenc *e, const ProtobufCMessage *m) {
+  put_array(e, m, wkt_field(e, m, 1));
+}
+
+/* Value: the JSON value its `kind` oneof holds. A Value without kind has no
+ * JSON form (Python prints null, which reads back as null_value: a
+ * different message), nor have NaN and infinities (JSON has no such
+ * numbers; "NaN" would read back as a string_value). */
+static void put_value_wkt(jenc *e, const ProtobufCMessage *m) {
+  const ProtobufCFieldDescriptor *f1 = wkt_field(e, m, 1);
+  uint32_t kind = *(const uint32_t *)evrec__quant_ptr(m, f1);
+  const ProtobufCFieldDescriptor *f = kind ? wkt_field(e, m, kind) : NULL;
+  if (!f || !oneof_present(m, f))
+    fail(e, EVREC_E_SCHEMA, "google.protobuf.Value has no kind set");
+  const void *p = evrec__field_ptr(m, f);
+  if (kind == 1) { /* null_value: null whatever the enum flags say */
+    PUT_LIT(e, "null");
+    return;
+  }
+  if (f->type == PROTOBUF_C_TYPE_DOUBLE && !isfinite(*(const double *)p))
+    fail(e, EVREC_E_RANGE, "google.protobuf.Value number is NaN or infinite");
+  put_value(e, f, p);
+}
+
+/* ====================================================================== */
+/* Any                                                                     */
+/* ====================================================================== */
+
+/* {"@type": url, fields of the payload...}, or {"@type": url, "value": x}
+ * when the payload is a well-known type with a special form (not Empty:
+ * Google's parsers reject "value" there); {} for an empty Any. */
+static void put_any(jenc *e, const ProtobufCMessage *m) {
+  const char *url = *(char *const *)wkt_ptr(e, m, 1);
+  const ProtobufCBinaryData *val = wkt_ptr(e, m, 2);
+  if (!url) url = "";
+  if (!*url && val->len == 0) {
+    PUT_LIT(e, "{}");
+    return;
+  }
+  check_utf8(e, url, strlen(url)); /* before it goes into a message */
+  const char *slash = strrchr(url, '/'), *name = slash ? slash + 1 : url;
+  const ProtobufCMessageDescriptor *t = evrec__find_type(
+      name, strlen(name), e->opts->any_types, e->opts->n_any_types);
+  if (!t) fail(e, EVREC_E_UNSUPPORTED, "Any type \"%.100s\" is unknown", url);
+  ProtobufCMessage *payload =
+      protobuf_c_message_unpack(t, evrec_arena_allocator(scratch_get(e)), val->len, val->data);
+  if (!payload) fail(e, EVREC_E_SYNTAX, "Any value is not a valid %s", t->name);
+  size_t count = 1;
+  open_container(e, '{');
+  item_sep(e, 0);
+  PUT_LIT(e, "\"@type\"");
+  key_end(e);
+  put_string(e, url);
+  evrec__wkt w = evrec__wkt_of(t);
+  if (w != EVREC__WKT_NONE && w != EVREC__WKT_EMPTY) { /* Empty is a plain {} */
+    item_sep(e, count++);
+    PUT_LIT(e, "\"value\"");
+    key_end(e);
+    put_message(e, t, payload);
+  } else {
+    put_fields(e, payload, &count);
+  }
+  close_container(e, '}', count);
+  scratch_put(e);
+}
+
+/* ====================================================================== */
+/* Message dispatch                                                        */
+/* ====================================================================== */
+
+static void put_known(jenc *e, evrec__wkt w, const ProtobufCMessage *m) {
+  switch (w) {
+  case EVREC__WKT_ANY: put_any(e, m); break;
+  case EVREC__WKT_TIMESTAMP: put_timestamp(e, m); break;
+  case EVREC__WKT_DURATION: put_duration(e, m); break;
+  case EVREC__WKT_FIELD_MASK: put_field_mask(e, m); break;
+  case EVREC__WKT_STRUCT: put_struct(e, m); break;
+  case EVREC__WKT_VALUE: put_value_wkt(e, m); break;
+  case EVREC__WKT_LIST_VALUE: put_list_value(e, m); break;
+  case EVREC__WKT_NONE:
+  case EVREC__WKT_EMPTY: put_object(e, m); break;
+  default: /* wrappers: the bare value, even at its default */
+    put_singular(e, m, wkt_field(e, m, 1));
+    break;
+  }
+}
+
+/* Prints message m of type d; NULL (an absent map value or array element)
+ * prints as the default instance, built in scratch memory. */
+static void put_message(jenc *e, const ProtobufCMessageDescriptor *d,
+                        const ProtobufCMessage *m) {
+  if (EVREC__LIKELY(m != NULL)) {
+    put_known(e, evrec__wkt_of(d), m);
+    return;
+  }
+  ProtobufCMessage *def = evrec__arena_alloc(scratch_get(e), d->sizeof_message);
+  if (!def) fail(e, EVREC_E_NOMEM, "out of memory");
+  d->message_init(def);
+  put_known(e, evrec__wkt_of(d), def);
+  scratch_put(e);
+}
+
+/* ====================================================================== */
+/* Error paths                                                             */
+/* ====================================================================== */
+
+/* Text of one path step: ".name" / "name", "[3]", or a map key as the
+ * JSON object key it is printed as, "[\"key\"]", "[\"-5\"]", "[\"true\"]"
+ * (the decoder's form too). */
+static size_t frame_text(const jenc *e, const jframe *fr, char *out, size_t cap) {
+  int n = 0;
+  if (fr->kind == FR_INDEX) return (size_t)snprintf(out, cap, "[%zu]", fr->index);
+  if (fr->kind == FR_FIELD) {
+    char name[EVREC_ERROR_PATH_MAX];
+    const char *s = fr->name;
+    if (!(e->flags & EVREC_JSON_PROTO_NAMES) && strlen(s) < sizeof name) {
+      evrec__json_name(s, name);
+      s = name;
+    }
+    n = snprintf(out, cap, "%s%s", fr->up ? "." : "", s);
+  } else if (fr->entry) {
+    mkey k = key_of(fr->key, fr->entry, 0);
+    const uint64_t flip = UINT64_C(1) << 63;
+    size_t len = k.s ? strnlen(k.s, 64) : 0;
+    switch (fr->key->type) {
+    case PROTOBUF_C_TYPE_STRING: /* at most 64 bytes, never a broken character */
+      n = snprintf(out, cap, "[\"%.*s\"]", (int)evrec__utf8_valid_prefix(k.s, len), k.s);
+      break;
+    case PROTOBUF_C_TYPE_BOOL: n = snprintf(out, cap, "[\"%s\"]", k.k ? "true" : "false"); break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64: n = snprintf(out, cap, "[\"%" PRIu64 "\"]", k.k); break;
+    default: n = snprintf(out, cap, "[\"%" PRId64 "\"]", (int64_t)(k.k ^ flip)); break;
+    }
+  }
+  return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* Builds the path of the innermost frame right to left; when it does not
+ * fit, the outer steps are replaced by "...". */
+static void path_build(const jenc *e, char *out, size_t cap) {
+  char tmp[2 * EVREC_ERROR_PATH_MAX], seg[EVREC_ERROR_PATH_MAX];
+  size_t pos = sizeof tmp - 1;
+  tmp[pos] = '\0';
+  for (const jframe *fr = e->top; fr; fr = fr->up) {
+    if (fr->kind == FR_KEY && !fr->entry) continue; /* map not entered yet */
+    size_t n = frame_text(e, fr, seg, sizeof seg);
+    if (n + 3 > pos || sizeof tmp - 1 - pos + n + 3 >= cap) {
+      pos -= 3;
+      memcpy(tmp + pos, "...", 3);
+      break;
+    }
+    pos -= n;
+    memcpy(tmp + pos, seg, n);
+  }
+  snprintf(out, cap, "%s", tmp + pos);
+}
+
+/* ====================================================================== */
+/* Entry points                                                            */
+/* ====================================================================== */
+
+static int check_args(const ProtobufCMessage *msg, const evrec_json_encode_options *o,
+                      evrec_error *err) {
+  if (!msg || !msg->descriptor ||
+      msg->descriptor->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "message is NULL or has no descriptor");
+  if (o->version == 0 || o->version > EVREC_JSON_ENCODE_OPTIONS_VERSION)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "unknown encode options version %u",
+                      o->version);
+  if (o->flags & ~JENC_ALL_FLAGS)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "unknown encode flags 0x%x",
+                      o->flags & ~JENC_ALL_FLAGS);
+  if (o->n_any_types && !o->any_types)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "any_types is NULL but n_any_types > 0");
+  return EVREC_OK;
+}
+
+/* The one setjmp: every error in the walk lands here with e->status. */
+static int jenc_run(jenc *e, const ProtobufCMessage *msg) {
+  if (setjmp(e->jmp) != 0) return e->status;
+  cursor_init(e);
+  put_message(e, msg->descriptor, msg);
+  e->out->len = (size_t)(e->ptr - e->out->data);
+  return EVREC_OK;
+}
+
+int evrec__json_encode_buf(evrec__buf *out, const ProtobufCMessage *msg,
+                           const evrec_json_encode_options *opts, evrec_error *err) {
+  static const evrec_json_encode_options defaults = EVREC_JSON_ENCODE_OPTIONS_INIT;
+  if (!opts) opts = &defaults;
+  int rc = check_args(msg, opts, err);
+  if (rc) return rc;
+  jenc e;
+  memset(&e, 0, sizeof e);
+  e.out = out;
+  e.opts = opts;
+  e.flags = opts->flags;
+  e.pretty = (opts->flags & EVREC_JSON_PRETTY) != 0;
+  e.err = err;
+  evrec__buf_init(&e.sort);
+  size_t start = out->len;
+  rc = jenc_run(&e, msg);
+  if (rc) out->len = start; /* drop the partial encoding */
+  evrec_arena_free(e.scratch);
+  evrec__buf_free(&e.sort);
+  return rc;
+}
+
+int evrec_json_encode(char *buf, size_t size, size_t *out_len,
+                      const ProtobufCMessage *msg, const evrec_json_encode_options *opts,
+                      evrec_error *err) {
+  if (out_len) *out_len = 0;
+  if (!buf && size)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "buf is NULL but size is %zu", size);
+  evrec__buf b;
+  evrec__buf_init(&b);
+  int rc = evrec__json_encode_buf(&b, msg, opts, err);
+  if (rc == EVREC_OK) {
+    if (out_len) *out_len = b.len;
+    if (size) {
+      size_t n = b.len < size ? b.len : size - 1;
+      memcpy(buf, b.data, n);
+      buf[n] = '\0';
+    }
+  } else if (size) {
+    buf[0] = '\0';
+  }
+  evrec__buf_free(&b);
+  return rc;
+}
+
+int evrec_json_encode_alloc(char **out, size_t *out_len, const ProtobufCMessage *msg,
+                            const evrec_json_encode_options *opts, evrec_error *err) {
+  if (out_len) *out_len = 0;
+  if (!out) return evrec__err(err, EVREC_E_INVALID_ARG, "out is NULL");
+  *out = NULL;
+  evrec__buf b;
+  evrec__buf_init(&b);
+  int rc = evrec__json_encode_buf(&b, msg, opts, err);
+  if (rc == EVREC_OK && !evrec__buf_cstr(&b))
+    rc = evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  if (rc) {
+    evrec__buf_free(&b);
+    return rc;
+  }
+  *out = b.data;
+  if (out_len) *out_len = b.len;
+  return EVREC_OK;
+}
