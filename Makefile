@@ -63,7 +63,7 @@ CLI    := $(B)/evrec
 
 DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
-                python3 python3-protobuf
+                python3 python3-protobuf locales
 
 .PHONY: all lib cli deps demo check test test-asan test-diff test-install install uninstall \
         clean header-test

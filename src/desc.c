@@ -137,6 +137,7 @@ static int name_cmp(const char *name, const char *key, size_t len) {
 
 const ProtobufCFieldDescriptor *evrec__field_by_key(
     const ProtobufCMessageDescriptor *d, const char *key, size_t len) {
+  if (len == 0) return NULL; /* no field has an empty name */
   /* Proto names: binary search over protoc-c's sorted index. */
   unsigned lo = 0, hi = d->n_fields;
   while (lo < hi) {
@@ -149,10 +150,12 @@ const ProtobufCFieldDescriptor *evrec__field_by_key(
     else
       hi = mid;
   }
-  /* JSON names differ from proto names only when the name has '_'. */
+  /* Not a proto name: try JSON names. json_name_equals stops at the first
+   * differing byte, which is usually the first one. (A field whose name has
+   * no '_' has JSON name == proto name and cannot match here.) */
   for (unsigned i = 0; i < d->n_fields; i++)
-    if (strchr(d->fields[i].name, '_') && json_name_equals(d->fields[i].name, key, len))
-      return &d->fields[i];
+    if (d->fields[i].name[0] == key[0] || d->fields[i].name[0] == '_')
+      if (json_name_equals(d->fields[i].name, key, len)) return &d->fields[i];
   return NULL;
 }
 

@@ -37,10 +37,17 @@ $(B)/header-test.o: include/evrec.h
 	printf '#include "evrec.h"\nint main(void) { return evrec_version() == 0; }\n' > $(B)/header-test.cc
 	@if command -v c++ >/dev/null; then c++ -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -c $(B)/header-test.cc -o $(B)/header-test-cc.o; fi
 
+# A locale whose decimal point is ',' (built privately from Debian's
+# `locales` sources) proves the codec ignores the host's LC_NUMERIC.
+TEST_LOCPATH := $(B)/locale
+$(TEST_LOCPATH)/de_DE.UTF-8:
+	@mkdir -p $(TEST_LOCPATH)
+	@localedef -i de_DE -f UTF-8 $@ 2>/dev/null || echo "evrec: localedef failed; locale tests will skip"
+
 # Fast suite: unit tests, then script tests (CLI, golden errors).
 check: deps
-	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN)
-	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(TEST_LOCPATH)/de_DE.UTF-8
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LOCPATH=$(TEST_LOCPATH) $$t; done
 	@set -e; for s in $(TEST_SCRIPTS); do echo "== $$s"; bash $$s $(CLI) $(B); done
 
 # Differential tests against Google's implementation (python3-protobuf).
