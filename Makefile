@@ -141,9 +141,12 @@ $(B)/libevrec.so: $(SHARED)
 $(CLI): $(CLI_OBJ) $(STATIC)
 	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
 
+# evrec.pc for the PREFIX given to this make run; `install` writes its own
+# copy so `make && make install PREFIX=/usr` gets /usr paths.
+PC_SED := sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+              -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|'
 $(B)/evrec.pc: evrec.pc.in include/evrec.h Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
@@ -176,7 +179,8 @@ install: all
 	install -m 644 $(GEN)/evrec/v1/evrec.pb-c.h $(DESTDIR)$(INCDIR)/evrec/evrec/v1/
 	install -m 644 $(WKT_SRC:.c=.h) $(DESTDIR)$(INCDIR)/evrec/google/protobuf/
 	install -m 644 $(EVREC_PROTO) $(DESTDIR)$(DATADIR)/evrec/proto/evrec/v1/
-	install -m 644 $(B)/evrec.pc $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
+	$(PC_SED) evrec.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/evrec $(DESTDIR)$(LIBDIR)/libevrec.a \

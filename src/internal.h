@@ -206,7 +206,26 @@ int evrec__json_encode_buf(evrec__buf *out, const ProtobufCMessage *msg,
                            evrec_error *err);
 
 /** Walks a message tree and checks every string field is valid UTF-8.
- *  @return EVREC_OK or EVREC_E_UTF8 with err->path set. */
+ *  @return EVREC_OK, EVREC_E_UTF8 with err->path set, or EVREC_E_LIMIT for a
+ *  tree nested deeper than 1000 messages. */
 int evrec__check_utf8(const ProtobufCMessage *msg, evrec_error *err);
+
+/* ---------------------------------------------------------------- wire helpers (binary.c, format.c) */
+
+/** Longest base-128 varint: 64 bits in 7-bit groups. */
+#define EVREC__VARINT_MAX 10
+
+/** Reads a base-128 varint from p[0..len).
+ *  @return bytes used (1..10); 0 when the data ends inside the varint;
+ *          -1 when it runs past 10 bytes or its value exceeds 64 bits. */
+int evrec__varint_get(const void *p, size_t len, uint64_t *value);
+
+/** Writes `value` as a varint into out[0..EVREC__VARINT_MAX). @return bytes written. */
+size_t evrec__varint_put(uint64_t value, void *out);
+
+/** evrec_format_detect() for a stream read piece by piece: sets *more when
+ *  `head` is too short to decide and more bytes exist (!at_eof). */
+evrec_format evrec__format_sniff(const void *head, size_t len, const char *path,
+                                 bool at_eof, bool *more);
 
 #endif /* EVREC_INTERNAL_H */

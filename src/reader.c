@@ -1,0 +1,538 @@
+/*
+ * reader.c -- streaming record reader over a file, a stdio stream or memory.
+ *
+ * Memory is bounded by the largest record, not by the input: the reader
+ * keeps one buffer of unread bytes and one arena for the current record.
+ *
+ *        buf_off (file offset of buf[0])
+ *        |
+ *   buf  [ consumed | unread: pos .. end | free: end .. cap ]
+ *
+ * Reads go into the free tail (256 KiB at a time: read(2) for files and
+ * stdin, so a pipe delivers records as they arrive; fread(3) for the
+ * caller's FILE). When the free tail is short, the unread bytes move to the
+ * front; the buffer grows only when one record does not fit, and never past
+ * about twice max_record_size. Memory input is used in place (no copy).
+ *
+ * Records:
+ *   json/ndjson  The reader handles the layout -- one object, an array
+ *                "[ {...}, {...} ]", NDJSON, or blank-separated objects --
+ *                and hands each record's bytes to evrec__json_decode_ex(),
+ *                which stops right after the value. When the value runs past
+ *                the buffered bytes (EVREC_E_TRUNCATED) and the input has
+ *                more, the reader buffers at least twice as much and decodes
+ *                the record again from its start: doubling keeps the total
+ *                work linear even when a pipe trickles in a huge record. The
+ *                line and column of buf[pos] are kept (newlines counted with
+ *                memchr in consumed bytes) so that errors are file-relative.
+ *                A UTF-8 byte order mark at the very start is skipped.
+ *   pb           The whole input is one message (bounded by
+ *                max_record_size). An empty input is the empty message, one
+ *                record, as Google's parsers read an empty file.
+ *   pbd          varint length + message, repeated; an empty input has no
+ *                records.
+ *
+ * The arena is reset before every record: the message returned by
+ * evrec_reader_next() lives until the next call. Errors are sticky: the
+ * first one is kept and returned again by every later call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CHUNK (256u * 1024u)  /* read size */
+#define SNIFF_MAX 4096u       /* bytes looked at, at most, to detect the format */
+
+typedef enum src_kind { SRC_FD, SRC_FILE, SRC_MEM } src_kind;
+
+/* Where the JSON layout parser stands between records. */
+typedef enum jstate {
+  J_START,       /* nothing read yet: an array, or objects? */
+  J_OBJECTS,     /* NDJSON or blank-separated objects */
+  J_ARRAY_FIRST, /* after '[': a record or ']' */
+  J_ARRAY_NEXT,  /* after a record in the array: ',' or ']' */
+  J_ARRAY_DONE   /* after ']': only blanks may follow */
+} jstate;
+
+struct evrec_reader {
+  evrec_format format;
+  const ProtobufCMessageDescriptor *type;
+  evrec_json_decode_options jopts;
+  size_t max_record;
+  char *name; /* for messages: the path, "stdin", or opts->name */
+
+  src_kind kind;
+  int fd;
+  bool own_fd;
+  FILE *fp;
+
+  char *buf; /* unread bytes are buf[pos..end); buf[0] is at buf_off */
+  size_t cap, pos, end;
+  uint64_t buf_off;
+  bool eof;
+
+  uint64_t line, column; /* JSON: position of buf[pos] (1-based) */
+  jstate js;
+  bool pb_done;
+
+  evrec_arena *arena;
+  uint64_t count;
+  int failed; /* sticky error status, 0 while healthy */
+  evrec_error ferr;
+};
+
+static bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+
+static uint64_t rd_offset(const evrec_reader *r) { return r->buf_off + r->pos; }
+
+/* ====================================================================== */
+/* Errors                                                                 */
+/* ====================================================================== */
+
+/* An error at the current position, inside record number r->count. */
+static int rd_fail(evrec_reader *r, evrec_error *err, int code, const char *fmt, ...)
+    EVREC__PRINTF(4, 5);
+
+static int rd_fail(evrec_reader *r, evrec_error *err, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  evrec__verr(err, code, fmt, ap);
+  va_end(ap);
+  if (err) {
+    err->offset = rd_offset(r);
+    err->record = r->count;
+    if (r->format == EVREC_FORMAT_JSON || r->format == EVREC_FORMAT_NDJSON) {
+      err->line = r->line > UINT32_MAX ? UINT32_MAX : (uint32_t)r->line;
+      err->column = r->column > UINT32_MAX ? UINT32_MAX : (uint32_t)r->column;
+    }
+  }
+  return code;
+}
+
+/* ====================================================================== */
+/* Buffering                                                              */
+/* ====================================================================== */
+
+static int rd_read_some(evrec_reader *r, char *dst, size_t n, size_t *got, evrec_error *err) {
+  if (r->kind == SRC_FILE) {
+    *got = fread(dst, 1, n, r->fp);
+    if (*got == 0 && ferror(r->fp))
+      return evrec__err(err, EVREC_E_IO, "error reading %s: %s", r->name, strerror(errno));
+    return EVREC_OK;
+  }
+  for (;;) {
+    ssize_t k = read(r->fd, dst, n);
+    if (k >= 0) {
+      *got = (size_t)k;
+      return EVREC_OK;
+    }
+    if (errno != EINTR)
+      return evrec__err(err, EVREC_E_IO, "error reading %s: %s", r->name, strerror(errno));
+  }
+}
+
+/* Makes room for `extra` more bytes after `end`: first by moving the unread
+ * bytes to the front, then by growing the buffer. */
+static int rd_room(evrec_reader *r, size_t extra, evrec_error *err) {
+  if (r->cap - r->end >= extra) return EVREC_OK;
+  if (r->pos > 0) {
+    memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+    r->buf_off += r->pos;
+    r->end -= r->pos;
+    r->pos = 0;
+  }
+  if (r->cap - r->end >= extra) return EVREC_OK;
+  size_t cap = r->cap ? r->cap : CHUNK;
+  while (cap - r->end < extra) {
+    if (cap > SIZE_MAX / 2) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+    cap *= 2;
+  }
+  char *p = realloc(r->buf, cap);
+  if (!p) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  r->buf = p;
+  r->cap = cap;
+  return EVREC_OK;
+}
+
+/* Reads until at least `want` unread bytes are buffered or the input ends. */
+static int rd_fill(evrec_reader *r, size_t want, evrec_error *err) {
+  while (!r->eof && r->end - r->pos < want) {
+    size_t need = want - (r->end - r->pos);
+    /* Ask for a bounded amount of room, so a large `want` (pb reads "up
+     * to the limit") grows the buffer with the data, not in advance. */
+    size_t room = need < CHUNK / 2 ? CHUNK / 2 : need > CHUNK ? CHUNK : need;
+    int rc = rd_room(r, room, err);
+    size_t got = 0;
+    if (rc == EVREC_OK) rc = rd_read_some(r, r->buf + r->end, r->cap - r->end, &got, err);
+    if (rc) {
+      if (err) err->offset = r->buf_off + r->end, err->record = r->count;
+      return rc;
+    }
+    r->end += got;
+    r->eof = got == 0;
+  }
+  return EVREC_OK;
+}
+
+/* Consumes n buffered bytes, keeping the JSON line and column. */
+static void rd_advance(evrec_reader *r, size_t n) {
+  const char *p = r->buf + r->pos, *e = p + n, *nl;
+  while ((nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+    r->line++;
+    r->column = 1;
+    p = nl + 1;
+  }
+  r->column += (uint64_t)(e - p);
+  r->pos += n;
+}
+
+/* ====================================================================== */
+/* JSON records                                                           */
+/* ====================================================================== */
+
+/* Skips blanks, reading more as needed. After it, pos == end means EOF. */
+static int rd_skip_ws(evrec_reader *r, evrec_error *err) {
+  for (;;) {
+    size_t i = r->pos;
+    while (i < r->end && is_ws(r->buf[i])) i++;
+    rd_advance(r, i - r->pos);
+    if (r->pos < r->end || r->eof) return EVREC_OK;
+    int rc = rd_fill(r, 1, err);
+    if (rc) return rc;
+  }
+}
+
+/* Decodes the record at pos, reading more while it is incomplete. */
+static int rd_json_record(evrec_reader *r, const ProtobufCMessage **msg, evrec_error *err) {
+  for (;;) {
+    size_t avail = r->end - r->pos, used = 0;
+    evrec__json_pos base = {rd_offset(r), r->line > UINT32_MAX ? UINT32_MAX : (uint32_t)r->line,
+                            r->column > UINT32_MAX ? UINT32_MAX : (uint32_t)r->column};
+    ProtobufCMessage *m = NULL;
+    evrec_arena_reset(r->arena);
+    int rc = evrec__json_decode_ex(&m, r->type, r->buf + r->pos, avail, r->arena, &r->jopts,
+                                   &base, &used, err);
+    if (rc == EVREC_E_TRUNCATED && !r->eof) {
+      if (avail > r->max_record) break;
+      rc = rd_fill(r, avail > r->max_record / 2 ? r->max_record + 1 : avail * 2, err);
+      if (rc) return rc;
+      continue;
+    }
+    if (rc) {
+      if (err) err->record = r->count;
+      return rc;
+    }
+    if (used > r->max_record) break;
+    rd_advance(r, used);
+    r->count++;
+    *msg = m;
+    return EVREC_OK;
+  }
+  return rd_fail(r, err, EVREC_E_LIMIT, "record larger than the limit of %zu bytes",
+                 r->max_record);
+}
+
+/* In an array after a record: consumes ',' (then a record follows) or ']'. */
+static int rd_array_next(evrec_reader *r, const ProtobufCMessage **msg, evrec_error *err) {
+  char c = r->buf[r->pos];
+  if (c == ']') {
+    rd_advance(r, 1);
+    r->js = J_ARRAY_DONE;
+    return EVREC_OK; /* no record: rd_next_json goes round again */
+  }
+  if (c != ',') return rd_fail(r, err, EVREC_E_SYNTAX, "expected ',' or ']' after a record");
+  rd_advance(r, 1);
+  int rc = rd_skip_ws(r, err);
+  if (rc) return rc;
+  if (r->pos == r->end)
+    return rd_fail(r, err, EVREC_E_TRUNCATED, "input ends inside the array of records");
+  if (r->buf[r->pos] == ']')
+    return rd_fail(r, err, EVREC_E_SYNTAX, "expected a record after ',' (trailing comma)");
+  return rd_json_record(r, msg, err);
+}
+
+/* One step of the layout parser; returns EVREC_OK without a message (and
+ * *msg NULL) when it only consumed punctuation. */
+static int rd_json_step(evrec_reader *r, const ProtobufCMessage **msg, evrec_error *err) {
+  int rc = rd_skip_ws(r, err);
+  if (rc) return rc;
+  bool at_end = r->pos == r->end;
+  switch (r->js) {
+  case J_START:
+    if (at_end) return EVREC_DONE;
+    r->js = J_OBJECTS;
+    if (r->buf[r->pos] == '[') {
+      rd_advance(r, 1);
+      r->js = J_ARRAY_FIRST;
+    }
+    return EVREC_OK;
+  case J_OBJECTS:
+    return at_end ? EVREC_DONE : rd_json_record(r, msg, err);
+  case J_ARRAY_FIRST:
+    if (at_end) return rd_fail(r, err, EVREC_E_TRUNCATED, "input ends inside the array of records");
+    if (r->buf[r->pos] == ']') {
+      rd_advance(r, 1);
+      r->js = J_ARRAY_DONE;
+      return EVREC_OK;
+    }
+    r->js = J_ARRAY_NEXT;
+    return rd_json_record(r, msg, err);
+  case J_ARRAY_NEXT:
+    if (at_end) return rd_fail(r, err, EVREC_E_TRUNCATED, "input ends inside the array of records");
+    return rd_array_next(r, msg, err);
+  case J_ARRAY_DONE:
+    if (at_end) return EVREC_DONE;
+    return rd_fail(r, err, EVREC_E_SYNTAX, "unexpected data after the array of records");
+  }
+  return EVREC_DONE;
+}
+
+static int rd_next_json(evrec_reader *r, const ProtobufCMessage **msg, evrec_error *err) {
+  int rc;
+  do rc = rd_json_step(r, msg, err);
+  while (rc == EVREC_OK && !*msg);
+  return rc;
+}
+
+/* ====================================================================== */
+/* Binary records                                                         */
+/* ====================================================================== */
+
+/* Decodes n bytes at pos + skip as one message; errors become file-relative. */
+static int rd_binary_record(evrec_reader *r, size_t skip, size_t n,
+                            const ProtobufCMessage **msg, evrec_error *err) {
+  ProtobufCMessage *m = NULL;
+  uint64_t start = rd_offset(r);
+  evrec_arena_reset(r->arena);
+  int rc = evrec_pb_decode(&m, r->type, r->buf + r->pos + skip, n, r->arena, err);
+  if (rc) {
+    if (err) {
+      err->offset = err->offset == EVREC_UNKNOWN ? start : start + skip + err->offset;
+      err->record = r->count;
+    }
+    return rc;
+  }
+  r->pos += skip + n; /* no line counting in binary data */
+  r->count++;
+  *msg = m;
+  return EVREC_OK;
+}
+
+static int rd_next_pb(evrec_reader *r, const ProtobufCMessage **msg, evrec_error *err) {
+  if (r->pb_done) return EVREC_DONE;
+  int rc = rd_fill(r, r->max_record + 1, err);
+  if (rc) return rc;
+  if (r->end - r->pos > r->max_record)
+    return rd_fail(r, err, EVREC_E_LIMIT, "pb input larger than the limit of %zu bytes",
+                   r->max_record);
+  rc = rd_binary_record(r, 0, r->end - r->pos, msg, err);
+  if (rc == EVREC_OK) r->pb_done = true;
+  return rc;
+}
+
+static int rd_next_pbd(evrec_reader *r, const ProtobufCMessage **msg, evrec_error *err) {
+  int rc = rd_fill(r, EVREC__VARINT_MAX, err);
+  if (rc) return rc;
+  size_t avail = r->end - r->pos;
+  if (avail == 0) return EVREC_DONE;
+  uint64_t len;
+  int h = evrec__varint_get(r->buf + r->pos, avail, &len);
+  if (h == 0) return rd_fail(r, err, EVREC_E_TRUNCATED, "truncated length prefix");
+  if (h < 0) return rd_fail(r, err, EVREC_E_SYNTAX, "invalid length prefix");
+  if (len > r->max_record)
+    return rd_fail(r, err, EVREC_E_LIMIT,
+                   "record of %" PRIu64 " bytes exceeds the limit of %zu bytes", len,
+                   r->max_record);
+  rc = rd_fill(r, (size_t)h + (size_t)len, err);
+  if (rc) return rc;
+  avail = r->end - r->pos - (size_t)h;
+  if (avail < len)
+    return rd_fail(r, err, EVREC_E_TRUNCATED, "truncated: need %" PRIu64 " bytes, have %zu",
+                   len, avail);
+  return rd_binary_record(r, (size_t)h, (size_t)len, msg, err);
+}
+
+/* ====================================================================== */
+/* Opening: options, source, format                                       */
+/* ====================================================================== */
+
+static int rd_new(evrec_reader **out, const evrec_reader_options *opts, const char *name,
+                  evrec_error *err) {
+  evrec_reader_options defaults = EVREC_READER_OPTIONS_INIT;
+  if (!opts) opts = &defaults;
+  if (opts->version != EVREC_READER_OPTIONS_VERSION)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "unsupported reader options version %u",
+                      opts->version);
+  if ((unsigned)opts->format > EVREC_FORMAT_EVR)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "invalid format %d", (int)opts->format);
+  evrec_reader *r = calloc(1, sizeof *r);
+  if (!r) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  *out = r;
+  r->fd = -1;
+  r->format = opts->format;
+  r->type = opts->type ? opts->type : evrec_record_descriptor();
+  r->jopts.version = EVREC_JSON_DECODE_OPTIONS_VERSION;
+  r->jopts.flags = opts->json_flags;
+  r->jopts.max_depth = opts->max_depth;
+  r->max_record = opts->max_record_size ? opts->max_record_size : EVREC_DEFAULT_MAX_RECORD_SIZE;
+  if (r->max_record > SIZE_MAX / 4) r->max_record = SIZE_MAX / 4;
+  r->line = r->column = 1;
+  r->name = strdup(opts->name ? opts->name : name);
+  r->arena = evrec_arena_new(0);
+  if (!r->name || !r->arena) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  return EVREC_OK;
+}
+
+/* True when everything buffered is JSON blank space (after a BOM). */
+static bool rd_all_blank(const evrec_reader *r) {
+  size_t i = r->pos;
+  if (r->end - i >= 3 && memcmp(r->buf + i, "\xEF\xBB\xBF", 3) == 0) i += 3;
+  for (; i < r->end; i++)
+    if (!is_ws(r->buf[i])) return false;
+  return true;
+}
+
+/* Detects the format from the first bytes (read, not consumed) and `path`. */
+static int rd_detect(evrec_reader *r, const char *path, evrec_error *err) {
+  bool more = true;
+  evrec_format f = EVREC_FORMAT_AUTO;
+  while (more) {
+    size_t avail = r->end - r->pos;
+    f = evrec__format_sniff(r->buf + r->pos, avail, path, r->eof || avail >= SNIFF_MAX, &more);
+    int rc = more ? rd_fill(r, avail + 1, err) : EVREC_OK;
+    if (rc) return rc;
+  }
+  if (f == EVREC_FORMAT_AUTO && r->end - r->pos <= SNIFF_MAX && rd_all_blank(r))
+    f = EVREC_FORMAT_JSON; /* empty or blank: zero JSON records */
+  if (f == EVREC_FORMAT_AUTO)
+    return evrec__err(err, EVREC_E_FORMAT,
+                      "cannot detect the input format (not JSON; binary input needs a "
+                      ".pb or .pbd name or an explicit format)");
+  r->format = f;
+  return EVREC_OK;
+}
+
+/* Settles the format and prepares the first read. */
+static int rd_start(evrec_reader *r, const char *path, evrec_error *err) {
+  int rc = r->format == EVREC_FORMAT_AUTO ? rd_detect(r, path, err) : EVREC_OK;
+  if (rc) return rc;
+  if (r->format == EVREC_FORMAT_EVR)
+    return evrec__err(err, EVREC_E_UNSUPPORTED, "the .evr container is not implemented yet");
+  if (r->format != EVREC_FORMAT_JSON && r->format != EVREC_FORMAT_NDJSON) return EVREC_OK;
+  rc = rd_fill(r, 3, err);
+  if (rc == EVREC_OK && r->end - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
+    r->pos += 3; /* RFC 8259 §8.1: a parser MAY ignore a BOM; columns count from after it */
+  return rc;
+}
+
+/* Common tail of the open functions: start, or clean up on failure. */
+static int rd_open_finish(evrec_reader **out, evrec_reader *r, const char *path, int rc,
+                          evrec_error *err) {
+  if (rc == EVREC_OK) rc = rd_start(r, path, err);
+  if (rc) {
+    evrec_reader_close(r);
+    *out = NULL;
+    return rc;
+  }
+  *out = r;
+  return EVREC_OK;
+}
+
+int evrec_reader_open_file(evrec_reader **out, const char *path,
+                           const evrec_reader_options *opts, evrec_error *err) {
+  if (!out || !path) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  *out = NULL;
+  bool is_stdin = strcmp(path, "-") == 0;
+  evrec_reader *r = NULL;
+  int rc = rd_new(&r, opts, is_stdin ? "stdin" : path, err);
+  if (rc == EVREC_OK && is_stdin) {
+    r->fd = STDIN_FILENO;
+  } else if (rc == EVREC_OK) {
+    struct stat st;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    r->own_fd = r->fd >= 0;
+    int e = r->fd < 0 ? errno : fstat(r->fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (e) rc = evrec__err(err, EVREC_E_IO, "cannot open %s: %s", r->name, strerror(e));
+  }
+  const char *ext_name = opts && opts->name ? opts->name : is_stdin ? NULL : path;
+  return rd_open_finish(out, r, ext_name, rc, err);
+}
+
+int evrec_reader_open_FILE(evrec_reader **out, FILE *fp, const evrec_reader_options *opts,
+                           evrec_error *err) {
+  if (!out || !fp) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  *out = NULL;
+  evrec_reader *r = NULL;
+  int rc = rd_new(&r, opts, "input", err);
+  if (rc == EVREC_OK) {
+    r->kind = SRC_FILE;
+    r->fp = fp;
+  }
+  return rd_open_finish(out, r, opts ? opts->name : NULL, rc, err);
+}
+
+int evrec_reader_open_memory(evrec_reader **out, const void *data, size_t len,
+                             const evrec_reader_options *opts, evrec_error *err) {
+  if (!out || (!data && len)) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  *out = NULL;
+  evrec_reader *r = NULL;
+  int rc = rd_new(&r, opts, "input", err);
+  if (rc == EVREC_OK) {
+    r->kind = SRC_MEM;
+    r->buf = (char *)(uintptr_t)(data ? data : ""); /* never written: eof is set */
+    r->cap = r->end = len;
+    r->eof = true;
+  }
+  return rd_open_finish(out, r, opts ? opts->name : NULL, rc, err);
+}
+
+/* ====================================================================== */
+/* Reading and closing                                                    */
+/* ====================================================================== */
+
+int evrec_reader_next(evrec_reader *r, const ProtobufCMessage **msg, evrec_error *err) {
+  if (!r || !msg) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  *msg = NULL;
+  if (r->failed) {
+    if (err) *err = r->ferr;
+    return r->failed;
+  }
+  evrec_error local;
+  evrec_error *e = err ? err : &local;
+  int rc;
+  switch (r->format) {
+  case EVREC_FORMAT_PB: rc = rd_next_pb(r, msg, e); break;
+  case EVREC_FORMAT_PBD: rc = rd_next_pbd(r, msg, e); break;
+  default: rc = rd_next_json(r, msg, e); break;
+  }
+  if (rc < 0) {
+    if (e->record == EVREC_UNKNOWN) e->record = r->count;
+    r->failed = rc;
+    r->ferr = *e;
+    *msg = NULL;
+  }
+  return rc;
+}
+
+evrec_format evrec_reader_format(const evrec_reader *r) {
+  return r ? r->format : EVREC_FORMAT_AUTO;
+}
+
+uint64_t evrec_reader_count(const evrec_reader *r) { return r ? r->count : 0; }
+
+uint64_t evrec_reader_offset(const evrec_reader *r) { return r ? rd_offset(r) : 0; }
+
+void evrec_reader_close(evrec_reader *r) {
+  if (!r) return;
+  if (r->own_fd) close(r->fd);
+  if (r->kind != SRC_MEM) free(r->buf);
+  evrec_arena_free(r->arena);
+  free(r->name);
+  free(r);
+}

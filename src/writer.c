@@ -1,0 +1,311 @@
+/*
+ * writer.c -- streaming record writer with atomic replacement of files.
+ *
+ * Output goes through one buffer (flushed at 256 KiB) to a file descriptor
+ * or, for stdout and caller streams, to a FILE.
+ *
+ * Atomic output: a regular file is written under "<path>.tmp.XXXXXX" in the
+ * same directory (so the final rename(2) cannot cross file systems) and
+ * renamed over `path` only by a successful evrec_writer_close(); any error
+ * or evrec_writer_abort() unlinks the temporary file instead, so a failed
+ * run never leaves a partial file nor touches an existing one. The
+ * temporary file is created with open(O_CREAT | O_EXCL, 0666), so the
+ * process umask applies exactly as for a plain create (mkstemp's 0600 would
+ * need umask(2) to fix, which changes process-wide state); when `path`
+ * already exists its permission bits are carried over, as an in-place
+ * rewrite would keep them. A symlink at `path` is resolved, so the link
+ * stays and its target is replaced. Paths that are not regular files
+ * (/dev/null, a FIFO, a terminal) are written in place. EVREC_WRITE_APPEND
+ * writes in place with O_APPEND (pbd and ndjson only, whose records are
+ * self-delimiting).
+ *
+ * Layouts:
+ *   ndjson      compact object + "\n" per record
+ *   json        the same; EVREC_JSON_PRETTY: indented object + "\n";
+ *               EVREC_WRITE_ARRAY: "[" records joined by ",\n" "]\n"
+ *               ("[]\n" when empty)
+ *   pb          exactly one record (a second is EVREC_E_FORMAT); no record
+ *               gives an empty file, which is the valid empty message
+ *   pbd         varint length + message per record
+ *
+ * Binary output first checks every string for valid UTF-8 (proto3 requires
+ * it, protobuf-c does not check), so a writer never produces data its own
+ * reader rejects. Errors are sticky.
+ */
+#define _XOPEN_SOURCE 700 /* realpath() */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define FLUSH_AT (256u * 1024u)
+#define TMP_TRIES 64
+
+struct evrec_writer {
+  evrec_format format;
+  evrec_json_encode_options jopts;
+  bool array; /* json: one array of all records */
+  int fd;     /* -1 when writing through fp */
+  bool own_fd;
+  FILE *fp;
+  char *path; /* rename target, NULL when writing in place */
+  char *tmp;  /* temporary file, NULL when writing in place */
+  char *name; /* for messages */
+  evrec__buf out;
+  uint64_t count;
+  int failed; /* sticky error status */
+  evrec_error ferr;
+};
+
+/* ====================================================================== */
+/* Output                                                                 */
+/* ====================================================================== */
+
+static int wr_io_error(evrec_writer *w, evrec_error *err, int e) {
+  return evrec__err(err, EVREC_E_IO, "error writing %s: %s", w->name, strerror(e));
+}
+
+static int wr_write_fd(evrec_writer *w, const char *p, size_t n, evrec_error *err) {
+  while (n > 0) {
+    ssize_t k = write(w->fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return wr_io_error(w, err, k < 0 ? errno : ENOSPC);
+    p += k;
+    n -= (size_t)k;
+  }
+  return EVREC_OK;
+}
+
+/* Writes out the buffer; with `sync_stream`, also fflush()es a FILE. */
+static int wr_flush(evrec_writer *w, bool sync_stream, evrec_error *err) {
+  int rc = EVREC_OK;
+  if (w->fd >= 0) {
+    rc = wr_write_fd(w, w->out.data, w->out.len, err);
+  } else {
+    errno = 0;
+    if (w->out.len && fwrite(w->out.data, 1, w->out.len, w->fp) != w->out.len)
+      rc = wr_io_error(w, err, errno ? errno : EIO);
+    else if (sync_stream && fflush(w->fp) != 0)
+      rc = wr_io_error(w, err, errno ? errno : EIO);
+  }
+  w->out.len = 0;
+  return rc;
+}
+
+/* ====================================================================== */
+/* Records                                                                */
+/* ====================================================================== */
+
+static int wr_json(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
+  if (w->array && w->count > 0) evrec__buf_append(&w->out, ",\n", 2);
+  int rc = evrec__json_encode_buf(&w->out, msg, &w->jopts, err);
+  if (rc) return rc;
+  if (!w->array) evrec__buf_putc(&w->out, '\n');
+  return w->out.oom ? evrec__err(err, EVREC_E_NOMEM, "out of memory") : EVREC_OK;
+}
+
+static int wr_binary(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
+  if (w->format == EVREC_FORMAT_PB && w->count > 0)
+    return evrec__err(err, EVREC_E_FORMAT, "pb holds exactly one record; use pbd for more");
+  int rc = evrec__check_utf8(msg, err);
+  if (rc) return rc;
+  size_t n = protobuf_c_message_get_packed_size(msg);
+  if (!evrec__buf_reserve(&w->out, n + EVREC__VARINT_MAX))
+    return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  uint8_t *p = (uint8_t *)w->out.data + w->out.len;
+  size_t h = w->format == EVREC_FORMAT_PBD ? evrec__varint_put(n, p) : 0;
+  w->out.len += h + protobuf_c_message_pack(msg, p + h);
+  return EVREC_OK;
+}
+
+int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
+  if (!w || !msg) return evrec__err(err, EVREC_E_INVALID_ARG, "writer: NULL argument");
+  if (w->failed) {
+    if (err) *err = w->ferr;
+    return w->failed;
+  }
+  evrec_error local;
+  evrec_error *e = err ? err : &local;
+  size_t mark = w->out.len;
+  bool json = w->format == EVREC_FORMAT_JSON || w->format == EVREC_FORMAT_NDJSON;
+  int rc = json ? wr_json(w, msg, e) : wr_binary(w, msg, e);
+  if (rc) w->out.len = mark; /* drop a partial encoding */
+  if (rc == EVREC_OK) w->count++;
+  if (rc == EVREC_OK && w->out.len >= FLUSH_AT) rc = wr_flush(w, false, e);
+  if (rc) {
+    if (e->record == EVREC_UNKNOWN) e->record = w->count;
+    w->failed = rc;
+    w->ferr = *e;
+  }
+  return rc;
+}
+
+uint64_t evrec_writer_count(const evrec_writer *w) { return w ? w->count : 0; }
+
+/* ====================================================================== */
+/* Opening                                                                */
+/* ====================================================================== */
+
+static void wr_free(evrec_writer *w) {
+  if (w->own_fd && w->fd >= 0) close(w->fd);
+  if (w->tmp) unlink(w->tmp);
+  evrec__buf_free(&w->out);
+  free(w->path);
+  free(w->tmp);
+  free(w->name);
+  free(w);
+}
+
+static int wr_new(evrec_writer **out, const evrec_writer_options *opts, const char *name,
+                  const char *ext_path, evrec_error *err) {
+  evrec_writer_options defaults = EVREC_WRITER_OPTIONS_INIT;
+  if (!opts) opts = &defaults;
+  if (opts->version != EVREC_WRITER_OPTIONS_VERSION)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "unsupported writer options version %u",
+                      opts->version);
+  evrec_format f = opts->format ? opts->format : evrec_format_from_path(ext_path);
+  if (f == EVREC_FORMAT_AUTO) f = EVREC_FORMAT_NDJSON;
+  if ((unsigned)f > EVREC_FORMAT_EVR)
+    return evrec__err(err, EVREC_E_INVALID_ARG, "invalid format %d", (int)f);
+  if (f == EVREC_FORMAT_EVR)
+    return evrec__err(err, EVREC_E_UNSUPPORTED, "the .evr container is not implemented yet");
+  bool array = f == EVREC_FORMAT_JSON && (opts->flags & EVREC_WRITE_ARRAY);
+  if ((opts->flags & EVREC_WRITE_APPEND) && (array || f == EVREC_FORMAT_PB))
+    return evrec__err(err, EVREC_E_INVALID_ARG,
+                      "appending works only for pbd and ndjson output, not %s",
+                      array ? "a JSON array" : "pb");
+  evrec_writer *w = calloc(1, sizeof *w);
+  if (!w) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  w->fd = -1;
+  w->format = f;
+  w->array = array;
+  w->jopts.version = EVREC_JSON_ENCODE_OPTIONS_VERSION;
+  /* NDJSON is one compact object per line whatever the flags say. */
+  w->jopts.flags = opts->json_flags & (f == EVREC_FORMAT_NDJSON ? ~EVREC_JSON_PRETTY : ~0u);
+  w->name = strdup(opts->name ? opts->name : name);
+  if (!w->name || (array && !evrec__buf_putc(&w->out, '['))) {
+    wr_free(w);
+    return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  }
+  *out = w;
+  return EVREC_OK;
+}
+
+/* Creates "<target>.tmp.XXXXXX" exclusively; the suffix mixes the pid, the
+ * clock and the writer's address, and a clash just tries again. */
+static int wr_create_tmp(evrec_writer *w, const char *target, evrec_error *err) {
+  size_t n = strlen(target) + 32;
+  w->tmp = malloc(n);
+  if (!w->tmp) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)w;
+  for (int i = 0; i < TMP_TRIES; i++) {
+    seed = seed * 6364136223846793005u + 1442695040888963407u; /* LCG step */
+    snprintf(w->tmp, n, "%s.tmp.%06x", target, (unsigned)(seed >> 40) & 0xffffffu);
+    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (w->fd >= 0) return EVREC_OK;
+    if (errno != EEXIST) break;
+  }
+  int e = errno;
+  free(w->tmp);
+  w->tmp = NULL;
+  return evrec__err(err, EVREC_E_IO, "cannot create a temporary file next to %s: %s", w->name,
+                    strerror(e));
+}
+
+/* Opens `path` for atomic replacement (or in place when it is not a
+ * regular file). */
+static int wr_open_atomic(evrec_writer *w, const char *path, evrec_error *err) {
+  struct stat st;
+  bool exists = stat(path, &st) == 0;
+  if (exists && S_ISDIR(st.st_mode))
+    return evrec__err(err, EVREC_E_IO, "cannot write %s: %s", w->name, strerror(EISDIR));
+  if (exists && !S_ISREG(st.st_mode)) {
+    w->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    return w->fd >= 0 ? EVREC_OK
+                      : evrec__err(err, EVREC_E_IO, "cannot open %s: %s", w->name, strerror(errno));
+  }
+  struct stat lst;
+  bool link = exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+  w->path = link ? realpath(path, NULL) : strdup(path);
+  if (!w->path) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  int rc = wr_create_tmp(w, w->path, err);
+  if (rc == EVREC_OK && exists) (void)fchmod(w->fd, st.st_mode & 07777); /* best effort */
+  return rc;
+}
+
+int evrec_writer_open_file(evrec_writer **out, const char *path,
+                           const evrec_writer_options *opts, evrec_error *err) {
+  if (!out || !path) return evrec__err(err, EVREC_E_INVALID_ARG, "writer: NULL argument");
+  *out = NULL;
+  bool is_stdout = strcmp(path, "-") == 0;
+  const char *ext = opts && opts->name ? opts->name : is_stdout ? NULL : path;
+  evrec_writer *w = NULL;
+  int rc = wr_new(&w, opts, is_stdout ? "stdout" : path, ext, err);
+  if (rc) return rc;
+  if (is_stdout) {
+    w->fp = stdout;
+  } else if (opts && (opts->flags & EVREC_WRITE_APPEND)) {
+    w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (w->fd < 0) rc = evrec__err(err, EVREC_E_IO, "cannot open %s: %s", w->name, strerror(errno));
+  } else {
+    rc = wr_open_atomic(w, path, err);
+  }
+  w->own_fd = w->fd >= 0;
+  if (rc) {
+    wr_free(w);
+    return rc;
+  }
+  *out = w;
+  return EVREC_OK;
+}
+
+int evrec_writer_open_FILE(evrec_writer **out, FILE *fp, const evrec_writer_options *opts,
+                           evrec_error *err) {
+  if (!out || !fp) return evrec__err(err, EVREC_E_INVALID_ARG, "writer: NULL argument");
+  *out = NULL;
+  int rc = wr_new(out, opts, "output", opts ? opts->name : NULL, err);
+  if (rc == EVREC_OK) (*out)->fp = fp;
+  return rc;
+}
+
+/* ====================================================================== */
+/* Closing                                                                */
+/* ====================================================================== */
+
+/* Closes the descriptor and renames the temporary file into place. */
+static int wr_commit(evrec_writer *w, evrec_error *err) {
+  int fd = w->fd;
+  w->fd = -1;
+  if (w->own_fd && close(fd) != 0) return wr_io_error(w, err, errno);
+  if (!w->tmp) return EVREC_OK;
+  if (rename(w->tmp, w->path) != 0)
+    return evrec__err(err, EVREC_E_IO, "cannot rename %s to %s: %s", w->tmp, w->path,
+                      strerror(errno));
+  free(w->tmp);
+  w->tmp = NULL; /* committed: nothing to unlink */
+  return EVREC_OK;
+}
+
+int evrec_writer_close(evrec_writer *w, evrec_error *err) {
+  if (!w) return EVREC_OK;
+  int rc = w->failed;
+  if (rc && err) *err = w->ferr;
+  if (rc == EVREC_OK && w->array &&
+      !evrec__buf_append(&w->out, "]\n", 2))
+    rc = evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  if (rc == EVREC_OK) rc = wr_flush(w, true, err);
+  if (rc == EVREC_OK) rc = wr_commit(w, err);
+  wr_free(w); /* unlinks the temporary file unless committed */
+  return rc;
+}
+
+void evrec_writer_abort(evrec_writer *w) {
+  if (w) wr_free(w);
+}

@@ -1,0 +1,419 @@
+/*
+ * test_binary.c -- evrec_pb_decode(), its wire validator, evrec__check_utf8()
+ * and the varint helpers.
+ *
+ * Wire bytes are written out by hand so that offsets and messages can be
+ * asserted exactly. Field tags of the all-types schema used below:
+ *   08 fInt32(1)  3d fFixed32(7)  72 fString(14)  8a01 fNested(17)
+ *   [Nested: 08 a(1), 12 b(2), 1a child(3)]
+ *   a801/aa01 rInt32(21) unpacked/packed  da01 rFixed32(27) packed
+ *   8a02 rBool(33) packed  9202 rString(34)  aa02 rNested(37)
+ *   ca02 mStringString(41)  d202 mInt32Int32(42)  aa03 mStringNested(53)
+ *   f203 oString(62)  a206 recursive(100)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "alltypes.pb-c.h"
+#include "internal.h"
+
+#define AT (&evrec__test__all_types__descriptor)
+
+typedef struct fixture {
+  evrec_arena *arena;
+  evrec_error err;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  f->arena = evrec_arena_new(0);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  evrec_arena_free(f->arena);
+  free(f);
+  return 0;
+}
+
+static Evrec__Test__AllTypes *decode_ok(fixture *f, const void *data, size_t len) {
+  ProtobufCMessage *m = NULL;
+  int rc = evrec_pb_decode(&m, AT, data, len, f->arena, &f->err);
+  if (rc) fail_msg("decode failed: %d %s (at %s)", rc, f->err.message, f->err.path);
+  assert_non_null(m);
+  return (Evrec__Test__AllTypes *)m;
+}
+
+/* Decodes and checks the exact status, message, offset and path. */
+static void expect_error(fixture *f, const void *data, size_t len, int code, const char *message,
+                         uint64_t offset, const char *path) {
+  ProtobufCMessage *m = (ProtobufCMessage *)1;
+  int rc = evrec_pb_decode(&m, AT, data, len, f->arena, &f->err);
+  assert_int_equal(rc, code);
+  assert_null(m);
+  assert_int_equal(f->err.code, code);
+  assert_string_equal(f->err.message, message);
+  assert_int_equal(f->err.offset, offset);
+  assert_string_equal(f->err.path, path);
+  assert_int_equal(f->err.line, 0);
+}
+
+/* ---------------------------------------------------------------- varints */
+
+static void test_varint_round_trip(void **state) {
+  (void)state;
+  static const struct {
+    uint64_t v;
+    size_t len;
+  } cases[] = {{0, 1},          {1, 1},          {127, 1},         {128, 2},
+               {16383, 2},      {16384, 3},      {UINT32_MAX, 5},  {1ull << 63, 10},
+               {UINT64_MAX, 10}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    uint8_t buf[EVREC__VARINT_MAX];
+    uint64_t back = 12345;
+    size_t n = evrec__varint_put(cases[i].v, buf);
+    assert_int_equal(n, cases[i].len);
+    assert_int_equal(evrec__varint_get(buf, n, &back), (int)n);
+    assert_true(back == cases[i].v);
+    /* every proper prefix is "truncated" */
+    for (size_t k = 0; k < n; k++) assert_int_equal(evrec__varint_get(buf, k, &back), 0);
+  }
+}
+
+static void test_varint_edges(void **state) {
+  (void)state;
+  uint64_t v = 99;
+  static const uint8_t eleven[11] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
+  static const uint8_t overflow[10] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+  static const uint8_t max[10] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+  static const uint8_t nonminimal[2] = {0x80, 0x00};
+  assert_int_equal(evrec__varint_get(eleven, sizeof eleven, &v), -1);
+  assert_int_equal(evrec__varint_get(eleven, 10, &v), -1); /* 10 bytes, still continuing */
+  assert_int_equal(evrec__varint_get(eleven, 9, &v), 0);   /* could still end */
+  assert_int_equal(evrec__varint_get(overflow, 10, &v), -1);
+  assert_int_equal(evrec__varint_get(max, 10, &v), 10);
+  assert_true(v == UINT64_MAX);
+  assert_int_equal(evrec__varint_get(nonminimal, 2, &v), 2); /* accepted, as Google's parsers do */
+  assert_true(v == 0);
+  assert_int_equal(evrec__varint_get("", 0, &v), 0);
+}
+
+/* ---------------------------------------------------------------- good input */
+
+static void test_decode_fields(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x08, 0x96, 0x01,                   /* fInt32 = 150 */
+      0x72, 0x03, 'a', 0xc3, 0xa9,        /* fString = "aé" */
+      0x8a, 0x01, 0x04, 0x12, 0x02, 'h', 'i', /* fNested { b: "hi" } */
+      0xaa, 0x01, 0x02, 0x01, 0x02,       /* rInt32 packed [1, 2] */
+      0xa8, 0x01, 0x03,                   /* rInt32 unpacked 3 */
+      0xca, 0x02, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v', /* mStringString {"k": "v"} */
+      0xb8, 0x3e, 0x07,                   /* unknown field 999 = 7 */
+  };
+  Evrec__Test__AllTypes *m = decode_ok(f, data, sizeof data);
+  assert_int_equal(m->f_int32, 150);
+  assert_string_equal(m->f_string, "a\xc3\xa9");
+  assert_non_null(m->f_nested);
+  assert_string_equal(m->f_nested->b, "hi");
+  assert_int_equal(m->n_r_int32, 3);
+  assert_int_equal(m->r_int32[0], 1);
+  assert_int_equal(m->r_int32[2], 3);
+  assert_int_equal(m->n_m_string_string, 1);
+  assert_string_equal(m->m_string_string[0]->key, "k");
+  assert_string_equal(m->m_string_string[0]->value, "v");
+  assert_int_equal(m->base.n_unknown_fields, 1); /* kept for binary round trips */
+  assert_int_equal(m->base.unknown_fields[0].tag, 999);
+  /* packing merges rInt32 into one packed run (2 bytes less) and keeps the unknown field */
+  assert_int_equal(protobuf_c_message_get_packed_size(&m->base), sizeof data - 2);
+}
+
+static void test_decode_empty(void **state) {
+  fixture *f = *state;
+  Evrec__Test__AllTypes *m = decode_ok(f, NULL, 0);
+  assert_int_equal(m->f_int32, 0);
+  assert_null(m->f_nested);
+  assert_string_equal(m->f_string, "");
+}
+
+static void test_decode_bad_args(void **state) {
+  fixture *f = *state;
+  ProtobufCMessage *m;
+  assert_int_equal(evrec_pb_decode(NULL, AT, "", 0, f->arena, &f->err), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_pb_decode(&m, NULL, "", 0, f->arena, &f->err), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_pb_decode(&m, AT, NULL, 3, f->arena, &f->err), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_pb_decode(&m, AT, "", 0, NULL, NULL), EVREC_E_INVALID_ARG);
+}
+
+/* ---------------------------------------------------------------- framing errors */
+
+static void test_error_length_exceeds(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {0x08, 0x01, 0x72, 0x0a, 'a', 'b'};
+  expect_error(f, data, sizeof data, EVREC_E_SYNTAX,
+               "field 14 (fString): length 10 exceeds the 2 bytes left", 2, "fString");
+}
+
+static void test_error_length_wraps_32_bits(void **state) {
+  fixture *f = *state;
+  /* 2^32-1: protobuf-c would add the 5-byte prefix in 32 bits and wrap */
+  static const uint8_t data[] = {0x72, 0xff, 0xff, 0xff, 0xff, 0x0f, 'a', 'b', 'c'};
+  expect_error(f, data, sizeof data, EVREC_E_SYNTAX,
+               "field 14 (fString): length 4294967295 exceeds the 3 bytes left", 0, "fString");
+  static const uint8_t big[] = {0x72, 0xff, 0xff, 0xff, 0xff, 0x1f, 'a'};
+  expect_error(f, big, sizeof big, EVREC_E_SYNTAX, "field 14 (fString): invalid length", 0,
+               "fString");
+}
+
+static void test_error_truncated_values(void **state) {
+  fixture *f = *state;
+  static const uint8_t varint[] = {0x08, 0x96};
+  expect_error(f, varint, sizeof varint, EVREC_E_SYNTAX, "field 1 (fInt32): truncated varint",
+               0, "fInt32");
+  static const uint8_t fixed[] = {0x08, 0x00, 0x3d, 0x01, 0x02};
+  expect_error(f, fixed, sizeof fixed, EVREC_E_SYNTAX,
+               "field 7 (fFixed32): truncated 32-bit value (need 4 bytes, have 2)", 2, "fFixed32");
+  static const uint8_t tag[] = {0x08, 0x00, 0x8a};
+  expect_error(f, tag, sizeof tag, EVREC_E_SYNTAX, "truncated tag", 2, "");
+  static const uint8_t len[] = {0x72};
+  expect_error(f, len, sizeof len, EVREC_E_SYNTAX, "field 14 (fString): truncated length", 0,
+               "fString");
+}
+
+static void test_error_tags(void **state) {
+  fixture *f = *state;
+  static const uint8_t zero[] = {0x08, 0x01, 0x00, 0x01};
+  expect_error(f, zero, sizeof zero, EVREC_E_SYNTAX, "invalid field number 0", 2, "");
+  static const uint8_t group[] = {0x0b, 0x0c};
+  expect_error(f, group, sizeof group, EVREC_E_SYNTAX,
+               "field 1: groups (wire type 3) are not supported", 0, "");
+  static const uint8_t wt7[] = {0x08, 0x01, 0x0f};
+  expect_error(f, wt7, sizeof wt7, EVREC_E_SYNTAX, "field 1: invalid wire type 7", 2, "");
+  static const uint8_t huge[] = {0xf8, 0xff, 0xff, 0xff, 0x1f, 0x00};
+  expect_error(f, huge, sizeof huge, EVREC_E_SYNTAX, "invalid tag (field number too large)", 0,
+               "");
+  static const uint8_t unknown[] = {0xba, 0x3e, 0x05, 'a'}; /* field 999, length 5 */
+  expect_error(f, unknown, sizeof unknown, EVREC_E_SYNTAX,
+               "field 999: length 5 exceeds the 1 bytes left", 0, "");
+}
+
+static void test_error_wire_type_mismatch(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {0x0a, 0x01, 'x'}; /* fInt32 as length-delimited */
+  expect_error(f, data, sizeof data, EVREC_E_SYNTAX,
+               "field 1 (fInt32): wire type 2 (length-delimited) does not fit the field's "
+               "type (wire type 0, varint)",
+               0, "fInt32");
+  static const uint8_t msg[] = {0x88, 0x01, 0x01}; /* fNested as varint */
+  expect_error(f, msg, sizeof msg, EVREC_E_SYNTAX,
+               "field 17 (fNested): wire type 0 (varint) does not fit the field's type "
+               "(wire type 2, length-delimited)",
+               0, "fNested");
+}
+
+static void test_error_packed(void **state) {
+  fixture *f = *state;
+  static const uint8_t fixed[] = {0xda, 0x01, 0x06, 1, 2, 3, 4, 5, 6};
+  expect_error(f, fixed, sizeof fixed, EVREC_E_SYNTAX,
+               "field 27 (rFixed32): packed length 6 is not a multiple of 4", 3, "rFixed32");
+  static const uint8_t bools[] = {0x8a, 0x02, 0x03, 0x01, 0x00, 0x02};
+  expect_error(f, bools, sizeof bools, EVREC_E_SYNTAX,
+               "field 33 (rBool): packed bool value 0x02 is not 0 or 1", 5, "rBool");
+  static const uint8_t varints[] = {0xaa, 0x01, 0x02, 0x01, 0x80};
+  expect_error(f, varints, sizeof varints, EVREC_E_SYNTAX,
+               "field 21 (rInt32): invalid varint in packed data", 4, "rInt32");
+}
+
+/* ---------------------------------------------------------------- paths */
+
+static void test_path_nested(void **state) {
+  fixture *f = *state;
+  /* fNested { a: 1, child { b: <length 9 of 1> } } */
+  static const uint8_t data[] = {0x8a, 0x01, 0x07, 0x08, 0x01, 0x1a, 0x03, 0x12, 0x09, 'x'};
+  expect_error(f, data, sizeof data, EVREC_E_SYNTAX, "field 2 (b): length 9 exceeds the 1 bytes left",
+               7, "fNested.child.b");
+}
+
+static void test_path_repeated_index(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0xaa, 0x02, 0x00,                   /* rNested[0] {} */
+      0x08, 0x05,                         /* fInt32 between the elements */
+      0xaa, 0x02, 0x03, 0x12, 0x01, 0xff, /* rNested[1] { b: "\xff" } */
+  };
+  expect_error(f, data, sizeof data, EVREC_E_UTF8, "field 2 (b): invalid UTF-8 in a string", 10,
+               "rNested[1].b");
+  static const uint8_t strs[] = {0x92, 0x02, 0x01, 'a', 0x92, 0x02, 0x02, 0xc3, 0x28};
+  expect_error(f, strs, sizeof strs, EVREC_E_UTF8, "field 34 (rString): invalid UTF-8 in a string",
+               7, "rString[1]");
+}
+
+static void test_path_map_keys(void **state) {
+  fixture *f = *state;
+  static const uint8_t str[] = {0xca, 0x02, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 0xfe};
+  expect_error(f, str, sizeof str, EVREC_E_UTF8, "field 2 (value): invalid UTF-8 in a string", 8,
+               "mStringString[\"k\"]");
+  /* int32 key -5 (10-byte varint), value with a wrong wire type */
+  static const uint8_t num[] = {0xd2, 0x02, 0x0d, 0x08, 0xfb, 0xff, 0xff, 0xff, 0xff,
+                                0xff, 0xff, 0xff, 0xff, 0x01, 0x12, 0x00};
+  expect_error(f, num, sizeof num, EVREC_E_SYNTAX,
+               "field 2 (value): wire type 2 (length-delimited) does not fit the field's type "
+               "(wire type 0, varint)",
+               14, "mInt32Int32[\"-5\"]");
+  /* a key with a quote, a message value with a bad string inside */
+  static const uint8_t msg[] = {0xaa, 0x03, 0x09, 0x0a, 0x02, 'a', '"', 0x12, 0x03,
+                                0x12, 0x01, 0x80};
+  expect_error(f, msg, sizeof msg, EVREC_E_UTF8, "field 2 (b): invalid UTF-8 in a string", 11,
+               "mStringNested[\"a\\\"\"].b");
+}
+
+static void test_oneof_and_nul(void **state) {
+  fixture *f = *state;
+  static const uint8_t oneof[] = {0xf2, 0x03, 0x02, 0xed, 0xa0}; /* a surrogate */
+  expect_error(f, oneof, sizeof oneof, EVREC_E_UTF8, "field 62 (oString): invalid UTF-8 in a string",
+               3, "oString");
+  static const uint8_t nul[] = {0x72, 0x03, 'a', 0x00, 'b'};
+  expect_error(f, nul, sizeof nul, EVREC_E_UNSUPPORTED,
+               "field 14 (fString): a string with a NUL byte (U+0000) cannot be represented", 3,
+               "fString");
+  static const uint8_t bytes_nul[] = {0x7a, 0x02, 0x00, 0xff}; /* fBytes: anything goes */
+  Evrec__Test__AllTypes *m = decode_ok(f, bytes_nul, sizeof bytes_nul);
+  assert_int_equal(m->f_bytes.len, 2);
+}
+
+/* ---------------------------------------------------------------- depth */
+
+/* `levels` nested `recursive` fields around an empty message. */
+static size_t nest(uint8_t *out, int levels) {
+  uint8_t inner[1024], tmp[1024];
+  size_t n = 0;
+  for (int i = 0; i < levels; i++) {
+    size_t k = 0;
+    tmp[k++] = 0xa2;
+    tmp[k++] = 0x06;
+    k += evrec__varint_put(n, tmp + k);
+    memcpy(tmp + k, inner, n);
+    n += k;
+    memcpy(inner, tmp, n);
+  }
+  memcpy(out, inner, n);
+  return n;
+}
+
+static void test_depth_limit(void **state) {
+  fixture *f = *state;
+  uint8_t data[1024];
+  size_t n = nest(data, 100);
+  Evrec__Test__AllTypes *m = decode_ok(f, data, n);
+  assert_non_null(m->recursive);
+  n = nest(data, 101);
+  ProtobufCMessage *out;
+  assert_int_equal(evrec_pb_decode(&out, AT, data, n, f->arena, &f->err), EVREC_E_LIMIT);
+  assert_string_equal(f->err.message, "messages nested deeper than 100 levels");
+  assert_int_equal(strncmp(f->err.path, "recursive.recursive.", 20), 0);
+}
+
+/* ---------------------------------------------------------------- robustness */
+
+/* Every prefix and every single-byte corruption of a valid message decodes
+ * or fails cleanly (run under ASan by `make test`). */
+static void test_truncations_and_flips(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x08, 0x96, 0x01, 0x72, 0x03, 'a', 0xc3, 0xa9, 0x8a, 0x01, 0x04, 0x12, 0x02, 'h', 'i',
+      0xaa, 0x01, 0x02, 0x01, 0x02, 0xca, 0x02, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v',
+      0xd2, 0x02, 0x04, 0x08, 0x01, 0x10, 0x02, 0x61, 1, 2, 3, 4, 5, 6, 7, 8};
+  ProtobufCMessage *m;
+  int ok = 0;
+  for (size_t n = 0; n <= sizeof data; n++) {
+    evrec_arena_reset(f->arena);
+    int rc = evrec_pb_decode(&m, AT, data, n, f->arena, &f->err);
+    assert_true(rc == EVREC_OK || rc == EVREC_E_SYNTAX || rc == EVREC_E_UTF8);
+    if (rc == EVREC_OK) ok++;
+    else assert_true(f->err.offset <= n);
+  }
+  assert_true(ok >= 8); /* the prefixes that end between fields */
+  uint8_t copy[sizeof data];
+  for (size_t i = 0; i < sizeof data; i++) {
+    for (int bit = 0; bit < 8; bit++) {
+      memcpy(copy, data, sizeof data);
+      copy[i] ^= (uint8_t)(1u << bit);
+      evrec_arena_reset(f->arena);
+      int rc = evrec_pb_decode(&m, AT, copy, sizeof copy, f->arena, &f->err);
+      assert_true(rc == EVREC_OK || rc == EVREC_E_SYNTAX || rc == EVREC_E_UTF8 ||
+                  rc == EVREC_E_UNSUPPORTED);
+    }
+  }
+}
+
+/* ---------------------------------------------------------------- tree walk */
+
+static void test_check_utf8_tree(void **state) {
+  fixture *f = *state;
+  Evrec__Test__AllTypes m = EVREC__TEST__ALL_TYPES__INIT;
+  Evrec__Test__Nested n0 = EVREC__TEST__NESTED__INIT, n1 = EVREC__TEST__NESTED__INIT;
+  Evrec__Test__Nested n2 = EVREC__TEST__NESTED__INIT;
+  Evrec__Test__Nested *rn[] = {&n0, &n1};
+  n0.b = "fine";
+  n1.b = "bad \xc0\xaf"; /* overlong '/' */
+  m.n_r_nested = 2;
+  m.r_nested = rn;
+  assert_int_equal(evrec__check_utf8(&m.base, &f->err), EVREC_E_UTF8);
+  assert_string_equal(f->err.message, "invalid UTF-8 in a string");
+  assert_string_equal(f->err.path, "rNested[1].b");
+  n1.b = "ok";
+  assert_int_equal(evrec__check_utf8(&m.base, &f->err), EVREC_OK);
+
+  Evrec__Test__AllTypes__MSfixed64NestedEntry e = EVREC__TEST__ALL_TYPES__MSFIXED64_NESTED_ENTRY__INIT;
+  Evrec__Test__AllTypes__MSfixed64NestedEntry *ents[] = {&e};
+  e.key = -42;
+  e.value = &n1;
+  m.n_m_sfixed64_nested = 1;
+  m.m_sfixed64_nested = ents;
+  n1.child = &n2;
+  n2.b = "\xff";
+  assert_int_equal(evrec__check_utf8(&m.base, &f->err), EVREC_E_UTF8);
+  assert_string_equal(f->err.path, "rNested[1].child.b"); /* field order: rNested first */
+  m.n_r_nested = 0;
+  assert_int_equal(evrec__check_utf8(&m.base, &f->err), EVREC_E_UTF8);
+  assert_string_equal(f->err.path, "mSfixed64Nested[\"-42\"].child.b");
+  n2.b = "";
+  m.choice_case = EVREC__TEST__ALL_TYPES__CHOICE_O_STRING;
+  m.o_string = "\xe2\x82";
+  assert_int_equal(evrec__check_utf8(&m.base, &f->err), EVREC_E_UTF8);
+  assert_string_equal(f->err.path, "oString");
+  m.choice_case = EVREC__TEST__ALL_TYPES__CHOICE_O_UINT32; /* o_string is not the member now */
+  m.o_uint32 = 7;
+  assert_int_equal(evrec__check_utf8(&m.base, &f->err), EVREC_OK);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_varint_round_trip),
+      cmocka_unit_test(test_varint_edges),
+      cmocka_unit_test_setup_teardown(test_decode_fields, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_decode_empty, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_decode_bad_args, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_error_length_exceeds, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_error_length_wraps_32_bits, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_error_truncated_values, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_error_tags, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_error_wire_type_mismatch, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_error_packed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_path_nested, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_path_repeated_index, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_path_map_keys, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_oneof_and_nul, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_truncations_and_flips, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_check_utf8_tree, setup, teardown),
+  };
+  return cmocka_run_group_tests_name("binary", tests, NULL, NULL);
+}

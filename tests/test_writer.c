@@ -1,0 +1,389 @@
+/*
+ * test_writer.c -- evrec_writer: every layout byte for byte, atomic
+ * replacement (destination untouched on abort and on error, no temporary
+ * files left), permissions, symlinks, append, write errors (/dev/full) and
+ * round trips through the reader.
+ *
+ * Each test works in its own mkdtemp() directory.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "alltypes.pb-c.h"
+#include "internal.h"
+
+#define AT (&evrec__test__all_types__descriptor)
+
+typedef struct fixture {
+  char dir[64];
+  char path[128];
+  Evrec__Test__AllTypes r1, r2; /* {fInt32: 1} and {fInt32: 2, fString: "a"} */
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  strcpy(f->dir, "/tmp/evrec-test-writer.XXXXXX");
+  assert_non_null(mkdtemp(f->dir));
+  Evrec__Test__AllTypes init = EVREC__TEST__ALL_TYPES__INIT;
+  f->r1 = f->r2 = init;
+  f->r1.f_int32 = 1;
+  f->r2.f_int32 = 2;
+  f->r2.f_string = "a";
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  DIR *d = opendir(f->dir);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.') unlinkat(dirfd(d), e->d_name, 0);
+  closedir(d);
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+static const char *in_dir(fixture *f, const char *name) {
+  snprintf(f->path, sizeof f->path, "%s/%s", f->dir, name);
+  return f->path;
+}
+
+/* Number of entries in the test directory (temporary files included). */
+static int dir_entries(fixture *f) {
+  DIR *d = opendir(f->dir);
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+static char *slurp(const char *path, size_t *len) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return NULL;
+  char *buf = malloc(1 << 22);
+  *len = fread(buf, 1, 1 << 22, fp);
+  fclose(fp);
+  buf[*len] = '\0';
+  return buf;
+}
+
+static void spit(const char *path, const char *s) {
+  FILE *fp = fopen(path, "wb");
+  fputs(s, fp);
+  fclose(fp);
+}
+
+static void assert_file(const char *path, const void *want, size_t want_len) {
+  size_t len = 0;
+  char *got = slurp(path, &len);
+  assert_non_null(got);
+  if (len != want_len || memcmp(got, want, len) != 0)
+    fail_msg("%s holds %zu bytes \"%s\", want %zu", path, len, got, want_len);
+  free(got);
+}
+
+/* Writes r1 and r2 with these options to `name`; @return close's status. */
+static int write_two(fixture *f, const char *name, evrec_format format, unsigned json_flags,
+                     unsigned flags) {
+  evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+  evrec_writer *w;
+  evrec_error err;
+  o.format = format;
+  o.json_flags = json_flags;
+  o.flags = flags;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, name), &o, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r2.base, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_count(w), 2);
+  return evrec_writer_close(w, &err);
+}
+
+#define S(lit) lit, sizeof(lit) - 1
+
+/* ---------------------------------------------------------------- layouts */
+
+static void test_json_layouts(void **state) {
+  fixture *f = *state;
+  const char *nd = "{\"fInt32\":1}\n{\"fInt32\":2,\"fString\":\"a\"}\n";
+  assert_int_equal(write_two(f, "a.ndjson", EVREC_FORMAT_AUTO, 0, 0), EVREC_OK);
+  assert_file(in_dir(f, "a.ndjson"), nd, strlen(nd));
+  assert_int_equal(write_two(f, "a.json", EVREC_FORMAT_AUTO, 0, 0), EVREC_OK);
+  assert_file(in_dir(f, "a.json"), nd, strlen(nd)); /* json = NDJSON by default */
+  assert_int_equal(write_two(f, "a.txt", EVREC_FORMAT_AUTO, 0, 0), EVREC_OK);
+  assert_file(in_dir(f, "a.txt"), nd, strlen(nd)); /* unknown extension: ndjson */
+  /* NDJSON stays compact whatever the flags */
+  assert_int_equal(write_two(f, "b.ndjson", EVREC_FORMAT_NDJSON, EVREC_JSON_PRETTY,
+                             EVREC_WRITE_ARRAY), EVREC_OK);
+  assert_file(in_dir(f, "b.ndjson"), nd, strlen(nd));
+  assert_int_equal(write_two(f, "p.json", EVREC_FORMAT_JSON, EVREC_JSON_PRETTY, 0), EVREC_OK);
+  assert_file(in_dir(f, "p.json"),
+              S("{\n  \"fInt32\": 1\n}\n{\n  \"fInt32\": 2,\n  \"fString\": \"a\"\n}\n"));
+  assert_int_equal(write_two(f, "arr.json", EVREC_FORMAT_JSON, 0, EVREC_WRITE_ARRAY), EVREC_OK);
+  assert_file(in_dir(f, "arr.json"), S("[{\"fInt32\":1},\n{\"fInt32\":2,\"fString\":\"a\"}]\n"));
+  assert_int_equal(write_two(f, "parr.json", EVREC_FORMAT_AUTO,
+                             EVREC_JSON_PRETTY | EVREC_JSON_PROTO_NAMES, EVREC_WRITE_ARRAY),
+                   EVREC_OK);
+  assert_file(in_dir(f, "parr.json"),
+              S("[{\n  \"f_int32\": 1\n},\n{\n  \"f_int32\": 2,\n  \"f_string\": \"a\"\n}]\n"));
+}
+
+static void test_empty_outputs(void **state) {
+  fixture *f = *state;
+  static const struct {
+    const char *name;
+    evrec_format format;
+    unsigned flags;
+    const char *want;
+  } t[] = {{"e.ndjson", EVREC_FORMAT_NDJSON, 0, ""},
+           {"e.json", EVREC_FORMAT_JSON, EVREC_WRITE_ARRAY, "[]\n"},
+           {"e.pb", EVREC_FORMAT_PB, 0, ""}, /* the valid empty message */
+           {"e.pbd", EVREC_FORMAT_PBD, 0, ""}};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+    evrec_writer *w;
+    evrec_error err;
+    o.format = t[i].format;
+    o.flags = t[i].flags;
+    assert_int_equal(evrec_writer_open_file(&w, in_dir(f, t[i].name), &o, &err), EVREC_OK);
+    assert_int_equal(evrec_writer_close(w, &err), EVREC_OK);
+    assert_file(in_dir(f, t[i].name), t[i].want, strlen(t[i].want));
+  }
+}
+
+static void test_binary_layouts(void **state) {
+  fixture *f = *state;
+  assert_int_equal(write_two(f, "a.pbd", EVREC_FORMAT_AUTO, 0, 0), EVREC_OK);
+  assert_file(in_dir(f, "a.pbd"), S("\x02\x08\x01\x05\x08\x02\x72\x01" "a"));
+  evrec_writer *w;
+  evrec_error err;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "one.pb"), NULL, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r2.base, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_close(w, &err), EVREC_OK);
+  assert_file(in_dir(f, "one.pb"), S("\x08\x02\x72\x01" "a"));
+}
+
+static void test_pb_second_record(void **state) {
+  fixture *f = *state;
+  spit(in_dir(f, "x.pb"), "OLD");
+  evrec_writer *w;
+  evrec_error err;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "x.pb"), NULL, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r2.base, &err), EVREC_E_FORMAT);
+  assert_string_equal(err.message, "pb holds exactly one record; use pbd for more");
+  assert_int_equal(err.record, 1);
+  assert_int_equal(evrec_writer_count(w), 1);
+  assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_E_FORMAT); /* sticky */
+  assert_int_equal(evrec_writer_close(w, &err), EVREC_E_FORMAT);
+  assert_file(in_dir(f, "x.pb"), S("OLD"));
+  assert_int_equal(dir_entries(f), 1);
+}
+
+/* ---------------------------------------------------------------- atomicity */
+
+static void test_atomic_abort_and_close(void **state) {
+  fixture *f = *state;
+  spit(in_dir(f, "out.ndjson"), "OLD\n");
+  evrec_writer *w;
+  evrec_error err;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "out.ndjson"), NULL, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK);
+  assert_int_equal(dir_entries(f), 2); /* the temporary file sits next to it */
+  assert_file(in_dir(f, "out.ndjson"), S("OLD\n"));
+  evrec_writer_abort(w);
+  assert_file(in_dir(f, "out.ndjson"), S("OLD\n"));
+  assert_int_equal(dir_entries(f), 1);
+
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "out.ndjson"), NULL, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK);
+  assert_file(in_dir(f, "out.ndjson"), S("OLD\n"));
+  assert_int_equal(evrec_writer_close(w, &err), EVREC_OK);
+  assert_file(in_dir(f, "out.ndjson"), S("{\"fInt32\":1}\n"));
+  assert_int_equal(dir_entries(f), 1);
+  evrec_writer_abort(NULL);
+  assert_int_equal(evrec_writer_close(NULL, &err), EVREC_OK);
+}
+
+static void test_atomic_encode_error(void **state) {
+  fixture *f = *state;
+  static const char *names[] = {"bad.ndjson", "bad.pbd"};
+  Evrec__Test__AllTypes bad = EVREC__TEST__ALL_TYPES__INIT;
+  Evrec__Test__Nested n = EVREC__TEST__NESTED__INIT;
+  bad.f_nested = &n;
+  n.b = "\xff";
+  for (int i = 0; i < 2; i++) {
+    spit(in_dir(f, names[i]), "OLD");
+    evrec_writer *w;
+    evrec_error err;
+    assert_int_equal(evrec_writer_open_file(&w, in_dir(f, names[i]), NULL, &err), EVREC_OK);
+    assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK);
+    assert_int_equal(evrec_writer_write(w, &bad.base, &err), EVREC_E_UTF8);
+    assert_int_equal(err.record, 1);
+    assert_string_equal(err.path, "fNested.b");
+    assert_int_equal(evrec_writer_close(w, &err), EVREC_E_UTF8);
+    assert_file(in_dir(f, names[i]), S("OLD"));
+    assert_int_equal(dir_entries(f), i + 1); /* no temporary file left */
+  }
+}
+
+static void test_permissions_and_symlinks(void **state) {
+  fixture *f = *state;
+  mode_t old = umask(022);
+  struct stat st;
+  assert_int_equal(write_two(f, "new.pbd", EVREC_FORMAT_AUTO, 0, 0), EVREC_OK);
+  assert_int_equal(stat(in_dir(f, "new.pbd"), &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0644); /* 0666 & ~umask, like a plain create */
+  assert_int_equal(chmod(in_dir(f, "new.pbd"), 0640), 0);
+  assert_int_equal(write_two(f, "new.pbd", EVREC_FORMAT_AUTO, 0, 0), EVREC_OK);
+  assert_int_equal(stat(in_dir(f, "new.pbd"), &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0640); /* kept from the file it replaced */
+  umask(old);
+  /* a symlink stays a symlink; its target gets the records */
+  spit(in_dir(f, "target.ndjson"), "OLD\n");
+  char target[128];
+  strcpy(target, in_dir(f, "target.ndjson"));
+  assert_int_equal(symlink(target, in_dir(f, "link.ndjson")), 0);
+  assert_int_equal(write_two(f, "link.ndjson", EVREC_FORMAT_AUTO, 0, 0), EVREC_OK);
+  assert_int_equal(lstat(in_dir(f, "link.ndjson"), &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  assert_file(target, S("{\"fInt32\":1}\n{\"fInt32\":2,\"fString\":\"a\"}\n"));
+  assert_int_equal(dir_entries(f), 3);
+}
+
+/* ---------------------------------------------------------------- append */
+
+static void test_append(void **state) {
+  fixture *f = *state;
+  spit(in_dir(f, "log.ndjson"), "{\"fInt32\":0}\n");
+  assert_int_equal(write_two(f, "log.ndjson", EVREC_FORMAT_AUTO, 0, EVREC_WRITE_APPEND), EVREC_OK);
+  assert_file(in_dir(f, "log.ndjson"),
+              S("{\"fInt32\":0}\n{\"fInt32\":1}\n{\"fInt32\":2,\"fString\":\"a\"}\n"));
+  assert_int_equal(write_two(f, "log.pbd", EVREC_FORMAT_AUTO, 0, EVREC_WRITE_APPEND), EVREC_OK);
+  assert_int_equal(write_two(f, "log.pbd", EVREC_FORMAT_AUTO, 0, EVREC_WRITE_APPEND), EVREC_OK);
+  assert_file(in_dir(f, "log.pbd"),
+              S("\x02\x08\x01\x05\x08\x02\x72\x01" "a\x02\x08\x01\x05\x08\x02\x72\x01" "a"));
+  evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+  evrec_writer *w = (evrec_writer *)1;
+  evrec_error err;
+  o.flags = EVREC_WRITE_APPEND;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "x.pb"), &o, &err), EVREC_E_INVALID_ARG);
+  assert_string_equal(err.message, "appending works only for pbd and ndjson output, not pb");
+  assert_null(w);
+  o.flags |= EVREC_WRITE_ARRAY;
+  o.format = EVREC_FORMAT_JSON;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "x.json"), &o, &err), EVREC_E_INVALID_ARG);
+  assert_string_equal(err.message, "appending works only for pbd and ndjson output, not a JSON array");
+  assert_int_equal(dir_entries(f), 2);
+}
+
+/* ---------------------------------------------------------------- I/O errors */
+
+static void test_dev_full(void **state) {
+  fixture *f = *state;
+  evrec_writer *w;
+  evrec_error err;
+  evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+  o.format = EVREC_FORMAT_PBD;
+  assert_int_equal(evrec_writer_open_file(&w, "/dev/full", &o, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK); /* buffered */
+  assert_int_equal(evrec_writer_close(w, &err), EVREC_E_IO);
+  assert_string_equal(err.message, "error writing /dev/full: No space left on device");
+  /* the same through a FILE, with enough output to flush before close */
+  FILE *fp = fopen("/dev/full", "w");
+  assert_non_null(fp);
+  o.format = EVREC_FORMAT_NDJSON;
+  o.name = "full-stream";
+  assert_int_equal(evrec_writer_open_FILE(&w, fp, &o, &err), EVREC_OK);
+  int rc = EVREC_OK;
+  for (int i = 0; i < 100000 && rc == EVREC_OK; i++) rc = evrec_writer_write(w, &f->r2.base, &err);
+  assert_int_equal(rc, EVREC_E_IO);
+  assert_string_equal(err.message, "error writing full-stream: No space left on device");
+  assert_int_equal(evrec_writer_close(w, &err), EVREC_E_IO);
+  fclose(fp);
+}
+
+static void test_open_errors(void **state) {
+  fixture *f = *state;
+  evrec_writer *w = (evrec_writer *)1;
+  evrec_error err;
+  assert_int_equal(evrec_writer_open_file(&w, f->dir, NULL, &err), EVREC_E_IO);
+  assert_null(w);
+  char want[160];
+  snprintf(want, sizeof want, "cannot write %s: Is a directory", f->dir);
+  assert_string_equal(err.message, want);
+  assert_int_equal(evrec_writer_open_file(&w, "/nonexistent/x.pbd", NULL, &err), EVREC_E_IO);
+  assert_string_equal(err.message, "cannot create a temporary file next to /nonexistent/x.pbd: "
+                                   "No such file or directory");
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "x.evr"), NULL, &err), EVREC_E_UNSUPPORTED);
+  assert_string_equal(err.message, "the .evr container is not implemented yet");
+  evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+  o.version = 7;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "x.pbd"), &o, &err), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_writer_open_file(&w, NULL, NULL, &err), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_writer_open_FILE(&w, NULL, NULL, &err), EVREC_E_INVALID_ARG);
+  assert_int_equal(dir_entries(f), 0);
+}
+
+/* ---------------------------------------------------------------- round trips */
+
+/* Many records (several flushes) in each format, read back by the reader. */
+static void test_round_trip_through_reader(void **state) {
+  fixture *f = *state;
+  static const char *names[] = {"rt.ndjson", "rt.json", "rt.pbd"};
+  char text[300];
+  memset(text, 'q', sizeof text - 1);
+  text[sizeof text - 1] = '\0';
+  for (int k = 0; k < 3; k++) {
+    evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+    evrec_writer *w;
+    evrec_error err;
+    o.flags = k == 1 ? EVREC_WRITE_ARRAY : 0;
+    o.json_flags = k == 1 ? EVREC_JSON_PRETTY : 0;
+    assert_int_equal(evrec_writer_open_file(&w, in_dir(f, names[k]), &o, &err), EVREC_OK);
+    Evrec__Test__AllTypes m = EVREC__TEST__ALL_TYPES__INIT;
+    m.f_string = text;
+    for (int i = 0; i < 3000; i++) {
+      m.f_int32 = i;
+      assert_int_equal(evrec_writer_write(w, &m.base, &err), EVREC_OK);
+    }
+    assert_int_equal(evrec_writer_close(w, &err), EVREC_OK);
+    evrec_reader_options ro = EVREC_READER_OPTIONS_INIT;
+    evrec_reader *r;
+    const ProtobufCMessage *got;
+    ro.type = AT;
+    assert_int_equal(evrec_reader_open_file(&r, in_dir(f, names[k]), &ro, &err), EVREC_OK);
+    for (int i = 0; i < 3000; i++) {
+      assert_int_equal(evrec_reader_next(r, &got, &err), EVREC_OK);
+      assert_int_equal(((const Evrec__Test__AllTypes *)got)->f_int32, i);
+      assert_string_equal(((const Evrec__Test__AllTypes *)got)->f_string, text);
+    }
+    assert_int_equal(evrec_reader_next(r, &got, &err), EVREC_DONE);
+    evrec_reader_close(r);
+  }
+}
+
+int main(void) {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T(test_json_layouts),         T(test_empty_outputs),
+      T(test_binary_layouts),       T(test_pb_second_record),
+      T(test_atomic_abort_and_close), T(test_atomic_encode_error),
+      T(test_permissions_and_symlinks), T(test_append),
+      T(test_dev_full),             T(test_open_errors),
+      T(test_round_trip_through_reader),
+  };
+  return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
+}

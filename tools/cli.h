@@ -1,0 +1,98 @@
+/*
+ * cli.h -- shared pieces of the `evrec` command line tool.
+ *
+ * Each subcommand is a row in the command table (evrec.c) with its own
+ * option table; the same table drives option parsing and generates the
+ * command's --help, so the two cannot drift apart. Diagnostics all go
+ * through cli_report() so every command prints positions the same way:
+ *
+ *   evrec: FILE:LINE:COL: record N: message (at PATH)      JSON input
+ *   evrec: FILE: record N at byte OFF: message (at PATH)   binary input
+ *   evrec: message                                          I/O errors
+ *
+ * Record numbers are 1-based here (the library's are 0-based).
+ */
+#ifndef EVREC_CLI_H
+#define EVREC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "evrec.h"
+
+/* Exit statuses (documented in every --help). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_INVALID = 1, CLI_EXIT_USAGE = 2 };
+
+typedef struct cli_option {
+  int id;                /* > 0; returned by cli_next() */
+  char short_name;       /* 0 = none */
+  const char *long_name; /* without "--" */
+  const char *arg;       /* argument name in --help; NULL for a flag */
+  const char *help;
+} cli_option;
+
+typedef struct cli_command cli_command;
+struct cli_command {
+  const char *name;
+  const char *synopsis;    /* after "evrec NAME " in the usage line */
+  const char *summary;     /* one line for `evrec --help` */
+  const char *description; /* paragraphs for `evrec NAME --help` */
+  const cli_option *options; /* ends with a zeroed row */
+  int (*run)(const cli_command *cmd, int argc, char **argv);
+};
+
+/* Option id of -h/--help in every table. */
+#define CLI_OPT_HELP 'h'
+
+/* cli_next() results besides option ids. */
+enum { CLI_END = 0, CLI_OPERAND = -1, CLI_ERROR = -2 };
+
+typedef struct cli_parser {
+  const cli_command *cmd;
+  int argc;
+  char **argv;
+  int i;               /* next argv element */
+  const char *cluster; /* rest of a "-abc" group being read */
+  bool operands_only;  /* after "--" */
+} cli_parser;
+
+void cli_parser_init(cli_parser *p, const cli_command *cmd, int argc, char **argv);
+
+/** Next option (its id, *value = its argument or NULL), operand
+ *  (CLI_OPERAND, *value = it), CLI_END, or CLI_ERROR (already reported). */
+int cli_next(cli_parser *p, const char **value);
+
+/** Prints the generated help of a command. */
+void cli_help(FILE *f, const cli_command *cmd);
+
+/** Prints "evrec CMD: message" and a hint to --help. @return CLI_EXIT_USAGE. */
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/** Prints "evrec: message". */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/** Prints a library error about `file` in the layouts above. */
+void cli_report(const char *file, const evrec_error *e);
+
+/** Display name of a path: "<stdin>" / "<stdout>" for "-". */
+const char *cli_display_name(const char *path, bool output);
+
+/** Parses a format name for -f/-t; reports and returns AUTO when unknown. */
+evrec_format cli_parse_format(const cli_command *cmd, const char *opt, const char *name);
+
+/** Closes stdout, reporting a failure if nothing else failed. @return exit status. */
+int cli_close_stdout(int status);
+
+/* Commands (cmd_convert.c). */
+int cli_cmd_convert(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_cat(const cli_command *cmd, int argc, char **argv);
+
+#endif /* EVREC_CLI_H */

@@ -1,0 +1,227 @@
+/*
+ * cmd_convert.c -- `evrec convert` and `evrec cat`.
+ *
+ * Both stream records from each input in turn into one writer; `cat` is
+ * `convert` with the output fixed to NDJSON on stdout. The first error stops
+ * the run. An output file is then aborted (the writer removes its temporary
+ * file, so nothing partial is left and an existing file is untouched);
+ * stdout keeps the records written before the error, as with cat(1).
+ *
+ * Exit status: 2 when nothing could be read or written (usage, open, I/O,
+ * out of memory, a format that cannot hold the records), 1 when a record is
+ * invalid (decode errors, or a record the output format cannot represent).
+ */
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+typedef struct conv {
+  const cli_command *cmd;
+  const char **inputs;
+  int n_inputs;
+  const char *output;   /* "-" = stdout */
+  bool output_given;    /* -o was used (also "-o -") */
+  evrec_format from, to;
+  bool pretty, array, append;
+  unsigned decode_flags, encode_flags;
+} conv;
+
+/* ====================================================================== */
+/* Arguments                                                              */
+/* ====================================================================== */
+
+/* Handles one parsed option; @return 0, or an exit status to stop with. */
+static int conv_option(conv *c, int id, const char *value) {
+  switch (id) {
+  case 'o': c->output = value; c->output_given = true; return 0;
+  case 'f':
+    c->from = cli_parse_format(c->cmd, "-f", value);
+    return c->from ? 0 : CLI_EXIT_USAGE;
+  case 't':
+    c->to = cli_parse_format(c->cmd, "-t", value);
+    return c->to ? 0 : CLI_EXIT_USAGE;
+  case 'p': c->pretty = true; return 0;
+  case 'a': c->array = true; return 0;
+  case 'u': c->decode_flags |= EVREC_JSON_IGNORE_UNKNOWN; return 0;
+  case 'd': c->encode_flags |= EVREC_JSON_EMIT_DEFAULTS; return 0;
+  case 'n': c->encode_flags |= EVREC_JSON_PROTO_NAMES; return 0;
+  case 'A': c->append = true; return 0;
+  case CLI_OPT_HELP:
+    cli_help(stdout, c->cmd);
+    return -1; /* done, successfully */
+  }
+  return CLI_EXIT_USAGE;
+}
+
+/* Parses argv into c; @return 0 to go on, -1 after --help, or an exit status. */
+static int conv_parse(conv *c, int argc, char **argv) {
+  static const char *stdin_only[] = {"-"};
+  cli_parser p;
+  const char *value;
+  int id;
+  c->inputs = (const char **)(argv + 1); /* operands are compacted in place */
+  cli_parser_init(&p, c->cmd, argc, argv);
+  while ((id = cli_next(&p, &value)) != CLI_END) {
+    if (id == CLI_ERROR) return CLI_EXIT_USAGE;
+    if (id == CLI_OPERAND) {
+      c->inputs[c->n_inputs++] = value;
+      continue;
+    }
+    int rc = conv_option(c, id, value);
+    if (rc) return rc;
+  }
+  if (c->n_inputs == 0) {
+    c->inputs = stdin_only;
+    c->n_inputs = 1;
+  }
+  return 0;
+}
+
+/* Appending to a file that is also read would chase its own output (as
+ * `cat f >> f`): @return such an input, or NULL. */
+static const char *conv_input_is_output(const conv *c) {
+  struct stat out, in;
+  if (stat(c->output, &out) != 0) return NULL;
+  for (int i = 0; i < c->n_inputs; i++)
+    if (strcmp(c->inputs[i], "-") != 0 && stat(c->inputs[i], &in) == 0 &&
+        in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+      return c->inputs[i];
+  return NULL;
+}
+
+/* Settles the output format and rejects combinations that make no sense. */
+static int conv_check(conv *c) {
+  bool to_stdout = strcmp(c->output, "-") == 0;
+  if (!c->to && !to_stdout) c->to = evrec_format_from_path(c->output);
+  if (!c->to) c->to = c->pretty || c->array ? EVREC_FORMAT_JSON : EVREC_FORMAT_NDJSON;
+  if ((c->pretty || c->array) && c->to != EVREC_FORMAT_JSON)
+    return cli_usage_error(c->cmd, "--pretty and --array need JSON output (-t json), not %s",
+                           evrec_format_name(c->to));
+  if (c->append && to_stdout)
+    return cli_usage_error(c->cmd, "--append needs an output file (-o FILE)");
+  if (c->append && c->to != EVREC_FORMAT_PBD && c->to != EVREC_FORMAT_NDJSON &&
+      (c->to != EVREC_FORMAT_JSON || c->array))
+    return cli_usage_error(c->cmd, "--append works only for pbd and ndjson output, not %s",
+                           c->array ? "a JSON array" : evrec_format_name(c->to));
+  if (c->append) {
+    const char *same = conv_input_is_output(c);
+    if (same) return cli_usage_error(c->cmd, "--append: input '%s' is the output file", same);
+  }
+  bool binary = c->to == EVREC_FORMAT_PB || c->to == EVREC_FORMAT_PBD;
+  if (binary && to_stdout && !c->output_given && isatty(STDOUT_FILENO)) {
+    cli_error("refusing to write binary %s to a terminal (use -o FILE, or -o - to force)",
+              evrec_format_name(c->to));
+    return CLI_EXIT_USAGE;
+  }
+  return 0;
+}
+
+/* ====================================================================== */
+/* Running                                                                */
+/* ====================================================================== */
+
+/* Reports a failed write of record number `index` of input `in`. */
+static int conv_write_error(const conv *c, const char *in, uint64_t index, evrec_error *e) {
+  if (e->code == EVREC_E_IO || e->code == EVREC_E_NOMEM || e->code == EVREC_E_FORMAT ||
+      e->code == EVREC_E_INVALID_ARG || e->code == EVREC_E_UNSUPPORTED) {
+    e->record = EVREC_UNKNOWN; /* a property of the output, not of one record */
+    e->offset = EVREC_UNKNOWN;
+    cli_report(cli_display_name(c->output, true), e);
+    return CLI_EXIT_USAGE;
+  }
+  e->record = index; /* the record cannot be encoded: blame the input record */
+  e->offset = EVREC_UNKNOWN;
+  e->line = e->column = 0;
+  cli_report(cli_display_name(in, false), e);
+  return CLI_EXIT_INVALID;
+}
+
+/* Copies every record of `in` to w. @return an exit status. */
+static int conv_input(const conv *c, const char *in, evrec_writer *w) {
+  evrec_reader_options ro = EVREC_READER_OPTIONS_INIT;
+  evrec_reader *r;
+  evrec_error err;
+  const ProtobufCMessage *msg;
+  const char *shown = cli_display_name(in, false);
+  ro.format = c->from;
+  ro.json_flags = c->decode_flags;
+  ro.name = strcmp(in, "-") == 0 ? shown : NULL; /* "<stdin>" in I/O messages too */
+  if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) {
+    cli_report(shown, &err);
+    return CLI_EXIT_USAGE;
+  }
+  int rc, status = CLI_EXIT_OK;
+  while ((rc = evrec_reader_next(r, &msg, &err)) == EVREC_OK) {
+    if (evrec_writer_write(w, msg, &err) != EVREC_OK) {
+      status = conv_write_error(c, in, evrec_reader_count(r) - 1, &err);
+      break;
+    }
+  }
+  if (rc < 0) {
+    cli_report(shown, &err);
+    status = err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM ? CLI_EXIT_USAGE
+                                                                 : CLI_EXIT_INVALID;
+  }
+  evrec_reader_close(r);
+  return status;
+}
+
+static int conv_run(const conv *c) {
+  evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
+  evrec_writer *w;
+  evrec_error err;
+  wo.format = c->to;
+  wo.name = strcmp(c->output, "-") == 0 ? cli_display_name(c->output, true) : NULL;
+  wo.json_flags = c->encode_flags | (c->pretty ? EVREC_JSON_PRETTY : 0);
+  wo.flags = (c->array ? EVREC_WRITE_ARRAY : 0) | (c->append ? EVREC_WRITE_APPEND : 0);
+  if (evrec_writer_open_file(&w, c->output, &wo, &err) != EVREC_OK) {
+    cli_report(cli_display_name(c->output, true), &err);
+    return CLI_EXIT_USAGE;
+  }
+  int status = CLI_EXIT_OK;
+  for (int i = 0; i < c->n_inputs && status == CLI_EXIT_OK; i++)
+    status = conv_input(c, c->inputs[i], w);
+  if (status != CLI_EXIT_OK) {
+    if (strcmp(c->output, "-") == 0)
+      evrec_writer_close(w, NULL); /* keep what stdout already got */
+    else
+      evrec_writer_abort(w); /* no partial file; an existing one stays */
+    return status;
+  }
+  if (evrec_writer_close(w, &err) != EVREC_OK) {
+    cli_report(cli_display_name(c->output, true), &err);
+    return CLI_EXIT_USAGE;
+  }
+  return CLI_EXIT_OK;
+}
+
+static int conv_main(conv *c, int argc, char **argv) {
+  int rc = conv_parse(c, argc, argv);
+  if (rc == -1) return CLI_EXIT_OK; /* --help */
+  if (rc == 0) rc = conv_check(c);
+  return rc ? rc : conv_run(c);
+}
+
+/* ====================================================================== */
+/* Commands                                                               */
+/* ====================================================================== */
+
+int cli_cmd_convert(const cli_command *cmd, int argc, char **argv) {
+  conv c;
+  memset(&c, 0, sizeof c);
+  c.cmd = cmd;
+  c.output = "-";
+  return conv_main(&c, argc, argv);
+}
+
+int cli_cmd_cat(const cli_command *cmd, int argc, char **argv) {
+  conv c;
+  memset(&c, 0, sizeof c);
+  c.cmd = cmd;
+  c.output = "-";
+  c.output_given = true; /* cat always prints JSON; nothing to refuse */
+  c.to = EVREC_FORMAT_NDJSON;
+  return conv_main(&c, argc, argv);
+}
