@@ -89,7 +89,10 @@ typedef enum evrec_status {
   EVREC_E_INVALID_ARG = -9,    /**< API misuse: NULL where forbidden, bad option value */
   EVREC_E_UNSUPPORTED = -10,   /**< format or feature not supported (e.g. unknown Any type) */
   EVREC_E_FORMAT = -11         /**< input format could not be detected, or is wrong
-                                    for the operation (e.g. two records written to pb) */
+                                    for the operation (e.g. two records written to pb) */,
+  EVREC_E_CORRUPT = -12,       /**< damaged data: bad gzip member header, bad CRC,
+                                    bad deflate data, inconsistent counts */
+  EVREC_E_NOT_FOUND = -13      /**< random access: no record with that id/ordinal */
 } evrec_status;
 
 /** @return a short constant English name for a status ("syntax error" ...);
@@ -292,7 +295,7 @@ typedef enum evrec_format {
   EVREC_FORMAT_NDJSON = 2,/**< one compact JSON object per line */
   EVREC_FORMAT_PB = 3,    /**< exactly one message, plain protobuf encoding */
   EVREC_FORMAT_PBD = 4,   /**< varint-length-delimited messages */
-  EVREC_FORMAT_EVR = 5    /**< the .evr container (blocked gzip) -- not yet implemented */
+  EVREC_FORMAT_EVR = 5    /**< the .evr container (blocked gzip, docs/FORMAT.md) */
 } evrec_format;
 
 /** @return "json", "ndjson", "pb", "pbd", "evr" or "auto"; "?" for bad values. */
@@ -341,11 +344,18 @@ typedef struct evrec_reader_options {
   size_t max_record_size;   /**< bytes; 0 = EVREC_DEFAULT_MAX_RECORD_SIZE */
   /** Name used in error messages and for extension-based detection; may be NULL. */
   const char *name;
+  unsigned int flags;       /**< EVREC_READ_SKIP_DAMAGE */
 } evrec_reader_options;
+
+/** Reader flag: in an .evr container, a damaged member is reported (as
+ *  EVREC_E_CORRUPT from evrec_reader_next(), with err->offset, the block
+ *  number and the records lost in the message) but is not sticky: the next
+ *  call resumes at the next intact member. Without it errors are sticky. */
+#define EVREC_READ_SKIP_DAMAGE 0x1u
 
 #define EVREC_READER_OPTIONS_VERSION 1
 #define EVREC_READER_OPTIONS_INIT \
-  {EVREC_READER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, NULL, 0, 0, 0, NULL}
+  {EVREC_READER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, NULL, 0, 0, 0, NULL, 0}
 
 /**
  * Opens a file for reading records ("-" = stdin, read with read(2) so that
@@ -362,7 +372,7 @@ typedef struct evrec_reader_options {
  * opts->format, else from the content and name (evrec_format_detect()).
  * @param out receives the reader; close with evrec_reader_close().
  * @return EVREC_OK, EVREC_E_IO (cannot open), EVREC_E_FORMAT (undetectable),
- *         EVREC_E_UNSUPPORTED (evr), EVREC_E_NOMEM.
+ *         EVREC_E_CORRUPT (damaged evr header), EVREC_E_NOMEM.
  */
 EVREC_API int evrec_reader_open_file(evrec_reader **out, const char *path,
                                      const evrec_reader_options *opts,
@@ -424,11 +434,26 @@ typedef struct evrec_writer_options {
   unsigned int flags;      /**< EVREC_WRITE_ARRAY ... */
   /** Name used in error messages; may be NULL. */
   const char *name;
+  /* .evr container settings (ignored by other formats): */
+  int level;          /**< deflate level 0-9 (0 = stored); -1 = default (6) */
+  unsigned int threads; /**< compression threads; 0 = online cores */
+  size_t block_size;  /**< uncompressed bytes per block; 0 = EVREC_DEFAULT_BLOCK_SIZE */
+  /** User metadata for the container header: n_meta "key=value" strings
+   *  (copied at open). May be NULL. */
+  const char *const *meta;
+  size_t n_meta;
+  size_t max_record_size; /**< 0 = EVREC_DEFAULT_MAX_RECORD_SIZE */
+  /** Creation time stored in the container header, RFC 3339 UTC
+   *  ("2026-11-27T17:00:00Z"); NULL = now. Set it for reproducible files. */
+  const char *created_at;
 } evrec_writer_options;
+
+/** Default uncompressed size of an .evr data block. */
+#define EVREC_DEFAULT_BLOCK_SIZE (256u * 1024u)
 
 #define EVREC_WRITER_OPTIONS_VERSION 1
 #define EVREC_WRITER_OPTIONS_INIT \
-  {EVREC_WRITER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, 0, 0, NULL}
+  {EVREC_WRITER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, 0, 0, NULL, -1, 0, 0, NULL, 0, 0, NULL}
 
 /**
  * Opens a file for writing records ("-" = stdout). A regular file is written
@@ -445,7 +470,7 @@ typedef struct evrec_writer_options {
  * EVREC_WRITE_ARRAY, "[" + records joined by ",\n" + "]\n" ("[]\n" when
  * empty). Format ndjson ignores both flags. pb: exactly one record; no record
  * gives an empty file (the valid empty message). pbd: varint length + message.
- * @return EVREC_OK, EVREC_E_IO, EVREC_E_UNSUPPORTED (evr), EVREC_E_INVALID_ARG
+ * @return EVREC_OK, EVREC_E_IO, EVREC_E_INVALID_ARG
  *         (bad options; append to pb or to a JSON array), EVREC_E_NOMEM.
  */
 EVREC_API int evrec_writer_open_file(evrec_writer **out, const char *path,
@@ -482,6 +507,78 @@ EVREC_API int evrec_writer_close(evrec_writer *w, evrec_error *err);
 /** Discards the output (removes the temporary file) and frees the writer.
  *  NULL is a no-op. */
 EVREC_API void evrec_writer_abort(evrec_writer *w);
+
+/* ======================================================================
+ * The .evr container (docs/FORMAT.md): header, statistics, random access
+ * ====================================================================== */
+
+/** The file header of an .evr container, owned by the reader (valid until
+ *  evrec_reader_close()). */
+typedef struct evrec_container_header {
+  uint32_t format_version;   /**< EVREC_CONTAINER_VERSION of the writer */
+  const char *record_type;   /**< full message name, "evrec.v1.Record" */
+  const char *creator;       /**< "evrec 0.1.0" or the writing program */
+  const char *created_at;    /**< RFC 3339 UTC, "2026-11-27T17:00:00Z" */
+  const char *const *meta_keys;   /**< user metadata, n_meta entries, in */
+  const char *const *meta_values; /**< key order */
+  size_t n_meta;
+  const void *schema;        /**< serialized google.protobuf.FileDescriptorSet */
+  size_t schema_len;
+  const char *json;          /**< the header's JSON text as stored */
+  size_t json_len;
+} evrec_container_header;
+
+#define EVREC_CONTAINER_VERSION 1
+
+/** @return the header of the container being read (after the first
+ *  evrec_reader_next(), or right after open for files), or NULL when the
+ *  input is not an .evr container or has no header. */
+EVREC_API const evrec_container_header *evrec_reader_header(const evrec_reader *r);
+
+/** Counters of a reader, for `evrec info` and for tests of random access. */
+typedef struct evrec_reader_stats {
+  uint64_t bytes_in;       /**< compressed bytes consumed */
+  uint64_t bytes_out;      /**< uncompressed payload bytes produced */
+  uint64_t blocks;         /**< data blocks decoded (inflated) */
+  uint64_t index_members;  /**< index members loaded */
+  uint64_t damaged_blocks; /**< members skipped as damaged */
+  uint64_t records_lost;   /**< records in damaged members (as far as known) */
+  int eof_member;          /**< 1 when the container's EOF member was seen */
+  int truncated;           /**< 1 when the input ended early */
+} evrec_reader_stats;
+
+/** Fills *out with the reader's counters so far. */
+EVREC_API void evrec_reader_stats_get(const evrec_reader *r, evrec_reader_stats *out);
+
+/**
+ * Random access in an .evr file (opened with evrec_reader_open_file() on a
+ * seekable file): positions the reader so that the next evrec_reader_next()
+ * returns record number `ordinal` (0-based, across concatenated sections).
+ * Uses the trailing index; reads O(log n) members.
+ * @return EVREC_OK, EVREC_E_NOT_FOUND (ordinal >= record count),
+ *         EVREC_E_UNSUPPORTED (not a seekable .evr), EVREC_E_CORRUPT (no or
+ *         damaged index), EVREC_E_IO.
+ */
+EVREC_API int evrec_reader_seek_ordinal(evrec_reader *r, uint64_t ordinal,
+                                        evrec_error *err);
+
+/**
+ * Random access by record id (the top-level string field named "id"): finds
+ * the record through the index and returns it like evrec_reader_next() (owned
+ * by the reader, valid until the next call). With several records of the same
+ * id, returns the last one in file order.
+ * @return EVREC_OK, EVREC_E_NOT_FOUND, or as evrec_reader_seek_ordinal().
+ */
+EVREC_API int evrec_reader_get_id(evrec_reader *r, const char *id,
+                                  const ProtobufCMessage **msg, evrec_error *err);
+
+/** @return the serialized FileDescriptorSet of evrec.v1 (with its imports) that
+ *  the library embeds in every container it writes; *len receives its size. */
+EVREC_API const void *evrec_schema_descriptor_set(size_t *len);
+
+/** @return the text of evrec/v1/evrec.proto built into the library
+ *  (NUL-terminated); *len (may be NULL) receives its length. */
+EVREC_API const char *evrec_schema_proto(size_t *len);
 
 /* ======================================================================
  * Binary helpers

@@ -25,6 +25,8 @@ const char *evrec_status_str(int status) {
   case EVREC_E_INVALID_ARG: return "invalid argument";
   case EVREC_E_UNSUPPORTED: return "unsupported";
   case EVREC_E_FORMAT: return "format error";
+  case EVREC_E_CORRUPT: return "damaged data";
+  case EVREC_E_NOT_FOUND: return "not found";
   default: return "unknown status";
   }
 }
