@@ -31,6 +31,9 @@
  *                record, as Google's parsers read an empty file.
  *   pbd          varint length + message, repeated; an empty input has no
  *                records.
+ *   evr          the container (container.c) reads through this buffer via
+ *                the evr__io callbacks below: peek/consume for members, and
+ *                seek/size for random access (files and memory only).
  *
  * The arena is reset before every record: the message returned by
  * evrec_reader_next() lives until the next call. Errors are sticky: the
@@ -44,6 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "internal.h"
 
 #define CHUNK (256u * 1024u)  /* read size */
@@ -82,6 +86,8 @@ struct evrec_reader {
   bool pb_done;
 
   evrec_arena *arena;
+  evr__reader *evr; /* the container reader, for format evr */
+  unsigned flags;   /* EVREC_READ_* */
   uint64_t count;
   int failed; /* sticky error status, 0 while healthy */
   evrec_error ferr;
@@ -359,6 +365,65 @@ static int rd_next_pbd(evrec_reader *r, const ProtobufCMessage **msg, evrec_erro
 }
 
 /* ====================================================================== */
+/* The container's view of the buffer (evr__io)                           */
+/* ====================================================================== */
+
+static int io_peek(void *ctx, size_t want, const uint8_t **p, size_t *avail, evrec_error *err) {
+  evrec_reader *r = ctx;
+  int rc = rd_fill(r, want, err);
+  *p = (const uint8_t *)r->buf + r->pos;
+  *avail = r->end - r->pos;
+  return rc;
+}
+
+static void io_consume(void *ctx, size_t n) {
+  evrec_reader *r = ctx;
+  r->pos += n;
+}
+
+static uint64_t io_tell(void *ctx) { return rd_offset(ctx); }
+
+/* Moves the read position; within the buffer without any I/O. */
+static int io_seek(void *ctx, uint64_t off, evrec_error *err) {
+  evrec_reader *r = ctx;
+  if (off >= r->buf_off && off - r->buf_off <= r->end) {
+    r->pos = (size_t)(off - r->buf_off);
+    return EVREC_OK;
+  }
+  if (r->kind == SRC_MEM) return evrec__err(err, EVREC_E_INVALID_ARG, "seek past the end of the input");
+  bool ok = r->kind == SRC_FD ? lseek(r->fd, (off_t)off, SEEK_SET) >= 0
+                              : fseeko(r->fp, (off_t)off, SEEK_SET) == 0;
+  if (!ok)
+    return evrec__err(err, errno == ESPIPE ? EVREC_E_UNSUPPORTED : EVREC_E_IO,
+                      "cannot seek in %s: %s", r->name, strerror(errno));
+  r->buf_off = off;
+  r->pos = r->end = 0;
+  r->eof = false;
+  return EVREC_OK;
+}
+
+static int io_size(void *ctx, uint64_t *size, evrec_error *err) {
+  evrec_reader *r = ctx;
+  struct stat st;
+  if (r->kind == SRC_MEM) {
+    *size = r->end;
+    return EVREC_OK;
+  }
+  int fd = r->kind == SRC_FD ? r->fd : fileno(r->fp);
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    return evrec__err(err, EVREC_E_UNSUPPORTED, "random access needs a regular file, and %s is not",
+                      r->name);
+  *size = (uint64_t)st.st_size;
+  return EVREC_OK;
+}
+
+static int rd_start_evr(evrec_reader *r, evrec_error *err) {
+  evr__io io = {r, io_peek, io_consume, io_tell, io_seek, io_size};
+  int rc = evr__reader_new(&r->evr, &io, r->type, r->max_record, r->flags, err);
+  return rc ? rc : evr__reader_open(r->evr, err);
+}
+
+/* ====================================================================== */
 /* Opening: options, source, format                                       */
 /* ====================================================================== */
 
@@ -380,6 +445,7 @@ static int rd_new(evrec_reader **out, const evrec_reader_options *opts, const ch
   r->jopts.version = EVREC_JSON_DECODE_OPTIONS_VERSION;
   r->jopts.flags = opts->json_flags;
   r->jopts.max_depth = opts->max_depth;
+  r->flags = opts->flags;
   r->max_record = opts->max_record_size ? opts->max_record_size : EVREC_DEFAULT_MAX_RECORD_SIZE;
   if (r->max_record > SIZE_MAX / 4) r->max_record = SIZE_MAX / 4;
   r->line = r->column = 1;
@@ -422,8 +488,7 @@ static int rd_detect(evrec_reader *r, const char *path, evrec_error *err) {
 static int rd_start(evrec_reader *r, const char *path, evrec_error *err) {
   int rc = r->format == EVREC_FORMAT_AUTO ? rd_detect(r, path, err) : EVREC_OK;
   if (rc) return rc;
-  if (r->format == EVREC_FORMAT_EVR)
-    return evrec__err(err, EVREC_E_UNSUPPORTED, "the .evr container is not implemented yet");
+  if (r->format == EVREC_FORMAT_EVR) return rd_start_evr(r, err);
   if (r->format != EVREC_FORMAT_JSON && r->format != EVREC_FORMAT_NDJSON) return EVREC_OK;
   rc = rd_fill(r, 3, err);
   if (rc == EVREC_OK && r->end - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
@@ -509,9 +574,17 @@ int evrec_reader_next(evrec_reader *r, const ProtobufCMessage **msg, evrec_error
   switch (r->format) {
   case EVREC_FORMAT_PB: rc = rd_next_pb(r, msg, e); break;
   case EVREC_FORMAT_PBD: rc = rd_next_pbd(r, msg, e); break;
+  case EVREC_FORMAT_EVR: rc = evr__reader_next(r->evr, r->arena, msg, e); break;
   default: rc = rd_next_json(r, msg, e); break;
   }
-  if (rc < 0) {
+  if (rc == EVREC_OK && r->format == EVREC_FORMAT_EVR) r->count++;
+  /* With EVREC_READ_SKIP_DAMAGE a damaged member is reported once and
+   * reading goes on at the next intact member. */
+  bool skip = rc == EVREC_E_CORRUPT && (r->flags & EVREC_READ_SKIP_DAMAGE);
+  if (rc < 0 && skip) {
+    if (e->record == EVREC_UNKNOWN) e->record = r->count;
+    *msg = NULL;
+  } else if (rc < 0) {
     if (e->record == EVREC_UNKNOWN) e->record = r->count;
     r->failed = rc;
     r->ferr = *e;
@@ -528,8 +601,51 @@ uint64_t evrec_reader_count(const evrec_reader *r) { return r ? r->count : 0; }
 
 uint64_t evrec_reader_offset(const evrec_reader *r) { return r ? rd_offset(r) : 0; }
 
+/* ====================================================================== */
+/* Container: header, statistics, random access                           */
+/* ====================================================================== */
+
+const evrec_container_header *evrec_reader_header(const evrec_reader *r) {
+  return r && r->evr ? evr__reader_header(r->evr) : NULL;
+}
+
+void evrec_reader_stats_get(const evrec_reader *r, evrec_reader_stats *out) {
+  if (!out) return;
+  memset(out, 0, sizeof *out);
+  if (r && r->evr) evr__reader_stats(r->evr, out);
+  else if (r) out->bytes_in = out->bytes_out = rd_offset(r);
+}
+
+static int rd_random_access(evrec_reader *r, evrec_error *err) {
+  if (!r) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  if (!r->evr)
+    return evrec__err(err, EVREC_E_UNSUPPORTED, "random access needs an .evr container, not %s",
+                      evrec_format_name(r->format));
+  return EVREC_OK;
+}
+
+/* A successful positioning clears a sticky error: reading starts afresh. */
+int evrec_reader_seek_ordinal(evrec_reader *r, uint64_t ordinal, evrec_error *err) {
+  int rc = rd_random_access(r, err);
+  if (rc == EVREC_OK) rc = evr__reader_seek(r->evr, ordinal, err);
+  if (rc == EVREC_OK) r->count = ordinal, r->failed = 0;
+  return rc;
+}
+
+int evrec_reader_get_id(evrec_reader *r, const char *id, const ProtobufCMessage **msg,
+                        evrec_error *err) {
+  if (!id || !msg) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  *msg = NULL;
+  uint64_t ordinal = 0;
+  int rc = rd_random_access(r, err);
+  if (rc == EVREC_OK) rc = evr__reader_get_id(r->evr, id, r->arena, msg, &ordinal, err);
+  if (rc == EVREC_OK) r->count = ordinal + 1, r->failed = 0;
+  return rc;
+}
+
 void evrec_reader_close(evrec_reader *r) {
   if (!r) return;
+  evr__reader_free(r->evr);
   if (r->own_fd) close(r->fd);
   if (r->kind != SRC_MEM) free(r->buf);
   evrec_arena_free(r->arena);

@@ -27,6 +27,11 @@
  *   pb          exactly one record (a second is EVREC_E_FORMAT); no record
  *               gives an empty file, which is the valid empty message
  *   pbd         varint length + message per record
+ *   evr         the container (container.c): records go to an evr__writer,
+ *               whose finished members come back through wr_emit() into
+ *               the same output buffer. EVREC_WRITE_APPEND opens the file
+ *               read-write, carries its index over and, should anything
+ *               fail, truncates it back to its original size.
  *
  * Binary output first checks every string for valid UTF-8 (proto3 requires
  * it, protobuf-c does not check), so a writer never produces data its own
@@ -41,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "internal.h"
 
 #define FLUSH_AT (256u * 1024u)
@@ -57,6 +63,9 @@ struct evrec_writer {
   char *tmp;  /* temporary file, NULL when writing in place */
   char *name; /* for messages */
   evrec__buf out;
+  evr__writer *evr;     /* format evr */
+  bool appending;       /* evr append: truncate back on failure */
+  uint64_t append_size; /* the file's size before appending */
   uint64_t count;
   int failed; /* sticky error status */
   evrec_error ferr;
@@ -133,7 +142,9 @@ int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg, evrec_error
   evrec_error *e = err ? err : &local;
   size_t mark = w->out.len;
   bool json = w->format == EVREC_FORMAT_JSON || w->format == EVREC_FORMAT_NDJSON;
-  int rc = json ? wr_json(w, msg, e) : wr_binary(w, msg, e);
+  int rc = w->evr ? evr__writer_write(w->evr, msg, w->count, e)
+           : json ? wr_json(w, msg, e)
+                  : wr_binary(w, msg, e);
   if (rc) w->out.len = mark; /* drop a partial encoding */
   if (rc == EVREC_OK) w->count++;
   if (rc == EVREC_OK && w->out.len >= FLUSH_AT) rc = wr_flush(w, false, e);
@@ -151,7 +162,18 @@ uint64_t evrec_writer_count(const evrec_writer *w) { return w ? w->count : 0; }
 /* Opening                                                                */
 /* ====================================================================== */
 
+/* Finished container members join the output buffer (producer thread). */
+static int wr_emit(void *ctx, const void *p, size_t n, evrec_error *err) {
+  evrec_writer *w = ctx;
+  if (!evrec__buf_append(&w->out, p, n)) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  return w->out.len >= FLUSH_AT ? wr_flush(w, false, err) : EVREC_OK;
+}
+
 static void wr_free(evrec_writer *w) {
+  evr__writer_free(w->evr); /* stops its threads first */
+  if (w->appending && w->fd >= 0 && ftruncate(w->fd, (off_t)w->append_size) != 0) {
+    /* nothing more to do: the caller already has the first error */
+  }
   if (w->own_fd && w->fd >= 0) close(w->fd);
   if (w->tmp) unlink(w->tmp);
   evrec__buf_free(&w->out);
@@ -172,12 +194,10 @@ static int wr_new(evrec_writer **out, const evrec_writer_options *opts, const ch
   if (f == EVREC_FORMAT_AUTO) f = EVREC_FORMAT_NDJSON;
   if ((unsigned)f > EVREC_FORMAT_EVR)
     return evrec__err(err, EVREC_E_INVALID_ARG, "invalid format %d", (int)f);
-  if (f == EVREC_FORMAT_EVR)
-    return evrec__err(err, EVREC_E_UNSUPPORTED, "the .evr container is not implemented yet");
   bool array = f == EVREC_FORMAT_JSON && (opts->flags & EVREC_WRITE_ARRAY);
   if ((opts->flags & EVREC_WRITE_APPEND) && (array || f == EVREC_FORMAT_PB))
     return evrec__err(err, EVREC_E_INVALID_ARG,
-                      "appending works only for pbd and ndjson output, not %s",
+                      "appending works only for pbd, ndjson and evr output, not %s",
                       array ? "a JSON array" : "pb");
   evrec_writer *w = calloc(1, sizeof *w);
   if (!w) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
@@ -191,6 +211,11 @@ static int wr_new(evrec_writer **out, const evrec_writer_options *opts, const ch
   if (!w->name || (array && !evrec__buf_putc(&w->out, '['))) {
     wr_free(w);
     return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  }
+  int rc = f == EVREC_FORMAT_EVR ? evr__writer_new(&w->evr, opts, wr_emit, w, err) : EVREC_OK;
+  if (rc) {
+    wr_free(w);
+    return rc;
   }
   *out = w;
   return EVREC_OK;
@@ -240,6 +265,17 @@ static int wr_open_atomic(evrec_writer *w, const char *path, evrec_error *err) {
   return rc;
 }
 
+/* Appending to a container: old bytes stay; a failure truncates back. */
+static int wr_append_evr(evrec_writer *w, evrec_error *err) {
+  struct stat st;
+  if (fstat(w->fd, &st) != 0 || !S_ISREG(st.st_mode))
+    return evrec__err(err, EVREC_E_INVALID_ARG, "cannot append to %s: not a regular file", w->name);
+  int rc = evr__writer_append(w->evr, w->fd, w->name, err);
+  w->append_size = (uint64_t)st.st_size;
+  w->appending = rc == EVREC_OK;
+  return rc;
+}
+
 int evrec_writer_open_file(evrec_writer **out, const char *path,
                            const evrec_writer_options *opts, evrec_error *err) {
   if (!out || !path) return evrec__err(err, EVREC_E_INVALID_ARG, "writer: NULL argument");
@@ -252,8 +288,10 @@ int evrec_writer_open_file(evrec_writer **out, const char *path,
   if (is_stdout) {
     w->fp = stdout;
   } else if (opts && (opts->flags & EVREC_WRITE_APPEND)) {
-    w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    int mode = w->evr ? O_RDWR : O_WRONLY; /* evr reads its tail first */
+    w->fd = open(path, mode | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     if (w->fd < 0) rc = evrec__err(err, EVREC_E_IO, "cannot open %s: %s", w->name, strerror(errno));
+    if (rc == EVREC_OK && w->evr) rc = wr_append_evr(w, err);
   } else {
     rc = wr_open_atomic(w, path, err);
   }
@@ -271,6 +309,11 @@ int evrec_writer_open_FILE(evrec_writer **out, FILE *fp, const evrec_writer_opti
   if (!out || !fp) return evrec__err(err, EVREC_E_INVALID_ARG, "writer: NULL argument");
   *out = NULL;
   int rc = wr_new(out, opts, "output", opts ? opts->name : NULL, err);
+  if (rc == EVREC_OK && (*out)->evr && opts && (opts->flags & EVREC_WRITE_APPEND)) {
+    evrec_writer_abort(*out);
+    *out = NULL;
+    return evrec__err(err, EVREC_E_INVALID_ARG, "appending to a container needs a file path");
+  }
   if (rc == EVREC_OK) (*out)->fp = fp;
   return rc;
 }
@@ -300,7 +343,9 @@ int evrec_writer_close(evrec_writer *w, evrec_error *err) {
   if (rc == EVREC_OK && w->array &&
       !evrec__buf_append(&w->out, "]\n", 2))
     rc = evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  if (rc == EVREC_OK && w->evr) rc = evr__writer_finish(w->evr, err);
   if (rc == EVREC_OK) rc = wr_flush(w, true, err);
+  if (rc == EVREC_OK) w->appending = false; /* complete: keep the appended bytes */
   if (rc == EVREC_OK) rc = wr_commit(w, err);
   wr_free(w); /* unlinks the temporary file unless committed */
   return rc;

@@ -1,0 +1,104 @@
+/*
+ * container.h -- the .evr container (blocked gzip), private interface.
+ *
+ * container.c owns the byte layout (docs/FORMAT.md); writer.c and reader.c
+ * own the files and buffers and plug the container in:
+ *
+ *   writer.c --records--> evr__writer --finished members--> emit callback
+ *   reader.c buffer --evr__io (peek/consume/seek)--> evr__reader --records-->
+ *
+ * Block numbers in messages and error fields are 0-based data-block ordinals
+ * in file order.
+ */
+#ifndef EVREC_CONTAINER_H
+#define EVREC_CONTAINER_H
+
+#include "internal.h"
+
+/* ---------------------------------------------------------------- layout */
+
+#define EVR__FIXED 12         /* ID1 .. XLEN */
+#define EVR__EV_XLEN 16       /* the 'E','V' subfield with its 4-byte head */
+#define EVR__TRAILER 8        /* CRC32 + ISIZE */
+#define EVR__EOF_SIZE 66      /* the whole EOF member */
+#define EVR__CHUNK_MAX 60000u /* header/index blob bytes per member */
+/** Largest block size a writer accepts (and the least a reader tolerates). */
+#define EVR__MAX_BLOCK_SIZE (64u * 1024u * 1024u)
+
+enum { EVR__DATA = 0, EVR__HEADER = 1, EVR__INDEX = 2, EVR__EOF = 3 };
+
+/* ---------------------------------------------------------------- writer */
+
+/** Receives finished member bytes in file order (called on the producer's
+ *  thread only). @return EVREC_OK or an error already filled into err. */
+typedef int (*evr__emit_fn)(void *ctx, const void *p, size_t n, evrec_error *err);
+
+typedef struct evr__writer evr__writer;
+
+/** Checks the container options and starts the compression threads. */
+int evr__writer_new(evr__writer **out, const evrec_writer_options *opts,
+                    evr__emit_fn emit, void *ctx, evrec_error *err);
+
+/** Prepares appending to the existing file open as `fd` (read with pread):
+ *  an empty file is written from scratch; otherwise its last section must end
+ *  in an intact EOF member and index, which are carried over. */
+int evr__writer_append(evr__writer *w, int fd, const char *name, evrec_error *err);
+
+/** Adds one record (its 0-based index `index` is for messages). */
+int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t index,
+                      evrec_error *err);
+
+/** Emits the last block, the index and the EOF member. */
+int evr__writer_finish(evr__writer *w, evrec_error *err);
+
+/** Stops the threads and frees everything. NULL is a no-op. */
+void evr__writer_free(evr__writer *w);
+
+/* ---------------------------------------------------------------- reader */
+
+/** The reader's byte source (implemented by reader.c over its buffer). */
+typedef struct evr__io {
+  void *ctx;
+  /** Buffers at least `want` bytes (fewer only at the end of input) and
+   *  points *p at the unread bytes; *avail receives how many there are. */
+  int (*peek)(void *ctx, size_t want, const uint8_t **p, size_t *avail, evrec_error *err);
+  void (*consume)(void *ctx, size_t n);
+  uint64_t (*tell)(void *ctx);
+  /** Repositions; EVREC_E_UNSUPPORTED when the input cannot seek. */
+  int (*seek)(void *ctx, uint64_t off, evrec_error *err);
+  /** Total input size; EVREC_E_UNSUPPORTED when unknown (pipes). */
+  int (*size)(void *ctx, uint64_t *size, evrec_error *err);
+} evr__io;
+
+typedef struct evr__reader evr__reader;
+
+/** Creates the container reader; `io` is copied. `flags`: EVREC_READ_*. */
+int evr__reader_new(evr__reader **out, const evr__io *io,
+                    const ProtobufCMessageDescriptor *type, size_t max_record,
+                    unsigned flags, evrec_error *err);
+
+/** Reads the leading header member(s) at open. Damage and truncation are
+ *  left for evr__reader_next() to report unless they make the file unusable
+ *  (a damaged header without EVREC_READ_SKIP_DAMAGE, a wrong record type). */
+int evr__reader_open(evr__reader *c, evrec_error *err);
+
+/** Next record into `arena` (reset here). EVREC_DONE at the clean end. */
+int evr__reader_next(evr__reader *c, evrec_arena *arena, const ProtobufCMessage **msg,
+                     evrec_error *err);
+
+/** Positions before record `ordinal`; the next evr__reader_next() returns it. */
+int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err);
+
+/** Finds the last record with this id and returns it; *ordinal receives its
+ *  ordinal. Reading continues after it. */
+int evr__reader_get_id(evr__reader *c, const char *id, evrec_arena *arena,
+                       const ProtobufCMessage **msg, uint64_t *ordinal, evrec_error *err);
+
+const evrec_container_header *evr__reader_header(const evr__reader *c);
+void evr__reader_stats(const evr__reader *c, evrec_reader_stats *out);
+void evr__reader_free(evr__reader *c);
+
+/** FNV-1a 64 of a string, the hash of record ids in the index. */
+uint64_t evr__id_hash(const char *s, size_t len);
+
+#endif /* EVREC_CONTAINER_H */
