@@ -1,0 +1,519 @@
+"""run.py -- the runner of `make bench` and `make bench-icount` (SPEC §9).
+
+    /usr/bin/python3 bench/run.py bench  --build B --corpus C.ndjson --seed S [--runs 3]
+                                         [--results bench/results.md]
+    /usr/bin/python3 bench/run.py icount --build B --corpus C.ndjson
+                                         [--baseline bench/icount-baseline.txt] [--update]
+
+`bench` times whole processes on one corpus, in one run, so that every ratio
+compares programs measured under the same conditions: evrec against Google's
+C++ runtime (build/bench/peer_cpp) and Python json_format (bench/peer_py.py)
+for JSON <-> pbd, and against gzip/pigz/bgzip/zcat for the .evr container.
+Each row is run --runs times and the fastest run is kept (the machine is
+shared and noisy; the minimum is the run least disturbed by others). Wall
+time is measured here around the process; peak RSS comes from GNU
+/usr/bin/time (%M, the largest of the runs). Throughput is always counted in
+bytes of the NDJSON corpus, whichever side of the conversion it is on, so
+rows of one conversion compare directly. Rows needing a CLI feature that is
+not there yet (`-j` of .evr output, `validate`, `diff`) are listed as skipped.
+
+`icount` runs evrec's JSON -> pbd and pbd -> JSON under callgrind on a small
+fixed corpus and prints the total instruction counts (Ir), the change against
+the committed baseline (never a failure: it is for people to read) and the
+functions with the most instructions, which is the profile to optimise from.
+
+Timings never decide pass/fail: this script exits non-zero only when a
+program it runs fails.
+"""
+import argparse
+import datetime
+import os
+import re
+import subprocess
+import sys
+import time
+
+MIB = 1024 * 1024
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+GNU_TIME = "/usr/bin/time"
+
+# SPEC §9 targets: (conversion, peer, minimum speed-up over that peer).
+SPEED_TARGETS = [
+    ("json2pbd", "C++ libprotobuf", 10.0),
+    ("pbd2json", "C++ libprotobuf", 4.0),
+    ("ndjson2evr", "gzip -6", 2.0),
+    ("evr2ndjson", "zcat", 1.5),
+]
+RSS_TARGET_MIB = 32
+VALIDATE_TARGET_PER_MIN = 1_000_000
+
+GROUPS = [
+    ("json2pbd", "JSON -> pbd"),
+    ("pbd2json", "pbd -> JSON"),
+    ("ndjson2evr", "NDJSON -> .evr / gzip"),
+    ("evr2ndjson", ".evr / gzip -> NDJSON"),
+    ("validate", "validate"),
+    ("diff", "diff"),
+]
+
+
+# ====================================================================== running
+
+
+def die(msg):
+    sys.exit("bench: " + msg)
+
+
+def run_once(argv, stdout_path):
+    """Runs argv with stdout to stdout_path; returns (wall seconds, peak RSS KiB)."""
+    rss_file = stdout_path + ".time"
+    cmd = [GNU_TIME, "-f", "%M", "-o", rss_file] + argv
+    with open(stdout_path, "wb") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE)
+        wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        die("%s failed (exit %d): %s" % (" ".join(argv), proc.returncode,
+                                         proc.stderr.decode(errors="replace")[-500:]))
+    with open(rss_file) as f:
+        rss = int(f.read().split()[-1])
+    os.unlink(rss_file)
+    return wall, rss
+
+
+class Row:
+    def __init__(self, group, tool, argv, out, evrec=False):
+        self.group, self.tool, self.argv, self.out = group, tool, argv, out
+        self.evrec = evrec
+        self.time = self.rss = self.out_size = None
+        self.skipped = None  # reason, when not run
+
+    def run(self, runs):
+        best, rss = None, 0
+        for _ in range(runs):
+            wall, kib = run_once(self.argv, self.out)
+            best = wall if best is None else min(best, wall)
+            rss = max(rss, kib)
+        self.time, self.rss = best, rss
+        self.out_size = os.path.getsize(self.out)
+        label = "%-12s %-24s" % (self.group, self.tool)
+        print("  %s %8.3f s  %7.1f MiB RSS  %12d bytes out" % (label, best, rss / 1024, self.out_size),
+              flush=True)
+
+
+def skipped(group, tool, reason):
+    r = Row(group, tool, [], None, evrec=True)
+    r.skipped = reason
+    return r
+
+
+# ====================================================================== the rows
+
+
+def cli_help(cli, *args):
+    p = subprocess.run([cli] + list(args) + ["--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def codec_rows(a, ndjson, pbd, out):
+    peer, gen = os.path.join(a.build, "bench", "peer_cpp"), os.path.join(a.build, "bench")
+    py = [PYTHON, os.path.join(HERE, "peer_py.py"), gen]
+    o = lambda name: os.path.join(out, name)
+    return [
+        Row("json2pbd", "evrec", [a.cli, "convert", ndjson, "-t", "pbd", "-o", "-"], o("evrec.pbd"), True),
+        Row("json2pbd", "C++ libprotobuf", [peer, "json2pbd", ndjson, "-"], o("cpp.pbd")),
+        Row("json2pbd", "Python json_format", py + ["json2pbd", ndjson, "-"], o("py.pbd")),
+        Row("pbd2json", "evrec", [a.cli, "convert", pbd, "-f", "pbd", "-t", "ndjson", "-o", "-"],
+            o("evrec.ndjson"), True),
+        Row("pbd2json", "C++ libprotobuf", [peer, "pbd2json", pbd, "-"], o("cpp.ndjson")),
+        Row("pbd2json", "Python json_format", py + ["pbd2json", pbd, "-"], o("py.ndjson")),
+    ]
+
+
+def container_rows(a, ndjson, out):
+    o = lambda name: os.path.join(out, name)
+    rows = [
+        Row("ndjson2evr", "gzip -6", ["gzip", "-6", "-c", ndjson], o("gzip.gz")),
+        Row("ndjson2evr", "pigz -p 2", ["pigz", "-6", "-p", "2", "-c", ndjson], o("pigz.gz")),
+        Row("ndjson2evr", "bgzip -@ 2", ["bgzip", "-@", "2", "-c", ndjson], o("bgzip.gz")),
+    ]
+    rc, text = cli_help(a.cli, "convert")
+    evr = " -j" in text or "--threads" in text
+    if not evr:
+        why = "`evrec convert` has no -j (.evr output not landed yet)"
+        rows[0:0] = [skipped("ndjson2evr", t, why) for t in ("evrec", "evrec -j 1", "evrec -j 2")]
+    else:
+        base = [a.cli, "convert", ndjson, "-t", "evr", "-o", "-"]
+        rows[0:0] = [
+            Row("ndjson2evr", "evrec", base, o("evrec.evr"), True),
+            Row("ndjson2evr", "evrec -j 1", base + ["-j", "1"], o("evrec-j1.evr"), True),
+            Row("ndjson2evr", "evrec -j 2", base + ["-j", "2"], o("evrec-j2.evr"), True),
+        ]
+    back = [
+        Row("evr2ndjson", "zcat", ["zcat", o("gzip.gz")], o("zcat.ndjson")),
+        Row("evr2ndjson", "pigz -dc", ["pigz", "-p", "2", "-dc", o("gzip.gz")], o("pigz.ndjson")),
+    ]
+    if evr:
+        back.insert(0, Row("evr2ndjson", "evrec", [a.cli, "convert", o("evrec.evr"), "-t", "ndjson",
+                                                    "-o", "-"], o("evr.ndjson"), True))
+    else:
+        back.insert(0, skipped("evr2ndjson", "evrec", "no .evr output yet"))
+    return rows + back
+
+
+def tool_rows(a, ndjson, pbd, out):
+    rows = []
+    if cli_help(a.cli, "validate")[0] == 0:
+        rows.append(Row("validate", "evrec validate", [a.cli, "validate", ndjson],
+                        os.path.join(out, "validate.txt"), True))
+    else:
+        rows.append(skipped("validate", "evrec validate", "`evrec validate` does not exist yet"))
+    if cli_help(a.cli, "diff")[0] == 0:
+        rows.append(Row("diff", "evrec diff", [a.cli, "diff", ndjson, pbd],
+                        os.path.join(out, "diff.txt"), True))
+    else:
+        rows.append(skipped("diff", "evrec diff", "`evrec diff` does not exist yet"))
+    return rows
+
+
+# ====================================================================== report
+
+
+def peers_of(rows, group):
+    return [r for r in rows if r.group == group and not r.evrec and r.time]
+
+
+def speedups(r, rows):
+    if not r.evrec or not r.time:
+        return ""
+    return ", ".join("%.2fx %s" % (p.time / r.time, p.tool) for p in peers_of(rows, r.group))
+
+
+def table(rows, json_bytes, records):
+    head = ("| Conversion | Program | Time (s) | MB/s | records/s | Speed-up of evrec | "
+            "Output (MB) | Output / JSON | Peak RSS (MiB) |")
+    lines = [head, "|" + "---|" * 9]
+    names = dict(GROUPS)
+    for r in rows:
+        if r.skipped:
+            lines.append("| %s | %s | skipped: %s | | | | | | |" % (names[r.group], r.tool, r.skipped))
+            continue
+        lines.append("| %s | %s | %.3f | %.1f | %.0f | %s | %.2f | %.3f | %.1f |" % (
+            names[r.group], r.tool, r.time, json_bytes / 1e6 / r.time, records / r.time,
+            speedups(r, rows), r.out_size / 1e6, r.out_size / json_bytes, r.rss / 1024))
+    return lines
+
+
+def find(rows, group, tool):
+    for r in rows:
+        if r.group == group and r.tool == tool and r.time:
+            return r
+    return None
+
+
+def target_lines(rows, records):
+    out = ["| Target (SPEC §9) | Measured | Met |", "|---|---|---|"]
+    for group, peer, want in SPEED_TARGETS:
+        tool = "evrec -j 2" if group == "ndjson2evr" else "evrec"
+        e, p = find(rows, group, tool), find(rows, group, peer)
+        what = "%s: %s >= %.1fx %s" % (dict(GROUPS)[group], tool, want, peer)
+        if not e or not p:
+            out.append("| %s | not measured (see skipped rows) | - |" % what)
+            continue
+        ratio = p.time / e.time
+        ok = ratio >= want
+        note = "%.2fx" % ratio
+        if group == "ndjson2evr":
+            smaller = e.out_size <= p.out_size
+            note += ", output %.3f of gzip's" % (e.out_size / p.out_size)
+            what += " and output no larger"
+            ok = ok and smaller
+        out.append("| %s | %s | %s |" % (what, note, "met" if ok else "**not met**"))
+    for r in rows:
+        if r.evrec and r.time and r.group != "validate" and r.group != "diff":
+            mib = r.rss / 1024
+            out.append("| Peak RSS <= %d MiB: %s %s | %.1f MiB | %s |" % (
+                RSS_TARGET_MIB, dict(GROUPS)[r.group], r.tool, mib,
+                "met" if mib <= RSS_TARGET_MIB else "**not met**"))
+    v = find(rows, "validate", "evrec validate")
+    if v:
+        rate = records / v.time * 60
+        out.append("| validate >= 1M records/min | %.2fM/min | %s |" % (
+            rate / 1e6, "met" if rate >= VALIDATE_TARGET_PER_MIN else "**not met**"))
+    return out
+
+
+def sh(argv):
+    """First line of a command's output, or "?" when it fails."""
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode != 0:
+            return "?"
+        return p.stdout.decode(errors="replace").strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+def machine_lines(a, json_bytes, records, load):
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    pyver = subprocess.run([PYTHON, "-c", "import google.protobuf as g;"
+                            "from google.protobuf.internal import api_implementation as a;"
+                            "print(g.__version__, a.Type())"],
+                           stdout=subprocess.PIPE).stdout.decode().strip()
+    commit = sh(["git", "-C", os.path.dirname(HERE), "describe", "--always", "--dirty"])
+    return [
+        "- Date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "- Machine: `nproc` = %d, CPU: %s; load average (1 min) %.2f before the run, "
+        "%.2f after (other work on the machine slows rows down, two-thread rows most)" % (
+            os.cpu_count(), cpu, load[0], os.getloadavg()[0]),
+        "- Corpus: `%s`, %d bytes (%.1f MB) of NDJSON, %d records, generator seed %s "
+        "(`make corpus N=%s`)" % (os.path.basename(a.corpus), json_bytes, json_bytes / 1e6,
+                                  records, a.seed, a.size),
+        "- evrec: %s (commit %s)" % (sh([a.cli, "--version"]), commit),
+        "- Peers: libprotobuf %s (C++, `bench/peer_cpp.cc`), python3-protobuf %s "
+        "(`bench/peer_py.py`), %s, pigz %s, %s" % (
+            sh(["protoc", "--version"]).split()[-1], pyver, sh(["gzip", "--version"]),
+            sh(["pigz", "--version"]).split()[-1], sh(["bgzip", "--version"])),
+        "- Method: whole processes, best wall time of %d runs per row, peak RSS from "
+        "GNU time (largest of the runs); MB/s and records/s count the NDJSON corpus "
+        "on either side of the conversion; outputs go to files in `%s` (removed afterwards)." % (a.runs, a.out_dir),
+    ]
+
+
+def same_json_values(path_a, path_b):
+    """True when two NDJSON files hold equal JSON values line by line."""
+    import json
+    with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
+        for la, lb in zip(fa, fb):
+            if la != lb and json.loads(la) != json.loads(lb):
+                return False
+        return fa.read(1) == fb.read(1)
+
+
+def same_bytes(argv, path):
+    """True when the output of argv is byte-identical to the file at path."""
+    with subprocess.Popen(argv, stdout=subprocess.PIPE) as p:
+        same = subprocess.run(["cmp", "-s", "-", path], stdin=p.stdout).returncode == 0
+    return same and p.returncode == 0
+
+
+def pbd_records(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    from google.protobuf.internal.decoder import _DecodeVarint32
+    pos = 0
+    while pos < len(data):
+        size, pos = _DecodeVarint32(data, pos)
+        yield data[pos:pos + size]
+        pos += size
+
+
+def same_pbd_messages(gen_dir, path_a, path_b):
+    """True when two pbd streams decode to equal messages (map order aside)."""
+    sys.path.insert(0, gen_dir)
+    from evrec.v1 import evrec_pb2
+    a, b = evrec_pb2.Record(), evrec_pb2.Record()
+    n = 0
+    for ra, rb in zip(pbd_records(path_a), pbd_records(path_b)):
+        n += 1
+        if ra != rb:
+            a.ParseFromString(ra)
+            b.ParseFromString(rb)
+            if a != b:
+                return False
+    return n == sum(1 for _ in pbd_records(path_a)) == sum(1 for _ in pbd_records(path_b))
+
+
+def check_outputs(rows, ndjson, gen_dir):
+    """Facts about the outputs that make the comparison fair (reported, not fatal)."""
+    notes = []
+    yes = lambda ok: "yes" if ok else "**NO**"
+    e_pbd = find(rows, "json2pbd", "evrec")
+    for tool in ("C++ libprotobuf", "Python json_format"):
+        p = find(rows, "json2pbd", tool)
+        if e_pbd and p:
+            if subprocess.run(["cmp", "-s", p.out, e_pbd.out]).returncode == 0:
+                notes.append("pbd of %s is byte-identical to evrec's." % tool)
+            else:
+                notes.append("pbd of %s decodes to the same messages as evrec's (the bytes "
+                             "differ only in map entry order, which protobuf leaves "
+                             "unspecified): %s." % (tool, yes(same_pbd_messages(
+                                 gen_dir, p.out, e_pbd.out))))
+    e_json = find(rows, "pbd2json", "evrec")
+    if e_json:
+        notes.append("evrec pbd -> JSON reproduces the corpus byte for byte: %s." % yes(
+            subprocess.run(["cmp", "-s", e_json.out, ndjson]).returncode == 0))
+        for tool in ("C++ libprotobuf", "Python json_format"):
+            p = find(rows, "pbd2json", tool)
+            if p:
+                notes.append("JSON of %s has the same values as evrec's (parsed line by line; "
+                             "the bytes differ in number formatting and spacing): %s." % (
+                                 tool, yes(same_json_values(p.out, e_json.out))))
+    e_evr = find(rows, "ndjson2evr", "evrec")
+    if e_evr and e_pbd:
+        notes.append("`zcat` of evrec's .evr is byte-identical to its pbd (SPEC §4): %s." % yes(
+            same_bytes(["zcat", e_evr.out], e_pbd.out)))
+    return notes
+
+
+def cmd_bench(a):
+    ndjson, pbd = a.corpus, re.sub(r"\.ndjson$", ".pbd", a.corpus)
+    for f in (ndjson, pbd):
+        if not os.path.exists(f):
+            die("missing %s (run make corpus)" % f)
+    os.makedirs(a.out_dir, exist_ok=True)
+    json_bytes = os.path.getsize(ndjson)
+    with open(ndjson, "rb") as f:
+        records = sum(1 for line in f if line.strip())
+    rows = codec_rows(a, ndjson, pbd, a.out_dir) + container_rows(a, ndjson, a.out_dir) \
+        + tool_rows(a, ndjson, pbd, a.out_dir)
+    load = os.getloadavg()
+    print("bench: %s, %d bytes, %d records, best of %d runs" % (ndjson, json_bytes, records, a.runs))
+    for r in rows:
+        if r.skipped:
+            print("  %-12s %-24s skipped: %s" % (r.group, r.tool, r.skipped))
+        else:
+            r.run(a.runs)
+    notes = check_outputs(rows, ndjson, os.path.join(a.build, "bench"))
+    for r in rows:  # a 1 GB corpus leaves gigabytes of outputs otherwise
+        if r.out and os.path.exists(r.out):
+            os.unlink(r.out)
+    md = ["# evrec benchmark results", "",
+          "Written by `make bench` (bench/run.py); do not edit by hand. "
+          "Analysis and profiles: `bench/README.md`.", ""]
+    md += machine_lines(a, json_bytes, records, load) + ["", "## Results", ""]
+    md += table(rows, json_bytes, records) + ["", "## SPEC §9 targets", ""]
+    md += target_lines(rows, records) + [""]
+    if notes:
+        md += ["## Checks", ""] + ["- " + n for n in notes] + [""]
+    if a.profile and os.path.exists(a.profile):
+        with open(a.profile) as f:
+            md += ["## Instruction profile (callgrind, `make bench-icount`)", "", f.read().rstrip(), ""]
+    text = "\n".join(md) + "\n"
+    print()
+    print(text)
+    with open(a.results, "w") as f:
+        f.write(text)
+    print("bench: wrote %s" % a.results)
+
+
+# ====================================================================== icount
+
+
+def callgrind(argv, outfile):
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + outfile] + argv
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        die("callgrind failed: " + p.stderr.decode(errors="replace")[-500:])
+    with open(outfile) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                return int(line.split()[1])
+    die("no total in " + outfile)
+
+
+def top_functions(outfile, n):
+    p = subprocess.run(["callgrind_annotate", "--inclusive=no", outfile],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    rows = []
+    for line in p.stdout.decode(errors="replace").splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S.*)", line)
+        if m and "PROGRAM TOTALS" not in line:
+            rows.append((m.group(2), m.group(3)))
+        if len(rows) == n:
+            break
+    return rows
+
+
+def pretty_function(fn):
+    """'src/x.c:f'2 [/path/evrec]' -> '`f` (src/x.c)'; '???:g [/lib/libz.so]' -> '`g` (libz.so)'."""
+    m = re.match(r"(.*?):([^:\s]+?)(?:'\d+)? \[(.*)\]$", fn)
+    if not m:
+        return "`%s`" % fn
+    src, name, obj = m.groups()
+    where = src if src != "???" and not src.startswith(".") else os.path.basename(obj)
+    return "`%s` (%s)" % (name, os.path.basename(where) if src.startswith(".") else where)
+
+
+def read_baseline(path):
+    base = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 2 and not line.startswith("#"):
+                    base[parts[0]] = int(parts[1])
+    return base
+
+
+def cmd_icount(a):
+    pbd = re.sub(r"\.ndjson$", ".pbd", a.corpus)
+    work = os.path.join(a.build, "bench", "icount")
+    os.makedirs(work, exist_ok=True)
+    cases = [
+        ("json2pbd", [a.cli, "convert", a.corpus, "-t", "pbd", "-o", "/dev/null"]),
+        ("pbd2json", [a.cli, "convert", pbd, "-f", "pbd", "-t", "ndjson", "-o", "/dev/null"]),
+    ]
+    base = read_baseline(a.baseline)
+    results, md = {}, []
+    for name, argv in cases:
+        out = os.path.join(work, "callgrind.%s.out" % name)
+        ir = callgrind(argv, out)
+        results[name] = ir
+        old = base.get(name)
+        delta = " (baseline %d, %+.2f%%)" % (old, (ir - old) * 100.0 / old) if old else " (no baseline)"
+        print("icount: %-9s %14d Ir%s" % (name, ir, delta))
+        md += ["%s on `%s` (%d bytes): %d Ir%s. Top functions by own instructions:" % (
+            name, os.path.basename(a.corpus), os.path.getsize(a.corpus), ir, delta), "",
+            "| Ir % | Function |", "|---|---|"]
+        for pct, fn in top_functions(out, a.top):
+            md.append("| %s | %s |" % (pct, pretty_function(fn)))
+        md.append("")
+    text = "\n".join(md)
+    print(text)
+    with open(os.path.join(work, "profile.md"), "w") as f:
+        f.write(text + "\n")
+    if a.update:
+        with open(a.baseline, "w") as f:
+            f.write("# callgrind total Ir of evrec convert on %s (%d bytes); "
+                    "update with make bench-icount ICOUNT_UPDATE=1\n" % (
+                        os.path.basename(a.corpus), os.path.getsize(a.corpus)))
+            for name, ir in results.items():
+                f.write("%s %d\n" % (name, ir))
+        print("icount: wrote %s" % a.baseline)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["bench", "icount"])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--size", default="?")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--results", default=os.path.join(HERE, "results.md"))
+    ap.add_argument("--profile", default=None, help="profile.md of bench-icount to include")
+    ap.add_argument("--baseline", default=os.path.join(HERE, "icount-baseline.txt"))
+    ap.add_argument("--update", action="store_true")
+    ap.add_argument("--top", type=int, default=15)
+    a = ap.parse_args()
+    a.cli = os.path.join(a.build, "evrec")
+    a.out_dir = os.path.join(a.build, "bench", "out")
+    for tool in (GNU_TIME,):
+        if not os.path.exists(tool):
+            die("missing %s (make bench-deps)" % tool)
+    if a.mode == "bench":
+        cmd_bench(a)
+    else:
+        cmd_icount(a)
+
+
+if __name__ == "__main__":
+    main()
