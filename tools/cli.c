@@ -8,8 +8,13 @@
  * option later never makes an old command line ambiguous.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -46,14 +51,19 @@ void cli_report(const char *file, const evrec_error *e) {
     cli_error("%s", e->message); /* I/O messages name their file */
     return;
   }
+  /* Container damage messages name their own position ("block 3 at byte
+   * 4096: ..."); printing the offset twice would only add noise. */
+  char at[40];
+  snprintf(at, sizeof at, "at byte %llu", (unsigned long long)e->offset);
+  bool offset = !e->line && e->offset != EVREC_UNKNOWN && !strstr(e->message, at);
   fprintf(stderr, "evrec: %s", file);
   if (e->line) fprintf(stderr, ":%lu:%lu", (unsigned long)e->line, (unsigned long)e->column);
   fputs(": ", stderr);
   if (e->record != EVREC_UNKNOWN) fprintf(stderr, "record %llu", (unsigned long long)e->record + 1);
-  if (!e->line && e->offset != EVREC_UNKNOWN)
+  if (offset)
     fprintf(stderr, "%sat byte %llu", e->record != EVREC_UNKNOWN ? " " : "",
             (unsigned long long)e->offset);
-  if (e->record != EVREC_UNKNOWN || (!e->line && e->offset != EVREC_UNKNOWN)) fputs(": ", stderr);
+  if (e->record != EVREC_UNKNOWN || offset) fputs(": ", stderr);
   fputs(e->message, stderr);
   if (e->path[0]) fprintf(stderr, " (at %s)", e->path);
   fputc('\n', stderr);
@@ -73,6 +83,102 @@ int cli_close_stdout(int status) {
     return CLI_EXIT_USAGE;
   }
   return status;
+}
+
+/* ====================================================================== */
+/* Values and output helpers                                              */
+/* ====================================================================== */
+
+int cli_parse_uint(const cli_command *cmd, const char *opt, const char *text, uint64_t max,
+                   uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (text[0] < '0' || text[0] > '9' || *end || errno || v > max)
+    return cli_usage_error(cmd, "%s: '%s' is not a number from 0 to %llu", opt, text,
+                           (unsigned long long)max);
+  *out = v;
+  return 0;
+}
+
+int cli_parse_size(const cli_command *cmd, const char *opt, const char *text, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  unsigned shift = 0;
+  if (*end == 'k' || *end == 'K') shift = 10, end++;
+  else if (*end == 'm' || *end == 'M') shift = 20, end++;
+  else if (*end == 'g' || *end == 'G') shift = 30, end++;
+  if (text[0] < '0' || text[0] > '9' || *end || errno || v == 0 || v > (UINT64_MAX >> 34))
+    return cli_usage_error(cmd, "%s: '%s' is not a size (a positive number, optionally "
+                           "with k, M or G)", opt, text);
+  *out = (uint64_t)v << shift;
+  return 0;
+}
+
+void cli_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p == '\n') fputs("\\n", f);
+    else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+/* Creates "<path>.tmp.XXXXXX" with O_EXCL and mode 0666 (the umask applies,
+ * as for a plain create). @return the descriptor or -1. */
+static int create_tmp(const char *path, char *tmp, size_t size) {
+  for (unsigned i = 0; i < 64; i++) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned x = (unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec ^ i * 40503u;
+    snprintf(tmp, size, "%s.tmp.%06x", path, x & 0xffffffu);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;
+}
+
+static bool write_all(int fd, const unsigned char *p, size_t len) {
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    p += n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len) {
+  if (strcmp(path, "-") == 0) {
+    if (fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0) return CLI_EXIT_OK;
+    cli_error("error writing <stdout>: %s", strerror(errno));
+    return CLI_EXIT_USAGE;
+  }
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* /dev/null, a FIFO: in place */
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = false;
+    if (ok) return CLI_EXIT_OK;
+    cli_error("error writing %s: %s", path, strerror(errno));
+    return CLI_EXIT_USAGE;
+  }
+  size_t n = strlen(path) + 16;
+  char *tmp = malloc(n);
+  int fd = tmp ? create_tmp(path, tmp, n) : -1;
+  bool ok = fd >= 0 && write_all(fd, data, len);
+  if (fd >= 0 && close(fd) != 0) ok = false;
+  if (ok && rename(tmp, path) != 0) ok = false;
+  if (!ok) {
+    cli_error("error writing %s: %s", path, strerror(errno));
+    if (fd >= 0) unlink(tmp);
+  }
+  free(tmp);
+  return ok ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
 /* ====================================================================== */

@@ -16,6 +16,7 @@
 #define EVREC_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "evrec.h"
@@ -91,8 +92,66 @@ evrec_format cli_parse_format(const cli_command *cmd, const char *opt, const cha
 /** Closes stdout, reporting a failure if nothing else failed. @return exit status. */
 int cli_close_stdout(int status);
 
-/* Commands (cmd_convert.c). */
-int cli_cmd_convert(const cli_command *cmd, int argc, char **argv);
+/** Parses a decimal number <= max into *out. @return 0, or CLI_EXIT_USAGE
+ *  (reported). */
+int cli_parse_uint(const cli_command *cmd, const char *opt, const char *text, uint64_t max,
+                   uint64_t *out);
+
+/** Parses a positive size with an optional k/M/G suffix (powers of 1024).
+ *  @return 0, or CLI_EXIT_USAGE (reported). */
+int cli_parse_size(const cli_command *cmd, const char *opt, const char *text, uint64_t *out);
+
+/** Prints s as a JSON string (quotes, escapes; s is UTF-8). */
+void cli_json_string(FILE *f, const char *s);
+
+/** Writes bytes to path atomically (temporary file + rename; "-" = stdout).
+ *  @return CLI_EXIT_OK, or CLI_EXIT_USAGE after reporting the error. */
+int cli_write_file(const char *path, const void *data, size_t len);
+
+/* ---------------------------------------------------------------------- */
+/* .evr writer settings shared by convert and recover (cli_evr.c)          */
+/* ---------------------------------------------------------------------- */
+
+/* Option ids of the container settings; tables list the rows they accept. */
+enum {
+  CLI_OPT_LEVEL = 'z',
+  CLI_OPT_THREADS = 'j',
+  CLI_OPT_BLOCK_SIZE = 0x100,
+  CLI_OPT_META,
+  CLI_OPT_MAX_RECORD,
+};
+
+typedef struct cli_evr {
+  int level;                /* -1 = default */
+  unsigned threads;         /* 0 = online cores */
+  size_t block_size;        /* 0 = default */
+  size_t max_record_size;   /* 0 = default */
+  const char **meta;        /* "key=value", malloc'ed array (strings in argv) */
+  size_t n_meta;
+  bool given;               /* any container option was used */
+  char created_at[32];      /* from SOURCE_DATE_EPOCH, "" = now */
+} cli_evr;
+
+void cli_evr_init(cli_evr *e);
+void cli_evr_free(cli_evr *e);
+
+/** Handles a container option. @return 0 when handled, 1 when `id` is not a
+ *  container option, CLI_EXIT_USAGE on a bad value (reported). */
+int cli_evr_option(const cli_command *cmd, cli_evr *e, int id, const char *value, int argc);
+
+/** Reads SOURCE_DATE_EPOCH (reproducible builds) into e->created_at.
+ *  @return 0, or CLI_EXIT_USAGE when it is set but not a number of seconds. */
+int cli_evr_environment(cli_evr *e);
+
+/** Copies the settings into writer options. */
+void cli_evr_apply(const cli_evr *e, evrec_writer_options *wo);
+
+/* Commands. */
+int cli_cmd_convert(const cli_command *cmd, int argc, char **argv); /* cmd_convert.c */
 int cli_cmd_cat(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_info(const cli_command *cmd, int argc, char **argv);    /* cmd_info.c */
+int cli_cmd_schema(const cli_command *cmd, int argc, char **argv);  /* cmd_schema.c */
+int cli_cmd_recover(const cli_command *cmd, int argc, char **argv); /* cmd_recover.c */
+int cli_cmd_get(const cli_command *cmd, int argc, char **argv);     /* cmd_get.c */
 
 #endif /* EVREC_CLI_H */

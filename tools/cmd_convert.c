@@ -10,9 +10,19 @@
  * Exit status: 2 when nothing could be read or written (usage, open, I/O,
  * out of memory, a format that cannot hold the records), 1 when a record is
  * invalid (decode errors, or a record the output format cannot represent).
+ *
+ * .evr output takes the container settings of cli_evr.c; --append on an .evr
+ * file adds blocks after its last EOF member (the library never rewrites the
+ * old bytes and truncates back on failure).
+ *
+ * Progress (records, input bytes, rate) goes to stderr every half second
+ * with --progress, or by itself when stderr is a terminal and the run has
+ * lasted PROGRESS_AUTO_AFTER seconds; a short run on a terminal stays quiet.
+ * The clock is read only every PROGRESS_EVERY records.
  */
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -26,7 +36,21 @@ typedef struct conv {
   evrec_format from, to;
   bool pretty, array, append;
   unsigned decode_flags, encode_flags;
+  cli_evr evr;          /* container settings (-z -j --block-size --meta ...) */
+  bool progress;        /* --progress */
+  int argc;             /* bounds the --meta array */
 } conv;
+
+#define PROGRESS_EVERY 64
+#define PROGRESS_PERIOD 0.5
+#define PROGRESS_AUTO_AFTER 2.0
+
+typedef struct progress {
+  bool forced, tty, shown;
+  double start, last;  /* seconds (CLOCK_MONOTONIC) */
+  uint64_t records;
+  uint64_t bytes_done; /* input bytes of the inputs already finished */
+} progress;
 
 /* ====================================================================== */
 /* Arguments                                                              */
@@ -48,11 +72,13 @@ static int conv_option(conv *c, int id, const char *value) {
   case 'd': c->encode_flags |= EVREC_JSON_EMIT_DEFAULTS; return 0;
   case 'n': c->encode_flags |= EVREC_JSON_PROTO_NAMES; return 0;
   case 'A': c->append = true; return 0;
+  case 'P': c->progress = true; return 0;
   case CLI_OPT_HELP:
     cli_help(stdout, c->cmd);
     return -1; /* done, successfully */
   }
-  return CLI_EXIT_USAGE;
+  int rc = cli_evr_option(c->cmd, &c->evr, id, value, c->argc);
+  return rc == 1 ? CLI_EXIT_USAGE : rc;
 }
 
 /* Parses argv into c; @return 0 to go on, -1 after --help, or an exit status. */
@@ -91,6 +117,21 @@ static const char *conv_input_is_output(const conv *c) {
   return NULL;
 }
 
+/* --append: formats whose records are self-delimiting, never onto an input. */
+static int conv_check_append(const conv *c) {
+  if (c->to != EVREC_FORMAT_PBD && c->to != EVREC_FORMAT_NDJSON && c->to != EVREC_FORMAT_EVR &&
+      (c->to != EVREC_FORMAT_JSON || c->array))
+    return cli_usage_error(c->cmd, "--append works only for evr, pbd and ndjson output, not %s",
+                           c->array ? "a JSON array" : evrec_format_name(c->to));
+  const char *same = conv_input_is_output(c);
+  if (same) return cli_usage_error(c->cmd, "--append: input '%s' is the output file", same);
+  struct stat st; /* appending keeps the existing header: --meta would be lost */
+  if (c->evr.n_meta && stat(c->output, &st) == 0 && st.st_size > 0)
+    return cli_usage_error(c->cmd, "--meta cannot change the header of '%s' (--append)",
+                           c->output);
+  return 0;
+}
+
 /* Settles the output format and rejects combinations that make no sense. */
 static int conv_check(conv *c) {
   bool to_stdout = strcmp(c->output, "-") == 0;
@@ -101,21 +142,58 @@ static int conv_check(conv *c) {
                            evrec_format_name(c->to));
   if (c->append && to_stdout)
     return cli_usage_error(c->cmd, "--append needs an output file (-o FILE)");
-  if (c->append && c->to != EVREC_FORMAT_PBD && c->to != EVREC_FORMAT_NDJSON &&
-      (c->to != EVREC_FORMAT_JSON || c->array))
-    return cli_usage_error(c->cmd, "--append works only for pbd and ndjson output, not %s",
-                           c->array ? "a JSON array" : evrec_format_name(c->to));
-  if (c->append) {
-    const char *same = conv_input_is_output(c);
-    if (same) return cli_usage_error(c->cmd, "--append: input '%s' is the output file", same);
-  }
-  bool binary = c->to == EVREC_FORMAT_PB || c->to == EVREC_FORMAT_PBD;
+  if (c->evr.given && c->to != EVREC_FORMAT_EVR)
+    return cli_usage_error(c->cmd, "-z, -j, --block-size, --meta and --max-record-size need "
+                           ".evr output (-t evr), not %s", evrec_format_name(c->to));
+  int rc = c->append ? conv_check_append(c) : 0;
+  if (rc) return rc;
+  bool binary = c->to == EVREC_FORMAT_PB || c->to == EVREC_FORMAT_PBD ||
+                c->to == EVREC_FORMAT_EVR;
   if (binary && to_stdout && !c->output_given && isatty(STDOUT_FILENO)) {
     cli_error("refusing to write binary %s to a terminal (use -o FILE, or -o - to force)",
               evrec_format_name(c->to));
     return CLI_EXIT_USAGE;
   }
   return 0;
+}
+
+/* ====================================================================== */
+/* Progress                                                               */
+/* ====================================================================== */
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_init(progress *p, bool forced) {
+  memset(p, 0, sizeof *p);
+  p->forced = forced;
+  p->tty = isatty(STDERR_FILENO);
+  p->start = p->last = now_seconds();
+}
+
+static void progress_print(progress *p, uint64_t bytes, double t, bool final) {
+  double secs = t - p->start, mb = (double)bytes / 1e6;
+  fprintf(stderr, "%sevrec: %llu records, %.1f MB, %.1f MB/s%s", p->tty ? "\r" : "",
+          (unsigned long long)p->records, mb, secs > 0 ? mb / secs : 0.0,
+          p->tty && !final ? "   " : "\n");
+  p->shown = true;
+  p->last = t;
+}
+
+/* Called once per record; `bytes` = input bytes consumed so far in total. */
+static void progress_tick(progress *p, uint64_t bytes) {
+  if (++p->records % PROGRESS_EVERY || (!p->forced && !p->tty)) return;
+  double t = now_seconds();
+  if (t - p->last < PROGRESS_PERIOD) return;
+  if (p->forced || t - p->start >= PROGRESS_AUTO_AFTER) progress_print(p, bytes, t, false);
+}
+
+/* The final line: always with --progress, else only after earlier lines. */
+static void progress_end(progress *p) {
+  if (p->forced || p->shown) progress_print(p, p->bytes_done, now_seconds(), true);
 }
 
 /* ====================================================================== */
@@ -139,7 +217,7 @@ static int conv_write_error(const conv *c, const char *in, uint64_t index, evrec
 }
 
 /* Copies every record of `in` to w. @return an exit status. */
-static int conv_input(const conv *c, const char *in, evrec_writer *w) {
+static int conv_input(const conv *c, const char *in, evrec_writer *w, progress *pg) {
   evrec_reader_options ro = EVREC_READER_OPTIONS_INIT;
   evrec_reader *r;
   evrec_error err;
@@ -158,7 +236,9 @@ static int conv_input(const conv *c, const char *in, evrec_writer *w) {
       status = conv_write_error(c, in, evrec_reader_count(r) - 1, &err);
       break;
     }
+    progress_tick(pg, pg->bytes_done + evrec_reader_offset(r));
   }
+  pg->bytes_done += evrec_reader_offset(r);
   if (rc < 0) {
     cli_report(shown, &err);
     status = err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM ? CLI_EXIT_USAGE
@@ -176,13 +256,17 @@ static int conv_run(const conv *c) {
   wo.name = strcmp(c->output, "-") == 0 ? cli_display_name(c->output, true) : NULL;
   wo.json_flags = c->encode_flags | (c->pretty ? EVREC_JSON_PRETTY : 0);
   wo.flags = (c->array ? EVREC_WRITE_ARRAY : 0) | (c->append ? EVREC_WRITE_APPEND : 0);
+  cli_evr_apply(&c->evr, &wo);
   if (evrec_writer_open_file(&w, c->output, &wo, &err) != EVREC_OK) {
     cli_report(cli_display_name(c->output, true), &err);
     return CLI_EXIT_USAGE;
   }
   int status = CLI_EXIT_OK;
+  progress pg;
+  progress_init(&pg, c->progress);
   for (int i = 0; i < c->n_inputs && status == CLI_EXIT_OK; i++)
-    status = conv_input(c, c->inputs[i], w);
+    status = conv_input(c, c->inputs[i], w, &pg);
+  progress_end(&pg);
   if (status != CLI_EXIT_OK) {
     if (strcmp(c->output, "-") == 0)
       evrec_writer_close(w, NULL); /* keep what stdout already got */
@@ -198,10 +282,18 @@ static int conv_run(const conv *c) {
 }
 
 static int conv_main(conv *c, int argc, char **argv) {
+  cli_evr_init(&c->evr);
+  c->argc = argc;
   int rc = conv_parse(c, argc, argv);
-  if (rc == -1) return CLI_EXIT_OK; /* --help */
+  if (rc == -1) {
+    cli_evr_free(&c->evr);
+    return CLI_EXIT_OK; /* --help */
+  }
   if (rc == 0) rc = conv_check(c);
-  return rc ? rc : conv_run(c);
+  if (rc == 0 && c->to == EVREC_FORMAT_EVR) rc = cli_evr_environment(&c->evr);
+  if (rc == 0) rc = conv_run(c);
+  cli_evr_free(&c->evr);
+  return rc;
 }
 
 /* ====================================================================== */

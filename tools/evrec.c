@@ -12,22 +12,63 @@
 
 #include "cli.h"
 
+/* Container settings of convert and recover (cli_evr.c). */
+#define EVR_OPTIONS                                                                       \
+  {CLI_OPT_LEVEL, 'z', "level", "0-9", "evr: deflate level, 0 = stored (default 6)"},      \
+  {CLI_OPT_THREADS, 'j', "threads", "N", "evr: compression threads (default: all cores)"}, \
+  {CLI_OPT_BLOCK_SIZE, 0, "block-size", "SIZE",                                            \
+   "evr: uncompressed bytes per block, k/M suffix (default 256k)"},                        \
+  {CLI_OPT_META, 0, "meta", "KEY=VALUE", "evr: header metadata (repeatable)"},             \
+  {CLI_OPT_MAX_RECORD, 0, "max-record-size", "SIZE", "evr: largest record (default 64M)"}
+
+static const cli_option info_options[] = {
+    {'J', 0, "json", NULL, "one JSON object per input instead of text"},
+    {'f', 'f', "from", "FMT", "input format (default: detect)"},
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
+static const cli_option schema_options[] = {
+    {'D', 0, "descriptor-set", NULL, "write the FileDescriptorSet (binary) instead of text"},
+    {'o', 'o', "output", "FILE", "write to FILE ('-' = stdout, the default)"},
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
+static const cli_option recover_options[] = {
+    {'o', 'o', "output", "FILE", "write the salvaged records to FILE (required)"},
+    EVR_OPTIONS,
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
+static const cli_option get_options[] = {
+    {'O', 0, "ordinal", "N", "also print record number N (0-based; repeatable)"},
+    {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
+    {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
+    {'S', 0, "stats", NULL, "report blocks inflated and index members read on stderr"},
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
 static const cli_option convert_options[] = {
     {'o', 'o', "output", "FILE", "write to FILE ('-' = stdout, the default)"},
-    {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd (default: detect)"},
+    {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd, evr (default: detect)"},
     {'t', 't', "to", "FMT", "output format (default: from -o's extension, else ndjson)"},
     {'p', 0, "pretty", NULL, "indented JSON, one object after another (-t json)"},
     {'a', 0, "array", NULL, "one JSON array of all records (-t json)"},
     {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
-    {'A', 0, "append", NULL, "append to OUT instead of replacing it (pbd, ndjson)"},
+    {'A', 0, "append", NULL, "append to OUT instead of replacing it (evr, pbd, ndjson)"},
+    EVR_OPTIONS,
+    {'P', 0, "progress", NULL, "show records, bytes and rate on stderr while running"},
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
 
 static const cli_option cat_options[] = {
-    {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd (default: detect)"},
+    {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd, evr (default: detect)"},
     {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
@@ -36,13 +77,21 @@ static const cli_option cat_options[] = {
 };
 
 static const cli_command commands[] = {
-    {"convert", "[OPTIONS] [IN...|-]", "convert records between json, ndjson, pb and pbd",
+    {"convert", "[OPTIONS] [IN...|-]", "convert records between json, ndjson, pb, pbd and evr",
      "Reads records (evrec.v1.Record) from each IN in turn (default: stdin) and\n"
      "writes them all to one output. The input format is detected from the\n"
-     "content and the file name (.json .ndjson .jsonl .pb .pbd); binary input\n"
-     "on stdin needs -f. JSON input may be one object, an array of objects,\n"
-     "NDJSON or blank-separated objects. JSON output is NDJSON (one compact\n"
-     "object per line) unless --pretty or --array.\n"
+     "content and the file name (.json .ndjson .jsonl .pb .pbd .evr); pb and\n"
+     "pbd input on stdin needs -f. JSON input may be one object, an array of\n"
+     "objects, NDJSON or blank-separated objects. JSON output is NDJSON (one\n"
+     "compact object per line) unless --pretty or --array.\n"
+     "\n"
+     "evr is the compressed container (docs/FORMAT.md): a multi-member gzip\n"
+     "file of independently compressed blocks with a self-describing header,\n"
+     "an index for 'evrec get' and an EOF marker. -z, -j, --block-size, --meta\n"
+     "and --max-record-size set it up; any -j gives the same bytes. With\n"
+     "SOURCE_DATE_EPOCH set, the header's creation time comes from it, so the\n"
+     "same input gives a byte-identical file. --append adds blocks after the\n"
+     "last ones of an existing .evr file without rewriting them.\n"
      "\n"
      "An output file is written under a temporary name and renamed into place\n"
      "only when everything succeeded: a failed run leaves no partial file and\n"
@@ -57,6 +106,42 @@ static const cli_command commands[] = {
      "canonical JSON object per line. Same input handling and error format as\n"
      "'evrec convert' (record numbers count from 1).",
      cat_options, cli_cmd_cat},
+    {"info", "[OPTIONS] IN...", "format, records, sizes, header and integrity of files",
+     "Reads each IN completely and prints its format, record count and size;\n"
+     "for an .evr container also the uncompressed size and ratio, the number\n"
+     "of blocks, the header (format version, record type, creator, creation\n"
+     "time, metadata, schema size), whether the EOF member is present, and\n"
+     "any damage: damaged blocks, records lost, truncation (each reported on\n"
+     "stderr as it is found). Exit status 1 when any input is damaged,\n"
+     "truncated or invalid.",
+     info_options, cli_cmd_info},
+    {"schema", "[OPTIONS] [FILE]", "print the built-in .proto, or a container's header",
+     "Without FILE, prints the evrec.v1 schema built into evrec (the .proto\n"
+     "text), or with --descriptor-set its FileDescriptorSet. With an .evr\n"
+     "FILE, prints the file's header: record type, creator, creation time,\n"
+     "metadata and the embedded schema (files, packages, message counts);\n"
+     "--descriptor-set writes the embedded FileDescriptorSet instead, usable\n"
+     "as 'protoc --descriptor_set_in=OUT'. Binary output is refused on a\n"
+     "terminal unless '-o -' asks for it.",
+     schema_options, cli_cmd_schema},
+    {"recover", "IN -o OUT [OPTIONS]", "salvage the intact records of a damaged .evr file",
+     "Reads the container IN, skipping damaged blocks (bad header, deflate\n"
+     "data or CRC) and stopping at a truncation, and writes every intact\n"
+     "record to a clean new container OUT with IN's metadata and creation\n"
+     "time. Each problem is reported on stderr as it is found, then a summary:\n"
+     "blocks damaged, records lost, records written.\n"
+     "\n"
+     "Exit status: 0 when IN was intact, 1 when damage was found (OUT is\n"
+     "still written), 2 on usage or I/O errors.",
+     recover_options, cli_cmd_recover},
+    {"get", "[OPTIONS] IN ID... [--ordinal N]...", "random access: records by id or number",
+     "Prints the records of the .evr file IN with the given ids (the\n"
+     "record's \"id\" field; with duplicates the last one in the file) and\n"
+     "record numbers (--ordinal, 0-based, across concatenated sections) as\n"
+     "NDJSON, in command line order. Uses the container's index: one block\n"
+     "is inflated per lookup, however large the file. A missing id or number\n"
+     "is reported and the exit status is 1; the others are still printed.",
+     get_options, cli_cmd_get},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -66,8 +151,9 @@ static void top_help(FILE *f) {
         "       evrec --help | --version\n"
         "\n"
         "Reads, writes and converts event-data records (evrec.v1.Record) as\n"
-        "canonical proto3 JSON, NDJSON, pb (one binary record) and pbd\n"
-        "(varint-delimited binary records). '-' means stdin or stdout.\n"
+        "canonical proto3 JSON, NDJSON, pb (one binary record), pbd\n"
+        "(varint-delimited binary records) and evr (the compressed, indexed\n"
+        "container). '-' means stdin or stdout.\n"
         "\n"
         "Commands:\n",
         f);
