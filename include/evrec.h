@@ -26,7 +26,10 @@
  *    `unsigned int version` and must be initialised with their _INIT macro.
  *  - Thread-safety: the library has no global mutable state. Distinct handles
  *    (arenas, readers, writers) may be used concurrently from different
- *    threads; one handle must not be used by two threads at once.
+ *    threads; one handle must not be used by two threads at once. Handles
+ *    may start helper threads of their own: an .evr writer its compression
+ *    threads, an .evr reader of a file or memory one thread that inflates
+ *    the next block ahead; they touch nothing but the handle's buffers.
  *  - The library never prints and never exits; every allocation failure is
  *    reported as EVREC_E_NOMEM.
  */
@@ -435,7 +438,9 @@ typedef struct evrec_writer_options {
   /** Name used in error messages; may be NULL. */
   const char *name;
   /* .evr container settings (ignored by other formats): */
-  int level;          /**< deflate level 0-9 (0 = stored); -1 = default (6) */
+  /** deflate level 0-9 (0 = stored); -1 = default (4: deflating pbd at 4
+   *  already beats `gzip -6` of the same records as NDJSON in size, faster) */
+  int level;
   unsigned int threads; /**< compression threads; 0 = online cores */
   size_t block_size;  /**< uncompressed bytes per block; 0 = EVREC_DEFAULT_BLOCK_SIZE */
   /** User metadata for the container header: n_meta "key=value" strings
