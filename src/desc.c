@@ -42,8 +42,11 @@ evrec__wkt evrec__wkt_of(const ProtobufCMessageDescriptor *d) {
   const char *n = d->name;
   /* Fast reject: every well-known type lives in package google.protobuf. */
   if (n[0] != 'g' || strncmp(n, "google.protobuf.", 16) != 0) return EVREC__WKT_NONE;
+  /* Records hold Timestamps and the like, so this runs per message: compare
+   * the first letter after the package before calling strcmp. */
   for (size_t i = 0; i < sizeof wkt_names / sizeof wkt_names[0]; i++)
-    if (strcmp(n, wkt_names[i].name) == 0) return wkt_names[i].wkt;
+    if (n[16] == wkt_names[i].name[16] && strcmp(n + 16, wkt_names[i].name + 16) == 0)
+      return wkt_names[i].wkt;
   return EVREC__WKT_NONE;
 }
 

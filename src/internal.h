@@ -183,6 +183,23 @@ typedef struct evrec__json_pos {
   uint32_t column; /* 1-based column of slice[0] */
 } evrec__json_pos;
 
+/** The JSON decoder's memory of key -> field lookups, kept by a reader
+ *  across its records (the same few dozen keys repeat in every record). A
+ *  direct-mapped table holding copies of the keys, so nothing in it points
+ *  into past input; its descriptors must outlive it. Plain data: all zero is
+ *  empty. See "Key lookup memory" in json_decode.c. */
+#define EVREC__JSON_KEYS_LOG2 8
+#define EVREC__JSON_KEY_MAX 30 /* longer keys are looked up every time */
+typedef struct evrec__json_key {
+  const ProtobufCMessageDescriptor *desc; /* NULL: empty slot */
+  const ProtobufCFieldDescriptor *hit;
+  unsigned char len;
+  char key[EVREC__JSON_KEY_MAX + 1];
+} evrec__json_key;
+typedef struct evrec__json_keys {
+  evrec__json_key slot[1u << EVREC__JSON_KEYS_LOG2];
+} evrec__json_keys;
+
 /**
  * evrec_json_decode() for the reader. `base` (may be NULL = start of file)
  * makes err->offset/line/column file-relative. When `consumed` is non-NULL the
@@ -190,14 +207,15 @@ typedef struct evrec__json_pos {
  * storing the number of bytes used (trailing bytes are the caller's business);
  * when NULL only whitespace may follow the value.
  * When the input ends inside the value the status is EVREC_E_TRUNCATED, so a
- * streaming caller can read more and retry.
+ * streaming caller can read more and retry. `keys` (may be NULL) is the
+ * caller's lookup memory, reused across calls.
  */
 int evrec__json_decode_ex(ProtobufCMessage **out,
                           const ProtobufCMessageDescriptor *desc,
                           const char *json, size_t len, evrec_arena *arena,
                           const evrec_json_decode_options *opts,
                           const evrec__json_pos *base, size_t *consumed,
-                          evrec_error *err);
+                          evrec__json_keys *keys, evrec_error *err);
 
 /** Appends the JSON encoding of msg to `out` (no trailing newline). On error
  *  `out` may hold a partial encoding: the caller truncates it back. */

@@ -26,6 +26,9 @@
  *                line and column of buf[pos] are kept (newlines counted with
  *                memchr in consumed bytes) so that errors are file-relative.
  *                A UTF-8 byte order mark at the very start is skipped.
+ *                The reader keeps the decoder's key -> field memory
+ *                (evrec__json_keys, 12 KiB, in this struct) across
+ *                records, since every record repeats the same keys.
  *   pb           The whole input is one message (bounded by
  *                max_record_size). An empty input is the empty message, one
  *                record, as Google's parsers read an empty file.
@@ -86,6 +89,7 @@ struct evrec_reader {
   bool pb_done;
 
   evrec_arena *arena;
+  evrec__json_keys keys; /* JSON key lookups remembered across records */
   evr__reader *evr; /* the container reader, for format evr */
   unsigned flags;   /* EVREC_READ_* */
   uint64_t count;
@@ -223,7 +227,7 @@ static int rd_json_record(evrec_reader *r, const ProtobufCMessage **msg, evrec_e
     ProtobufCMessage *m = NULL;
     evrec_arena_reset(r->arena);
     int rc = evrec__json_decode_ex(&m, r->type, r->buf + r->pos, avail, r->arena, &r->jopts,
-                                   &base, &used, err);
+                                   &base, &used, &r->keys, err);
     if (rc == EVREC_E_TRUNCATED && !r->eof) {
       if (avail > r->max_record) break;
       rc = rd_fill(r, avail > r->max_record / 2 ? r->max_record + 1 : avail * 2, err);

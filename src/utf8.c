@@ -35,21 +35,21 @@ size_t evrec__utf8_valid_prefix(const char *str, size_t len) {
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0;
   while (i < len) {
-    if (len - i >= 8) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if ((w & 0x8080808080808080ull) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    if (s[i] < 0x80) {
-      i++;
+    if (s[i] >= 0x80) {
+      /* Text in Cyrillic or CJK is runs of sequences: take them one after
+       * the other without trying an 8-byte ASCII step before each. */
+      size_t n = utf8_seq(s + i, len - i);
+      if (n == 0) return i;
+      i += n;
       continue;
     }
-    size_t n = utf8_seq(s + i, len - i);
-    if (n == 0) return i;
-    i += n;
+    i++;
+    while (len - i >= 8) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
   }
   return len;
 }

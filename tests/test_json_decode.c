@@ -28,6 +28,7 @@
 #include "alltypes.pb-c.h"
 #include "evrec.h"
 #include "internal.h"
+#include "util/randmsg.h"
 
 typedef Evrec__Test__AllTypes AllTypes;
 #define ALLTYPES_INIT EVREC__TEST__ALL_TYPES__INIT
@@ -1073,12 +1074,13 @@ static void test_streaming(void **state) {
   ProtobufCMessage *m;
   size_t used;
   assert_int_equal(
-      evrec__json_decode_ex(&m, ALLTYPES_DESC, two, strlen(two), g_arena, NULL, NULL, &used, &err),
+      evrec__json_decode_ex(&m, ALLTYPES_DESC, two, strlen(two), g_arena, NULL, NULL, &used,
+                            NULL, &err),
       0);
   assert_int_equal(used, 14);
   assert_int_equal(((AllTypes *)m)->f_int32, 1);
   assert_int_equal(evrec__json_decode_ex(&m, ALLTYPES_DESC, two + used, strlen(two) - used, g_arena,
-                                         NULL, NULL, &used, &err),
+                                         NULL, NULL, &used, NULL, &err),
                    0);
   assert_int_equal(used, 13);
   assert_int_equal(((AllTypes *)m)->f_int32, 2);
@@ -1093,18 +1095,98 @@ static void test_streaming(void **state) {
   evrec__json_pos base = {1000, 7, 5};
   const char *bad = "{\"fInt32\":x}", *bad2 = "{\n  \"fInt32\":x}";
   assert_int_equal(
-      evrec__json_decode_ex(&m, ALLTYPES_DESC, bad, strlen(bad), g_arena, NULL, &base, &used, &err),
+      evrec__json_decode_ex(&m, ALLTYPES_DESC, bad, strlen(bad), g_arena, NULL, &base, &used,
+                            NULL, &err),
       EVREC_E_SYNTAX);
   assert_null(m);
   assert_true(err.offset == 1010);
   assert_int_equal(err.line, 7);
   assert_int_equal(err.column, 15);
   assert_int_equal(evrec__json_decode_ex(&m, ALLTYPES_DESC, bad2, strlen(bad2), g_arena, NULL,
-                                         &base, NULL, &err),
+                                         &base, NULL, NULL, &err),
                    EVREC_E_SYNTAX);
   assert_true(err.offset == 1013);
   assert_int_equal(err.line, 8);
   assert_int_equal(err.column, 12);
+}
+
+/* The key memory a reader keeps across records: proto and JSON names of
+ * the same field, the same key in two message types, and an unknown key
+ * after known ones must all decode exactly as without it. */
+static void test_key_memory(void **state) {
+  (void)state;
+  static evrec__json_keys keys; /* zero = empty; 12 KiB, so not on the stack */
+  const char *docs[] = {
+      "{\"fInt32\":1,\"fNested\":{\"a\":2,\"b\":\"x\"},\"rNested\":[{\"a\":3}]}",
+      "{\"f_int32\":4,\"f_nested\":{\"b\":\"y\",\"a\":5},\"r_nested\":[{\"a\":6},{\"a\":7}]}",
+      "{\"fInt32\":8,\"fNested\":{\"a\":9}}",
+  };
+  const int want[][4] = {{1, 2, 3, 1}, {4, 5, 6, 2}, {8, 9, -1, 0}};
+  evrec_error err;
+  ProtobufCMessage *m;
+  for (int round = 0; round < 2; round++) {
+    for (size_t i = 0; i < 3; i++) {
+      assert_int_equal(evrec__json_decode_ex(&m, ALLTYPES_DESC, docs[i], strlen(docs[i]), g_arena,
+                                             NULL, NULL, NULL, &keys, &err),
+                       0);
+      const AllTypes *t = (const AllTypes *)m;
+      assert_int_equal(t->f_int32, want[i][0]);
+      assert_int_equal(t->f_nested->a, want[i][1]);
+      assert_int_equal(t->n_r_nested, want[i][3]);
+      if (want[i][3]) assert_int_equal(t->r_nested[0]->a, want[i][2]);
+    }
+  }
+  /* "a" is remembered for Nested; AllTypes has no field "a" */
+  const char *bad = "{\"fInt32\":1,\"a\":2}";
+  assert_int_equal(evrec__json_decode_ex(&m, ALLTYPES_DESC, bad, strlen(bad), g_arena, NULL, NULL,
+                                         NULL, &keys, &err),
+                   EVREC_E_SCHEMA);
+  assert_string_equal(err.message, "unknown field \"a\" in evrec.test.AllTypes");
+  assert_int_equal(err.column, 13);
+}
+
+/* Random messages printed with JSON or proto names, decoded with one key
+ * memory shared by all of them and without: the packed results must be
+ * byte-identical (whatever collisions the 256 slots see). */
+static void test_key_memory_random(void **state) {
+  (void)state;
+  static evrec__json_keys keys;
+  const ProtobufCMessageDescriptor *const extra[] = {&evrec__test__nested__descriptor,
+                                                     ALLTYPES_DESC};
+  randmsg_options ro = RANDMSG_OPTIONS_INIT;
+  ro.any_types = extra;
+  ro.n_any_types = 2;
+  evrec_json_encode_options eo = EVREC_JSON_ENCODE_OPTIONS_INIT;
+  eo.any_types = extra;
+  eo.n_any_types = 2;
+  evrec_json_decode_options dopt = EVREC_JSON_DECODE_OPTIONS_INIT;
+  dopt.any_types = extra;
+  dopt.n_any_types = 2;
+  evrec_error err;
+  for (uint64_t seed = 0; seed < 200; seed++) {
+    ProtobufCMessage *x = randmsg_new(ALLTYPES_DESC, seed, g_arena, &ro), *a, *b;
+    assert_non_null(x);
+    eo.flags = seed % 2 ? EVREC_JSON_PROTO_NAMES : 0;
+    char *json;
+    size_t len;
+    assert_int_equal(evrec_json_encode_alloc(&json, &len, x, &eo, &err), 0);
+    assert_int_equal(evrec__json_decode_ex(&a, ALLTYPES_DESC, json, len, g_arena, &dopt, NULL,
+                                           NULL, &keys, &err),
+                     0);
+    assert_int_equal(evrec_json_decode(&b, ALLTYPES_DESC, json, len, g_arena, &dopt, &err), 0);
+    size_t na = protobuf_c_message_get_packed_size(a), nb = protobuf_c_message_get_packed_size(b);
+    assert_int_equal(na, nb);
+    uint8_t *pa = malloc(na + 1), *pb = malloc(nb + 1);
+    assert_non_null(pa);
+    assert_non_null(pb);
+    protobuf_c_message_pack(a, pa);
+    protobuf_c_message_pack(b, pb);
+    assert_memory_equal(pa, pb, na);
+    free(pa);
+    free(pb);
+    free(json);
+    evrec_arena_reset(g_arena);
+  }
 }
 
 /* Every strict prefix of a valid document is EVREC_E_TRUNCATED, positioned at
@@ -1124,7 +1206,8 @@ static void test_truncation(void **state) {
   evrec_error err;
   ProtobufCMessage *m;
   for (size_t n = 0; n < len; n++) {
-    int rc = evrec__json_decode_ex(&m, ALLTYPES_DESC, doc, n, g_arena, &o, NULL, &used, &err);
+    int rc = evrec__json_decode_ex(&m, ALLTYPES_DESC, doc, n, g_arena, &o, NULL, &used, NULL,
+                                   &err);
     if (rc != EVREC_E_TRUNCATED)
       fail_msg("prefix %zu: rc %d (%s) at %u:%u", n, rc, err.message, err.line, err.column);
     assert_string_equal(err.message, "unexpected end of input");
@@ -1133,7 +1216,8 @@ static void test_truncation(void **state) {
     assert_int_equal(rc, EVREC_E_TRUNCATED);
   }
   assert_int_equal(
-      evrec__json_decode_ex(&m, ALLTYPES_DESC, doc, len, g_arena, &o, NULL, &used, &err), 0);
+      evrec__json_decode_ex(&m, ALLTYPES_DESC, doc, len, g_arena, &o, NULL, &used, NULL, &err),
+      0);
   assert_int_equal(used, len);
 }
 
@@ -1357,6 +1441,8 @@ int main(void) {
       cmocka_unit_test(test_deep_nesting),
       cmocka_unit_test(test_ignore_unknown),
       cmocka_unit_test(test_streaming),
+      cmocka_unit_test(test_key_memory),
+      cmocka_unit_test(test_key_memory_random),
       cmocka_unit_test(test_truncation),
       cmocka_unit_test(test_invalid_args),
       cmocka_unit_test(test_error_table),

@@ -475,6 +475,16 @@ static void test_invalid_utf8(void **state) {
   assert_fails(&m, PROTO_NAMES, EVREC_E_UTF8, "f_string");
   m.f_string = (char *)"\xe4\xb8"; /* truncated sequence */
   assert_fails(&m, 0, EVREC_E_UTF8, "fString");
+  /* checked per plain run: after escapes, past 16-byte steps, and a
+   * sequence cut short by an escape (runs end only at ASCII bytes) */
+  m.f_string = (char *)"a\"b\n\xe2\x82\xac\t\xff";
+  assert_fails(&m, 0, EVREC_E_UTF8, "fString");
+  m.f_string = (char *)"0123456789abcdef0123456789abcdef\xc3";
+  assert_fails(&m, 0, EVREC_E_UTF8, "fString");
+  m.f_string = (char *)"0123456789\xe4\xb8\"\xad";
+  assert_fails(&m, 0, EVREC_E_UTF8, "fString");
+  m.f_string = (char *)"0123456789abcd\xe4\xb8\xad\xc3\xa9-\"\xf0\x9f\x98\x80";
+  assert_json(&m, 0, "{\"fString\":\"0123456789abcd\xe4\xb8\xad\xc3\xa9-\\\"\xf0\x9f\x98\x80\"}");
 
   AllTypes r = ALL_INIT;
   char *strs[] = {(char *)"ok", (char *)"\x80"};
