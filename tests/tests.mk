@@ -46,8 +46,9 @@ $(TEST_LOCPATH)/de_DE.UTF-8:
 
 # Fast suite: unit tests, then script tests (CLI, golden errors).
 check: deps
-	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(TEST_LOCPATH)/de_DE.UTF-8
+	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(TEST_LOCPATH)/de_DE.UTF-8
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LOCPATH=$(TEST_LOCPATH) $$t; done
+	@$(if $(FUZZ_REPLAY),echo "== $(FUZZ_REPLAY)"; $(FUZZ_REPLAY_RUN))
 	@set -e; for s in $(TEST_SCRIPTS); do echo "== $$s"; bash $$s $(CLI) $(B); done
 
 # Differential tests against Google's implementation (python3-protobuf).
@@ -81,3 +82,6 @@ test-install: all
 	"$$d/read_records_static" "$$d/out.ndjson" | cmp - "$$d/out.ndjson"; \
 	"$$d/usr/bin/evrec" --version >/dev/null; \
 	echo "install: 1 passed, 0 failed"
+
+# libFuzzer targets, `make fuzz`, and the replay driver `check` runs.
+-include tests/fuzz/fuzz.mk

@@ -1,0 +1,2 @@
+º2
+%type.googleapis.com/evrec.test.Nested	x

@@ -1,0 +1,77 @@
+# tests/fuzz/fuzz.mk -- fuzz targets; included (optionally) by tests/tests.mk.
+#
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="pb pbd"] [FUZZ_ARGS=...]
+#       builds the library and every target with clang and
+#       -fsanitize=fuzzer,address,undefined into $(FUZZ_B) (build/fuzz), then
+#       runs each target for FUZZ_SECONDS on its seeds. New inputs go to
+#       $(FUZZ_B)/work/<target> (the committed seeds in tests/fuzz/corpus are
+#       read, never written); crashers to $(FUZZ_B)/artifacts/<target>/.
+#   make fuzz-build     only build the fuzzers
+#   $(B)/tests/fuzz-replay  the same targets without libFuzzer, built by the
+#       normal compiler and run by `make check` over tests/fuzz/corpus and
+#       tests/fuzz/regressions (FUZZ_REPLAY_RUN below).
+#
+# A crasher worth keeping goes, minimised (fuzzer -minimize_crash=1), to
+# tests/fuzz/regressions/<target>/ so that every `make check` replays it.
+
+FUZZ_TARGETS ?= json_record json_value json_alltypes pb pbd container reader_json
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_CC      ?= clang
+FUZZ_B       ?= $(B)/fuzz
+# The library is built with coverage instrumentation but without libFuzzer's
+# main(); only the target binaries link -fsanitize=fuzzer. clang flags
+# vsnprintf(fmt) in error.c, which gcc's -Wformat=2 accepts.
+FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+FUZZ_DIRS    := tests/fuzz/corpus tests/fuzz/regressions
+
+FUZZ_OBJ     := $(OBJ)/fuzz
+FUZZ_UTIL_O  := $(FUZZ_OBJ)/fuzz_util.o
+FUZZ_REPLAY  := $(B)/tests/fuzz-replay
+FUZZ_REPLAY_OBJ := $(FUZZ_OBJ)/replay.o $(FUZZ_UTIL_O) \
+                   $(FUZZ_TARGETS:%=$(FUZZ_OBJ)/replay_%.o)
+FUZZ_REPLAY_RUN  = $(FUZZ_REPLAY) $(FUZZ_DIRS)
+FUZZ_HDRS    := tests/fuzz/fuzz_util.h include/evrec.h $(GEN_HDR) $(GEN)/alltypes.pb-c.h
+
+.PHONY: fuzz fuzz-build fuzz-bins
+
+# ---------------------------------------------------------------- replay (any CC)
+
+$(FUZZ_OBJ)/replay_%.o: tests/fuzz/fuzz_%.c $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_entry_$* -c $< -o $@
+
+$(FUZZ_OBJ)/%.o: tests/fuzz/%.c $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -c $< -o $@
+
+$(FUZZ_REPLAY): $(FUZZ_REPLAY_OBJ) $(OBJ)/gen/alltypes.pb-c.o $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $(FUZZ_REPLAY_OBJ) $(OBJ)/gen/alltypes.pb-c.o \
+	  $(STATIC) $(LDLIBS)
+
+# ---------------------------------------------------------------- libFuzzer (clang)
+
+# Runs in the sub-make below, where B is $(FUZZ_B) and CC is clang.
+fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzzers/fuzz_%)
+
+$(B)/fuzzers/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_UTIL_O) $(OBJ)/gen/alltypes.pb-c.o $(STATIC) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_UTIL_O) \
+	  $(OBJ)/gen/alltypes.pb-c.o $(STATIC) $(LDLIBS) -o $@
+
+fuzz-build:
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) OPT=-O1 SANITIZE="$(FUZZ_SAN)" \
+	  CFLAGS=-Wno-format-nonliteral FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+
+# One process per target (-jobs would compete with the rest of the machine).
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_B)/work/$$t $(FUZZ_B)/artifacts/$$t; \
+	  seeds=""; for d in $(FUZZ_DIRS); do [ -d $$d/$$t ] && seeds="$$seeds $$d/$$t"; done; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_B)/fuzzers/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_B)/artifacts/$$t/ \
+	    $(FUZZ_ARGS) $(FUZZ_B)/work/$$t $$seeds; \
+	done

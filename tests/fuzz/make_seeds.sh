@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# tests/fuzz/make_seeds.sh -- regenerates the committed seed corpora in
+# tests/fuzz/corpus/<target>/ from the repository's examples and test data.
+#
+#   bash tests/fuzz/make_seeds.sh BUILD_DIR     (needs BUILD_DIR/evrec, /usr/bin/python3)
+#
+# Seeds of json_alltypes and reader_json begin with the option byte their
+# target reads first: ' ' (0x20) = defaults, '!' (0x21) = bit 0 (ignore
+# unknown / ndjson), '"' (0x22) = bit 1, '$' (0x24) = bit 2. Containers are
+# written with one thread, 512-byte blocks and a fixed creation time, so
+# regenerating gives the same bytes.
+set -euo pipefail
+B=${1:-build}
+CLI=$B/evrec
+C=tests/fuzz/corpus
+rm -rf "$C"
+mkdir -p $C/{json_record,json_value,json_alltypes,pb,pbd,container,reader_json}
+prefix() { { printf '%s' "$1"; cat "$2"; } > "$3"; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# json_record: the flagship record, small records, rejected inputs.
+cp examples/seed.json $C/json_record/seed.json
+cp tests/data/io/one.json $C/json_record/one.json
+for f in tests/data/bad/*.json; do cp "$f" "$C/json_record/bad-$(basename "$f")"; done
+
+# json_value: any JSON at all.
+printf '%s' '{"a":[1,2.5,-0,1e308,"x\u00e9\ud83d\ude00",true,false,null,{}],"b":{"c":[]}}' > $C/json_value/mixed.json
+printf '%s' '"NaN"' > $C/json_value/string.json
+printf '%s' '-12345678901234567890.5e-3' > $C/json_value/number.json
+printf '%s' '[[[[[[[[[[{"k":[null]}]]]]]]]]]]' > $C/json_value/nested.json
+printf '%s' ' null ' > $C/json_value/null.json
+cp tests/data/io/one.json $C/json_value/object.json
+
+# json_alltypes: every accepted differential case, a share of the rejected ones.
+for f in tests/diff/cases/*.json; do prefix ' ' "$f" "$C/json_alltypes/$(basename "$f")"; done
+for f in $(ls tests/diff/reject/*.json | awk 'NR % 4 == 1'); do
+  [ "$(wc -c < "$f")" -le 8192 ] && prefix ' ' "$f" "$C/json_alltypes/reject-$(basename "$f")"
+done
+printf '%s' '!{"unknownField":{"a":[1,{"b":null}]},"optionalInt32":1,"optionalNestedEnum":"NOPE"}' > $C/json_alltypes/ignore-unknown.json
+prefix '"' tests/diff/cases/nested.json $C/json_alltypes/depth8-nested.json
+# Found by the fuzzer: NullValue 1 prints as null, which reads back as 0.
+printf ' {"wNull": 1}\n' > $C/json_alltypes/nullvalue-undeclared-number.json
+
+# pb: binary Records and AllTypes messages.
+"$CLI" convert examples/seed.json -t pb -o $C/pb/seed.pb
+"$CLI" convert tests/data/io/one.json -t pb -o $C/pb/one.pb
+py=$tmp/py; mkdir -p $py
+protoc -Itests/proto -I/usr/include --python_out=$py alltypes.proto
+PYTHONPATH=$py /usr/bin/python3 - "$C/pb" tests/diff/cases/everything-at-once.json \
+  tests/diff/cases/map-string-nested.json tests/diff/cases/struct.json \
+  tests/diff/cases/any-message.json tests/diff/cases/wrappers.json <<'PY'
+import sys, os
+from google.protobuf import json_format
+import alltypes_pb2
+out = sys.argv[1]
+for path in sys.argv[2:]:
+    m = json_format.Parse(open(path).read(), alltypes_pb2.AllTypes())
+    name = os.path.basename(path).replace('.json', '.pb')
+    open(os.path.join(out, 'alltypes-' + name), 'wb').write(m.SerializeToString(deterministic=True))
+PY
+printf '\x0a\x05hello\x12\x00\xff\xff' > $C/pb/garbage.pb
+
+# pbd: streams of Records.
+"$CLI" convert examples/seed.json -t pbd -o $C/pbd/seed.pbd
+"$CLI" convert tests/data/io/two.ndjson -t pbd -o $C/pbd/two.pbd
+head -c 100 $C/pbd/two.pbd > $C/pbd/two-truncated.pbd
+
+# container: small blocks so that even small seeds have several members.
+export SOURCE_DATE_EPOCH=0
+"$CLI" convert tests/data/io/two.ndjson -t evr -j1 --block-size 512 -o $C/container/two.evr
+cat examples/seed.json tests/data/io/two.ndjson > $tmp/three.ndjson
+"$CLI" convert $tmp/three.ndjson -t evr -j1 --block-size 512 -o $C/container/three.evr
+"$CLI" convert tests/data/io/two.ndjson -t evr -j1 --block-size 512 -z 0 -o $C/container/two-stored.evr
+n=$(wc -c < $C/container/three.evr)
+head -c $((n / 2)) $C/container/three.evr > $C/container/three-truncated.evr
+cp $C/container/three.evr $C/container/three-damaged.evr
+printf '\x55\xaa\x55\xaa' | dd of=$C/container/three-damaged.evr bs=1 seek=$((n / 3)) conv=notrunc status=none
+cat $C/container/two.evr $C/container/two.evr > $C/container/two-concatenated.evr
+
+# reader_json: the stream layouts.
+prefix ' ' tests/data/io/array.json $C/reader_json/array.json
+prefix ' ' tests/data/io/two.ndjson $C/reader_json/concatenated.json
+prefix '!' tests/data/io/two.ndjson $C/reader_json/two.ndjson
+prefix '!' tests/data/io/bad-utf8.ndjson $C/reader_json/bad-utf8.ndjson
+prefix ' ' tests/data/io/bad-syntax.json $C/reader_json/bad-syntax.json
+prefix '"' tests/data/io/bad-field.ndjson $C/reader_json/ignore-unknown.ndjson
+{ printf ' \xef\xbb\xbf'; cat tests/data/io/one.json; } > $C/reader_json/bom.json
+printf ' [ ]' > $C/reader_json/empty-array.json
+prefix '$' examples/seed.json $C/reader_json/depth8-seed.json
+du -sh $C
