@@ -94,19 +94,21 @@ bool evrec__field_is_map(const ProtobufCFieldDescriptor *f) {
 
 /* ------------------------------------------------------------ names */
 
+/* The next character of the JSON name of a proto name (protoc's rule: drop
+ * each '_', upper-case the letter after it), advancing *p; '\0' at the end.
+ * Both the builder and the comparator below walk names through it. */
+static char json_name_next(const char **p) {
+  bool upper = false;
+  while (**p == '_') upper = true, (*p)++;
+  char c = **p;
+  if (!c) return '\0';
+  (*p)++;
+  return upper && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
 size_t evrec__json_name(const char *name, char *out) {
   size_t n = 0;
-  bool upper = false;
-  for (const char *p = name; *p; p++) {
-    if (*p == '_') {
-      upper = true;
-      continue;
-    }
-    char c = *p;
-    if (upper && c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
-    upper = false;
-    out[n++] = c;
-  }
+  for (char c; (c = json_name_next(&name)) != '\0';) out[n++] = c;
   out[n] = '\0';
   return n;
 }
@@ -114,18 +116,8 @@ size_t evrec__json_name(const char *name, char *out) {
 /* Compares a key slice with the JSON name of `name` without building it. */
 static bool json_name_equals(const char *name, const char *key, size_t len) {
   size_t i = 0;
-  bool upper = false;
-  for (const char *p = name; *p; p++) {
-    if (*p == '_') {
-      upper = true;
-      continue;
-    }
-    char c = *p;
-    if (upper && c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
-    upper = false;
+  for (char c; (c = json_name_next(&name)) != '\0'; i++)
     if (i >= len || key[i] != c) return false;
-    i++;
-  }
   return i == len;
 }
 

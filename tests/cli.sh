@@ -24,37 +24,7 @@ trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 2
 cp "$DATA"/* .
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# run CMD... : runs evrec with the arguments; status in $rc, output in out/err.
-run() {
-  "$CLI" "$@" >out 2>err
-  rc=$?
-}
-
-# expect_rc NAME WANT
-expect_rc() {
-  if [ "$rc" -eq "$2" ]; then ok; else bad "$1: exit status $rc, want $2 (stderr: $(head -c 300 err))"; fi
-}
-
-# expect_err NAME "exact stderr (one line)"
-expect_err() {
-  local got
-  got=$(cat err)
-  if [ "$got" = "$2" ]; then ok; else bad "$1: stderr [$got], want [$2]"; fi
-}
-
-# expect_file NAME GOT_FILE WANT_FILE
-expect_same() {
-  if cmp -s "$2" "$3"; then ok; else bad "$1: $2 differs from $3"; fi
-}
-
-expect_absent() {
-  if [ ! -e "$2" ]; then ok; else bad "$1: $2 exists"; fi
-}
+. "$HERE/util/shcheck.sh"
 
 # No temporary files may survive any run.
 expect_no_temp() {

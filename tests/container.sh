@@ -37,30 +37,7 @@ cd "$T" || exit 2
 export SOURCE_DATE_EPOCH=1795798800 # 2026-11-27T17:00:00Z: reproducible files
 unset EVREC_DEBUG
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# run ARGS... : runs evrec; status in $rc, output in out/err.
-run() {
-  "$CLI" "$@" >out 2>err
-  rc=$?
-}
-expect_rc() {
-  if [ "$rc" -eq "$2" ]; then ok; else bad "$1: exit status $rc, want $2 (stderr: $(head -c 300 err))"; fi
-}
-expect_err() {
-  local got
-  got=$(cat err)
-  if [ "$got" = "$2" ]; then ok; else bad "$1: stderr [$got], want [$2]"; fi
-}
-expect_same() {
-  if cmp -s "$2" "$3"; then ok; else bad "$1: $2 differs from $3"; fi
-}
-expect_eq() {
-  if [ "$2" = "$3" ]; then ok; else bad "$1: got [$2], want [$3]"; fi
-}
+. "$HERE/util/shcheck.sh"
 
 # ------------------------------------------------------------------ helpers
 
