@@ -68,7 +68,8 @@ char *evrec__buf_cstr(evrec__buf *b);
  *  @return code, so callers can `return evrec__err(err, ...)`. */
 int evrec__err(evrec_error *err, int code, const char *fmt, ...)
     EVREC__PRINTF(3, 4);
-int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap);
+int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap)
+    EVREC__PRINTF(3, 0);
 
 /* ---------------------------------------------------------------- utf8 */
 

@@ -232,6 +232,7 @@ static void path_render(const jsondec_seg *s, char *buf, size_t cap, size_t *len
   }
 }
 
+EVREC__PRINTF(4, 0)
 static _Noreturn void jsondec_verrat(jsondec *d, const char *at, int code, const char *fmt,
                                      va_list ap) {
   d->status = code;

@@ -20,8 +20,7 @@ FUZZ_ARGS    ?=
 FUZZ_CC      ?= clang
 FUZZ_B       ?= $(B)/fuzz
 # The library is built with coverage instrumentation but without libFuzzer's
-# main(); only the target binaries link -fsanitize=fuzzer. clang flags
-# vsnprintf(fmt) in error.c, which gcc's -Wformat=2 accepts.
+# main(); only the target binaries link -fsanitize=fuzzer.
 FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 FUZZ_DIRS    := tests/fuzz/corpus tests/fuzz/regressions
@@ -63,7 +62,7 @@ $(B)/fuzzers/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_UTIL_O) $(OBJ)/gen/alltypes.pb-c
 
 fuzz-build:
 	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) OPT=-O1 SANITIZE="$(FUZZ_SAN)" \
-	  CFLAGS=-Wno-format-nonliteral FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	  FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
 
 # One process per target (-jobs would compete with the rest of the machine).
 fuzz: fuzz-build
