@@ -624,6 +624,7 @@ struct evr__writer {
 
   const ProtobufCMessageDescriptor *type; /* of the first record */
   const ProtobufCFieldDescriptor *id_field;
+  bool valid_utf8;    /* EVREC_WRITE_VALID_UTF8 */
   char *append_type;  /* recordType of the section appended to */
   bool header_done;
 
@@ -945,7 +946,7 @@ int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t inde
   if (msg->descriptor != w->type)
     return evrec__err(err, EVREC_E_INVALID_ARG, "record %" PRIu64 " is a %s, the container holds %s",
                       index, msg->descriptor->name, w->type->name);
-  if ((rc = evrec__check_utf8(msg, err)) != EVREC_OK) return rc;
+  if (!w->valid_utf8 && (rc = evrec__check_utf8(msg, err)) != EVREC_OK) return rc;
   size_t n = protobuf_c_message_get_packed_size(msg);
   if (n > w->max_record)
     return evrec__err(err, EVREC_E_LIMIT, "record %" PRIu64 " of %zu bytes exceeds the maximum record size of %zu bytes",
@@ -988,6 +989,7 @@ int evr__writer_new(evr__writer **out, const evrec_writer_options *opts, evr__em
   if (!w) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   w->emit = emit;
   w->ctx = ctx;
+  w->valid_utf8 = (opts->flags & EVREC_WRITE_VALID_UTF8) != 0;
   int rc = wr_options(w, opts, err);
   if (rc) return rc;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);

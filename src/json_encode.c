@@ -69,7 +69,7 @@
 
 #define JENC_ALL_FLAGS \
   (EVREC_JSON_PRETTY | EVREC_JSON_EMIT_DEFAULTS | EVREC_JSON_PROTO_NAMES | \
-   EVREC_JSON_ENUMS_AS_INTS)
+   EVREC_JSON_ENUMS_AS_INTS | EVREC_JSON_VALID_UTF8)
 
 /* Timestamp range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z. */
 #define TS_SECONDS_MIN INT64_C(-62135596800)
@@ -559,7 +559,7 @@ static void put_escaped(jenc *e, const char *s, size_t len) {
     const char *run = p;
     bool hi;
     p = plain_run_end(p, end, &hi);
-    if (hi) check_utf8(e, run, (size_t)(p - run));
+    if (hi && !(e->flags & EVREC_JSON_VALID_UTF8)) check_utf8(e, run, (size_t)(p - run));
     memcpy(e->ptr, run, (size_t)(p - run));
     e->ptr += p - run;
     if (p < end) {

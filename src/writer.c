@@ -56,6 +56,7 @@ struct evrec_writer {
   evrec_format format;
   evrec_json_encode_options jopts;
   bool array; /* json: one array of all records */
+  bool valid_utf8; /* EVREC_WRITE_VALID_UTF8: the caller vouches for strings */
   int fd;     /* -1 when writing through fp */
   bool own_fd;
   FILE *fp;
@@ -121,7 +122,7 @@ static int wr_json(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *er
 static int wr_binary(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
   if (w->format == EVREC_FORMAT_PB && w->count > 0)
     return evrec__err(err, EVREC_E_FORMAT, "pb holds exactly one record; use pbd for more");
-  int rc = evrec__check_utf8(msg, err);
+  int rc = w->valid_utf8 ? EVREC_OK : evrec__check_utf8(msg, err);
   if (rc) return rc;
   size_t n = protobuf_c_message_get_packed_size(msg);
   if (!evrec__buf_reserve(&w->out, n + EVREC__VARINT_MAX))
@@ -194,6 +195,8 @@ static int wr_new(evrec_writer **out, const evrec_writer_options *opts, const ch
   if (f == EVREC_FORMAT_AUTO) f = EVREC_FORMAT_NDJSON;
   if ((unsigned)f > EVREC_FORMAT_EVR)
     return evrec__err(err, EVREC_E_INVALID_ARG, "invalid format %d", (int)f);
+  if (opts->flags & ~(EVREC_WRITE_ARRAY | EVREC_WRITE_APPEND | EVREC_WRITE_VALID_UTF8))
+    return evrec__err(err, EVREC_E_INVALID_ARG, "unknown writer flags 0x%x", opts->flags);
   bool array = f == EVREC_FORMAT_JSON && (opts->flags & EVREC_WRITE_ARRAY);
   if ((opts->flags & EVREC_WRITE_APPEND) && (array || f == EVREC_FORMAT_PB))
     return evrec__err(err, EVREC_E_INVALID_ARG,
@@ -207,6 +210,8 @@ static int wr_new(evrec_writer **out, const evrec_writer_options *opts, const ch
   w->jopts.version = EVREC_JSON_ENCODE_OPTIONS_VERSION;
   /* NDJSON is one compact object per line whatever the flags say. */
   w->jopts.flags = opts->json_flags & (f == EVREC_FORMAT_NDJSON ? ~EVREC_JSON_PRETTY : ~0u);
+  w->valid_utf8 = (opts->flags & EVREC_WRITE_VALID_UTF8) != 0;
+  if (w->valid_utf8) w->jopts.flags |= EVREC_JSON_VALID_UTF8;
   w->name = strdup(opts->name ? opts->name : name);
   if (!w->name || (array && !evrec__buf_putc(&w->out, '['))) {
     wr_free(w);

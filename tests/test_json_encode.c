@@ -485,6 +485,9 @@ static void test_invalid_utf8(void **state) {
   assert_fails(&m, 0, EVREC_E_UTF8, "fString");
   m.f_string = (char *)"0123456789abcd\xe4\xb8\xad\xc3\xa9-\"\xf0\x9f\x98\x80";
   assert_json(&m, 0, "{\"fString\":\"0123456789abcd\xe4\xb8\xad\xc3\xa9-\\\"\xf0\x9f\x98\x80\"}");
+  /* EVREC_JSON_VALID_UTF8: the caller vouches, the encoder copies as is */
+  m.f_string = (char *)"ab\xff";
+  assert_json(&m, EVREC_JSON_VALID_UTF8, "{\"fString\":\"ab\xff\"}");
 
   AllTypes r = ALL_INIT;
   char *strs[] = {(char *)"ok", (char *)"\x80"};

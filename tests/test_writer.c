@@ -332,6 +332,10 @@ static void test_open_errors(void **state) {
   evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
   o.version = 7;
   assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "x.pbd"), &o, &err), EVREC_E_INVALID_ARG);
+  o.version = EVREC_WRITER_OPTIONS_VERSION;
+  o.flags = 0x80;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "x.pbd"), &o, &err), EVREC_E_INVALID_ARG);
+  assert_string_equal(err.message, "unknown writer flags 0x80");
   assert_int_equal(evrec_writer_open_file(&w, NULL, NULL, &err), EVREC_E_INVALID_ARG);
   assert_int_equal(evrec_writer_open_FILE(&w, NULL, NULL, &err), EVREC_E_INVALID_ARG);
   assert_int_equal(dir_entries(f), 0);
@@ -375,6 +379,33 @@ static void test_round_trip_through_reader(void **state) {
   }
 }
 
+/* EVREC_WRITE_VALID_UTF8 skips the writer's check, and the reader still
+ * rejects what a broken promise produced. */
+static void test_valid_utf8_flag(void **state) {
+  fixture *f = *state;
+  static const char *names[] = {"trust.ndjson", "trust.pbd", "trust.evr"};
+  Evrec__Test__AllTypes bad = EVREC__TEST__ALL_TYPES__INIT;
+  bad.f_string = "\xff";
+  for (int i = 0; i < 3; i++) {
+    evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
+    evrec_writer *w;
+    evrec_error err;
+    wo.flags = EVREC_WRITE_VALID_UTF8;
+    wo.created_at = "2026-11-27T00:00:00Z";
+    assert_int_equal(evrec_writer_open_file(&w, in_dir(f, names[i]), &wo, &err), EVREC_OK);
+    assert_int_equal(evrec_writer_write(w, &bad.base, &err), EVREC_OK);
+    assert_int_equal(evrec_writer_close(w, &err), EVREC_OK);
+    evrec_reader_options ro = EVREC_READER_OPTIONS_INIT;
+    evrec_reader *r;
+    const ProtobufCMessage *got;
+    ro.type = AT;
+    assert_int_equal(evrec_reader_open_file(&r, in_dir(f, names[i]), &ro, &err), EVREC_OK);
+    assert_int_equal(evrec_reader_next(r, &got, &err), EVREC_E_UTF8);
+    evrec_reader_close(r);
+  }
+  assert_file(in_dir(f, names[0]), S("{\"fString\":\"\xff\"}\n"));
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -383,7 +414,7 @@ int main(void) {
       T(test_atomic_abort_and_close), T(test_atomic_encode_error),
       T(test_permissions_and_symlinks), T(test_append),
       T(test_dev_full),             T(test_open_errors),
-      T(test_round_trip_through_reader),
+      T(test_round_trip_through_reader), T(test_valid_utf8_flag),
   };
   return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }

@@ -255,7 +255,9 @@ static int conv_run(const conv *c) {
   wo.format = c->to;
   wo.name = strcmp(c->output, "-") == 0 ? cli_display_name(c->output, true) : NULL;
   wo.json_flags = c->encode_flags | (c->pretty ? EVREC_JSON_PRETTY : 0);
-  wo.flags = (c->array ? EVREC_WRITE_ARRAY : 0) | (c->append ? EVREC_WRITE_APPEND : 0);
+  /* Records come from evrec_reader_next(), which validated their strings. */
+  wo.flags = (c->array ? EVREC_WRITE_ARRAY : 0) | (c->append ? EVREC_WRITE_APPEND : 0) |
+             EVREC_WRITE_VALID_UTF8;
   cli_evr_apply(&c->evr, &wo);
   if (evrec_writer_open_file(&w, c->output, &wo, &err) != EVREC_OK) {
     cli_report(cli_display_name(c->output, true), &err);

@@ -94,6 +94,7 @@ static int get_run(const get *c, evrec_reader *r) {
   evrec_error err;
   wo.format = EVREC_FORMAT_NDJSON;
   wo.json_flags = c->encode_flags;
+  wo.flags = EVREC_WRITE_VALID_UTF8; /* records come from the reader */
   wo.name = "<stdout>";
   if (evrec_writer_open_file(&w, "-", &wo, &err) != EVREC_OK) {
     cli_report("<stdout>", &err);

@@ -117,6 +117,7 @@ static int rec_run(recover *c, evrec_reader *r) {
   evrec_writer *w;
   int rc = evrec_reader_next(r, &msg, &err); /* a stream's header comes with it */
   wo.format = EVREC_FORMAT_EVR;
+  wo.flags = EVREC_WRITE_VALID_UTF8; /* records come from the reader */
   cli_evr_apply(&c->evr, &wo);
   if (!rec_inherit(c, evrec_reader_header(r), &wo)) {
     cli_error("out of memory");
