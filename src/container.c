@@ -1142,22 +1142,38 @@ int evr__writer_append(evr__writer *w, int fd, const char *name, evrec_error *er
 /* Reader: state                                                          */
 /* ====================================================================== */
 
-/* The read-ahead: one member in flight on a helper thread. The fields
- * below `mu` belong to the helper while `queued` is set, else to the
- * reader. */
-typedef struct ahead {
-  int mode;            /* 0 = not decided yet, 1 = on, -1 = off */
-  bool started, stop, queued, have;
-  pthread_t tid;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  uint64_t plimit;
+/* The read-ahead: up to AHEAD_SLOTS members after the read position are
+ * inflated, checked and decoded by worker threads, one slot per worker, in
+ * file order starting at slot `head`. A slot's fields belong to the workers
+ * while `queued` is set (to one worker while `busy`), else to the reader. */
+#define AHEAD_SLOTS 2
+
+typedef struct aslot {
+  bool queued, busy;
   z_stream z;
   bool z_ok;
   member m;            /* the member read ahead, with its result */
   int rc;
   evrec__buf raw;      /* a copy of its bytes */
   evrec__buf payload;  /* its inflated payload */
+  evrec_arena *arena;  /* its decoded records */
+  const ProtobufCMessage **msgs;
+  size_t cap_msgs;
+  uint32_t ndec;       /* records decoded: msgs[0 .. ndec) */
+} aslot;
+
+typedef struct ahead {
+  int mode;            /* 0 = not decided yet, 1 = on, -1 = off */
+  bool sync_ok, stop, decode;
+  unsigned nslots;     /* = workers started */
+  unsigned head, n;    /* slot of the next member; slots in use */
+  pthread_t tid[AHEAD_SLOTS];
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  uint64_t plimit;
+  size_t max_record;
+  const ProtobufCMessageDescriptor *type;
+  aslot s[AHEAD_SLOTS];
 } ahead;
 
 /* One section of a file, for random access. */
@@ -1181,6 +1197,10 @@ struct evr__reader {
   bool loaded;         /* cur is loaded but not yet consumed */
   evrec__buf payload;  /* its inflated payload */
   size_t rpos;         /* next record in the payload of the accepted block */
+  evrec_arena *dec_arena; /* records of the block decoded by the read-ahead */
+  const ProtobufCMessage **dec_msgs;
+  size_t dec_cap;
+  uint32_t ndec;       /* how many: dec_msgs[0 .. ndec) */
   uint32_t rleft;      /* records left in it */
   uint64_t block_off;
   uint64_t block_no;   /* data blocks passed, damaged ones included */
@@ -1227,6 +1247,8 @@ void evr__reader_free(evr__reader *c) {
   if (!c) return;
   ahead_stop(&c->ra);
   if (c->z_ok) inflateEnd(&c->z);
+  evrec_arena_free(c->dec_arena);
+  free(c->dec_msgs);
   evrec__buf_free(&c->payload);
   evrec__buf_free(&c->hacc);
   evrec_arena_free(c->harena);
@@ -1274,24 +1296,68 @@ static int member_bytes(evr__reader *c, member *m, const uint8_t **pp, evrec_err
 /* Reader: read-ahead                                                     */
 /* ====================================================================== */
 
+/* A slot's worker inflates and checks its member, then decodes the records
+ * of a data block into the slot's arena. Decoding stops at the first record
+ * that fails (or exceeds max_record): next_record() decodes that one and the
+ * rest again on the reader's thread, so errors read exactly as without
+ * read-ahead. */
+static void slot_decode(ahead *a, aslot *s) {
+  const uint8_t *p = (const uint8_t *)s->payload.data, *end = p + s->payload.len;
+  s->ndec = 0;
+  evrec_arena_reset(s->arena);
+  if (!a->decode || s->m.kind != EVR__DATA || s->rc != EVREC_OK) return;
+  if (s->cap_msgs < s->m.nrec) {
+    const ProtobufCMessage **v = realloc(s->msgs, s->m.nrec * sizeof *v);
+    if (!v) return;
+    s->msgs = v;
+    s->cap_msgs = s->m.nrec;
+  }
+  for (uint32_t i = 0; i < s->m.nrec; i++) {
+    uint64_t len;
+    int h = evrec__varint_get(p, (size_t)(end - p), &len); /* checked by member_check */
+    ProtobufCMessage *msg;
+    if (len > a->max_record ||
+        evrec_pb_decode(&msg, a->type, p + h, (size_t)len, s->arena, NULL) != EVREC_OK)
+      return;
+    s->msgs[i] = msg;
+    s->ndec = i + 1;
+    p += (size_t)h + (size_t)len;
+  }
+}
+
 static void *ahead_main(void *arg) {
   ahead *a = arg;
   pthread_mutex_lock(&a->mu);
   for (;;) {
-    while (!a->stop && !a->queued) pthread_cond_wait(&a->cv, &a->mu);
+    aslot *s = NULL;
+    for (unsigned i = 0; !a->stop && i < AHEAD_SLOTS && !s; i++) /* not nslots: it grows */
+      if (a->s[i].queued && !a->s[i].busy) s = &a->s[i];
     if (a->stop) break;
+    if (!s) {
+      pthread_cond_wait(&a->cv, &a->mu);
+      continue;
+    }
+    s->busy = true;
     pthread_mutex_unlock(&a->mu);
-    a->rc = member_check(&a->m, &a->z, (const uint8_t *)a->raw.data, a->plimit, &a->payload);
+    s->rc = member_check(&s->m, &s->z, (const uint8_t *)s->raw.data, a->plimit, &s->payload);
+    slot_decode(a, s);
     pthread_mutex_lock(&a->mu);
-    a->queued = false;
+    s->queued = s->busy = false;
     pthread_cond_broadcast(&a->cv);
   }
   pthread_mutex_unlock(&a->mu);
   return NULL;
 }
 
-/* Decides once whether to read ahead and starts the helper. Any failure
- * only turns the read-ahead off: reading goes on synchronously. */
+static bool slot_init(aslot *s) {
+  s->arena = evrec_arena_new(0);
+  s->z_ok = s->arena && inflateInit2(&s->z, -15) == Z_OK;
+  return s->z_ok;
+}
+
+/* Decides once whether to read ahead and starts the workers: one per slot,
+ * two slots on a machine with two or more cores. Any failure only turns
+ * the read-ahead off (or leaves fewer workers): reading goes on. */
 static bool ahead_on(evr__reader *c) {
   ahead *a = &c->ra;
   if (a->mode) return a->mode > 0;
@@ -1299,72 +1365,135 @@ static bool ahead_on(evr__reader *c) {
   evrec_error e;
   a->mode = -1;
   if (c->io.size(c->io.ctx, &size, &e) != EVREC_OK) return false; /* a pipe */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
   a->plimit = c->plimit;
-  if (inflateInit2(&a->z, -15) != Z_OK) return false;
-  a->z_ok = true;
+  a->max_record = c->max_record;
+  a->type = c->type;
+  a->decode = true;
   if (pthread_mutex_init(&a->mu, NULL)) return false;
   if (pthread_cond_init(&a->cv, NULL)) return pthread_mutex_destroy(&a->mu), false;
-  if (pthread_create(&a->tid, NULL, ahead_main, a) != 0) {
-    pthread_cond_destroy(&a->cv);
-    pthread_mutex_destroy(&a->mu);
-    return false;
-  }
-  a->started = true;
+  a->sync_ok = true;
+  unsigned want = cores >= 2 ? AHEAD_SLOTS : 1;
+  while (a->nslots < want && slot_init(&a->s[a->nslots]) &&
+         pthread_create(&a->tid[a->nslots], NULL, ahead_main, a) == 0)
+    a->nslots++;
+  if (a->nslots == 0) return false;
   a->mode = 1;
   return true;
 }
 
-/* After a data block was accepted: hands the next member, if it is all
- * there and its header parses, to the helper. Errors are left for the
+/* Offset, relative to the read position, of the first member not yet
+ * handed to a slot. */
+static size_t ahead_skip(const ahead *a) {
+  size_t skip = 0;
+  for (unsigned i = 0; i < a->n; i++) skip += a->s[(a->head + i) % a->nslots].m.bsize;
+  return skip;
+}
+
+/* Parses the member `skip` bytes past the read position, if it is all
+ * buffered-able and its header parses. */
+static bool ahead_member(evr__reader *c, size_t skip, member *m, const uint8_t **pp) {
+  const uint8_t *p;
+  size_t avail, want = EVR__FIXED, need = 0;
+  evrec_error e;
+  memset(m, 0, sizeof *m);
+  m->off = c->io.tell(c->io.ctx) + skip;
+  for (;;) {
+    if (c->io.peek(c->io.ctx, skip + want, &p, &avail, &e) != EVREC_OK || avail <= skip) return false;
+    avail -= skip;
+    m->end = m->off + avail;
+    head_rc hr = head_parse(m, p + skip, avail, c->blimit, &need);
+    if (hr == HEAD_BAD) return false;
+    if (hr == HEAD_OK) need = m->bsize;
+    if (avail >= need) break;
+    if (avail < want) return false; /* the input ends: left to the synchronous load */
+    want = need;
+  }
+  *pp = p + skip;
+  return true;
+}
+
+/* After a data block was accepted: hands the next members, while they are
+ * all there and their headers parse, to free slots. Errors are left for the
  * synchronous load to meet and report. */
 static void ahead_start(evr__reader *c) {
   ahead *a = &c->ra;
-  const uint8_t *p;
-  evrec_error e;
-  if (a->have || !ahead_on(c) || member_bytes(c, &a->m, &p, &e) != EVREC_OK) return;
-  a->raw.len = 0;
-  if (!evrec__buf_append(&a->raw, p, a->m.bsize)) return;
-  a->have = true;
+  if (!ahead_on(c)) return;
+  while (a->n < a->nslots) {
+    aslot *s = &a->s[(a->head + a->n) % a->nslots];
+    const uint8_t *p;
+    if (!ahead_member(c, ahead_skip(a), &s->m, &p)) return;
+    s->raw.len = 0;
+    if (!evrec__buf_append(&s->raw, p, s->m.bsize)) return;
+    a->n++;
+    pthread_mutex_lock(&a->mu);
+    s->queued = true;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    if (s->m.kind != EVR__DATA) return; /* the index or EOF: the section ends */
+  }
+}
+
+static void slot_wait(ahead *a, aslot *s) {
   pthread_mutex_lock(&a->mu);
-  a->queued = true;
-  pthread_cond_signal(&a->cv);
+  while (s->queued) pthread_cond_wait(&a->cv, &a->mu);
   pthread_mutex_unlock(&a->mu);
 }
 
 static void ahead_stop(ahead *a) {
-  if (a->started) {
+  if (a->sync_ok) {
     pthread_mutex_lock(&a->mu);
-    a->stop = true; /* a queued member is dropped, a running one finishes */
+    a->stop = true; /* queued members are dropped, running ones finish */
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
-    pthread_join(a->tid, NULL);
+    for (unsigned i = 0; i < a->nslots; i++) pthread_join(a->tid[i], NULL);
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
   }
-  if (a->z_ok) inflateEnd(&a->z);
-  evrec__buf_free(&a->raw);
-  evrec__buf_free(&a->payload);
+  for (unsigned i = 0; i < AHEAD_SLOTS; i++) {
+    aslot *s = &a->s[i];
+    if (s->z_ok) inflateEnd(&s->z);
+    evrec_arena_free(s->arena);
+    free(s->msgs);
+    evrec__buf_free(&s->raw);
+    evrec__buf_free(&s->payload);
+  }
 }
 
 /* Takes the read-ahead result if it is for the member at the read
- * position: true and *rc set; false (the result dropped) otherwise. */
+ * position: true and *rc set, the payload and any decoded records made the
+ * current block's; false otherwise (all slots dropped: the reader seeked). */
 static bool ahead_take(evr__reader *c, member *m, int *rc, evrec_error *err) {
   ahead *a = &c->ra;
-  if (!a->have) return false;
-  pthread_mutex_lock(&a->mu);
-  while (a->queued) pthread_cond_wait(&a->cv, &a->mu);
-  pthread_mutex_unlock(&a->mu);
-  a->have = false;
-  if (a->m.off != c->io.tell(c->io.ctx)) return false; /* the reader seeked */
+  c->ndec = 0;
+  if (!a->n) return false;
+  aslot *s = &a->s[a->head];
+  slot_wait(a, s);
+  if (s->m.off != c->io.tell(c->io.ctx)) {
+    for (; a->n; a->n--, a->head = (a->head + 1) % a->nslots) slot_wait(a, &a->s[a->head]);
+    return false;
+  }
+  a->head = (a->head + 1) % a->nslots;
+  a->n--;
   const uint8_t *p;
   size_t avail;
-  *rc = c->io.peek(c->io.ctx, a->m.bsize, &p, &avail, err); /* buffered: no I/O */
+  *rc = c->io.peek(c->io.ctx, s->m.bsize, &p, &avail, err); /* buffered: no I/O */
   if (*rc) return true;
-  *m = a->m;
+  *m = s->m;
   evrec__buf t = c->payload; /* swap: the caller's block is done with */
-  c->payload = a->payload;
-  a->payload = t;
-  *rc = a->rc;
+  c->payload = s->payload;
+  s->payload = t;
+  evrec_arena *ar = c->dec_arena;
+  c->dec_arena = s->arena;
+  s->arena = ar;
+  const ProtobufCMessage **v = c->dec_msgs;
+  size_t cap = c->dec_cap;
+  c->dec_msgs = s->msgs;
+  c->dec_cap = s->cap_msgs;
+  c->ndec = s->ndec;
+  s->msgs = v;
+  s->cap_msgs = cap;
+  *rc = s->rc;
   return true;
 }
 
@@ -1560,9 +1689,14 @@ static int next_record(evr__reader *c, evrec_arena *arena, const ProtobufCMessag
                        evrec_error *err) {
   const uint8_t *p = (const uint8_t *)c->payload.data + c->rpos;
   uint64_t len;
+  uint32_t i = c->cur.nrec - c->rleft;
   int h = evrec__varint_get(p, c->payload.len - c->rpos, &len); /* checked at load */
   c->rpos += (size_t)h + (size_t)len;
   c->rleft--;
+  if (i < c->ndec) { /* decoded by the read-ahead */
+    *msg = c->dec_msgs[i];
+    return EVREC_OK;
+  }
   if (len > c->max_record)
     return fail_at(err, EVREC_E_LIMIT, c->block_off, "record of %" PRIu64 " bytes exceeds the limit of %zu bytes",
                    len, c->max_record);

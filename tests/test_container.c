@@ -446,6 +446,73 @@ static void read_expect(const char *path, uint64_t from, uint64_t to) {
   evrec_reader_close(r);
 }
 
+/* Reads path (read-ahead on: a regular file) or the same bytes from a pipe
+ * (no read-ahead) until the first error; returns its code, *n the records
+ * read before it. */
+static int read_until_error(const char *path, bool pipe, size_t max_record, uint64_t *n,
+                            evrec_error *e) {
+  evrec_reader_options o = ropts(0);
+  o.max_record_size = max_record;
+  evrec_reader *r = NULL;
+  FILE *fp = NULL;
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "cat '%s'", path);
+  if (pipe) assert_non_null(fp = popen(cmd, "r"));
+  assert_int_equal(pipe ? evrec_reader_open_FILE(&r, fp, &o, e) : evrec_reader_open_file(&r, path, &o, e),
+                   EVREC_OK);
+  const ProtobufCMessage *msg;
+  int rc;
+  for (*n = 0; (rc = evrec_reader_next(r, &msg, e)) == EVREC_OK; ++*n) assert_is_rec(msg, *n);
+  evrec_reader_close(r);
+  if (fp) pclose(fp);
+  return rc;
+}
+
+/* Records the read-ahead workers decode come out as synchronous decoding
+ * gives them, errors included: a record that fails (invalid UTF-8, written
+ * on a promise EVREC_WRITE_VALID_UTF8 broke) or exceeds max_record_size in
+ * an intact block of a file read with read-ahead reports the same code,
+ * message, path and offset as reading the bytes from a pipe. */
+static void test_read_ahead_errors(void **state) {
+  fixture *f = *state;
+  evrec_writer_options o = wopts(1, 1, 700);
+  o.flags = EVREC_WRITE_VALID_UTF8;
+  evrec_writer *w = NULL;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "ra.evr"), &o, NULL), EVREC_OK);
+  for (uint64_t i = 0; i < 200; i++) {
+    rec x;
+    const ProtobufCMessage *m = make_rec(&x, i);
+    if (i == 150) x.text[3] = (char)0xff;
+    assert_int_equal(evrec_writer_write(w, m, NULL), EVREC_OK);
+  }
+  assert_int_equal(evrec_writer_close(w, NULL), EVREC_OK);
+  /* A limit that the first record setting a new running maximum of size
+   * at index >= 30 (past the blocks read before read-ahead starts) exceeds. */
+  size_t limits[2] = {0, 0}, runmax = 0;
+  uint8_t buf[1024];
+  for (uint64_t i = 0; i < 150 && !limits[1]; i++) {
+    size_t n = pack_rec(i, buf);
+    if (i >= 30 && n > runmax) limits[1] = runmax;
+    if (n > runmax) runmax = n;
+  }
+  assert_true(limits[1] > 0);
+  for (int k = 0; k < 2; k++) {
+    evrec_error a, b;
+    uint64_t na, nb;
+    int rca = read_until_error(f->path, false, limits[k], &na, &a);
+    int rcb = read_until_error(f->path, true, limits[k], &nb, &b);
+    assert_int_equal(rca, k == 0 ? EVREC_E_UTF8 : EVREC_E_LIMIT);
+    assert_int_equal(rca, rcb);
+    if (k == 0) assert_int_equal(na, 150);
+    assert_true(na >= 30);
+    assert_int_equal(na, nb);
+    assert_string_equal(a.message, b.message);
+    assert_string_equal(a.path, b.path);
+    assert_int_equal(a.offset, b.offset);
+    assert_int_equal(a.record, b.record);
+  }
+}
+
 static void test_header_api(void **state) {
   fixture *f = *state;
   const char *meta[] = {"source=wire", "desk=world", "lang=en"};
@@ -908,6 +975,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_levels_differ, setup, teardown),
       cmocka_unit_test_setup_teardown(test_meta_invalid, setup, teardown),
       cmocka_unit_test_setup_teardown(test_oversized_and_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_read_ahead_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_header_api, setup, teardown),
       cmocka_unit_test_setup_teardown(test_type_mismatch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_empty_container, setup, teardown),
