@@ -1,12 +1,18 @@
 /*
  * utf8.c -- UTF-8 validation and encoding (RFC 3629).
  *
- * The validator skips ASCII eight bytes at a time: news text is mostly ASCII,
- * and this is on the hot path of every string the decoders accept.
+ * The validator skips ASCII sixteen bytes at a time (SSE2; eight without):
+ * news text is mostly ASCII, and this is on the hot path of every string the
+ * decoders accept.
  */
 #include <string.h>
 
 #include "internal.h"
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define UTF8_SSE2 1
+#endif
 
 /* Length of one valid multi-byte sequence at s (s[0] >= 0x80), or 0. */
 static size_t utf8_seq(const unsigned char *s, size_t left) {
@@ -31,27 +37,39 @@ static size_t utf8_seq(const unsigned char *s, size_t left) {
   return 0;
 }
 
-size_t evrec__utf8_valid_prefix(const char *str, size_t len) {
-  const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0;
-  while (i < len) {
-    if (s[i] >= 0x80) {
-      /* Text in Cyrillic or CJK is runs of sequences: take them one after
-       * the other without trying an 8-byte ASCII step before each. */
-      size_t n = utf8_seq(s + i, len - i);
-      if (n == 0) return i;
-      i += n;
-      continue;
-    }
-    i++;
-    while (len - i >= 8) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if (w & 0x8080808080808080ull) break;
-      i += 8;
-    }
+/* End of the ASCII run at p: sixteen bytes per step with SSE2 (every
+ * x86-64), eight with a 64-bit word elsewhere. */
+static const unsigned char *ascii_end(const unsigned char *p, const unsigned char *end) {
+#ifdef UTF8_SSE2
+  while (end - p >= 16) {
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)p));
+    if (m) return p + __builtin_ctz(m);
+    p += 16;
   }
-  return len;
+#endif
+  while (end - p >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if (w & 0x8080808080808080ull) break;
+    p += 8;
+  }
+  while (p < end && *p < 0x80) p++;
+  return p;
+}
+
+size_t evrec__utf8_valid_prefix(const char *str, size_t len) {
+  const unsigned char *s = (const unsigned char *)str, *p = s, *end = s + len;
+  for (;;) {
+    p = ascii_end(p, end);
+    if (p == end) return len;
+    /* Text in Cyrillic or CJK is runs of sequences: take them one after
+     * the other, with no ASCII step in between. */
+    do {
+      size_t n = utf8_seq(p, (size_t)(end - p));
+      if (n == 0) return (size_t)(p - s);
+      p += n;
+    } while (p < end && *p >= 0x80);
+  }
 }
 
 int evrec__utf8_encode(uint32_t cp, char *out) {
