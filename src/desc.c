@@ -121,11 +121,13 @@ static bool json_name_equals(const char *name, const char *key, size_t len) {
   return i == len;
 }
 
-/* Compares a NUL-terminated name with a slice, strcmp style. */
+/* Compares a NUL-terminated name with a slice, strcmp style. The slice
+ * may hold NUL bytes (a key with "\u0000"): the name then ends first. */
 static int name_cmp(const char *name, const char *key, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char a = (unsigned char)name[i], b = (unsigned char)key[i];
-    if (a != b) return a < b ? -1 : 1; /* a == 0 sorts first, correctly */
+    if (a == 0) return -1;
+    if (a != b) return a < b ? -1 : 1;
   }
   return name[len] ? 1 : 0;
 }
@@ -207,7 +209,8 @@ extern const ProtobufCMessageDescriptor *const evrec__builtin_types[];
 extern const size_t evrec__n_builtin_types;
 
 static bool full_name_is(const ProtobufCMessageDescriptor *d, const char *n, size_t len) {
-  return strncmp(d->name, n, len) == 0 && d->name[len] == '\0';
+  /* not strncmp: n may hold NUL bytes, and d->name[len] must be in bounds */
+  return strlen(d->name) == len && memcmp(d->name, n, len) == 0;
 }
 
 const ProtobufCMessageDescriptor *evrec__find_type(

@@ -945,6 +945,11 @@ static void test_wkt_any(void **state) {
         "wAny");
   fails("{\"wAny\":{\"@type\":\"t/evrec.test.Nope\"}}", EVREC_E_UNSUPPORTED,
         "unknown Any type \"t/evrec.test.Nope\"", 1, 18, "wAny");
+  /* a NUL after a whole type name: no read past the name's end */
+  fails("{\"wAny\":{\"@type\":\"t/google.protobuf.Empty\\u0000xyzxyzxyzxyzxyzxyzxyzxyzxyz\"}}",
+        EVREC_E_UNSUPPORTED,
+        "unknown Any type \"t/google.protobuf.Empty\\u0000xyzxyzxyzxyzxyzxyzxyzxyz...\"", 1, 18,
+        "wAny");
   fails("{\"wAny\":{\"@type\":\"t/google.protobuf.Duration\"}}", EVREC_E_SCHEMA,
         "missing \"value\" in google.protobuf.Any of type google.protobuf.Duration", 1, 9, "wAny");
   fails("{\"wAny\":{\"@type\":\"t/evrec.test.Nested\",\"@type\":\"t/evrec.test.Nested\"}}",
@@ -1307,6 +1312,11 @@ static const struct {
      13, "fString"},
     /* schema */
     {"{\"fooBar\":1}", EVREC_E_SCHEMA, "unknown field \"fooBar\" in evrec.test.AllTypes", 1, 2, ""},
+    /* a NUL from \u0000 after a whole name (once read past the name's end) */
+    {"{\"f_int32\\u0000\":1}", EVREC_E_SCHEMA,
+     "unknown field \"f_int32\\u0000\" in evrec.test.AllTypes", 1, 2, ""},
+    {"{\"fInt32\\u0000\":1}", EVREC_E_SCHEMA,
+     "unknown field \"fInt32\\u0000\" in evrec.test.AllTypes", 1, 2, ""},
     {"{\"rNested\":[{},{\"zz\":1}]}", EVREC_E_SCHEMA, "unknown field \"zz\" in evrec.test.Nested",
      1, 17, "rNested[1]"},
     {"{\"fInt32\":1,\"f_int32\":2}", EVREC_E_SCHEMA, "duplicate field \"fInt32\"", 1, 13, ""},
