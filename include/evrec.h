@@ -85,7 +85,10 @@ typedef enum evrec_status {
                                     duplicate field, two oneof members */
   EVREC_E_RANGE = -3,          /**< a value out of range for its field type */
   EVREC_E_UTF8 = -4,           /**< invalid UTF-8 in input or in a string field */
-  EVREC_E_LIMIT = -5,          /**< a configured limit was exceeded (nesting depth, record size) */
+  EVREC_E_LIMIT = -5,          /**< a configured limit was exceeded (nesting depth, record,
+                                    string or block size, records per block, index size);
+                                    the message ends with the reader option that
+                                    raises it, if one does: "(max_string_size)" */
   EVREC_E_NOMEM = -6,          /**< allocation failed */
   EVREC_E_IO = -7,             /**< read/write/open/rename failed (errno in message) */
   EVREC_E_TRUNCATED = -8,      /**< input ends inside a record */
@@ -173,6 +176,11 @@ EVREC_API size_t evrec_arena_size(const evrec_arena *arena);
 /** Default maximum message nesting depth (see evrec_json_decode_options). */
 #define EVREC_JSON_DEFAULT_MAX_DEPTH 100
 
+/** Default longest string or bytes value, decoded, in bytes: 16 MiB. A quarter
+ *  of EVREC_DEFAULT_MAX_RECORD_SIZE: far above any text a record carries (a
+ *  long novel is 2 MB), yet it stops one value from taking a whole record. */
+#define EVREC_DEFAULT_MAX_STRING_SIZE (16u * 1024u * 1024u)
+
 typedef struct evrec_json_decode_options {
   unsigned int version;   /**< EVREC_JSON_DECODE_OPTIONS_VERSION */
   unsigned int flags;     /**< EVREC_JSON_IGNORE_UNKNOWN ... */
@@ -181,16 +189,31 @@ typedef struct evrec_json_decode_options {
    *  well-known types included, adds 1. JSON objects and arrays of any kind
    *  (e.g. inside a google.protobuf.Struct, or skipped unknown values) may
    *  nest 5 * max_depth deep, at most 5000 (about 400 bytes of stack each).
-   *  0 = EVREC_JSON_DEFAULT_MAX_DEPTH. Exceeding either is EVREC_E_LIMIT. */
+   *  Independently of max_depth, a message must not nest more than 100
+   *  levels below its root in binary form, where map entries and the
+   *  messages inside Struct, Value and ListValue count too: binary readers
+   *  (evrec's and Google's) refuse deeper data, and what the decoder accepts
+   *  must read back once packed. (json_format does not count those levels,
+   *  so it accepts, say, a Value nested 60 lists deep that no binary parser
+   *  reads back.) 0 = EVREC_JSON_DEFAULT_MAX_DEPTH. Exceeding any of these
+   *  is EVREC_E_LIMIT. */
   unsigned int max_depth;
   /** Extra message types that google.protobuf.Any values may name, besides
    *  evrec.v1 and the well-known types, which are always known. May be NULL. */
   const ProtobufCMessageDescriptor *const *any_types;
   size_t n_any_types;
+  /* version 2: */
+  /** Longest value of a string or bytes field (map keys, Struct keys and
+   *  wrappers included) in bytes, after unescaping or base64 decoding.
+   *  0 = EVREC_DEFAULT_MAX_STRING_SIZE. Exceeding it is EVREC_E_LIMIT
+   *  ("string of N bytes exceeds the limit of M bytes (max_string_size)"). */
+  size_t max_string_size;
 } evrec_json_decode_options;
 
-#define EVREC_JSON_DECODE_OPTIONS_VERSION 1
-#define EVREC_JSON_DECODE_OPTIONS_INIT {EVREC_JSON_DECODE_OPTIONS_VERSION, 0, 0, NULL, 0}
+/** Version 2 added max_string_size; version-1 structs are still accepted
+ *  (their fields, defaults for the rest). */
+#define EVREC_JSON_DECODE_OPTIONS_VERSION 2
+#define EVREC_JSON_DECODE_OPTIONS_INIT {EVREC_JSON_DECODE_OPTIONS_VERSION, 0, 0, NULL, 0, 0}
 
 /**
  * Decodes exactly one JSON value (an object, or for well-known types its
@@ -349,12 +372,44 @@ typedef struct evrec_reader_options {
   /** Message type of the records; NULL = evrec.v1.Record. */
   const ProtobufCMessageDescriptor *type;
   unsigned int json_flags;  /**< EVREC_JSON_IGNORE_UNKNOWN */
-  unsigned int max_depth;   /**< JSON nesting limit; 0 = default */
-  size_t max_record_size;   /**< bytes; 0 = EVREC_DEFAULT_MAX_RECORD_SIZE */
+  /** JSON message nesting (as evrec_json_decode_options.max_depth); 0 =
+   *  EVREC_JSON_DEFAULT_MAX_DEPTH. Binary records may nest 100 levels. */
+  unsigned int max_depth;
+  /** Largest record (encoded) in bytes, any format; 0 =
+   *  EVREC_DEFAULT_MAX_RECORD_SIZE. */
+  size_t max_record_size;
   /** Name used in error messages and for extension-based detection; may be NULL. */
   const char *name;
   unsigned int flags;       /**< EVREC_READ_SKIP_DAMAGE */
+  /* Version 2: more limits. Every limit, max_depth and max_record_size too,
+   * is 0 for its default; input beyond it fails with EVREC_E_LIMIT and a
+   * message naming the value, the limit and the option ("record 3: string
+   * of 20 bytes exceeds the limit of 16 bytes (max_string_size)"). */
+  /** Longest string or bytes field value in bytes (map keys too), any
+   *  format: JSON after unescaping or base64 decoding, binary as stored.
+   *  0 = EVREC_DEFAULT_MAX_STRING_SIZE. */
+  size_t max_string_size;
+  /** .evr: uncompressed bytes of one block. Inflating stops at the limit,
+   *  so a block that holds or claims more (a zip bomb) costs no more memory
+   *  or time than this. 0 = 64 MiB (the largest block a writer makes) or
+   *  max_record_size if larger, plus 16 (the record's length prefix). */
+  size_t max_block_size;
+  /** .evr: records in one block; 0 = EVREC_DEFAULT_MAX_BLOCK_RECORDS. */
+  size_t max_block_records;
+  /** .evr: bytes of index, as stored in the file (all sections together),
+   *  that random access (evrec_reader_seek_ordinal(), evrec_reader_get_id())
+   *  loads into memory; 0 = EVREC_DEFAULT_MAX_INDEX_SIZE. Sequential reading
+   *  loads no index. */
+  size_t max_index_size;
 } evrec_reader_options;
+
+/** Default records per .evr block: 64 Mi, as many as the largest block a
+ *  writer makes (64 MiB) can hold, since a record takes at least one byte. */
+#define EVREC_DEFAULT_MAX_BLOCK_RECORDS (64u * 1024u * 1024u)
+
+/** Default index a reader loads for random access: 256 MiB (12 bytes per
+ *  record with an id, 24 per block: some 20 million records). */
+#define EVREC_DEFAULT_MAX_INDEX_SIZE (256u * 1024u * 1024u)
 
 /** Reader flag: in an .evr container, a damaged member is reported (as
  *  EVREC_E_CORRUPT from evrec_reader_next(), with err->offset, the block
@@ -362,9 +417,11 @@ typedef struct evrec_reader_options {
  *  call resumes at the next intact member. Without it errors are sticky. */
 #define EVREC_READ_SKIP_DAMAGE 0x1u
 
-#define EVREC_READER_OPTIONS_VERSION 1
+/** Version 2 added the limits after `flags`; version-1 structs are still
+ *  accepted (their fields, defaults for the rest). */
+#define EVREC_READER_OPTIONS_VERSION 2
 #define EVREC_READER_OPTIONS_INIT \
-  {EVREC_READER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, NULL, 0, 0, 0, NULL, 0}
+  {EVREC_READER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, NULL, 0, 0, 0, NULL, 0, 0, 0, 0, 0}
 
 /**
  * Opens a file for reading records ("-" = stdin, read with read(2) so that
@@ -480,7 +537,8 @@ typedef struct evrec_writer_options {
  * 0666 minus the umask; a replaced file keeps its permission bits; a symlink
  * keeps pointing at its (replaced) target. A path that is not a regular file
  * (/dev/null, a FIFO) is written in place. EVREC_WRITE_APPEND writes in place
- * with O_APPEND (ndjson, json without EVREC_WRITE_ARRAY, pbd).
+ * with O_APPEND (ndjson, json without EVREC_WRITE_ARRAY, pbd, evr); an error
+ * or evrec_writer_abort() truncates the file back to its size before.
  *
  * JSON output: one compact object + "\n" per record (NDJSON) by default; with
  * EVREC_JSON_PRETTY, indented objects + "\n" one after another; with
@@ -574,7 +632,8 @@ EVREC_API void evrec_reader_stats_get(const evrec_reader *r, evrec_reader_stats 
  * Uses the trailing index; reads O(log n) members.
  * @return EVREC_OK, EVREC_E_NOT_FOUND (ordinal >= record count),
  *         EVREC_E_UNSUPPORTED (not a seekable .evr), EVREC_E_CORRUPT (no or
- *         damaged index), EVREC_E_IO.
+ *         damaged index), EVREC_E_LIMIT (the index is larger than
+ *         max_index_size), EVREC_E_IO.
  */
 EVREC_API int evrec_reader_seek_ordinal(evrec_reader *r, uint64_t ordinal,
                                         evrec_error *err);

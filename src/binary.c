@@ -38,9 +38,9 @@
 
 #include "internal.h"
 
-/* Nesting limit for binary input, as Google's parsers (100 levels below the
- * top-level message). Bounds the recursion of both passes. */
-#define PB_MAX_DEPTH 100
+/* Nesting limit for binary input (EVREC__PB_MAX_DEPTH, internal.h). Bounds
+ * the recursion of both passes. */
+#define PB_MAX_DEPTH EVREC__PB_MAX_DEPTH
 
 /* Nesting limit of evrec__check_utf8() on caller-built trees. */
 #define UTF8_WALK_MAX_DEPTH 1000
@@ -207,6 +207,7 @@ static void path_prepend(char *path, const char *seg) {
 typedef struct pbv {
   const uint8_t *base; /* first byte of the top-level message */
   int depth;           /* nesting below the top-level message */
+  size_t max_string;   /* longest string or bytes field */
   evrec_error *err;    /* may be NULL */
   uint64_t offset;     /* offset of the first problem, relative to base */
   char path[EVREC_ERROR_PATH_MAX]; /* built bottom-up as the error unwinds */
@@ -378,6 +379,10 @@ static int pbv_field(pbv *v, const uint8_t *tag_at, uint32_t num,
   int rc = pbv_len(v, tag_at, num, f, pp, end, &body, &n);
   if (rc) return rc;
   if (packed) return pbv_packed(v, num, f, body, n);
+  if ((f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_BYTES) && n > v->max_string)
+    return pbv_fail(v, tag_at, EVREC_E_LIMIT, num, f,
+                    "%s of %zu bytes exceeds the limit of %zu bytes (max_string_size)",
+                    f->type == PROTOBUF_C_TYPE_STRING ? "string" : "bytes value", n, v->max_string);
   if (f->type == PROTOBUF_C_TYPE_STRING) return pbv_string(v, num, f, body, n);
   if (f->type == PROTOBUF_C_TYPE_MESSAGE)
     return pbv_message(v, f->descriptor, body, body + n, evrec__field_is_map(f));
@@ -532,10 +537,11 @@ static void oom_free_fn(void *data, void *ptr) {
 }
 
 static int pb_validate(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
-                       size_t len, evrec_error *err) {
+                       size_t len, size_t max_string, evrec_error *err) {
   pbv v;
   memset(&v, 0, sizeof v);
   v.base = data;
+  v.max_string = max_string;
   v.err = err;
   int rc = pbv_message(&v, desc, data, data + len, false);
   if (rc && err) {
@@ -545,8 +551,9 @@ static int pb_validate(const ProtobufCMessageDescriptor *desc, const uint8_t *da
   return rc;
 }
 
-int evrec_pb_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc,
-                    const void *data, size_t len, evrec_arena *arena, evrec_error *err) {
+int evrec__pb_decode_ex(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc,
+                        const void *data, size_t len, evrec_arena *arena, size_t max_string,
+                        evrec_error *err) {
   static const uint8_t empty[1] = {0};
   if (out) *out = NULL;
   if (!out || !desc || !arena || (!data && len) ||
@@ -555,7 +562,7 @@ int evrec_pb_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *de
   if (len > UINT32_MAX)
     return evrec__err(err, EVREC_E_LIMIT, "a protobuf message cannot exceed 4 GiB");
   const uint8_t *bytes = len ? data : empty;
-  int rc = pb_validate(desc, bytes, len, err);
+  int rc = pb_validate(desc, bytes, len, max_string, err);
   if (rc) return rc;
   oom_alloc a = {{oom_alloc_fn, oom_free_fn, NULL}, arena, false};
   a.pbc.allocator_data = &a;
@@ -564,6 +571,12 @@ int evrec_pb_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *de
   if (!m) return evrec__err(err, EVREC_E_SYNTAX, "invalid protobuf data");
   *out = m;
   return EVREC_OK;
+}
+
+/* The public form has no string limit: the caller chose `len`. */
+int evrec_pb_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc,
+                    const void *data, size_t len, evrec_arena *arena, evrec_error *err) {
+  return evrec__pb_decode_ex(out, desc, data, len, arena, SIZE_MAX, err);
 }
 
 /* ====================================================================== */

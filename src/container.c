@@ -59,6 +59,12 @@
  * member at the end of the file, walks sections backwards through
  * section_back, loads an index lazily and inflates exactly the block needed.
  *
+ * Limits (evrec_reader_options): inflating stops at max_block_size bytes of
+ * output, whatever ISIZE claims, so a zip bomb costs no more than an honest
+ * block; a block over max_block_records, or an index over max_index_size
+ * (checked from the EOF member's positions, before it is read), is
+ * EVREC_E_LIMIT -- not damage: the reader does not skip it.
+ *
  * Block numbers are 0-based data-block ordinals in file order.
  */
 #include <errno.h>
@@ -78,6 +84,9 @@
 #define MAX_THREADS 128u
 #define SLOTS_PER_THREAD 2u /* blocks in flight per compression thread */
 #define MAX_WRITER_RECORD (1024u * 1024u * 1024u)
+/* Deflate's best case: a 258-byte match coded in 2 bits, so no deflate data
+ * inflates to more than 1032 times its size (zlib's FAQ). */
+#define DEFLATE_MAX_RATIO 1032u
 #define FNV_BASIS 0xcbf29ce484222325u
 #define FNV_PRIME 0x100000001b3u
 /* The default deflate level. Deflating pbd is easier than deflating the
@@ -229,20 +238,36 @@ static bool kind_blob_ok(const member *m) {
   }
 }
 
-/* Inflates the member's deflate data into `out` (exactly isize bytes). */
-static int member_inflate(member *m, z_stream *z, const uint8_t *p, evrec__buf *out) {
-  if (!evrec__buf_reserve(out, (size_t)m->isize + 1)) return EVREC_E_NOMEM;
+/* Inflates the member's deflate data into `out` (exactly isize bytes),
+ * stopping at plimit bytes of output (the zip-bomb guard): the buffer is
+ * min(ISIZE, plimit) + 1 bytes, never what ISIZE alone claims, and an ISIZE
+ * beyond what deflate can expand the data to (1032:1) is damage found
+ * without inflating at all. Output past plimit is EVREC_E_LIMIT (m->why
+ * says so); everything else wrong is EVREC_E_CORRUPT. */
+static int member_inflate(member *m, z_stream *z, const uint8_t *p, uint64_t plimit,
+                          evrec__buf *out) {
+  size_t dlen = m->bsize - EVR__FIXED - m->xlen - EVR__TRAILER;
+  if (m->isize > (uint64_t)dlen * DEFLATE_MAX_RATIO)
+    return head_bad(m, "ISIZE larger than the deflate data can hold"), EVREC_E_CORRUPT;
+  uint64_t cap = m->isize < plimit ? m->isize : plimit;
   out->len = 0;
+  out->oom = false; /* refilled from scratch: a failure of an earlier member is over */
+  if (!evrec__buf_reserve(out, (size_t)cap + 1)) return EVREC_E_NOMEM;
   inflateReset(z);
   z->next_in = (Bytef *)(uintptr_t)(p + EVR__FIXED + m->xlen);
-  z->avail_in = m->bsize - EVR__FIXED - m->xlen - EVR__TRAILER;
+  z->avail_in = (uInt)dlen;
   z->next_out = (Bytef *)out->data;
-  z->avail_out = m->isize + 1; /* one spare byte detects a short ISIZE */
+  z->avail_out = (uInt)cap + 1; /* one spare byte detects a short ISIZE or the limit */
   int zr = inflate(z, Z_FINISH);
   const char *why = NULL;
   if (zr == Z_MEM_ERROR) return EVREC_E_NOMEM;
   if (zr == Z_DATA_ERROR) why = "bad deflate data";
-  else if (zr != Z_STREAM_END) why = z->avail_out ? "deflate data incomplete" : "payload longer than ISIZE";
+  else if (z->total_out > m->isize) why = "payload longer than ISIZE";
+  else if (z->total_out > plimit) {
+    snprintf(m->why, sizeof m->why, "payload of %" PRIu32 " bytes exceeds the limit of %" PRIu64
+             " bytes (max_block_size)", m->isize, plimit);
+    return EVREC_E_LIMIT;
+  } else if (zr != Z_STREAM_END) why = "deflate data incomplete";
   else if (z->avail_in) why = "deflate data ends before the member does";
   else if (z->total_out != m->isize) why = "payload shorter than ISIZE";
   if (why) return head_bad(m, why), EVREC_E_CORRUPT;
@@ -251,15 +276,15 @@ static int member_inflate(member *m, z_stream *z, const uint8_t *p, evrec__buf *
 }
 
 /* Verifies a whole member p[0..bsize): trailer, deflate data, CRC and, for
- * data, the record count. The payload is left in `out`. */
+ * data, the record count. The payload (at most plimit bytes) is left in
+ * `out`. @return EVREC_OK, EVREC_E_CORRUPT, EVREC_E_LIMIT or EVREC_E_NOMEM. */
 static int member_check(member *m, z_stream *z, const uint8_t *p, uint64_t plimit,
                         evrec__buf *out) {
   m->isize = le32(p + m->bsize - 4);
   if (!kind_blob_ok(m)) return head_bad(m, "member lacks the subfield of its kind"), EVREC_E_CORRUPT;
   if (m->kind != EVR__DATA && (m->isize || m->nrec))
     return head_bad(m, "non-data member with a payload"), EVREC_E_CORRUPT;
-  if (m->isize > plimit) return head_bad(m, "ISIZE out of range"), EVREC_E_CORRUPT;
-  int rc = member_inflate(m, z, p, out);
+  int rc = member_inflate(m, z, p, plimit, out);
   if (rc) return rc;
   uLong crc = crc32(0L, (const Bytef *)out->data, (uInt)out->len);
   if (crc != le32(p + m->bsize - 8)) return head_bad(m, "CRC mismatch"), EVREC_E_CORRUPT;
@@ -422,34 +447,34 @@ static int meta_cmp(const void *a, const void *b) {
 }
 
 /* Copies the "metadata" object into key-sorted arrays in the arena. */
-static bool header_meta(evrec_container_header *h, const Google__Protobuf__Struct *s,
-                        evrec_arena *a, char *why) {
+static int header_meta(evrec_container_header *h, const Google__Protobuf__Struct *s,
+                       evrec_arena *a, char *why) {
   size_t n = s ? s->n_fields : 0;
   const char **pairs = evrec__arena_alloc(a, (2 * n + 1) * sizeof *pairs);
   const char **keys = evrec__arena_alloc(a, (n + 1) * sizeof *keys);
   const char **vals = evrec__arena_alloc(a, (n + 1) * sizeof *vals);
-  if (!pairs || !keys || !vals) return snprintf(why, WHY_MAX, "out of memory"), false;
+  if (!pairs || !keys || !vals) return EVREC_E_NOMEM;
   for (size_t i = 0; i < n; i++) {
     pairs[2 * i] = s->fields[i]->key;
     pairs[2 * i + 1] = value_str(s->fields[i]->value);
-    if (!pairs[2 * i + 1]) return snprintf(why, WHY_MAX, "header metadata value is not a string"), false;
+    if (!pairs[2 * i + 1]) return snprintf(why, WHY_MAX, "header metadata value is not a string"), EVREC_E_CORRUPT;
   }
   qsort(pairs, n, 2 * sizeof *pairs, meta_cmp);
   for (size_t i = 0; i < n; i++) keys[i] = pairs[2 * i], vals[i] = pairs[2 * i + 1];
   h->meta_keys = keys;
   h->meta_values = vals;
   h->n_meta = n;
-  return true;
+  return EVREC_OK;
 }
 
 /* One field of the header JSON. */
-static bool header_field(evrec_container_header *h, const Google__Protobuf__Struct__FieldsEntry *f,
-                         evrec_arena *a, char *why) {
+static int header_field(evrec_container_header *h, const Google__Protobuf__Struct__FieldsEntry *f,
+                        evrec_arena *a, char *why) {
   const Google__Protobuf__Value *v = f->value;
   if (strcmp(f->key, "formatVersion") == 0) {
     if (!v || v->kind_case != GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE || v->number_value < 0 ||
         v->number_value > 255)
-      return snprintf(why, WHY_MAX, "header formatVersion is not a small number"), false;
+      return snprintf(why, WHY_MAX, "header formatVersion is not a small number"), EVREC_E_CORRUPT;
     h->format_version = (uint32_t)v->number_value;
   } else if (strcmp(f->key, "recordType") == 0) {
     h->record_type = value_str(v);
@@ -459,41 +484,44 @@ static bool header_field(evrec_container_header *h, const Google__Protobuf__Stru
     h->created_at = value_str(v);
   } else if (strcmp(f->key, "metadata") == 0) {
     if (!v || v->kind_case != GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE)
-      return snprintf(why, WHY_MAX, "header metadata is not an object"), false;
+      return snprintf(why, WHY_MAX, "header metadata is not an object"), EVREC_E_CORRUPT;
     return header_meta(h, v->struct_value, a, why);
   } /* other keys: added by later versions, ignored */
-  return true;
+  return EVREC_OK;
 }
 
-/* Parses the "EVRH" blob into *h; every pointer lands in the arena. */
-static bool header_parse(evrec_container_header *h, const uint8_t *b, size_t len,
-                         evrec_arena *a, char *why) {
+/* Parses the "EVRH" blob into *h; every pointer lands in the arena.
+ * @return EVREC_OK, EVREC_E_CORRUPT (`why` says what is wrong) or
+ *         EVREC_E_NOMEM. */
+static int header_parse(evrec_container_header *h, const uint8_t *b, size_t len,
+                        evrec_arena *a, char *why) {
   memset(h, 0, sizeof *h);
-  if (!blob_unseal(b, &len)) return snprintf(why, WHY_MAX, "header checksum mismatch"), false;
-  if (len < 12 || memcmp(b, "EVRH", 4) != 0) return snprintf(why, WHY_MAX, "bad header magic"), false;
-  if (b[4] > EVREC_CONTAINER_VERSION) return snprintf(why, WHY_MAX, "header version %u is newer than supported", b[4]), false;
+  if (!blob_unseal(b, &len)) return snprintf(why, WHY_MAX, "header checksum mismatch"), EVREC_E_CORRUPT;
+  if (len < 12 || memcmp(b, "EVRH", 4) != 0) return snprintf(why, WHY_MAX, "bad header magic"), EVREC_E_CORRUPT;
+  if (b[4] > EVREC_CONTAINER_VERSION) return snprintf(why, WHY_MAX, "header version %u is newer than supported", b[4]), EVREC_E_CORRUPT;
   size_t jl = le32(b + 8);
   if (jl > len - 12 || len - 12 - jl < 4 || le32(b + 12 + jl) != len - 16 - jl)
-    return snprintf(why, WHY_MAX, "header lengths do not add up"), false;
+    return snprintf(why, WHY_MAX, "header lengths do not add up"), EVREC_E_CORRUPT;
   char *json = evrec__arena_strndup(a, (const char *)b + 12, jl);
   void *schema = evrec__arena_alloc(a, len - 16 - jl);
-  if (!json || !schema) return snprintf(why, WHY_MAX, "out of memory"), false;
+  if (!json || !schema) return EVREC_E_NOMEM;
   memcpy(schema, b + 16 + jl, len - 16 - jl);
   ProtobufCMessage *m = NULL;
   evrec_error e;
-  if (evrec_json_decode(&m, &google__protobuf__struct__descriptor, json, jl, a, NULL, &e))
-    return snprintf(why, WHY_MAX, "header JSON: %.80s", e.message), false;
+  int rc = evrec_json_decode(&m, &google__protobuf__struct__descriptor, json, jl, a, NULL, &e);
+  if (rc == EVREC_E_NOMEM) return rc;
+  if (rc) return snprintf(why, WHY_MAX, "header JSON: %.80s", e.message), EVREC_E_CORRUPT;
   const Google__Protobuf__Struct *s = (const Google__Protobuf__Struct *)m;
   for (size_t i = 0; i < s->n_fields; i++)
-    if (!header_field(h, s->fields[i], a, why)) return false;
-  if (!h->record_type || !h->meta_keys) return snprintf(why, WHY_MAX, "header lacks recordType or metadata"), false;
+    if ((rc = header_field(h, s->fields[i], a, why)) != EVREC_OK) return rc;
+  if (!h->record_type || !h->meta_keys) return snprintf(why, WHY_MAX, "header lacks recordType or metadata"), EVREC_E_CORRUPT;
   h->json = json;
   h->json_len = jl;
   h->schema = schema;
   h->schema_len = len - 16 - jl;
   if (!h->creator) h->creator = "";
   if (!h->created_at) h->created_at = "";
-  return true;
+  return EVREC_OK;
 }
 
 /* ====================================================================== */
@@ -947,17 +975,21 @@ int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t inde
     return evrec__err(err, EVREC_E_INVALID_ARG, "record %" PRIu64 " is a %s, the container holds %s",
                       index, msg->descriptor->name, w->type->name);
   if (!w->valid_utf8 && (rc = evrec__check_utf8(msg, err)) != EVREC_OK) return rc;
-  size_t n = protobuf_c_message_get_packed_size(msg);
-  if (n > w->max_record)
+  /* Pack first (one walk), then check: a record too large is dropped again,
+   * one that overflows a non-empty block is packed again into the next one
+   * (once per block, cheaper than measuring every record first). */
+  size_t mark = w->cur.len, n = evrec__pack_delimited(&w->cur, msg);
+  if (n == SIZE_MAX) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  if (n > w->max_record) {
+    w->cur.len = mark;
     return evrec__err(err, EVREC_E_LIMIT, "record %" PRIu64 " of %zu bytes exceeds the maximum record size of %zu bytes",
                       index, n, w->max_record);
-  uint8_t head[EVREC__VARINT_MAX];
-  size_t h = evrec__varint_put(n, head);
-  if (w->cur.len && w->cur.len + h + n > w->block_size && (rc = submit(w, err))) return rc;
-  if (!evrec__buf_reserve(&w->cur, n + EVREC__VARINT_MAX)) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-  uint8_t *p = (uint8_t *)w->cur.data + w->cur.len;
-  memcpy(p, head, h);
-  w->cur.len += h + protobuf_c_message_pack(msg, p + h);
+  }
+  if (mark && w->cur.len > w->block_size) {
+    w->cur.len = mark;
+    if ((rc = submit(w, err))) return rc;
+    if (evrec__pack_delimited(&w->cur, msg) == SIZE_MAX) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  }
   w->cur_nrec++;
   if (w->id_field && (rc = wr_note_id(w, msg, err))) return rc;
   return w->cur.len >= w->block_size ? submit(w, err) : EVREC_OK;
@@ -1112,7 +1144,7 @@ static int append_load(evr__writer *w, int fd, uint64_t size, z_stream *z, char 
   evrec_arena *a = rc == EVREC_OK ? evrec_arena_new(0) : NULL;
   if (rc == EVREC_OK && !a) rc = EVREC_E_NOMEM;
   if (rc == EVREC_OK) rc = pread_blob(fd, w->section_start, eof_off, EVR__HEADER, &blob, &m, z);
-  if (rc == EVREC_OK && !header_parse(&h, (const uint8_t *)blob.data, blob.len, a, why)) rc = EVREC_E_CORRUPT;
+  if (rc == EVREC_OK) rc = header_parse(&h, (const uint8_t *)blob.data, blob.len, a, why);
   if (rc == EVREC_OK && !(w->append_type = strdup(h.record_type))) rc = EVREC_E_NOMEM;
   evrec_arena_free(a);
   evrec__buf_free(&blob);
@@ -1147,6 +1179,9 @@ int evr__writer_append(evr__writer *w, int fd, const char *name, evrec_error *er
  * file order starting at slot `head`. A slot's fields belong to the workers
  * while `queued` is set (to one worker while `busy`), else to the reader. */
 #define AHEAD_SLOTS 2
+/* Bounds on what a slot decodes ahead (slot_decode). */
+#define AHEAD_MAX_RECORDS 65536u
+#define AHEAD_MAX_BYTES (16u * 1024u * 1024u)
 
 typedef struct aslot {
   bool queued, busy;
@@ -1171,7 +1206,7 @@ typedef struct ahead {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   uint64_t plimit;
-  size_t max_record;
+  size_t max_record, max_string;
   const ProtobufCMessageDescriptor *type;
   aslot s[AHEAD_SLOTS];
 } ahead;
@@ -1187,8 +1222,9 @@ struct evr__reader {
   evr__io io;
   const ProtobufCMessageDescriptor *type;
   const ProtobufCFieldDescriptor *id_field;
-  size_t max_record;
-  uint64_t plimit, blimit; /* payload and member size limits */
+  size_t max_record, max_string, max_block_records;
+  uint64_t plimit, blimit; /* payload (max_block_size) and member size limits */
+  uint64_t max_index, index_bytes; /* index loaded so far, all sections */
   unsigned flags;
   z_stream z;
   bool z_ok;
@@ -1222,16 +1258,27 @@ struct evr__reader {
 };
 
 int evr__reader_new(evr__reader **out, const evr__io *io, const ProtobufCMessageDescriptor *type,
-                    size_t max_record, unsigned flags, evrec_error *err) {
+                    const evr__limits *lim, unsigned flags, evrec_error *err) {
   evr__reader *c = calloc(1, sizeof *c);
   *out = c;
   if (!c) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   c->io = *io;
   c->type = type;
   c->id_field = id_field_of(type);
-  c->max_record = max_record;
-  c->plimit = (max_record > EVR__MAX_BLOCK_SIZE ? max_record : EVR__MAX_BLOCK_SIZE) + 16;
-  c->blimit = c->plimit + c->plimit / 128 + 2 * 65536;
+  c->max_record = lim->max_record;
+  c->max_string = lim->max_string;
+  c->max_block_records = lim->max_block_records;
+  c->max_index = lim->max_index;
+  /* By default every block a writer can make: 64 MiB of records, or one
+   * record of up to max_record with its length prefix. */
+  uint64_t fits = (c->max_record > EVR__MAX_BLOCK_SIZE ? c->max_record : EVR__MAX_BLOCK_SIZE) + 16;
+  c->plimit = lim->max_block ? lim->max_block : fits;
+  if (c->plimit > UINT32_MAX - 1) c->plimit = UINT32_MAX - 1; /* ISIZE is 32 bits */
+  /* Member sizes are checked against what a writer can make, not against a
+   * lowered max_block_size: a big member is no damage, and the limit is
+   * met (and reported as one) while inflating. */
+  uint64_t fmt = c->plimit > fits ? c->plimit : fits;
+  c->blimit = fmt + fmt / 128 + 2 * 65536;
   c->flags = flags;
   c->last_kind = -1;
   c->harena = evrec_arena_new(0);
@@ -1306,18 +1353,23 @@ static void slot_decode(ahead *a, aslot *s) {
   s->ndec = 0;
   evrec_arena_reset(s->arena);
   if (!a->decode || s->m.kind != EVR__DATA || s->rc != EVREC_OK) return;
-  if (s->cap_msgs < s->m.nrec) {
-    const ProtobufCMessage **v = realloc(s->msgs, s->m.nrec * sizeof *v);
+  /* Decoded records may take more room than their block (a large block of
+   * empty records: one message struct each): decoding ahead stops at
+   * AHEAD_MAX_RECORDS records or AHEAD_MAX_BYTES of arena, whichever comes
+   * first, and the reader decodes the rest itself, one at a time. */
+  uint32_t n = s->m.nrec < AHEAD_MAX_RECORDS ? s->m.nrec : AHEAD_MAX_RECORDS;
+  if (s->cap_msgs < n) {
+    const ProtobufCMessage **v = realloc(s->msgs, n * sizeof *v);
     if (!v) return;
     s->msgs = v;
-    s->cap_msgs = s->m.nrec;
+    s->cap_msgs = n;
   }
-  for (uint32_t i = 0; i < s->m.nrec; i++) {
+  for (uint32_t i = 0; i < n; i++) {
     uint64_t len;
     int h = evrec__varint_get(p, (size_t)(end - p), &len); /* checked by member_check */
     ProtobufCMessage *msg;
-    if (len > a->max_record ||
-        evrec_pb_decode(&msg, a->type, p + h, (size_t)len, s->arena, NULL) != EVREC_OK)
+    if (len > a->max_record || evrec_arena_size(s->arena) > AHEAD_MAX_BYTES ||
+        evrec__pb_decode_ex(&msg, a->type, p + h, (size_t)len, s->arena, a->max_string, NULL) != EVREC_OK)
       return;
     s->msgs[i] = msg;
     s->ndec = i + 1;
@@ -1368,8 +1420,12 @@ static bool ahead_on(evr__reader *c) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   a->plimit = c->plimit;
   a->max_record = c->max_record;
+  a->max_string = c->max_string;
   a->type = c->type;
   a->decode = true;
+  /* The reader's arena for a block decoded ahead: it swaps with a slot's
+   * on every take, so each slot always has one. */
+  if (!c->dec_arena && !(c->dec_arena = evrec_arena_new(0))) return false;
   if (pthread_mutex_init(&a->mu, NULL)) return false;
   if (pthread_cond_init(&a->cv, NULL)) return pthread_mutex_destroy(&a->mu), false;
   a->sync_ok = true;
@@ -1499,13 +1555,24 @@ static bool ahead_take(evr__reader *c, member *m, int *rc, evrec_error *err) {
 
 /* Validates the member at the read position without consuming it.
  * @return EVREC_OK, EVREC_DONE (no bytes left), EVREC_E_CORRUPT (m->why),
- *         EVREC_E_TRUNCATED (m->end), or an I/O or memory error. */
+ *         EVREC_E_TRUNCATED (m->end), EVREC_E_LIMIT (err filled: a data
+ *         block over max_block_size or max_block_records), or an I/O or
+ *         memory error. */
 static int load_member(evr__reader *c, member *m, evrec_error *err) {
   const uint8_t *p = NULL;
   int rc;
   if (!ahead_take(c, m, &rc, err)) {
     rc = member_bytes(c, m, &p, err);
     if (rc == EVREC_OK) rc = member_check(m, &c->z, p, c->plimit, &c->payload);
+  }
+  if (rc == EVREC_OK && m->kind == EVR__DATA && m->nrec > c->max_block_records) {
+    snprintf(m->why, sizeof m->why, "%" PRIu32 " records exceed the limit of %zu per block "
+             "(max_block_records)", m->nrec, c->max_block_records);
+    rc = EVREC_E_LIMIT;
+  }
+  if (rc == EVREC_E_LIMIT) { /* not damage: the member is left unconsumed */
+    evrec__err(err, rc, "block %" PRIu64 " at byte %" PRIu64 ": %s", c->block_no, m->off, m->why);
+    if (err) err->offset = m->off;
   }
   return rc == EVREC_E_NOMEM ? evrec__err(err, rc, "out of memory") : rc;
 }
@@ -1557,9 +1624,10 @@ static int header_finish(evr__reader *c, evrec_error *err) {
   char why[WHY_MAX];
   evrec_arena *a = c->have_header ? c->scratch : c->harena;
   evrec_arena_reset(c->scratch);
-  bool ok = header_parse(&h, (const uint8_t *)c->hacc.data, c->hacc.len, a, why);
+  int rc = header_parse(&h, (const uint8_t *)c->hacc.data, c->hacc.len, a, why);
   c->hacc.len = 0;
-  if (!ok) {
+  if (rc == EVREC_E_NOMEM) return evrec__err(err, rc, "out of memory");
+  if (rc) {
     c->st.damaged_blocks++;
     return fail_at(err, EVREC_E_CORRUPT, c->hacc_off, "header at byte %" PRIu64 ": %s; records lost: 0",
                    c->hacc_off, why);
@@ -1698,11 +1766,11 @@ static int next_record(evr__reader *c, evrec_arena *arena, const ProtobufCMessag
     return EVREC_OK;
   }
   if (len > c->max_record)
-    return fail_at(err, EVREC_E_LIMIT, c->block_off, "record of %" PRIu64 " bytes exceeds the limit of %zu bytes",
-                   len, c->max_record);
+    return fail_at(err, EVREC_E_LIMIT, c->block_off, "record of %" PRIu64 " bytes exceeds the limit of %zu bytes "
+                   "(max_record_size)", len, c->max_record);
   ProtobufCMessage *m = NULL;
   evrec_arena_reset(arena);
-  int rc = evrec_pb_decode(&m, c->type, p + h, (size_t)len, arena, err);
+  int rc = evrec__pb_decode_ex(&m, c->type, p + h, (size_t)len, arena, c->max_string, err);
   if (rc) {
     if (err) err->offset = c->block_off; /* offsets inside a block mean nothing in the file */
     return rc;
@@ -1738,9 +1806,12 @@ int evr__reader_open(evr__reader *c, evrec_error *err) {
     c->io.consume(c->io.ctx, 1);
     return damaged(c, &c->cur, err);
   }
-  if (rc != EVREC_OK && rc != EVREC_E_CORRUPT && rc != EVREC_E_TRUNCATED && rc != EVREC_DONE) return rc;
-  /* Damage and truncation are reported by next(); so is a header whose
-   * members end at a cut (its rest may be what is missing). */
+  if (rc != EVREC_OK && rc != EVREC_E_CORRUPT && rc != EVREC_E_TRUNCATED && rc != EVREC_DONE &&
+      rc != EVREC_E_LIMIT)
+    return rc;
+  /* Damage, truncation and a block over a limit are reported by next();
+   * so is a header whose members end at a cut (its rest may be what is
+   * missing). */
   if (!c->hacc.len || (!c->loaded && rc != EVREC_DONE)) return EVREC_OK;
   if (!(c->flags & EVREC_READ_SKIP_DAMAGE)) return header_finish(c, err);
   rc = header_finish(c, &c->pending_err);
@@ -1762,7 +1833,7 @@ static int load_at(evr__reader *c, uint64_t off, int kind, evrec_error *err) {
   rc = load_member(c, &c->cur, err);
   if (rc == EVREC_OK && c->cur.kind != kind) snprintf(c->cur.why, WHY_MAX, "unexpected member kind %u", c->cur.kind);
   if (rc == EVREC_OK && c->cur.kind == kind) return c->loaded = true, EVREC_OK;
-  if (rc == EVREC_E_NOMEM || rc == EVREC_E_IO) return rc;
+  if (rc == EVREC_E_NOMEM || rc == EVREC_E_IO || rc == EVREC_E_LIMIT) return rc;
   if (rc == EVREC_DONE || rc == EVREC_E_TRUNCATED) snprintf(c->cur.why, WHY_MAX, "member runs past the end of the file");
   return fail_at(err, EVREC_E_CORRUPT, off, "random access: member at byte %" PRIu64 ": %s", off, c->cur.why);
 }
@@ -1817,6 +1888,13 @@ static int load_index(evr__reader *c, section *s, evrec_error *err) {
   if (s->loaded) return EVREC_OK;
   if (s->index_off == UINT64_MAX)
     return fail_at(err, EVREC_E_CORRUPT, s->eof_off, "random access: the section ending at byte %" PRIu64 " has no index", s->eof_off);
+  uint64_t size = s->eof_off - s->index_off; /* checked before anything is read */
+  char before[64] = "";
+  if (c->index_bytes) snprintf(before, sizeof before, ", with the %" PRIu64 " loaded before,", c->index_bytes);
+  if (size > c->max_index - c->index_bytes)
+    return fail_at(err, EVREC_E_LIMIT, s->index_off, "random access: index at byte %" PRIu64 " of %" PRIu64
+                   " bytes%s exceeds the limit of %" PRIu64 " bytes (max_index_size)", s->index_off,
+                   size, before, c->max_index);
   evrec__buf blob;
   evrec__buf_init(&blob);
   int rc = EVREC_OK;
@@ -1835,11 +1913,13 @@ static int load_index(evr__reader *c, section *s, evrec_error *err) {
     fail_at(err, rc, s->index_off, "random access: index at byte %" PRIu64 ": %s", s->index_off, why);
   evrec__buf_free(&blob);
   s->loaded = rc == EVREC_OK;
+  if (s->loaded) c->index_bytes += size;
   return rc;
 }
 
 /* Inflates block b of a section and makes it the current block. */
 static int open_block(evr__reader *c, const section *s, size_t b, evrec_error *err) {
+  c->block_no = b; /* for a limit's message */
   int rc = load_at(c, s->ix.blocks[b].off, EVR__DATA, err);
   if (rc == EVREC_OK && c->cur.nrec != s->ix.blocks[b].nrec)
     return fail_at(err, EVREC_E_CORRUPT, c->cur.off, "random access: block at byte %" PRIu64 " disagrees with the index", c->cur.off);

@@ -72,9 +72,15 @@ typedef struct evr__io {
 
 typedef struct evr__reader evr__reader;
 
-/** Creates the container reader; `io` is copied. `flags`: EVREC_READ_*. */
+/** The reader's limits (evrec_reader_options); max_block 0 = derived from
+ *  max_record, every other field already resolved (non-zero). */
+typedef struct evr__limits {
+  size_t max_record, max_string, max_block, max_block_records, max_index;
+} evr__limits;
+
+/** Creates the container reader; `io` and `lim` are copied. `flags`: EVREC_READ_*. */
 int evr__reader_new(evr__reader **out, const evr__io *io,
-                    const ProtobufCMessageDescriptor *type, size_t max_record,
+                    const ProtobufCMessageDescriptor *type, const evr__limits *lim,
                     unsigned flags, evrec_error *err);
 
 /** Reads the leading header member(s) at open. Damage and truncation are

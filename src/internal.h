@@ -62,6 +62,21 @@ bool evrec__buf_puts(evrec__buf *b, const char *s);
 /** NUL-terminates without counting the NUL; @return data or NULL on oom. */
 char *evrec__buf_cstr(evrec__buf *b);
 
+/* ---------------------------------------------------------------- pack (pack.c) */
+
+/**
+ * Appends msg's protobuf encoding to out in one walk: the bytes of
+ * protobuf_c_message_pack(), without protobuf_c_message_get_packed_size().
+ * @return its length, or SIZE_MAX on out-of-memory (out->oom set, out->len
+ * unchanged).
+ */
+size_t evrec__pack(evrec__buf *out, const ProtobufCMessage *msg);
+
+/** evrec__pack() preceded by the encoding's length as a varint (a pbd
+ *  record). @return the encoding's length without the prefix (out->len grew
+ *  by the prefix too), or SIZE_MAX as evrec__pack(). */
+size_t evrec__pack_delimited(evrec__buf *out, const ProtobufCMessage *msg);
+
 /* ---------------------------------------------------------------- errors */
 
 /** Clears err (if non-NULL), sets code and printf-style message.
@@ -70,6 +85,12 @@ int evrec__err(evrec_error *err, int code, const char *fmt, ...)
     EVREC__PRINTF(3, 4);
 int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap)
     EVREC__PRINTF(3, 0);
+
+/* Messages may nest at most this many levels below the top-level message
+ * in binary form, as Google's binary parsers allow (C++, upb: 100). The
+ * binary validator enforces it, and the JSON decoder refuses records that
+ * would exceed it once packed, so every record evrec writes reads back. */
+#define EVREC__PB_MAX_DEPTH 100
 
 /* ---------------------------------------------------------------- utf8 */
 
@@ -223,6 +244,12 @@ int evrec__json_decode_ex(ProtobufCMessage **out,
 int evrec__json_encode_buf(evrec__buf *out, const ProtobufCMessage *msg,
                            const evrec_json_encode_options *opts,
                            evrec_error *err);
+
+/** evrec_pb_decode() with a limit on the length of string and bytes fields
+ *  (EVREC_E_LIMIT "... (max_string_size)"); SIZE_MAX = none. */
+int evrec__pb_decode_ex(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc,
+                        const void *data, size_t len, evrec_arena *arena, size_t max_string,
+                        evrec_error *err);
 
 /** Walks a message tree and checks every string field is valid UTF-8.
  *  @return EVREC_OK, EVREC_E_UTF8 with err->path set, or EVREC_E_LIMIT for a

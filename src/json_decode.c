@@ -33,12 +33,20 @@
  *  - The field path is a chain of segments living in the recursive frames
  *    (d->path). Pushing costs a few stores; it is rendered into err->path
  *    only on error, while the frames are still alive.
- *  - Two depth counters. `depth` counts messages exactly as json_format does
+ *  - Three depth counters. `depth` counts messages exactly as json_format does
  *    (root = 1; every nested message, well-known types included, adds one;
  *    Struct/ListValue contents and regular Any payloads add none) and is
  *    limited by opts->max_depth. `nest` counts open JSON objects and arrays
  *    of any kind; its limit bounds the recursion, hence the C stack, also
  *    where there are no messages to count (Struct values, skipped values).
+ *    `wire` counts messages as the binary form nests them (map entries and
+ *    Struct/Value/ListValue levels too) and keeps it within what binary
+ *    readers accept (EVREC__PB_MAX_DEPTH), so every record we accept
+ *    reads back once packed.
+ *  - Stored string and bytes values (fields, map and Struct keys, FieldMask
+ *    paths, Any values) are checked against max_string_size after
+ *    unescaping or base64 decoding; skipped values are not stored, so not
+ *    limited -- as for binary input.
  *  - Key -> field lookups go through the caller's evrec__json_keys when it
  *    passes one (the reader keeps one across records); it only holds copies
  *    of keys and what evrec__field_by_key gave for them, so decoding with
@@ -115,6 +123,8 @@ typedef struct jsondec {
   bool is_first;  /* sequence state: no member/element read yet */
   unsigned depth, max_depth;
   unsigned nest, max_nest;
+  unsigned wire; /* message nesting of the binary form, root = 1 (jsondec_wire_in) */
+  size_t max_string; /* longest string or bytes value (decoded) */
   bool dp_ready; /* decimal point of the C locale looked up */
   char dp[8];    /* it, when it is not "." (else empty) */
   size_t dp_len;
@@ -325,16 +335,29 @@ static void jsondec_lit(jsondec *d, const char *lit) {
 }
 
 static void jsondec_nest(jsondec *d) {
-  if (++d->nest > d->max_nest)
-    jsondec_errat(d, d->ptr, EVREC_E_LIMIT, "JSON nesting exceeds the limit of %u", d->max_nest);
+  if (++d->nest > d->max_nest) /* max_depth raises it up to the ceiling */
+    jsondec_errat(d, d->ptr, EVREC_E_LIMIT, "JSON nesting exceeds the limit of %u%s", d->max_nest,
+                  d->max_nest < JSONDEC_NEST_CEILING ? " (max_depth)" : "");
 }
 
 /* Enters a message value (the next token): one more level as json_format counts. */
 static void jsondec_depth(jsondec *d) {
   jsondec_ws(d);
   if (++d->depth > d->max_depth)
-    jsondec_errat(d, d->ptr, EVREC_E_LIMIT, "message nesting exceeds the limit of %u",
+    jsondec_errat(d, d->ptr, EVREC_E_LIMIT, "message nesting exceeds the limit of %u (max_depth)",
                   d->max_depth);
+}
+
+/* Enters a message as the binary form nests it: every message, map entries
+ * and the Struct/Value/ListValue levels included (an Any payload starts
+ * afresh: it is packed into bytes). json_format does not count these, but
+ * binary readers do, and what we accept must read back once packed. */
+static void jsondec_wire_in(jsondec *d) {
+  if (++d->wire > EVREC__PB_MAX_DEPTH + 1) /* the root is 1 */
+    jsondec_errat(d, d->ptr, EVREC_E_LIMIT,
+                  "messages nest deeper than %u levels in binary form, which binary readers "
+                  "refuse (Struct, ListValue and map entries count)",
+                  EVREC__PB_MAX_DEPTH);
 }
 
 /* Opens an object or array; d->ptr is at its bracket. */
@@ -605,6 +628,20 @@ static void jsondec_string(jsondec *d, jsondec_str *s, bool keep) {
   d->ptr++; /* closing quote */
 }
 
+static JSONDEC_COLD _Noreturn void jsondec_toolong(jsondec *d, const char *at, const char *what,
+                                                   size_t len) {
+  jsondec_errat(d, at, EVREC_E_LIMIT,
+                "%s of %zu bytes exceeds the limit of %zu bytes (max_string_size)", what, len,
+                d->max_string);
+}
+
+/* Fails unless a string or bytes value of `len` bytes (decoded) is within
+ * max_string_size. Checked where values are stored, so the limit means the
+ * same as for binary input, which sees only stored values. */
+static void jsondec_strlimit(jsondec *d, const char *at, const char *what, size_t len) {
+  if (len > d->max_string) jsondec_toolong(d, at, what, len);
+}
+
 /* A string field value: NUL-terminated, in the arena; rejects U+0000.
  * "" gets its own copy too: protobuf-c's pack() skips a oneof member that
  * points at protobuf_c_empty_string (its default), which would lose
@@ -613,6 +650,7 @@ static char *jsondec_cstr(jsondec *d, const jsondec_str *s, const char *at) {
   if (s->has_nul)
     jsondec_errat(d, at, EVREC_E_UNSUPPORTED,
                   "string contains U+0000, which protobuf-c strings cannot hold");
+  jsondec_strlimit(d, at, "string", s->len);
   if (s->owned) return (char *)s->ptr;
   char *p = evrec__arena_strndup(d->arena, s->ptr, s->len);
   if (!p) jsondec_errat(d, at, EVREC_E_NOMEM, "out of memory");
@@ -1125,6 +1163,7 @@ static JSONDEC_NOINLINE void jsondec_bytes(jsondec *d, jsondec_val *v) {
   v->bytes.len = 0;
   v->bytes.data = NULL;
   if (n == 0) return;
+  jsondec_strlimit(d, at, "bytes value", n / 4 * 3 + (n % 4 > 1 ? n % 4 - 1 : 0));
   uint8_t *out = jsondec_alloc(d, n / 4 * 3 + 3);
   if (n % 4 == 1 || !b64_decode(s.ptr, n, out, &v->bytes.len))
     jsondec_errat(d, at, EVREC_E_SCHEMA, "invalid base64 in bytes value");
@@ -1319,7 +1358,10 @@ static ProtobufCMessage *jsondec_mapentry(jsondec *d, const ProtobufCFieldDescri
   seg->key_len = k.len;
   jsondec_colon(d);
   jsondec_no_null(d, vf, "as a map value");
-  if (!jsondec_scalar(d, vf, &v)) return NULL;
+  jsondec_wire_in(d); /* the entry is a message level of its own */
+  bool kept = jsondec_scalar(d, vf, &v);
+  d->wire--;
+  if (!kept) return NULL;
   store(entry, vf, &v);
   return entry;
 }
@@ -1517,7 +1559,9 @@ static void jsondec_body(jsondec *d, ProtobufCMessage *m) {
 static ProtobufCMessage *jsondec_message(jsondec *d, const ProtobufCMessageDescriptor *md) {
   ProtobufCMessage *m = jsondec_newmsg(d, md);
   jsondec_depth(d);
+  jsondec_wire_in(d);
   jsondec_body(d, m);
+  d->wire--;
   d->depth--;
   return m;
 }
@@ -1684,6 +1728,7 @@ static char *mask_path(jsondec *d, const char *p, size_t n, const char *at) {
                     (int)(n > 60 ? 60 : n), p);
     upper += p[i] >= 'A' && p[i] <= 'Z';
   }
+  jsondec_strlimit(d, at, "string", n + upper);
   char *out = jsondec_alloc(d, n + upper + 1), *o = out;
   for (size_t i = 0; i < n; i++) {
     if (p[i] >= 'A' && p[i] <= 'Z') {
@@ -1762,7 +1807,10 @@ static void jsondec_struct(jsondec *d, ProtobufCMessage *m) {
     ProtobufCMessage *entry = struct_key(d, f->descriptor, &keys, &seg);
     jsondec_val v;
     v.msg = jsondec_newmsg(d, wkt_field(d, entry, 2)->descriptor);
+    jsondec_wire_in(d); /* the map entry */
+    jsondec_wire_in(d); /* its Value */
     jsondec_wkt_value(d, v.msg);
+    d->wire -= 2;
     wkt_set(d, entry, 2, &v);
     vec_push(d, &vec, &entry);
   }
@@ -1782,7 +1830,9 @@ static void jsondec_listvalue(jsondec *d, ProtobufCMessage *m) {
     ProtobufCMessage *v = jsondec_newmsg(d, f->descriptor);
     seg.kind = SEG_INDEX;
     seg.index = i;
+    jsondec_wire_in(d);
     jsondec_wkt_value(d, v);
+    d->wire--;
     vec_push(d, &vec, &v);
   }
   d->path = seg.up;
@@ -1813,10 +1863,12 @@ static void jsondec_wkt_value(jsondec *d, ProtobufCMessage *m) {
   case JD_ARRAY:
     id = t == JD_OBJECT ? 5 : 6;
     v.msg = jsondec_newmsg(d, wkt_field(d, m, id)->descriptor);
+    jsondec_wire_in(d); /* the Struct or ListValue */
     if (t == JD_OBJECT)
       jsondec_struct(d, v.msg);
     else
       jsondec_listvalue(d, v.msg);
+    d->wire--;
     break;
   }
   wkt_set(d, m, id, &v);
@@ -1926,6 +1978,7 @@ static void any_finish(jsondec *d, ProtobufCMessage *any, const ProtobufCMessage
   jsondec_val v;
   size_t size = protobuf_c_message_get_packed_size(payload);
   v.s = jsondec_cstr(d, url, url_at);
+  jsondec_strlimit(d, url_at, "Any value", size);
   wkt_set(d, any, 1, &v);
   v.bytes.len = size;
   v.bytes.data = size ? jsondec_alloc(d, size) : NULL;
@@ -1952,10 +2005,13 @@ static JSONDEC_NOINLINE void jsondec_any(jsondec *d, ProtobufCMessage *any) {
     d->nest = nest;
     jsondec_seqstart(d);
   }
+  unsigned wire = d->wire;
+  d->wire = 1; /* the payload is the root of its own binary form, Any.value */
   if (wkt_special(evrec__wkt_of(md)))
     any_wkt_members(d, payload, &s, obj);
   else
     jsondec_members(d, payload, &s, true);
+  d->wire = wire;
   any_finish(d, any, payload, &url, url_at);
 }
 
@@ -2009,6 +2065,8 @@ static void jsondec_init(jsondec *d, const char *json, size_t len, evrec_arena *
   d->max_nest = d->max_depth > JSONDEC_NEST_CEILING / JSONDEC_NEST_PER_DEPTH
                     ? JSONDEC_NEST_CEILING
                     : d->max_depth * JSONDEC_NEST_PER_DEPTH;
+  d->max_string = opts && opts->max_string_size ? opts->max_string_size
+                                                : EVREC_DEFAULT_MAX_STRING_SIZE;
   if (opts) {
     d->ignore_unknown = (opts->flags & EVREC_JSON_IGNORE_UNKNOWN) != 0;
     d->any_types = opts->any_types;
@@ -2027,9 +2085,15 @@ int evrec__json_decode_ex(ProtobufCMessage **out, const ProtobufCMessageDescript
     return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: NULL argument");
   if (desc->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
     return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: not a message descriptor");
-  if (opts && opts->version != EVREC_JSON_DECODE_OPTIONS_VERSION)
+  evrec_json_decode_options v1;
+  if (opts && opts->version == 1) { /* the fields before max_string_size */
+    memset(&v1, 0, sizeof v1);
+    memcpy(&v1, opts, offsetof(evrec_json_decode_options, max_string_size));
+    opts = &v1;
+  } else if (opts && opts->version != EVREC_JSON_DECODE_OPTIONS_VERSION) {
     return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: unsupported options version %u",
                       opts->version);
+  }
   jsondec_init(&d, json ? json : "", len, arena, opts, base, err);
   d.streaming = consumed != NULL;
   d.keys = keys;

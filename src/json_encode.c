@@ -653,6 +653,26 @@ static void scratch_put(jenc *e) {
   if (--e->scratch_users == 0) evrec_arena_reset(e->scratch);
 }
 
+/* The scratch arena as protobuf-c allocator for Any payloads; it notes a
+ * failed allocation, for which unpack() returns NULL just as for bad data. */
+typedef struct scratch_pbc {
+  ProtobufCAllocator pbc;
+  evrec_arena *arena;
+  bool oom;
+} scratch_pbc;
+
+static void *scratch_pbc_alloc(void *data, size_t size) {
+  scratch_pbc *a = data;
+  void *p = evrec__arena_alloc(a->arena, size);
+  if (!p) a->oom = true;
+  return p;
+}
+
+static void scratch_pbc_free(void *data, void *ptr) {
+  (void)data;
+  (void)ptr; /* freed with the arena */
+}
+
 /* ====================================================================== */
 /* Values of a field type                                                  */
 /* ====================================================================== */
@@ -1158,8 +1178,10 @@ static void put_any(jenc *e, const ProtobufCMessage *m) {
   const ProtobufCMessageDescriptor *t = evrec__find_type(
       name, strlen(name), e->opts->any_types, e->opts->n_any_types);
   if (!t) fail(e, EVREC_E_UNSUPPORTED, "Any type \"%.100s\" is unknown", url);
-  ProtobufCMessage *payload =
-      protobuf_c_message_unpack(t, evrec_arena_allocator(scratch_get(e)), val->len, val->data);
+  scratch_pbc a = {{scratch_pbc_alloc, scratch_pbc_free, NULL}, scratch_get(e), false};
+  a.pbc.allocator_data = &a;
+  ProtobufCMessage *payload = protobuf_c_message_unpack(t, &a.pbc, val->len, val->data);
+  if (!payload && a.oom) fail(e, EVREC_E_NOMEM, "out of memory");
   if (!payload) fail(e, EVREC_E_SYNTAX, "Any value is not a valid %s", t->name);
   size_t count = 1;
   open_container(e, '{');

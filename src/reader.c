@@ -72,6 +72,7 @@ struct evrec_reader {
   const ProtobufCMessageDescriptor *type;
   evrec_json_decode_options jopts;
   size_t max_record;
+  evr__limits lim; /* the container's limits (max_record, max_string too) */
   char *name; /* for messages: the path, "stdin", or opts->name */
 
   src_kind kind;
@@ -244,8 +245,8 @@ static int rd_json_record(evrec_reader *r, const ProtobufCMessage **msg, evrec_e
     *msg = m;
     return EVREC_OK;
   }
-  return rd_fail(r, err, EVREC_E_LIMIT, "record larger than the limit of %zu bytes",
-                 r->max_record);
+  return rd_fail(r, err, EVREC_E_LIMIT,
+                 "record larger than the limit of %zu bytes (max_record_size)", r->max_record);
 }
 
 /* In an array after a record: consumes ',' (then a record follows) or ']'. */
@@ -320,7 +321,8 @@ static int rd_binary_record(evrec_reader *r, size_t skip, size_t n,
   ProtobufCMessage *m = NULL;
   uint64_t start = rd_offset(r);
   evrec_arena_reset(r->arena);
-  int rc = evrec_pb_decode(&m, r->type, r->buf + r->pos + skip, n, r->arena, err);
+  int rc = evrec__pb_decode_ex(&m, r->type, r->buf + r->pos + skip, n, r->arena, r->lim.max_string,
+                               err);
   if (rc) {
     if (err) {
       err->offset = err->offset == EVREC_UNKNOWN ? start : start + skip + err->offset;
@@ -339,8 +341,8 @@ static int rd_next_pb(evrec_reader *r, const ProtobufCMessage **msg, evrec_error
   int rc = rd_fill(r, r->max_record + 1, err);
   if (rc) return rc;
   if (r->end - r->pos > r->max_record)
-    return rd_fail(r, err, EVREC_E_LIMIT, "pb input larger than the limit of %zu bytes",
-                   r->max_record);
+    return rd_fail(r, err, EVREC_E_LIMIT, "pb input larger than the limit of %zu bytes "
+                   "(max_record_size)", r->max_record);
   rc = rd_binary_record(r, 0, r->end - r->pos, msg, err);
   if (rc == EVREC_OK) r->pb_done = true;
   return rc;
@@ -357,8 +359,8 @@ static int rd_next_pbd(evrec_reader *r, const ProtobufCMessage **msg, evrec_erro
   if (h < 0) return rd_fail(r, err, EVREC_E_SYNTAX, "invalid length prefix");
   if (len > r->max_record)
     return rd_fail(r, err, EVREC_E_LIMIT,
-                   "record of %" PRIu64 " bytes exceeds the limit of %zu bytes", len,
-                   r->max_record);
+                   "record of %" PRIu64 " bytes exceeds the limit of %zu bytes (max_record_size)",
+                   len, r->max_record);
   rc = rd_fill(r, (size_t)h + (size_t)len, err);
   if (rc) return rc;
   avail = r->end - r->pos - (size_t)h;
@@ -423,7 +425,7 @@ static int io_size(void *ctx, uint64_t *size, evrec_error *err) {
 
 static int rd_start_evr(evrec_reader *r, evrec_error *err) {
   evr__io io = {r, io_peek, io_consume, io_tell, io_seek, io_size};
-  int rc = evr__reader_new(&r->evr, &io, r->type, r->max_record, r->flags, err);
+  int rc = evr__reader_new(&r->evr, &io, r->type, &r->lim, r->flags, err);
   return rc ? rc : evr__reader_open(r->evr, err);
 }
 
@@ -431,13 +433,33 @@ static int rd_start_evr(evrec_reader *r, evrec_error *err) {
 /* Opening: options, source, format                                       */
 /* ====================================================================== */
 
+/* Settles the limits: 0 = default; max_block stays 0 for container.c to
+ * derive from max_record. */
+static void rd_limits(evrec_reader *r, const evrec_reader_options *o) {
+  r->max_record = o->max_record_size ? o->max_record_size : EVREC_DEFAULT_MAX_RECORD_SIZE;
+  if (r->max_record > SIZE_MAX / 4) r->max_record = SIZE_MAX / 4;
+  r->jopts.max_depth = o->max_depth;
+  r->jopts.max_string_size =
+      o->max_string_size ? o->max_string_size : EVREC_DEFAULT_MAX_STRING_SIZE;
+  r->lim.max_record = r->max_record;
+  r->lim.max_string = r->jopts.max_string_size;
+  r->lim.max_block = o->max_block_size;
+  r->lim.max_block_records =
+      o->max_block_records ? o->max_block_records : EVREC_DEFAULT_MAX_BLOCK_RECORDS;
+  r->lim.max_index = o->max_index_size ? o->max_index_size : EVREC_DEFAULT_MAX_INDEX_SIZE;
+}
+
 static int rd_new(evrec_reader **out, const evrec_reader_options *opts, const char *name,
                   evrec_error *err) {
   evrec_reader_options defaults = EVREC_READER_OPTIONS_INIT;
   if (!opts) opts = &defaults;
-  if (opts->version != EVREC_READER_OPTIONS_VERSION)
+  if (opts->version == 1) { /* the fields before the version-2 limits */
+    memcpy(&defaults, opts, offsetof(evrec_reader_options, max_string_size));
+    opts = &defaults;
+  } else if (opts->version != EVREC_READER_OPTIONS_VERSION) {
     return evrec__err(err, EVREC_E_INVALID_ARG, "unsupported reader options version %u",
                       opts->version);
+  }
   if ((unsigned)opts->format > EVREC_FORMAT_EVR)
     return evrec__err(err, EVREC_E_INVALID_ARG, "invalid format %d", (int)opts->format);
   evrec_reader *r = calloc(1, sizeof *r);
@@ -448,10 +470,8 @@ static int rd_new(evrec_reader **out, const evrec_reader_options *opts, const ch
   r->type = opts->type ? opts->type : evrec_record_descriptor();
   r->jopts.version = EVREC_JSON_DECODE_OPTIONS_VERSION;
   r->jopts.flags = opts->json_flags;
-  r->jopts.max_depth = opts->max_depth;
   r->flags = opts->flags;
-  r->max_record = opts->max_record_size ? opts->max_record_size : EVREC_DEFAULT_MAX_RECORD_SIZE;
-  if (r->max_record > SIZE_MAX / 4) r->max_record = SIZE_MAX / 4;
+  rd_limits(r, opts);
   r->line = r->column = 1;
   r->name = strdup(opts->name ? opts->name : name);
   r->arena = evrec_arena_new(0);

@@ -17,7 +17,8 @@
  * stays and its target is replaced. Paths that are not regular files
  * (/dev/null, a FIFO, a terminal) are written in place. EVREC_WRITE_APPEND
  * writes in place with O_APPEND (pbd and ndjson only, whose records are
- * self-delimiting).
+ * self-delimiting); any error or abort truncates the file back to its size
+ * before, so a failed append leaves it as it was.
  *
  * Layouts:
  *   ndjson      compact object + "\n" per record
@@ -65,7 +66,7 @@ struct evrec_writer {
   char *name; /* for messages */
   evrec__buf out;
   evr__writer *evr;     /* format evr */
-  bool appending;       /* evr append: truncate back on failure */
+  bool appending;       /* append: truncate back on failure */
   uint64_t append_size; /* the file's size before appending */
   uint64_t count;
   int failed; /* sticky error status */
@@ -124,13 +125,9 @@ static int wr_binary(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *
     return evrec__err(err, EVREC_E_FORMAT, "pb holds exactly one record; use pbd for more");
   int rc = w->valid_utf8 ? EVREC_OK : evrec__check_utf8(msg, err);
   if (rc) return rc;
-  size_t n = protobuf_c_message_get_packed_size(msg);
-  if (!evrec__buf_reserve(&w->out, n + EVREC__VARINT_MAX))
-    return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-  uint8_t *p = (uint8_t *)w->out.data + w->out.len;
-  size_t h = w->format == EVREC_FORMAT_PBD ? evrec__varint_put(n, p) : 0;
-  w->out.len += h + protobuf_c_message_pack(msg, p + h);
-  return EVREC_OK;
+  size_t n = w->format == EVREC_FORMAT_PBD ? evrec__pack_delimited(&w->out, msg)
+                                            : evrec__pack(&w->out, msg);
+  return n == SIZE_MAX ? evrec__err(err, EVREC_E_NOMEM, "out of memory") : EVREC_OK;
 }
 
 int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
@@ -270,6 +267,17 @@ static int wr_open_atomic(evrec_writer *w, const char *path, evrec_error *err) {
   return rc;
 }
 
+/* Appending records: a failure truncates the file back to its old size, as
+ * for a container, since a torn last record would make every record
+ * appended after it unreadable. Not for FIFOs and devices. */
+static void wr_append_mark(evrec_writer *w) {
+  struct stat st;
+  if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    w->append_size = (uint64_t)st.st_size;
+    w->appending = true;
+  }
+}
+
 /* Appending to a container: old bytes stay; a failure truncates back. */
 static int wr_append_evr(evrec_writer *w, evrec_error *err) {
   struct stat st;
@@ -297,6 +305,7 @@ int evrec_writer_open_file(evrec_writer **out, const char *path,
     w->fd = open(path, mode | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     if (w->fd < 0) rc = evrec__err(err, EVREC_E_IO, "cannot open %s: %s", w->name, strerror(errno));
     if (rc == EVREC_OK && w->evr) rc = wr_append_evr(w, err);
+    else if (rc == EVREC_OK) wr_append_mark(w);
   } else {
     rc = wr_open_atomic(w, path, err);
   }

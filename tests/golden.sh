@@ -3,7 +3,9 @@
 #
 # Every tests/data/bad/NAME.{json,ndjson,pb,pbd} is converted with
 #   CLI convert FILE -t pbd [args from NAME.args]
-# and its stderr plus "exit=N" must equal NAME.expected byte for byte: the
+# and every tests/data/bad/NAME.cmd holds a whole command line instead
+# (`get tests/data/bad/x.evr ID --max-index-size 50`: paths from the top);
+# its stderr plus "exit=N" must equal NAME.expected byte for byte: the
 # messages users see (file, line:col or byte offset, record, field path) are
 # part of the product. After a deliberate change to messages, regenerate with
 #   UPDATE=1 bash tests/golden.sh build/evrec build
@@ -12,12 +14,15 @@ set -u
 cli=$1
 cd "$(dirname "$0")/.." || exit 2
 pass=0 fail=0
-for f in tests/data/bad/*.json tests/data/bad/*.ndjson tests/data/bad/*.pb tests/data/bad/*.pbd; do
+for f in tests/data/bad/*.json tests/data/bad/*.ndjson tests/data/bad/*.pb tests/data/bad/*.pbd \
+         tests/data/bad/*.cmd; do
   [ -e "$f" ] || continue
   exp="${f%.*}.expected"
   args=()
   [ -f "$f.args" ] && read -r -a args < "$f.args"
-  got=$("$cli" convert "$f" -t pbd "${args[@]}" 2>&1 >/dev/null; echo "exit=$?")
+  cmd=(convert "$f" -t pbd "${args[@]}")
+  [ "${f##*.}" = cmd ] && read -r -a cmd < "$f"
+  got=$("$cli" "${cmd[@]}" 2>&1 >/dev/null; echo "exit=$?")
   if [ "${UPDATE:-}" = 1 ]; then
     printf '%s\n' "$got" > "$exp"
   fi

@@ -320,6 +320,51 @@ static void test_depth_limit(void **state) {
   assert_int_equal(strncmp(f->err.path, "recursive.recursive.", 20), 0);
 }
 
+/* Decodes with a string limit; checks the exact status, message, offset, path. */
+static void expect_limited(fixture *f, const void *data, size_t len, size_t limit, int code,
+                           const char *message, uint64_t offset, const char *path) {
+  ProtobufCMessage *m = NULL;
+  evrec_arena_reset(f->arena);
+  int rc = evrec__pb_decode_ex(&m, AT, data, len, f->arena, limit, &f->err);
+  assert_int_equal(rc, code);
+  if (code == EVREC_OK) return;
+  assert_null(m);
+  assert_string_equal(f->err.message, message);
+  assert_int_equal(f->err.offset, offset);
+  assert_string_equal(f->err.path, path);
+}
+
+/* max_string_size for binary input (the reader's): string and bytes fields
+ * at any depth, map keys and values; the limit passes, one more byte fails. */
+static void test_string_limit(void **state) {
+  fixture *f = *state;
+  static const uint8_t s4[] = {0x72, 0x04, 'a', 'b', 'c', 'd'};
+  static const uint8_t s5[] = {0x08, 0x01, 0x72, 0x05, 'a', 'b', 'c', 'd', 'e'};
+  static const uint8_t b3[] = {0x7a, 0x03, 0, 1, 2};
+  static const uint8_t nested[] = {0x8a, 0x01, 0x05, 0x12, 0x03, 'x', 'y', 'z'};
+  static const uint8_t map[] = {0xca, 0x02, 0x08, 0x0a, 0x01, 'k', 0x12, 0x03, 'v', 'v', 'v'};
+  static const uint8_t unknown[] = {0xfa, 0x3f, 0x05, 'a', 'b', 'c', 'd', 'e'}; /* field 1023 */
+  expect_limited(f, s4, sizeof s4, 4, EVREC_OK, NULL, 0, NULL);
+  expect_limited(f, s5, sizeof s5, 4, EVREC_E_LIMIT,
+                 "field 14 (fString): string of 5 bytes exceeds the limit of 4 bytes "
+                 "(max_string_size)", 2, "fString");
+  expect_limited(f, b3, sizeof b3, 3, EVREC_OK, NULL, 0, NULL);
+  expect_limited(f, b3, sizeof b3, 2, EVREC_E_LIMIT,
+                 "field 15 (fBytes): bytes value of 3 bytes exceeds the limit of 2 bytes "
+                 "(max_string_size)", 0, "fBytes");
+  expect_limited(f, nested, sizeof nested, 2, EVREC_E_LIMIT,
+                 "field 2 (b): string of 3 bytes exceeds the limit of 2 bytes (max_string_size)",
+                 3, "fNested.b");
+  expect_limited(f, map, sizeof map, 2, EVREC_E_LIMIT,
+                 "field 2 (value): string of 3 bytes exceeds the limit of 2 bytes "
+                 "(max_string_size)", 6, "mStringString[\"k\"]");
+  /* unknown fields are kept raw, bounded only by the record size */
+  expect_limited(f, unknown, sizeof unknown, 2, EVREC_OK, NULL, 0, NULL);
+  /* the public decoder has no string limit: the caller chose the length */
+  ProtobufCMessage *m;
+  assert_int_equal(evrec_pb_decode(&m, AT, s5, sizeof s5, f->arena, &f->err), EVREC_OK);
+}
+
 /* ---------------------------------------------------------------- robustness */
 
 /* Every prefix and every single-byte corruption of a valid message decodes
@@ -412,6 +457,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_path_map_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(test_oneof_and_nul, setup, teardown),
       cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_string_limit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_truncations_and_flips, setup, teardown),
       cmocka_unit_test_setup_teardown(test_check_utf8_tree, setup, teardown),
   };

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -967,6 +968,317 @@ static void test_blob_checksums(void **state) {
   free(p);
 }
 
+/* ====================================================================== */
+/* Limits                                                                 */
+/* ====================================================================== */
+
+/* Reads everything with `ro`; @return the first error (or EVREC_DONE) and
+ * the records before it in *n. An error at open counts too. */
+static int read_limited(const uint8_t *p, size_t len, const char *path,
+                        const evrec_reader_options *ro, uint64_t *n, evrec_error *e) {
+  evrec_reader *r = NULL;
+  const ProtobufCMessage *msg;
+  int rc = path ? evrec_reader_open_file(&r, path, ro, e)
+                : evrec_reader_open_memory(&r, p, len, ro, e);
+  *n = 0;
+  while (rc == EVREC_OK && (rc = evrec_reader_next(r, &msg, e)) == EVREC_OK) ++*n;
+  if (r) assert_int_equal(evrec_reader_next(r, &msg, e), rc); /* sticky, even with SKIP_DAMAGE */
+  evrec_reader_close(r);
+  return rc;
+}
+
+/* The first data block of the most (by=0: payload bytes, 1: records):
+ * its index in v, data-block number and records before it. */
+static size_t biggest_block(const uint8_t *p, const mem *v, size_t nv, int by, uint32_t *most,
+                            uint64_t *block_no, uint64_t *before) {
+  size_t at = nv;
+  uint64_t b = 0, recs = 0;
+  *most = 0;
+  for (size_t i = 0; i < nv; i++) {
+    if (v[i].kind != 0) continue;
+    uint32_t x = by ? v[i].nrec : rd32(p + v[i].off + v[i].bsize - 4);
+    if (x > *most) *most = x, at = i, *block_no = b, *before = recs;
+    b++;
+    recs += v[i].nrec;
+  }
+  return at;
+}
+
+/* max_block_size and max_block_records: the largest block passes, one less
+ * fails at that block with EVREC_E_LIMIT, on files (read-ahead) and memory,
+ * also under EVREC_READ_SKIP_DAMAGE (a limit is not damage: sticky). */
+static void test_block_limits(void **state) {
+  fixture *f = *state;
+  evrec_writer_options o = wopts(6, 2, 3000);
+  write_recs(in_dir(f, "b.evr"), 0, 600, &o);
+  size_t len;
+  uint8_t *p = slurp(f->path, &len);
+  mem v[512];
+  size_t nv = members(p, len, v, 512);
+  for (int by = 0; by < 2; by++) {
+    uint32_t most;
+    uint64_t block_no = 0, before = 0, n;
+    size_t at = biggest_block(p, v, nv, by, &most, &block_no, &before);
+    assert_true(at < nv && block_no > 2);
+    char want[160];
+    if (by == 0)
+      snprintf(want, sizeof want, "block %llu at byte %zu: payload of %u bytes exceeds the limit "
+               "of %u bytes (max_block_size)", (unsigned long long)block_no, v[at].off, most,
+               most - 1);
+    else
+      snprintf(want, sizeof want, "block %llu at byte %zu: %u records exceed the limit of %u "
+               "per block (max_block_records)", (unsigned long long)block_no, v[at].off, most,
+               most - 1);
+    for (int src = 0; src < 4; src++) {
+      evrec_reader_options ro = ropts(src & 2 ? EVREC_READ_SKIP_DAMAGE : 0);
+      evrec_error e;
+      const char *path = src & 1 ? f->path : NULL;
+      *(by ? &ro.max_block_records : &ro.max_block_size) = most;
+      assert_int_equal(read_limited(p, len, path, &ro, &n, &e), EVREC_DONE);
+      assert_int_equal(n, 600);
+      *(by ? &ro.max_block_records : &ro.max_block_size) = most - 1;
+      assert_int_equal(read_limited(p, len, path, &ro, &n, &e), EVREC_E_LIMIT);
+      assert_int_equal(n, before);
+      assert_string_equal(e.message, want);
+      assert_int_equal(e.offset, v[at].off);
+      assert_int_equal(e.record, before);
+    }
+  }
+  free(p);
+}
+
+/* Deflates `zeros` zero bytes into a data member claiming ISIZE `isize`
+ * and `nrec` records, appended to b (malloc'ed, *n bytes). */
+static uint8_t *bomb_member(uint8_t *b, size_t *n, uint64_t zeros, uint32_t isize, uint32_t nrec) {
+  static uint8_t zero[1 << 16];
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  size_t cap = zeros / 1000 + 4096, start = *n;
+  b = realloc(b, *n + 28 + cap + 8);
+  uint8_t *m = b + start;
+  uLong crc = crc32(0L, Z_NULL, 0);
+  z.next_out = m + 28;
+  z.avail_out = (uInt)cap;
+  for (uint64_t left = zeros;;) {
+    uInt k = left < sizeof zero ? (uInt)left : (uInt)sizeof zero;
+    z.next_in = zero;
+    z.avail_in = k;
+    crc = crc32(crc, zero, k);
+    left -= k;
+    int zr = deflate(&z, left ? Z_NO_FLUSH : Z_FINISH);
+    assert_true(zr == Z_OK || zr == Z_STREAM_END);
+    if (zr == Z_STREAM_END) break;
+  }
+  size_t dlen = cap - z.avail_out, bsize = 28 + dlen + 8;
+  deflateEnd(&z);
+  static const uint8_t head[28] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 255, 16, 0, 'E', 'V', 12, 0};
+  memcpy(m, head, 28);
+  for (int i = 0; i < 4; i++) {
+    m[16 + i] = (uint8_t)(bsize >> 8 * i);
+    m[20 + i] = (uint8_t)(nrec >> 8 * i);
+    m[bsize - 8 + i] = (uint8_t)(crc >> 8 * i);
+    m[bsize - 4 + i] = (uint8_t)(isize >> 8 * i);
+  }
+  m[25] = 1;
+  *n += bsize;
+  return b;
+}
+
+static long max_rss_kib(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+/* Zip bombs: a data member after a valid header whose deflate data inflates
+ * far past the block limit. The reader stops inflating at the limit
+ * (EVREC_E_LIMIT), never allocates what ISIZE claims, and calls an ISIZE
+ * that no deflate data of that length can reach damage without inflating. */
+static void test_zip_bomb(void **state) {
+  fixture *f = *state;
+  evrec_writer_options o = wopts(6, 1, 0);
+  write_recs(in_dir(f, "h.evr"), 0, 1, &o);
+  size_t len;
+  uint8_t *valid = slurp(f->path, &len);
+  mem v[8];
+  members(valid, len, v, 8);
+  assert_int_equal(v[0].kind, 1);
+  size_t hlen = v[0].bsize; /* the header member */
+  evrec_error e;
+  uint64_t n;
+  evrec_reader_options ro = ropts(0);
+  char want[160];
+
+  /* 256 MiB of zeros (about 250 KiB deflated), ISIZE honest: the default
+   * limit (64 MiB + 16) stops it, and memory grows by about that much */
+  size_t blen = hlen;
+  uint8_t *b = malloc(hlen);
+  memcpy(b, valid, hlen);
+  b = bomb_member(b, &blen, 256u << 20, 256u << 20, 1);
+  long rss = max_rss_kib();
+  assert_int_equal(read_limited(b, blen, NULL, &ro, &n, &e), EVREC_E_LIMIT);
+  assert_true(max_rss_kib() - rss < 100 * 1024); /* KiB: well below 256 MiB */
+  snprintf(want, sizeof want, "block 0 at byte %zu: payload of %u bytes exceeds the limit of %u "
+           "bytes (max_block_size)", hlen, 256u << 20, (64u << 20) + 16);
+  assert_string_equal(e.message, want);
+  assert_int_equal(e.offset, hlen);
+  assert_int_equal(n, 0);
+
+  /* 4 MiB of zeros, ISIZE lies small: inflating stops after ISIZE + 1 */
+  blen = hlen;
+  b = bomb_member(b, &blen, 4u << 20, 100, 1);
+  assert_int_equal(read_limited(b, blen, NULL, &ro, &n, &e), EVREC_E_CORRUPT);
+  snprintf(want, sizeof want, "block 0 at byte %zu: payload longer than ISIZE; 1 records lost",
+           hlen);
+  assert_string_equal(e.message, want);
+
+  /* ISIZE claims 4 GiB - 2 (within a raised limit) for 4 KiB of zeros:
+   * no deflate data of that length inflates so far -- damage, found
+   * without allocating or inflating anything */
+  blen = hlen;
+  b = bomb_member(b, &blen, 4096, UINT32_MAX - 1, 1);
+  ro.max_block_size = (size_t)UINT32_MAX - 1;
+  assert_int_equal(read_limited(b, blen, NULL, &ro, &n, &e), EVREC_E_CORRUPT);
+  snprintf(want, sizeof want, "block 0 at byte %zu: ISIZE larger than the deflate data can hold; "
+           "1 records lost", hlen);
+  assert_string_equal(e.message, want);
+
+  /* the limit exactly: 1 MiB of zeros with max_block_size 1 MiB inflates
+   * (then fails as the payload holds no records); 1 MiB - 1 does not */
+  blen = hlen;
+  b = bomb_member(b, &blen, 1u << 20, 1u << 20, 1);
+  ro.max_block_size = 1u << 20;
+  assert_int_equal(read_limited(b, blen, NULL, &ro, &n, &e), EVREC_E_CORRUPT);
+  assert_non_null(strstr(e.message, "payload does not hold exactly nrec whole records"));
+  ro.max_block_size = (1u << 20) - 1;
+  assert_int_equal(read_limited(b, blen, NULL, &ro, &n, &e), EVREC_E_LIMIT);
+  assert_non_null(strstr(e.message, "exceeds the limit of 1048575 bytes (max_block_size)"));
+  free(b);
+  free(valid);
+}
+
+/* Size of the index members of a file written by write_recs. */
+static size_t index_size(const uint8_t *p, size_t len, size_t *first) {
+  mem v[4096];
+  size_t nv = members(p, len, v, 4096), size = 0;
+  *first = len;
+  for (size_t i = 0; i < nv; i++)
+    if (v[i].kind == 2) size += v[i].bsize, *first = *first < v[i].off ? *first : v[i].off;
+  return size;
+}
+
+/* max_index_size: checked before the index is read, for every section;
+ * sequential reading needs no index and is not limited. */
+static void test_index_limit(void **state) {
+  fixture *f = *state;
+  evrec_writer_options o = wopts(6, 2, 1024);
+  write_recs(in_dir(f, "a.evr"), 0, 3000, &o);
+  size_t la, lb, at_a, at_b;
+  uint8_t *a = slurp(f->path, &la);
+  size_t size_a = index_size(a, la, &at_a);
+  assert_true(size_a > 3000 * 12);
+  evrec_reader_options ro = ropts(0);
+  evrec_reader *r = NULL;
+  evrec_error e;
+  const ProtobufCMessage *msg;
+  char want[200];
+  ro.max_index_size = size_a;
+  assert_int_equal(evrec_reader_open_file(&r, f->path, &ro, &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_ordinal(r, 2999, &e), EVREC_OK);
+  evrec_reader_close(r);
+  ro.max_index_size = size_a - 1;
+  assert_int_equal(evrec_reader_open_file(&r, f->path, &ro, &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_ordinal(r, 5, &e), EVREC_E_LIMIT);
+  snprintf(want, sizeof want, "random access: index at byte %zu of %zu bytes exceeds the limit of "
+           "%zu bytes (max_index_size)", at_a, size_a, size_a - 1);
+  assert_string_equal(e.message, want);
+  assert_int_equal(e.offset, at_a);
+  assert_int_equal(evrec_reader_get_id(r, "rec-00005", &msg, &e), EVREC_E_LIMIT);
+  evrec_reader_stats st;
+  evrec_reader_stats_get(r, &st);
+  assert_int_equal(st.index_members, 0); /* refused before reading */
+  evrec_reader_close(r);
+  uint64_t n;
+  ro.max_index_size = 1;
+  assert_int_equal(read_limited(NULL, 0, f->path, &ro, &n, &e), EVREC_DONE);
+  assert_int_equal(n, 3000);
+
+  /* two sections: the limit covers the indexes loaded together */
+  write_recs(in_dir(f, "b.evr"), 3000, 4000, &o);
+  uint8_t *b = slurp(f->path, &lb);
+  size_t size_b = index_size(b, lb, &at_b);
+  a = realloc(a, la + lb);
+  memcpy(a + la, b, lb);
+  spit(in_dir(f, "ab.evr"), a, la + lb);
+  ro.max_index_size = size_a + size_b;
+  assert_int_equal(evrec_reader_open_file(&r, f->path, &ro, &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_ordinal(r, 3500, &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_ordinal(r, 5, &e), EVREC_OK);
+  evrec_reader_close(r);
+  ro.max_index_size = size_a + size_b - 1;
+  assert_int_equal(evrec_reader_open_file(&r, f->path, &ro, &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_ordinal(r, 3500, &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_ordinal(r, 5, &e), EVREC_E_LIMIT);
+  snprintf(want, sizeof want, "random access: index at byte %zu of %zu bytes, with the %zu loaded "
+           "before, exceeds the limit of %zu bytes (max_index_size)", at_a, size_a, size_b,
+           size_a + size_b - 1);
+  assert_string_equal(e.message, want);
+  assert_int_equal(evrec_reader_seek_ordinal(r, 3999, &e), EVREC_OK); /* loaded already */
+  evrec_reader_close(r);
+  free(a);
+  free(b);
+}
+
+/* max_string_size and max_record_size on .evr input, also for records the
+ * read-ahead decodes on its own thread. */
+static void test_evr_record_limits(void **state) {
+  fixture *f = *state;
+  evrec_writer_options o = wopts(6, 2, 200);
+  evrec_writer *w = NULL;
+  evrec_error e;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "s.evr"), &o, &e), EVREC_OK);
+  for (int i = 0; i < 100; i++) {
+    Evrec__Test__AllTypes m = EVREC__TEST__ALL_TYPES__INIT;
+    m.f_int32 = i;
+    m.f_string = i == 57 ? "abcde" : "abcd";
+    assert_int_equal(evrec_writer_write(w, &m.base, &e), EVREC_OK);
+  }
+  assert_int_equal(evrec_writer_close(w, &e), EVREC_OK);
+  size_t len;
+  uint8_t *p = slurp(f->path, &len);
+  mem v[256];
+  size_t nv = members(p, len, v, 256), blk = 0;
+  uint64_t recs = 0;
+  while (blk < nv && (v[blk].kind != 0 || recs + v[blk].nrec <= 57))
+    recs += v[blk++].nrec; /* to the block of record 57 */
+  assert_true(blk < nv && recs > 0);
+  for (int src = 0; src < 2; src++) {
+    evrec_reader_options ro = ropts(0);
+    const char *path = src ? f->path : NULL;
+    uint64_t n;
+    ro.type = AT;
+    ro.max_string_size = 5;
+    assert_int_equal(read_limited(p, len, path, &ro, &n, &e), EVREC_DONE);
+    assert_int_equal(n, 100);
+    ro.max_string_size = 4;
+    assert_int_equal(read_limited(p, len, path, &ro, &n, &e), EVREC_E_LIMIT);
+    assert_int_equal(n, 57);
+    assert_string_equal(e.message,
+                        "field 14 (fString): string of 5 bytes exceeds the limit of 4 bytes "
+                        "(max_string_size)");
+    assert_int_equal(e.record, 57);
+    assert_int_equal(e.offset, v[blk].off);
+    ro.max_string_size = 0;
+    ro.max_record_size = 8; /* fInt32 57 + "abcd": 2 + 6 bytes; "abcde": 9 */
+    assert_int_equal(read_limited(p, len, path, &ro, &n, &e), EVREC_E_LIMIT);
+    assert_int_equal(n, 57);
+    assert_string_equal(e.message,
+                        "record of 9 bytes exceeds the limit of 8 bytes (max_record_size)");
+  }
+  free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_layout_bytes, setup, teardown),
@@ -985,6 +1297,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
       cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
       cmocka_unit_test_setup_teardown(test_blob_checksums, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_block_limits, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_zip_bomb, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_index_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_evr_record_limits, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -977,7 +977,7 @@ static void test_depth_limit(void **state) {
   assert_non_null(decode_flags(s, 0, &err));
   free(s);
   s = nested("", "{\"recursive\":", 100, "{}", "}", "");
-  fails(s, EVREC_E_LIMIT, "message nesting exceeds the limit of 100", 1, 1301,
+  fails(s, EVREC_E_LIMIT, "message nesting exceeds the limit of 100 (max_depth)", 1, 1301,
         long_path("recursive", ".recursive", 99));
   free(s);
   /* wrappers count too */
@@ -999,24 +999,32 @@ static void test_depth_limit(void **state) {
 }
 
 /* 10,000 levels of anything fail cleanly (no stack overflow). */
+#define WIRE_MSG \
+  "messages nest deeper than 100 levels in binary form, which binary readers refuse " \
+  "(Struct, ListValue and map entries count)"
+
 static void test_deep_nesting(void **state) {
   (void)state;
+  /* Value and Struct nesting stops at the binary form's limit (below) long
+   * before the JSON nesting limit */
   char *s = nested("{\"wValue\":", "[", 10000, "", "]", "}");
-  fails(s, EVREC_E_LIMIT, "JSON nesting exceeds the limit of 500", 1, 510,
-        long_path("wValue", "[0]", 498));
+  fails(s, EVREC_E_LIMIT, WIRE_MSG, 1, 61, long_path("wValue", "[0]", 50));
   free(s);
   s = nested("{\"wStruct\":", "{\"a\":", 10000, "1", "}", "}");
   evrec_error err;
   assert_null(decode_flags(s, 0, &err));
   assert_int_equal(err.code, EVREC_E_LIMIT);
-  assert_int_equal(err.column, 11 + 499 * 5 + 1);
+  assert_string_equal(err.message, WIRE_MSG);
   free(s);
+  /* skipped values have no binary form: the JSON nesting limit stops them */
   s = nested("{\"unknown\":", "{\"a\":", 10000, "1", "}", "}");
-  fails_flags(s, EVREC_JSON_IGNORE_UNKNOWN, EVREC_E_LIMIT, "JSON nesting exceeds the limit of 500",
+  fails_flags(s, EVREC_JSON_IGNORE_UNKNOWN, EVREC_E_LIMIT,
+              "JSON nesting exceeds the limit of 500 (max_depth)",
               1, 12 + 499 * 5, "");
   free(s);
   s = nested("{\"unknown\":", "[", 10000, "", "]", "}");
-  fails_flags(s, EVREC_JSON_IGNORE_UNKNOWN, EVREC_E_LIMIT, "JSON nesting exceeds the limit of 500",
+  fails_flags(s, EVREC_JSON_IGNORE_UNKNOWN, EVREC_E_LIMIT,
+              "JSON nesting exceeds the limit of 500 (max_depth)",
               1, 511, "");
   free(s);
   s = nested("", "{\"recursive\":", 10000, "{}", "}", "");
@@ -1025,17 +1033,181 @@ static void test_deep_nesting(void **state) {
   free(s);
   s = nested("", "{\"a\":", 10000, "1", "}", "");
   fails(s, EVREC_E_SCHEMA, "unknown field \"a\" in evrec.test.AllTypes", 1, 2, "");
-  fails_flags(s, EVREC_JSON_IGNORE_UNKNOWN, EVREC_E_LIMIT, "JSON nesting exceeds the limit of 500",
+  fails_flags(s, EVREC_JSON_IGNORE_UNKNOWN, EVREC_E_LIMIT,
+              "JSON nesting exceeds the limit of 500 (max_depth)",
               1, 1 + 500 * 5, "");
   free(s);
   s = nested("", "[", 10000, "", "]", "");
   fails(s, EVREC_E_SCHEMA, "expected an object for evrec.test.AllTypes, got an array", 1, 1, "");
   free(s);
-  /* Struct nesting below the JSON limit is fine (json_format allows it too) */
-  s = nested("{\"wStruct\":", "{\"a\":", 480, "1", "}", "}");
-  AllTypes *m = ok(s);
-  assert_int_equal(m->w_struct->n_fields, 1);
-  free(s);
+}
+
+/* Decodes s; @return whether it decoded, and then that it packs into binary
+ * that evrec_pb_decode() reads back. */
+static bool decodes_and_reads_back(const char *s, const char *limit_msg) {
+  evrec_error err;
+  AllTypes *m = decode_flags(s, 0, &err);
+  if (!m) {
+    assert_int_equal(err.code, EVREC_E_LIMIT);
+    assert_string_equal(err.message, limit_msg);
+    return false;
+  }
+  size_t n = protobuf_c_message_get_packed_size(&m->base);
+  uint8_t *p = malloc(n + 1);
+  assert_non_null(p);
+  protobuf_c_message_pack(&m->base, p);
+  ProtobufCMessage *back;
+  assert_int_equal(evrec_pb_decode(&back, ALLTYPES_DESC, p, n, g_arena, &err), EVREC_OK);
+  free(p);
+  return true;
+}
+
+/* Whatever JSON is accepted reads back once packed (found by fuzzing: a
+ * Value nested 120 lists deep decoded, and its binary form did not). The
+ * binary form nests 2 levels per list (ListValue, Value), 3 per Struct
+ * object (Struct, entry, Value), 2 per map of messages (entry, message);
+ * the boundaries are exact, and the deepest accepted map of messages is
+ * exactly at the binary limit too. */
+static void test_binary_depth(void **state) {
+  (void)state;
+  static const char depth_msg[] = "message nesting exceeds the limit of 100 (max_depth)";
+  static const struct {
+    const char *prefix, *open, *mid, *close, *suffix;
+    size_t last_ok; /* deepest n that decodes */
+    const char *msg; /* the limit that stops n + 1 */
+  } cases[] = {
+      {"{\"wValue\":", "[", "", "]", "}", 50, WIRE_MSG},         /* binary: 2n */
+      {"{\"wValue\":", "[", "1", "]", "}", 49, WIRE_MSG},        /* 2n + 1 */
+      {"{\"wStruct\":", "{\"a\":", "{}", "}", "}", 33, WIRE_MSG}, /* 1 + 3n */
+      /* an Any payload is packed on its own: its nesting starts afresh */
+      {"{\"wAny\":{\"@type\":\"t/google.protobuf.Value\",\"value\":", "[", "", "]", "}}", 50,
+       WIRE_MSG},                                               /* 2n - 1 */
+      /* json_format's count (root = 1) stops these first: n + 1, n + 2
+       * (binary: n + 1, n + 3 with the map entry) */
+      {"", "{\"recursive\":", "{}", "}", "", 99, depth_msg},
+      {"{\"mStringNested\":{\"k\":", "{\"child\":", "{}", "}", "}}", 98, depth_msg},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    size_t k = cases[c].last_ok;
+    for (size_t n = k - 2; n <= k + 2; n++) {
+      char *s = nested(cases[c].prefix, cases[c].open, n, cases[c].mid, cases[c].close,
+                       cases[c].suffix);
+      bool ok = decodes_and_reads_back(s, cases[c].msg);
+      if (ok != (n <= k)) fail_msg("case %zu, n %zu: %s", c, n, ok ? "accepted" : "refused");
+      free(s);
+    }
+  }
+}
+
+/* Decodes with max_string_size = limit; @return the status. */
+static int decode_limited(const char *json, size_t limit, evrec_error *err) {
+  evrec_json_decode_options o = EVREC_JSON_DECODE_OPTIONS_INIT;
+  ProtobufCMessage *m;
+  o.max_string_size = limit;
+  evrec_arena_reset(g_arena);
+  return evrec_json_decode(&m, ALLTYPES_DESC, json, strlen(json), g_arena, &o, err);
+}
+
+/* Requires decode_limited() to fail with this message at 1:col, path. */
+static void limited_fails(const char *json, size_t limit, const char *msg, unsigned col,
+                          const char *path) {
+  evrec_error err;
+  assert_int_equal(decode_limited(json, limit, &err), EVREC_E_LIMIT);
+  assert_string_equal(err.message, msg);
+  assert_int_equal(err.line, 1);
+  assert_int_equal(err.column, col);
+  assert_string_equal(err.path, path);
+}
+
+/* max_string_size: the decoded length of every stored string or bytes
+ * value; the limit itself passes, one byte more fails. */
+static void test_string_limit(void **state) {
+  (void)state;
+  evrec_error err;
+  assert_int_equal(decode_limited("{\"fString\":\"abcd\"}", 4, &err), EVREC_OK);
+  limited_fails("{\"fString\":\"abcde\"}", 4,
+                "string of 5 bytes exceeds the limit of 4 bytes (max_string_size)", 12, "fString");
+  /* unescaped length: \u00e9 is 2 bytes, \n one */
+  assert_int_equal(decode_limited("{\"fString\":\"\\u00e9\\n\"}", 3, &err), EVREC_OK);
+  limited_fails("{\"fString\":\"\\u00e9\\n\"}", 2,
+                "string of 3 bytes exceeds the limit of 2 bytes (max_string_size)", 12, "fString");
+  /* bytes: base64-decoded length */
+  assert_int_equal(decode_limited("{\"fBytes\":\"AAAA\"}", 3, &err), EVREC_OK);
+  limited_fails("{\"fBytes\":\"AAAAAA==\"}", 3,
+                "bytes value of 4 bytes exceeds the limit of 3 bytes (max_string_size)",
+                11, "fBytes");
+  limited_fails("{\"fBytes\":\"AAAAAAA\"}", 4,
+                "bytes value of 5 bytes exceeds the limit of 4 bytes (max_string_size)",
+                11, "fBytes");
+  /* repeated elements, map keys and values, Struct keys, wrappers */
+  limited_fails("{\"rString\":[\"ab\",\"abc\"]}", 2,
+                "string of 3 bytes exceeds the limit of 2 bytes (max_string_size)",
+                18, "rString[1]");
+  assert_int_equal(decode_limited("{\"mStringString\":{\"ab\":\"cd\"}}", 2, &err), EVREC_OK);
+  limited_fails("{\"mStringString\":{\"abc\":\"d\"}}", 2,
+                "string of 3 bytes exceeds the limit of 2 bytes (max_string_size)",
+                19, "mStringString");
+  limited_fails("{\"mStringString\":{\"a\":\"bcd\"}}", 2,
+                "string of 3 bytes exceeds the limit of 2 bytes (max_string_size)", 23,
+                "mStringString[\"a\"]");
+  limited_fails("{\"wStruct\":{\"abc\":1}}", 2,
+                "string of 3 bytes exceeds the limit of 2 bytes (max_string_size)", 13, "wStruct");
+  limited_fails("{\"wString\":\"abc\"}", 2,
+                "string of 3 bytes exceeds the limit of 2 bytes (max_string_size)", 12, "wString");
+  limited_fails("{\"wFieldMask\":\"aB,c\"}", 2,
+                "string of 3 bytes exceeds the limit of 2 bytes (max_string_size)",
+                15, "wFieldMask");
+  /* unknown (skipped) values are not stored, so not limited */
+  evrec_json_decode_options o = EVREC_JSON_DECODE_OPTIONS_INIT;
+  ProtobufCMessage *m;
+  o.flags = EVREC_JSON_IGNORE_UNKNOWN;
+  o.max_string_size = 1;
+  const char *skip = "{\"nope\":\"long string\"}";
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, skip, strlen(skip), g_arena, &o, &err), 0);
+}
+
+/* The default limit, EVREC_DEFAULT_MAX_STRING_SIZE, exactly. */
+static void test_string_limit_default(void **state) {
+  (void)state;
+  size_t n = EVREC_DEFAULT_MAX_STRING_SIZE;
+  char *json = malloc(n + 32);
+  assert_non_null(json);
+  memcpy(json, "{\"fString\":\"", 12);
+  memset(json + 12, 'x', n + 1);
+  strcpy(json + 12 + n, "\"}");
+  evrec_error err;
+  assert_int_equal(decode_limited(json, 0, &err), EVREC_OK);
+  json[12 + n] = 'x';
+  strcpy(json + 13 + n, "\"}");
+  assert_int_equal(decode_limited(json, 0, &err), EVREC_E_LIMIT);
+  assert_string_equal(err.message, "string of 16777217 bytes exceeds the limit of 16777216 "
+                                   "bytes (max_string_size)");
+  free(json);
+}
+
+/* Options structs of version 1 (before max_string_size) still work, with
+ * the default string limit; unknown versions are refused. */
+static void test_options_version(void **state) {
+  (void)state;
+  struct v1 { /* evrec_json_decode_options as version 1 declared it */
+    unsigned int version, flags, max_depth;
+    const ProtobufCMessageDescriptor *const *any_types;
+    size_t n_any_types;
+  } old = {1, EVREC_JSON_IGNORE_UNKNOWN, 2, NULL, 0};
+  ProtobufCMessage *m;
+  evrec_error err;
+  const char *j = "{\"nope\":1,\"fNested\":{}}";
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena,
+                                     (const evrec_json_decode_options *)&old, &err), EVREC_OK);
+  j = "{\"recursive\":{\"fNested\":{}}}"; /* depth 3 > 2: max_depth was read */
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena,
+                                     (const evrec_json_decode_options *)&old, &err), EVREC_E_LIMIT);
+  evrec_json_decode_options o = EVREC_JSON_DECODE_OPTIONS_INIT;
+  assert_int_equal(o.version, 2);
+  o.version = 3;
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "{}", 2, g_arena, &o, &err),
+                   EVREC_E_INVALID_ARG);
+  assert_string_equal(err.message, "evrec_json_decode: unsupported options version 3");
 }
 
 static void test_ignore_unknown(void **state) {
@@ -1449,6 +1621,10 @@ int main(void) {
       cmocka_unit_test(test_wkt_any),
       cmocka_unit_test(test_depth_limit),
       cmocka_unit_test(test_deep_nesting),
+      cmocka_unit_test(test_binary_depth),
+      cmocka_unit_test(test_string_limit),
+      cmocka_unit_test(test_string_limit_default),
+      cmocka_unit_test(test_options_version),
       cmocka_unit_test(test_ignore_unknown),
       cmocka_unit_test(test_streaming),
       cmocka_unit_test(test_key_memory),

@@ -316,7 +316,7 @@ static void test_max_record_size(void **state) {
   evrec_reader *r = open_mem(s, strlen(s), &o);
   assert_int_equal(evrec_reader_next(r, &m, &err), EVREC_OK);
   assert_int_equal(evrec_reader_next(r, &m, &err), EVREC_E_LIMIT);
-  assert_string_equal(err.message, "record larger than the limit of 20 bytes");
+  assert_string_equal(err.message, "record larger than the limit of 20 bytes (max_record_size)");
   assert_int_equal(err.record, 1);
   assert_int_equal(err.offset, 13);
   assert_int_equal(err.line, 2);
@@ -328,7 +328,8 @@ static void test_max_record_size(void **state) {
   r = open_mem("\x02\x08\x01\x04\x08\x01\x08\x02", 8, &o);
   assert_int_equal(evrec_reader_next(r, &m, &err), EVREC_OK);
   assert_int_equal(evrec_reader_next(r, &m, &err), EVREC_E_LIMIT);
-  assert_string_equal(err.message, "record of 4 bytes exceeds the limit of 3 bytes");
+  assert_string_equal(err.message,
+                      "record of 4 bytes exceeds the limit of 3 bytes (max_record_size)");
   assert_int_equal(err.offset, 3);
   assert_int_equal(err.record, 1);
   evrec_reader_close(r);
@@ -336,9 +337,106 @@ static void test_max_record_size(void **state) {
   o.format = EVREC_FORMAT_PB;
   r = open_mem("\x08\x01\x08\x02", 4, &o);
   assert_int_equal(evrec_reader_next(r, &m, &err), EVREC_E_LIMIT);
-  assert_string_equal(err.message, "pb input larger than the limit of 3 bytes");
+  assert_string_equal(err.message, "pb input larger than the limit of 3 bytes (max_record_size)");
   assert_int_equal(err.record, 0);
   evrec_reader_close(r);
+}
+
+/* Reads `data` with options o; @return the status of the second next(). */
+static int second_record(const char *data, size_t len, const evrec_reader_options *o,
+                         evrec_error *err) {
+  const ProtobufCMessage *m;
+  evrec_reader *r = open_mem(data, len, o);
+  int rc = evrec_reader_next(r, &m, err);
+  if (rc == EVREC_OK) rc = evrec_reader_next(r, &m, err);
+  evrec_reader_close(r);
+  return rc;
+}
+
+/* A record of exactly max_record_size bytes is read; one byte more is not. */
+static void test_max_record_size_boundary(void **state) {
+  (void)state;
+  evrec_error err;
+  const char *json = "{\"fInt32\":1}\n{\"fString\":\"abcdefg\"}\n"; /* 12 + 21 bytes */
+  evrec_reader_options o = at_opts(EVREC_FORMAT_JSON, NULL);
+  o.max_record_size = 21;
+  assert_int_equal(second_record(json, strlen(json), &o, &err), EVREC_OK);
+  o.max_record_size = 20;
+  assert_int_equal(second_record(json, strlen(json), &o, &err), EVREC_E_LIMIT);
+  assert_string_equal(err.message, "record larger than the limit of 20 bytes (max_record_size)");
+  const char pbd[] = "\x02\x08\x01\x04\x08\x01\x08\x02"; /* records of 2 and 4 bytes */
+  o.format = EVREC_FORMAT_PBD;
+  o.max_record_size = 4;
+  assert_int_equal(second_record(pbd, 8, &o, &err), EVREC_OK);
+  o.format = EVREC_FORMAT_PB;
+  assert_int_equal(second_record(pbd + 4, 4, &o, &err), EVREC_DONE); /* one record of 4 */
+}
+
+/* max_string_size in JSON, pbd and pb input: the limit passes, one more
+ * byte fails with a file-relative position. */
+static void test_max_string_size(void **state) {
+  (void)state;
+  evrec_error err;
+  const char *json = "{\"fString\":\"abcd\"}\n{\"fString\":\"abcde\"}\n";
+  evrec_reader_options o = at_opts(EVREC_FORMAT_AUTO, NULL);
+  o.max_string_size = 5;
+  assert_int_equal(second_record(json, strlen(json), &o, &err), EVREC_OK);
+  o.max_string_size = 4;
+  assert_int_equal(second_record(json, strlen(json), &o, &err), EVREC_E_LIMIT);
+  assert_string_equal(err.message,
+                      "string of 5 bytes exceeds the limit of 4 bytes (max_string_size)");
+  assert_int_equal(err.record, 1);
+  assert_int_equal(err.line, 2);
+  assert_int_equal(err.column, 12);
+  assert_int_equal(err.offset, 30);
+  assert_string_equal(err.path, "fString");
+
+  const char pbd[] = "\x06\x72\x04" "abcd" "\x07\x72\x05" "abcde";
+  o.format = EVREC_FORMAT_PBD;
+  o.max_string_size = 5;
+  assert_int_equal(second_record(pbd, 15, &o, &err), EVREC_OK);
+  o.max_string_size = 4;
+  assert_int_equal(second_record(pbd, 15, &o, &err), EVREC_E_LIMIT);
+  assert_string_equal(err.message, "field 14 (fString): string of 5 bytes exceeds the limit of 4 "
+                                   "bytes (max_string_size)");
+  assert_int_equal(err.record, 1);
+  assert_int_equal(err.offset, 8); /* the tag, after the prefix at 7 */
+  assert_string_equal(err.path, "fString");
+
+  o.format = EVREC_FORMAT_PB;
+  assert_int_equal(second_record(pbd + 1, 6, &o, &err), EVREC_DONE);
+  assert_int_equal(second_record(pbd + 8, 7, &o, &err), EVREC_E_LIMIT);
+  assert_int_equal(err.record, 0);
+  assert_int_equal(err.offset, 0);
+}
+
+/* The reader options as version 1 declared them: still accepted, the
+ * version-2 limits at their defaults; other versions are refused. */
+static void test_options_version(void **state) {
+  (void)state;
+  struct v1 {
+    unsigned int version;
+    evrec_format format;
+    const ProtobufCMessageDescriptor *type;
+    unsigned int json_flags, max_depth;
+    size_t max_record_size;
+    const char *name;
+    unsigned int flags;
+  } old = {1, EVREC_FORMAT_JSON, AT, 0, 0, 20, NULL, 0};
+  const char *json = "{\"fInt32\":1}\n{\"fString\":\"abcdefg\"}\n";
+  const ProtobufCMessage *m;
+  evrec_error err;
+  evrec_reader *r = NULL;
+  const evrec_reader_options *o = (const evrec_reader_options *)&old;
+  assert_int_equal(evrec_reader_open_memory(&r, json, strlen(json), o, &err), EVREC_OK);
+  assert_int_equal(evrec_reader_next(r, &m, &err), EVREC_OK);
+  assert_int_equal(evrec_reader_next(r, &m, &err), EVREC_E_LIMIT); /* max_record_size was read */
+  evrec_reader_close(r);
+  evrec_reader_options v = EVREC_READER_OPTIONS_INIT;
+  assert_int_equal(v.version, 2);
+  v.version = 3;
+  assert_int_equal(evrec_reader_open_memory(&r, json, strlen(json), &v, &err), EVREC_E_INVALID_ARG);
+  assert_string_equal(err.message, "unsupported reader options version 3");
 }
 
 /* ---------------------------------------------------------------- files, streams, pipes */
@@ -618,6 +716,9 @@ int main(void) {
       cmocka_unit_test(test_pbd_truncated_everywhere),
       cmocka_unit_test(test_pbd_errors),
       cmocka_unit_test(test_max_record_size),
+      cmocka_unit_test(test_max_record_size_boundary),
+      cmocka_unit_test(test_max_string_size),
+      cmocka_unit_test(test_options_version),
       cmocka_unit_test(test_records_bigger_than_chunk),
       cmocka_unit_test(test_pbd_across_chunks),
       cmocka_unit_test(test_trickling_pipe),

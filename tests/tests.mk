@@ -9,7 +9,7 @@ TEST_PROTO   := tests/proto/alltypes.proto
 TEST_GEN     := $(GEN)/alltypes.pb-c.c
 TEST_SRC     := $(wildcard tests/test_*.c)
 TEST_BIN     := $(TEST_SRC:tests/%.c=$(B)/tests/%)
-TEST_UTIL    := $(wildcard tests/util/*.c)
+TEST_UTIL    := $(filter-out tests/util/failio.c,$(wildcard tests/util/*.c))
 TEST_UTIL_OBJ := $(TEST_UTIL:tests/%.c=$(OBJ)/tests/%.o) $(OBJ)/gen/alltypes.pb-c.o
 TEST_SCRIPTS := $(sort $(wildcard tests/*.sh))
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -25,6 +25,16 @@ $(OBJ)/tests/%.o: tests/%.c $(GEN_HDR) $(GEN)/alltypes.pb-c.h include/evrec.h
 $(B)/tests/%: $(OBJ)/tests/%.o $(TEST_UTIL_OBJ) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(STATIC) -lcmocka $(LDLIBS) -lm
+
+# test_faults fails chosen allocations: every call the library makes to these
+# lands in the test's __wrap_<name> (see the test's header comment).
+FAULT_WRAP := malloc calloc realloc free strdup strndup realpath deflateInit2_ inflateInit2_ \
+              pthread_create evrec__arena_alloc evrec__arena_strndup
+$(OBJ)/tests/test_faults.o: CPPFLAGS += -DFAULTS_SEED_JSON='"$(CURDIR)/examples/seed.json"'
+$(B)/tests/test_faults: $(OBJ)/tests/test_faults.o $(TEST_UTIL_OBJ) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(SANITIZE) $(LDFLAGS) $(FAULT_WRAP:%=-Wl,--wrap=%) -o $@ $< $(TEST_UTIL_OBJ) \
+	  $(STATIC) -lcmocka $(LDLIBS) -lm
 
 -include $(TEST_BIN:$(B)/tests/%=$(OBJ)/tests/%.d) $(TEST_UTIL_OBJ:.o=.d)
 
@@ -44,9 +54,16 @@ $(TEST_LOCPATH)/de_DE.UTF-8:
 	@mkdir -p $(TEST_LOCPATH)
 	@localedef -i de_DE -f UTF-8 $@ 2>/dev/null || echo "evrec: localedef failed; locale tests will skip"
 
+# LD_PRELOAD shim for read errors mid-file (tests/io_errors.sh); not under
+# the sanitizers, whose runtime must come first and intercepts read itself.
+FAILIO := $(if $(SANITIZE),,$(B)/tests/failio.so)
+$(B)/tests/failio.so: tests/util/failio.c
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(WARN) -shared $< -o $@
+
 # Fast suite: unit tests, then script tests (CLI, golden errors).
 check: deps
-	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(TEST_LOCPATH)/de_DE.UTF-8
+	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LOCPATH=$(TEST_LOCPATH) $$t; done
 	@$(if $(FUZZ_REPLAY),echo "== $(FUZZ_REPLAY)"; $(FUZZ_REPLAY_RUN))
 	@set -e; for s in $(TEST_SCRIPTS); do echo "== $$s"; bash $$s $(CLI) $(B); done
@@ -82,6 +99,21 @@ test-install: all
 	"$$d/read_records_static" "$$d/out.ndjson" | cmp - "$$d/out.ndjson"; \
 	"$$d/usr/bin/evrec" --version >/dev/null; \
 	echo "install: 1 passed, 0 failed"
+
+# `make memcheck`: valgrind's memcheck (errors, definite and indirect leaks)
+# over the CLI on examples/seed.json, the unit tests and the fuzz replay
+# driver, in a plain -O1 build in $(B)/memcheck (tests/util/memcheck.sh).
+# Not part of `make test`: it takes minutes. valgrind is installed through
+# the `deps` recipe with its own package list.
+MEMCHECK_PACKAGES := valgrind
+.PHONY: memcheck memcheck-run
+memcheck: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(MEMCHECK_PACKAGES)"
+	@$(MAKE) --no-print-directory B=$(B)/memcheck OPT=-O1 SANITIZE= memcheck-run
+
+memcheck-run:
+	@$(MAKE) --no-print-directory lib cli $(TEST_BIN) $(FUZZ_REPLAY) $(TEST_LOCPATH)/de_DE.UTF-8
+	@LOCPATH=$(TEST_LOCPATH) bash tests/util/memcheck.sh $(B) $(TEST_BIN) -- $(FUZZ_REPLAY_RUN)
 
 # libFuzzer targets, `make fuzz`, and the replay driver `check` runs.
 -include tests/fuzz/fuzz.mk

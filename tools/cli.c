@@ -46,6 +46,22 @@ const char *cli_display_name(const char *path, bool output) {
   return path;
 }
 
+/* Prints a library message; a limit's closing "(max_string_size)" (the
+ * reader option that raises it) becomes the command line option,
+ * "(--max-string-size)". */
+static void report_message(const evrec_error *e) {
+  const char *open = strrchr(e->message, '(');
+  size_t n = open ? strlen(open) : 0;
+  if (e->code != EVREC_E_LIMIT || n < 6 || strncmp(open, "(max_", 5) != 0 || open[n - 1] != ')' ||
+      strspn(open + 1, "abcdefghijklmnopqrstuvwxyz_") != n - 2) {
+    fputs(e->message, stderr);
+    return;
+  }
+  fprintf(stderr, "%.*s(--", (int)(open - e->message), e->message);
+  for (const char *p = open + 1; *p != ')'; p++) fputc(*p == '_' ? '-' : *p, stderr);
+  fputc(')', stderr);
+}
+
 void cli_report(const char *file, const evrec_error *e) {
   if (e->code == EVREC_E_IO || e->code == EVREC_E_NOMEM) {
     cli_error("%s", e->message); /* I/O messages name their file */
@@ -64,7 +80,7 @@ void cli_report(const char *file, const evrec_error *e) {
     fprintf(stderr, "%sat byte %llu", e->record != EVREC_UNKNOWN ? " " : "",
             (unsigned long long)e->offset);
   if (e->record != EVREC_UNKNOWN || offset) fputs(": ", stderr);
-  fputs(e->message, stderr);
+  report_message(e);
   if (e->path[0]) fprintf(stderr, " (at %s)", e->path);
   fputc('\n', stderr);
 }

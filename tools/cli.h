@@ -118,14 +118,13 @@ enum {
   CLI_OPT_THREADS = 'j',
   CLI_OPT_BLOCK_SIZE = 0x100,
   CLI_OPT_META,
-  CLI_OPT_MAX_RECORD,
+  CLI_OPT_MAX_RECORD, /* a limit (cli_limits.c), also the writer's */
 };
 
 typedef struct cli_evr {
   int level;                /* -1 = default */
   unsigned threads;         /* 0 = online cores */
   size_t block_size;        /* 0 = default */
-  size_t max_record_size;   /* 0 = default */
   const char **meta;        /* "key=value", malloc'ed array (strings in argv) */
   size_t n_meta;
   bool given;               /* any container option was used */
@@ -145,6 +144,31 @@ int cli_evr_environment(cli_evr *e);
 
 /** Copies the settings into writer options. */
 void cli_evr_apply(const cli_evr *e, evrec_writer_options *wo);
+
+/* ---------------------------------------------------------------------- */
+/* Input limits shared by every command that reads records (cli_limits.c) */
+/* ---------------------------------------------------------------------- */
+
+enum {
+  CLI_OPT_MAX_DEPTH = 0x140,
+  CLI_OPT_MAX_STRING,
+  CLI_OPT_MAX_BLOCK,
+  CLI_OPT_MAX_BLOCK_RECORDS,
+  CLI_OPT_MAX_INDEX,
+};
+
+/* The limits of evrec_reader_options; 0 = the library's default. */
+typedef struct cli_limits {
+  unsigned max_depth;
+  size_t max_record_size, max_string_size, max_block_size, max_block_records, max_index_size;
+} cli_limits;
+
+/** Handles a limit option (CLI_OPT_MAX_*). @return 0 when handled, 1 when
+ *  `id` is not a limit, CLI_EXIT_USAGE on a bad value (reported). */
+int cli_limits_option(const cli_command *cmd, cli_limits *l, int id, const char *value);
+
+/** Copies the limits into reader options. */
+void cli_limits_apply(const cli_limits *l, evrec_reader_options *ro);
 
 /* Commands. */
 int cli_cmd_convert(const cli_command *cmd, int argc, char **argv); /* cmd_convert.c */

@@ -1,7 +1,8 @@
 /*
  * cli_evr.c -- the .evr writer settings that `convert` and `recover` share:
- * -z LEVEL, -j N, --block-size SIZE, --meta KEY=VALUE (repeatable) and
- * --max-record-size SIZE, plus SOURCE_DATE_EPOCH.
+ * -z LEVEL, -j N, --block-size SIZE and --meta KEY=VALUE (repeatable), plus
+ * SOURCE_DATE_EPOCH. (--max-record-size, which the writer takes too, is a
+ * limit of reading and writing alike: cli_limits.c.)
  *
  * SOURCE_DATE_EPOCH (https://reproducible-builds.org/specs/source-date-epoch/)
  * replaces the creation time in the container header, so that the same input
@@ -63,11 +64,6 @@ int cli_evr_option(const cli_command *cmd, cli_evr *e, int id, const char *value
     if (!rc && v > (64u << 20)) rc = cli_usage_error(cmd, "--block-size: at most 64M");
     e->block_size = (size_t)v;
     break;
-  case CLI_OPT_MAX_RECORD:
-    rc = cli_parse_size(cmd, "--max-record-size", value, &v);
-    if (!rc && v > (1u << 30)) rc = cli_usage_error(cmd, "--max-record-size: at most 1G");
-    e->max_record_size = (size_t)v;
-    break;
   case CLI_OPT_META:
     rc = evr_meta(cmd, e, value, argc);
     break;
@@ -99,7 +95,6 @@ void cli_evr_apply(const cli_evr *e, evrec_writer_options *wo) {
   wo->level = e->level;
   wo->threads = e->threads;
   wo->block_size = e->block_size;
-  wo->max_record_size = e->max_record_size;
   wo->meta = e->meta;
   wo->n_meta = e->n_meta;
   wo->created_at = e->created_at[0] ? e->created_at : NULL;

@@ -13,7 +13,8 @@
  *
  * .evr output takes the container settings of cli_evr.c; --append on an .evr
  * file adds blocks after its last EOF member (the library never rewrites the
- * old bytes and truncates back on failure).
+ * old bytes and truncates back on failure). Inputs are read within the
+ * limits of cli_limits.c (--max-record-size also bounds .evr output).
  *
  * Progress (records, input bytes, rate) goes to stderr every half second
  * with --progress, or by itself when stderr is a terminal and the run has
@@ -36,7 +37,8 @@ typedef struct conv {
   evrec_format from, to;
   bool pretty, array, append;
   unsigned decode_flags, encode_flags;
-  cli_evr evr;          /* container settings (-z -j --block-size --meta ...) */
+  cli_evr evr;          /* container settings (-z -j --block-size --meta) */
+  cli_limits lim;       /* input limits (--max-depth --max-record-size ...) */
   bool progress;        /* --progress */
   int argc;             /* bounds the --meta array */
 } conv;
@@ -77,7 +79,8 @@ static int conv_option(conv *c, int id, const char *value) {
     cli_help(stdout, c->cmd);
     return -1; /* done, successfully */
   }
-  int rc = cli_evr_option(c->cmd, &c->evr, id, value, c->argc);
+  int rc = cli_limits_option(c->cmd, &c->lim, id, value);
+  if (rc == 1) rc = cli_evr_option(c->cmd, &c->evr, id, value, c->argc);
   return rc == 1 ? CLI_EXIT_USAGE : rc;
 }
 
@@ -143,8 +146,8 @@ static int conv_check(conv *c) {
   if (c->append && to_stdout)
     return cli_usage_error(c->cmd, "--append needs an output file (-o FILE)");
   if (c->evr.given && c->to != EVREC_FORMAT_EVR)
-    return cli_usage_error(c->cmd, "-z, -j, --block-size, --meta and --max-record-size need "
-                           ".evr output (-t evr), not %s", evrec_format_name(c->to));
+    return cli_usage_error(c->cmd, "-z, -j, --block-size and --meta need .evr output (-t evr), "
+                           "not %s", evrec_format_name(c->to));
   int rc = c->append ? conv_check_append(c) : 0;
   if (rc) return rc;
   bool binary = c->to == EVREC_FORMAT_PB || c->to == EVREC_FORMAT_PBD ||
@@ -225,6 +228,7 @@ static int conv_input(const conv *c, const char *in, evrec_writer *w, progress *
   const char *shown = cli_display_name(in, false);
   ro.format = c->from;
   ro.json_flags = c->decode_flags;
+  cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? shown : NULL; /* "<stdin>" in I/O messages too */
   if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) {
     cli_report(shown, &err);
@@ -259,6 +263,7 @@ static int conv_run(const conv *c) {
   wo.flags = (c->array ? EVREC_WRITE_ARRAY : 0) | (c->append ? EVREC_WRITE_APPEND : 0) |
              EVREC_WRITE_VALID_UTF8;
   cli_evr_apply(&c->evr, &wo);
+  wo.max_record_size = c->lim.max_record_size;
   if (evrec_writer_open_file(&w, c->output, &wo, &err) != EVREC_OK) {
     cli_report(cli_display_name(c->output, true), &err);
     return CLI_EXIT_USAGE;

@@ -27,6 +27,7 @@ typedef struct get {
   int n_q;
   unsigned encode_flags;
   bool stats;
+  cli_limits lim; /* --max-index-size ... */
 } get;
 
 static int get_parse(get *c, int argc, char **argv) {
@@ -42,6 +43,9 @@ static int get_parse(get *c, int argc, char **argv) {
     query *q = &c->q[c->n_q];
     if (id == CLI_ERROR) return CLI_EXIT_USAGE;
     if (id == CLI_OPT_HELP) return cli_help(stdout, c->cmd), -1;
+    int rc = cli_limits_option(c->cmd, &c->lim, id, value);
+    if (rc == 0) continue;
+    if (rc != 1) return rc;
     if (id == 'd') c->encode_flags |= EVREC_JSON_EMIT_DEFAULTS;
     if (id == 'n') c->encode_flags |= EVREC_JSON_PROTO_NAMES;
     if (id == 'S') c->stats = true;
@@ -129,6 +133,7 @@ int cli_cmd_get(const cli_command *cmd, int argc, char **argv) {
   evrec_reader *r = NULL;
   evrec_error err;
   ro.name = c.in && strcmp(c.in, "-") == 0 ? "<stdin>" : NULL;
+  cli_limits_apply(&c.lim, &ro);
   if (status == 0 && evrec_reader_open_file(&r, c.in, &ro, &err) != EVREC_OK) {
     cli_report(cli_display_name(c.in, false), &err);
     status = err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM ? CLI_EXIT_USAGE

@@ -14,7 +14,8 @@
  * index is therefore also checked, by seeking to the first and last record.
  *
  * Exit status: 2 if an input could not be opened or read, else 1 if any input
- * was damaged, truncated or held an invalid record, else 0.
+ * was damaged, truncated, held an invalid record or went past a --max-* limit
+ * (an index over --max-index-size is reported and left unchecked), else 0.
  */
 #include <string.h>
 
@@ -24,6 +25,7 @@ typedef struct info {
   const cli_command *cmd;
   bool json;
   evrec_format from;
+  cli_limits lim;
 } info;
 
 /* What was learnt about one input. The header belongs to the reader, so
@@ -36,6 +38,7 @@ typedef struct facts {
   const evrec_container_header *hdr;
   bool evr;
   bool invalid; /* stopped by an error other than damage */
+  bool limited; /* the index is over --max-index-size: unchecked, exit 1 */
   const char *index; /* evr: "ok", "damaged" or "unchecked" (pipes, cut files) */
 } facts;
 
@@ -155,7 +158,8 @@ static const char *info_index(facts *f, evrec_reader *r) {
   if (rc == EVREC_E_UNSUPPORTED) return "unchecked"; /* a pipe */
   if (rc == EVREC_OK) return "ok";
   cli_report(f->file, &err);
-  return "damaged";
+  f->limited = rc == EVREC_E_LIMIT;
+  return f->limited ? "unchecked" : "damaged";
 }
 
 static int info_input(const info *c, const char *in) {
@@ -167,6 +171,7 @@ static int info_input(const info *c, const char *in) {
   f.file = cli_display_name(in, false);
   ro.format = c->from;
   ro.flags = EVREC_READ_SKIP_DAMAGE;
+  cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? f.file : NULL;
   if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) {
     cli_report(f.file, &err);
@@ -185,12 +190,12 @@ static int info_input(const info *c, const char *in) {
   if (c->json) print_json(&f);
   else print_text(&f);
   evrec_reader_close(r);
-  if (status == CLI_EXIT_OK && facts_damaged(&f)) status = CLI_EXIT_INVALID;
+  if (status == CLI_EXIT_OK && (facts_damaged(&f) || f.limited)) status = CLI_EXIT_INVALID;
   return status;
 }
 
 int cli_cmd_info(const cli_command *cmd, int argc, char **argv) {
-  info c = {cmd, false, EVREC_FORMAT_AUTO};
+  info c = {cmd, false, EVREC_FORMAT_AUTO, {0, 0, 0, 0, 0, 0}};
   const char **inputs = (const char **)(argv + 1); /* operands compacted in place */
   int n = 0, id;
   const char *value;
@@ -198,6 +203,9 @@ int cli_cmd_info(const cli_command *cmd, int argc, char **argv) {
   cli_parser_init(&p, cmd, argc, argv);
   while ((id = cli_next(&p, &value)) != CLI_END) {
     if (id == CLI_ERROR) return CLI_EXIT_USAGE;
+    int rc = cli_limits_option(cmd, &c.lim, id, value);
+    if (rc == CLI_EXIT_USAGE) return rc;
+    if (rc == 0) continue;
     if (id == CLI_OPERAND) inputs[n++] = value;
     else if (id == 'J') c.json = true;
     else if (id == 'f' && !(c.from = cli_parse_format(cmd, "-f", value))) return CLI_EXIT_USAGE;

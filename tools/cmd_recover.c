@@ -23,6 +23,7 @@ typedef struct recover {
   const cli_command *cmd;
   const char *in, *out;
   cli_evr evr;
+  cli_limits lim;
   char **own_meta; /* "key=value" copies of IN's metadata, n own */
   size_t n_own;
   bool damaged, failed;
@@ -48,7 +49,8 @@ static int rec_parse(recover *c, int argc, char **argv) {
                                         value);
       c->in = value;
     } else {
-      int rc = cli_evr_option(c->cmd, &c->evr, id, value, argc);
+      int rc = cli_limits_option(c->cmd, &c->lim, id, value);
+      if (rc == 1) rc = cli_evr_option(c->cmd, &c->evr, id, value, argc);
       if (rc) return CLI_EXIT_USAGE;
     }
   }
@@ -119,6 +121,7 @@ static int rec_run(recover *c, evrec_reader *r) {
   wo.format = EVREC_FORMAT_EVR;
   wo.flags = EVREC_WRITE_VALID_UTF8; /* records come from the reader */
   cli_evr_apply(&c->evr, &wo);
+  wo.max_record_size = c->lim.max_record_size;
   if (!rec_inherit(c, evrec_reader_header(r), &wo)) {
     cli_error("out of memory");
     return CLI_EXIT_USAGE;
@@ -155,6 +158,7 @@ int cli_cmd_recover(const cli_command *cmd, int argc, char **argv) {
   ro.format = EVREC_FORMAT_EVR;
   ro.flags = EVREC_READ_SKIP_DAMAGE;
   ro.name = c.in && strcmp(c.in, "-") == 0 ? "<stdin>" : NULL;
+  cli_limits_apply(&c.lim, &ro);
   if (status == 0 && evrec_reader_open_file(&r, c.in, &ro, &err) != EVREC_OK) {
     cli_report(cli_display_name(c.in, false), &err);
     status = err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM ? CLI_EXIT_USAGE

@@ -14,16 +14,30 @@
 
 /* Container settings of convert and recover (cli_evr.c). */
 #define EVR_OPTIONS                                                                       \
-  {CLI_OPT_LEVEL, 'z', "level", "0-9", "evr: deflate level, 0 = stored (default 6)"},      \
+  {CLI_OPT_LEVEL, 'z', "level", "0-9", "evr: deflate level, 0 = stored (default 4)"},      \
   {CLI_OPT_THREADS, 'j', "threads", "N", "evr: compression threads (default: all cores)"}, \
   {CLI_OPT_BLOCK_SIZE, 0, "block-size", "SIZE",                                            \
    "evr: uncompressed bytes per block, k/M suffix (default 256k)"},                        \
-  {CLI_OPT_META, 0, "meta", "KEY=VALUE", "evr: header metadata (repeatable)"},             \
-  {CLI_OPT_MAX_RECORD, 0, "max-record-size", "SIZE", "evr: largest record (default 64M)"}
+  {CLI_OPT_META, 0, "meta", "KEY=VALUE", "evr: header metadata (repeatable)"}
+
+/* Input limits of every command that reads records (cli_limits.c). */
+#define LIMIT_OPTIONS                                                                      \
+  {CLI_OPT_MAX_DEPTH, 0, "max-depth", "N", "JSON input: deepest message nesting (default 100)"}, \
+  {CLI_OPT_MAX_RECORD, 0, "max-record-size", "SIZE",                                       \
+   "largest record, k/M/G suffix (default 64M)"},                                          \
+  {CLI_OPT_MAX_STRING, 0, "max-string-size", "SIZE",                                       \
+   "longest string or bytes value read (default 16M)"},                                    \
+  {CLI_OPT_MAX_BLOCK, 0, "max-block-size", "SIZE",                                         \
+   "evr input: largest block, uncompressed (default 64M)"},                                \
+  {CLI_OPT_MAX_BLOCK_RECORDS, 0, "max-block-records", "N",                                 \
+   "evr input: most records per block (default 64M)"},                                     \
+  {CLI_OPT_MAX_INDEX, 0, "max-index-size", "SIZE",                                         \
+   "evr input: most index bytes random access loads (default 256M)"}
 
 static const cli_option info_options[] = {
     {'J', 0, "json", NULL, "one JSON object per input instead of text"},
     {'f', 'f', "from", "FMT", "input format (default: detect)"},
+    LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -38,6 +52,7 @@ static const cli_option schema_options[] = {
 static const cli_option recover_options[] = {
     {'o', 'o', "output", "FILE", "write the salvaged records to FILE (required)"},
     EVR_OPTIONS,
+    LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -47,6 +62,7 @@ static const cli_option get_options[] = {
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     {'S', 0, "stats", NULL, "report blocks inflated and index members read on stderr"},
+    LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -62,6 +78,7 @@ static const cli_option convert_options[] = {
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     {'A', 0, "append", NULL, "append to OUT instead of replacing it (evr, pbd, ndjson)"},
     EVR_OPTIONS,
+    LIMIT_OPTIONS,
     {'P', 0, "progress", NULL, "show records, bytes and rate on stderr while running"},
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
@@ -72,6 +89,7 @@ static const cli_option cat_options[] = {
     {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
+    LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -99,7 +117,8 @@ static const cli_command commands[] = {
      "terminal unless '-o -' asks for it explicitly.\n"
      "\n"
      "Errors give FILE:LINE:COL for JSON input or the byte offset for binary\n"
-     "input, the record number counted from 1, and the field path.",
+     "input, the record number counted from 1, and the field path. Input\n"
+     "beyond a --max-* limit is an error that names the option to raise.",
      convert_options, cli_cmd_convert},
     {"cat", "[OPTIONS] [IN...|-]", "print records as NDJSON on stdout",
      "Prints the records of each IN (default: stdin) as NDJSON, one compact\n"

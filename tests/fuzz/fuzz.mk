@@ -7,6 +7,11 @@
 #       $(FUZZ_B)/work/<target> (the committed seeds in tests/fuzz/corpus are
 #       read, never written); crashers to $(FUZZ_B)/artifacts/<target>/.
 #   make fuzz-build     only build the fuzzers
+#   make fuzz-smoke [FUZZ_SMOKE_SECONDS=20]
+#       what CI runs: installs clang and libFuzzer's runtime (FUZZ_PACKAGES),
+#       builds, then runs each target for FUZZ_SMOKE_SECONDS from the
+#       committed seeds in a fresh $(FUZZ_B)/smoke/<target>; a crash, leak,
+#       timeout or UB in any target fails it (log, crasher in that directory).
 #   $(B)/tests/fuzz-replay  the same targets without libFuzzer, built by the
 #       normal compiler and run by `make check` over tests/fuzz/corpus and
 #       tests/fuzz/regressions (FUZZ_REPLAY_RUN below).
@@ -33,7 +38,7 @@ FUZZ_REPLAY_OBJ := $(FUZZ_OBJ)/replay.o $(FUZZ_UTIL_O) \
 FUZZ_REPLAY_RUN  = $(FUZZ_REPLAY) $(FUZZ_DIRS)
 FUZZ_HDRS    := tests/fuzz/fuzz_util.h include/evrec.h $(GEN_HDR) $(GEN)/alltypes.pb-c.h
 
-.PHONY: fuzz fuzz-build fuzz-bins
+.PHONY: fuzz fuzz-build fuzz-bins fuzz-deps fuzz-smoke
 
 # ---------------------------------------------------------------- replay (any CC)
 
@@ -74,3 +79,32 @@ fuzz: fuzz-build
 	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_B)/artifacts/$$t/ \
 	    $(FUZZ_ARGS) $(FUZZ_B)/work/$$t $$seeds; \
 	done
+
+# ---------------------------------------------------------------- smoke (CI)
+
+FUZZ_SMOKE_SECONDS ?= 20
+# Debian's clang and its libFuzzer runtime (libclang_rt.fuzzer*.a); only the
+# fuzzers need them, so `make deps` does not install them.
+FUZZ_PACKAGES := clang libclang-rt-dev
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(FUZZ_PACKAGES)"
+
+# One target after the other, each from the committed seeds only (a fresh
+# work directory), as in CI; a failing target does not stop the others.
+fuzz-smoke: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	  d=$(FUZZ_B)/smoke/$$t; rm -rf $$d; mkdir -p $$d/work; \
+	  seeds=""; for s in $(FUZZ_DIRS); do [ -d $$s/$$t ] && seeds="$$seeds $$s/$$t"; done; \
+	  if $(FUZZ_B)/fuzzers/fuzz_$$t -max_total_time=$(FUZZ_SMOKE_SECONDS) -timeout=10 \
+	       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$$d/ \
+	       $$d/work $$seeds > $$d/log 2>&1; then \
+	    echo "fuzz-smoke: fuzz_$$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $$d/log)" \
+	      "runs in $(FUZZ_SMOKE_SECONDS) s, no failure"; \
+	  else \
+	    tail -n 40 $$d/log; echo "fuzz-smoke: fuzz_$$t FAILED (log and input in $$d)"; \
+	    failed="$$failed $$t"; \
+	  fi; \
+	done; \
+	[ -z "$$failed" ] || { echo "fuzz-smoke: failed:$$failed"; exit 1; }

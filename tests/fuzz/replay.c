@@ -102,12 +102,17 @@ static int spawn(const struct target *t, char **files, int n, int *status) {
   if (!argv || pipe(fd) != 0) return free(argv), *status = -1, 0;
   argv[0] = "fuzz-replay", argv[1] = "--child", argv[2] = (char *)t->name;
   memcpy(argv + 3, files, (size_t)n * sizeof *argv);
+  /* The path /proc/self/exe names, not the link itself: under valgrind the
+   * link is the tool, while readlink() gives this program (make memcheck). */
+  char self[4096] = "/proc/self/exe";
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len > 0) self[len] = '\0';
   fflush(NULL);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(fd[1], STDOUT_FILENO);
     close(fd[0]), close(fd[1]);
-    execv("/proc/self/exe", argv);
+    execv(self, argv);
     _exit(127);
   }
   close(fd[1]);

@@ -1,0 +1,1 @@
+get tests/data/bad/50-limits.evr r2 --max-index-size 129
