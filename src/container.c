@@ -1349,10 +1349,11 @@ static int member_bytes(evr__reader *c, member *m, const uint8_t **pp, evrec_err
  * rest again on the reader's thread, so errors read exactly as without
  * read-ahead. */
 static void slot_decode(ahead *a, aslot *s) {
-  const uint8_t *p = (const uint8_t *)s->payload.data, *end = p + s->payload.len;
   s->ndec = 0;
   evrec_arena_reset(s->arena);
-  if (!a->decode || s->m.kind != EVR__DATA || s->rc != EVREC_OK) return;
+  if (!a->decode || s->m.kind != EVR__DATA || s->rc != EVREC_OK || s->m.nrec == 0) return;
+  /* only now is the payload known to be non-empty (data may be NULL else) */
+  const uint8_t *p = (const uint8_t *)s->payload.data, *end = p + s->payload.len;
   /* Decoded records may take more room than their block (a large block of
    * empty records: one message struct each): decoding ahead stops at
    * AHEAD_MAX_RECORDS records or AHEAD_MAX_BYTES of arena, whichever comes
