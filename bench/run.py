@@ -296,7 +296,14 @@ def machine_lines(a, json_bytes, records, load):
                             "from google.protobuf.internal import api_implementation as a;"
                             "print(g.__version__, a.Type())"],
                            stdout=subprocess.PIPE).stdout.decode().strip()
-    commit = sh(["git", "-C", os.path.dirname(HERE), "describe", "--always", "--dirty"])
+    root = os.path.dirname(HERE)
+    commit = sh(["git", "-C", root, "describe", "--always"])
+    # dirty = changes beyond this file's own previous output
+    changed = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no",
+                              "--", ".", ":!bench/results.md"],
+                             stdout=subprocess.PIPE).stdout.strip()
+    if changed:
+        commit += "-dirty"
     return [
         "- Date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "- Machine: `nproc` = %d, CPU: %s; load average (1 min) %.2f before the run, "
