@@ -105,8 +105,11 @@ cli_runs() {
   mc 1 "$CLI" info "$O/damaged.evr"
   mc 1 "$CLI" cat "$O/damaged.evr"
   mc 1 "$CLI" recover "$O/damaged.evr" -o "$O/rec2.evr"
+  local args
   for f in "$HERE"/data/bad/*.json; do
-    mc 1 "$CLI" cat "$f"
+    args=() # the options golden.sh passes (limits lowered to be hit)
+    [ -f "$f.args" ] && read -r -a args < "$f.args"
+    mc 1 "$CLI" cat "$f" "${args[@]}"
   done
 }
 
