@@ -1077,10 +1077,12 @@ static void put_duration(jenc *e, const ProtobufCMessage *m) {
 
 /* Python's rule for a path that survives snake_case -> camelCase -> back:
  * no upper-case letters, every '_' followed by a lower-case letter; nor may
- * it hold ',', the separator. Empty paths survive (",a" reads back as
- * ["", "a"], as in Google's parsers) unless alone: "" reads back as []. */
+ * it hold ',', the separator. Nor may it be empty: our decoder refuses an
+ * empty path (",a"; json_format keeps it as ["", "a"], but it names no
+ * field), and a lone one would read back as [] anyway. */
 static void check_mask_path(jenc *e, const char *s, size_t n_paths) {
   if (!*s && n_paths == 1) fail(e, EVREC_E_RANGE, "FieldMask has one path and it is empty");
+  if (!*s) fail(e, EVREC_E_RANGE, "FieldMask path is empty, which JSON cannot carry");
   for (; *s; s++) {
     if ((*s >= 'A' && *s <= 'Z') || *s == ',')
       fail(e, EVREC_E_RANGE, "FieldMask path has '%c', which JSON cannot carry", *s);

@@ -949,12 +949,14 @@ static void test_field_mask(void **state) {
   fm.n_paths = 5;
   fm.paths = paths;
   assert_json(&m, 0, "{\"wFieldMask\":\"fooBar,baz.quxQuux,a1,X,q\\\"t\"}");
-  /* Empty paths come back, unless alone. */
-  char *empties[] = {(char *)"", (char *)"a", (char *)""};
+  /* Empty paths do not come back (our decoder refuses them; found by
+   * fuzz_pb: binary ["", "b"] printed ",b", which did not read back). */
+  char *empties[] = {(char *)"a", (char *)"", (char *)"b"};
   fm.n_paths = 3;
   fm.paths = empties;
-  assert_json(&m, 0, "{\"wFieldMask\":\",a,\"}");
+  assert_fails(&m, 0, EVREC_E_RANGE, "wFieldMask[1]");
   fm.n_paths = 1;
+  fm.paths = empties + 1;
   assert_fails(&m, 0, EVREC_E_RANGE, "wFieldMask[0]");
   /* Paths that would not come back from lowerCamelCase. */
   static const char *const bad[] = {"fooBar", "foo__bar", "foo_1", "foo_", "a,b", "x_Y"};
