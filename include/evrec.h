@@ -258,7 +258,9 @@ EVREC_API int evrec_json_decode(ProtobufCMessage **out,
  *  in every message evrec_json_decode(), evrec_pb_decode() and
  *  evrec_reader_next() return (they validate): the encoder skips its own
  *  check (a few percent of encoding time). A string that is not valid UTF-8
- *  is then copied as is, and the output is not valid JSON. */
+ *  is then copied as is, and the output is not valid JSON. Strings inside
+ *  google.protobuf.Any payloads are checked regardless: binary readers see
+ *  the payload only as bytes. */
 #define EVREC_JSON_VALID_UTF8 0x10u
 
 typedef struct evrec_json_encode_options {

@@ -1191,6 +1191,10 @@ static void put_any(jenc *e, const ProtobufCMessage *m) {
   PUT_LIT(e, "\"@type\"");
   key_end(e);
   put_string(e, url);
+  /* The payload was opaque bytes until now: no reader has checked its
+   * strings, whatever the caller vouched for (EVREC_JSON_VALID_UTF8). */
+  unsigned flags = e->flags;
+  e->flags &= ~EVREC_JSON_VALID_UTF8;
   evrec__wkt w = evrec__wkt_of(t);
   if (w != EVREC__WKT_NONE && w != EVREC__WKT_EMPTY) { /* Empty is a plain {} */
     item_sep(e, count++);
@@ -1200,6 +1204,7 @@ static void put_any(jenc *e, const ProtobufCMessage *m) {
   } else {
     put_fields(e, payload, &count);
   }
+  e->flags = flags;
   close_container(e, '}', count);
   scratch_put(e);
 }

@@ -1112,6 +1112,22 @@ static void test_any_regular(void **state) {
               "    \"b\": \"x\"\n"
               "  }\n"
               "}");
+  /* A payload is bytes to every reader: its strings are checked even when
+   * the caller vouches for the message's (found by fuzz_pb). */
+  free(any.value.data);
+  n.b = (char *)"\xff";
+  any.value = packed(&n);
+  assert_fails(&m, EVREC_JSON_VALID_UTF8, EVREC_E_UTF8, "wAny.b");
+  /* and the flag is back in force after the Any */
+  m.f_string = (char *)"\xfe";
+  free(any.value.data);
+  n.b = (char *)"x";
+  any.value = packed(&n);
+  assert_json(&m, EVREC_JSON_VALID_UTF8,
+              "{\"fString\":\"\xfe\",\"wAny\":{\"@type\":\"type.googleapis.com/evrec.test.Nested\","
+              "\"a\":1,\"b\":\"x\"}}");
+  AllTypes fresh = ALL_INIT;
+  m.f_string = fresh.f_string;
   /* Options apply inside the payload too. */
   free(any.value.data);
   n.b = (char *)"";

@@ -82,8 +82,9 @@ static void check_binary_gives(const ProtobufCMessageDescriptor *desc, const uin
 
 /* Encode errors a binary-decoded message may legitimately cause. */
 static int is_encode_refusal(int rc) {
+  /* UTF8: strings inside an Any payload, which binary readers see as bytes */
   return rc == EVREC_E_RANGE || rc == EVREC_E_SCHEMA || rc == EVREC_E_UNSUPPORTED ||
-         rc == EVREC_E_SYNTAX || rc == EVREC_E_LIMIT;
+         rc == EVREC_E_SYNTAX || rc == EVREC_E_LIMIT || rc == EVREC_E_UTF8;
 }
 
 /* The one known way canonical JSON is not a fixed point, in Google's
