@@ -18,7 +18,9 @@
  *
  * Conventions (hold for every function below unless its comment says otherwise):
  *  - Functions returning `int` return EVREC_OK (0) on success and a negative
- *    evrec_status on failure; a few return the positive EVREC_DONE.
+ *    evrec_status on failure; a few return the positive EVREC_DONE, and
+ *    functions that take a callback return the positive EVREC_STOPPED when
+ *    the callback asked them to stop.
  *  - `evrec_error *err` may be NULL. When non-NULL it is filled on failure
  *    with the code, a message and whatever position is known; on success its
  *    contents are unspecified.
@@ -79,6 +81,8 @@ EVREC_API unsigned evrec_version_number(void);
 typedef enum evrec_status {
   EVREC_OK = 0,                /**< success */
   EVREC_DONE = 1,              /**< reader: no more records (not an error) */
+  EVREC_STOPPED = 2,           /**< a callback returned non-zero and the call stopped
+                                    early as asked (not an error) */
   EVREC_E_SYNTAX = -1,         /**< malformed input: bad JSON, bad protobuf wire data */
   EVREC_E_SCHEMA = -2,         /**< well-formed input that does not fit the message type:
                                     unknown field, wrong JSON type, bad enum name,

@@ -14,6 +14,7 @@ const char *evrec_status_str(int status) {
   switch (status) {
   case EVREC_OK: return "ok";
   case EVREC_DONE: return "end of input";
+  case EVREC_STOPPED: return "stopped by callback";
   case EVREC_E_SYNTAX: return "syntax error";
   case EVREC_E_SCHEMA: return "schema error";
   case EVREC_E_RANGE: return "value out of range";
