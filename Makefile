@@ -16,6 +16,8 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+COMPDIR ?= $(DATADIR)/bash-completion/completions
 
 CC      ?= cc
 CC      := $(if $(filter default,$(origin CC)),cc,$(CC))
@@ -56,7 +58,7 @@ LIB_OBJ := $(LIB_SRC:src/%.c=$(OBJ)/src/%.o) \
            $(GEN_SRC:$(GEN)/%.c=$(OBJ)/gen/%.o) $(OBJ)/gen/builtin_types.o \
            $(OBJ)/gen/schema_data.o
 CLI_SRC := $(wildcard tools/*.c)
-CLI_OBJ := $(CLI_SRC:tools/%.c=$(OBJ)/tools/%.o)
+CLI_OBJ := $(CLI_SRC:tools/%.c=$(OBJ)/tools/%.o) $(OBJ)/gen/imp_vocab_data.o
 
 STATIC := $(B)/libevrec.a
 SHARED := $(B)/libevrec.so.$(SOVERSION)
@@ -64,7 +66,8 @@ CLI    := $(B)/evrec
 
 DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
-                python3 python3-protobuf locales
+                python3 python3-protobuf locales \
+                iso-codes groff-base groff man-db python3-jsonschema
 
 .PHONY: all lib cli deps demo check test test-asan test-diff test-install install uninstall \
         clean header-test
@@ -141,6 +144,16 @@ $(GEN)/schema_data.c: $(GEN)/evrec.desc $(EVREC_PROTO)
 	  echo 'const size_t evrec__schema_proto_len = sizeof evrec__schema_proto - 1;'; \
 	} > $@.tmp && mv $@.tmp $@
 
+# Code lists of `evrec import` (CAMEO, PLOVER, FIPS -> ISO 3166, ISO 3166,
+# ISO 639) as C tables, from data/ and Debian's iso-codes.
+ISO_CODES ?= /usr/share/iso-codes/json
+VOCAB_IN  := tools/gen_vocab.py $(wildcard data/*.tsv data/*.txt)
+$(GEN)/imp_vocab_data.c: $(VOCAB_IN)
+	@mkdir -p $(GEN)
+	$(PYTHON) tools/gen_vocab.py data $(ISO_CODES) $@
+$(OBJ)/gen/imp_vocab_data.o: CPPFLAGS += -Itools
+$(OBJ)/gen/imp_vocab_data.o: tools/imp_vocab.h
+
 # ---------------------------------------------------------------- compile
 
 $(OBJ)/src/%.o: src/%.c $(GEN_HDR) include/evrec.h src/internal.h
@@ -209,12 +222,17 @@ install: all
 	install -m 644 $(EVREC_PROTO) $(DESTDIR)$(DATADIR)/evrec/proto/evrec/v1/
 	$(PC_SED) evrec.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 share/bash-completion/completions/evrec $(DESTDIR)$(COMPDIR)/evrec
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/evrec $(DESTDIR)$(LIBDIR)/libevrec.a \
 	  $(DESTDIR)$(LIBDIR)/libevrec.so $(DESTDIR)$(LIBDIR)/libevrec.so.$(SOVERSION) \
 	  $(DESTDIR)$(INCDIR)/evrec.h $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
 	rm -rf $(DESTDIR)$(INCDIR)/evrec $(DESTDIR)$(DATADIR)/evrec
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1)) \
+	  $(DESTDIR)$(COMPDIR)/evrec
 
 clean:
 	rm -rf $(B)
