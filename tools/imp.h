@@ -262,6 +262,9 @@ int imp_csv_next(imp_csv *c, char ***fields, size_t **lens, size_t *n, char *why
 /** Line number of the row returned last (1-based) and its byte offset. */
 uint64_t imp_csv_line(const imp_csv *c);
 uint64_t imp_csv_offset(const imp_csv *c);
+/** True when the row returned last ended without a line end: the last line
+ *  of an input that may have been cut short. */
+bool imp_csv_unterminated(const imp_csv *c);
 void imp_csv_close(imp_csv *c);
 
 /** Runs `item` on every top-level JSON object of `path` (one object, an

@@ -40,6 +40,7 @@ struct imp_csv {
   size_t cap, pos, end;
   uint64_t buf_off; /* file offset of buf[0] */
   bool eof, started;
+  bool unterminated; /* the row returned last had no line end (the input's end) */
   size_t scan;      /* quoted scan: bytes of the pending row already scanned */
   int qstate;       /* quoted scan state at buf[pos + scan] (Q_* below) */
   uint64_t line;    /* line number of buf[pos] */
@@ -80,6 +81,7 @@ void imp_csv_close(imp_csv *c) {
 
 uint64_t imp_csv_line(const imp_csv *c) { return c->row_line; }
 uint64_t imp_csv_offset(const imp_csv *c) { return c->row_off; }
+bool imp_csv_unterminated(const imp_csv *c) { return c->unterminated; }
 
 /* Reads more input after the unread bytes; @return 1 read, 0 at EOF, -1. */
 static int fill(imp_csv *c, char *why, size_t why_size) {
@@ -247,10 +249,16 @@ static size_t next_row(imp_csv *c, char *why, size_t why_size, int *rc) {
   *rc = 0;
   for (;;) {
     size_t n = c->pos < c->end ? row_end(c) : SIZE_MAX;
+    if (n != SIZE_MAX && n > c->max_row) {
+      snprintf(why, why_size, "row longer than %zu bytes (--max-record-size)", c->max_row);
+      *rc = -1;
+      return SIZE_MAX;
+    }
     if (n != SIZE_MAX) return n;
     if (c->eof) {
       if (c->pos == c->end) return SIZE_MAX;
       c->buf[c->end] = '\n'; /* the last row lacks its newline */
+      c->unterminated = true;
       return c->end - c->pos;
     }
     int r = fill(c, why, why_size);

@@ -475,6 +475,8 @@ int imp_acled(imp *m, const char *path) {
       have_header = true;
       status = header(&a, f, n);
     } else {
+      if (imp_csv_unterminated(c))
+        imp_warn(m, "the last line has no newline: the file may be cut short");
       status = row(&a, f, len, n);
     }
     if (status) break;

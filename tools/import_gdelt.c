@@ -249,9 +249,12 @@ static int col_int(const cols *c, unsigned i, int64_t lo, int64_t hi, int64_t *o
                    bool *present) {
   *present = c->len[i] > 0;
   if (!*present) return 0;
-  if (!imp_parse_i64(c->f[i], c->len[i], out) || *out < lo || *out > hi)
-    return col_bad(c, i, lo == 0 && hi == 1 ? "is not 0 or 1" : "is not a valid integer here");
-  return 0;
+  if (!imp_parse_i64(c->f[i], c->len[i], out)) return col_bad(c, i, "is not an integer");
+  if (*out >= lo && *out <= hi) return 0;
+  char what[64];
+  if (hi == INT64_MAX) snprintf(what, sizeof what, "is out of range (%lld or more)", (long long)lo);
+  else snprintf(what, sizeof what, "is out of range (%lld to %lld)", (long long)lo, (long long)hi);
+  return col_bad(c, i, what);
 }
 
 static int col_num(const cols *c, unsigned i, double lo, double hi, double *out, bool *present) {
@@ -992,7 +995,14 @@ static int pend_write(gdelt *g, pend *p) {
       q += ml + 1;
       if (mf && mentions && parse_mention(m, mf, mlen, mnf, &mentions[used]) == 0) used++;
     }
-    if (parse_export(m, f, len, nf, &er) == 0) add_event(&b, &er, mentions, used);
+    if (parse_export(m, f, len, nf, &er) != 0) continue;
+    bool dup = false;
+    for (size_t i = 0; i < b.r->n_events && !dup; i++)
+      dup = strcmp(b.r->events[i]->source_ids[0]->value, f[C_ID]) == 0;
+    if (dup)
+      imp_warn(m, "%s: event %s appears twice; the later row is left out", b.r->id, f[C_ID]);
+    else
+      add_event(&b, &er, mentions, used);
   }
   record_provenance(&b);
   uint64_t *w = g->o->two_pass ? NULL : map_put(&g->written, p->hash, p->first_line);
@@ -1164,6 +1174,8 @@ static int each_row(gdelt *g, const char *const *inputs, size_t n,
       m->line = rc == -1 ? 0 : imp_csv_line(c);
       if (rc == -1) status = imp_fail(m, "%s: %s", m->file, why);
       else if (rc == -2) status = imp_bad(m, "%s", why);
+      else if (imp_csv_unterminated(c) && fn == export_row) /* GDELT ends every row */
+        status = imp_bad(m, "the last line has no newline: the file ends inside a row (cut short?)");
       else status = fn(g, f, len, nf);
       if (status) break;
     }

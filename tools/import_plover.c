@@ -29,6 +29,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imp.h"
 
@@ -107,14 +108,27 @@ static int item_bad(item *it, const char *fmt, ...) {
 /* Spans                                                                  */
 /* ====================================================================== */
 
-/* The first occurrence of `words` in the body as a span, or NULL. */
-static ev_span *find_span(item *it, const char *words) {
+/* strstr, ignoring the case of ASCII letters. */
+static const char *find_ci(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  for (; *hay; hay++)
+    if (strncasecmp(hay, needle, n) == 0) return hay;
+  return NULL;
+}
+
+/* The first occurrence of `words` in the body as a span (exact, else
+ * ignoring ASCII case: "Gunmen" is a mention of "gunmen"), or NULL. */
+static ev_span *find_span_at(item *it, const char *words, const char **found) {
   if (!words || !words[0] || !it->body[0]) return NULL;
   const char *at = strstr(it->body, words);
+  if (!at) at = find_ci(it->body, words);
   if (!at) return NULL;
+  if (found) *found = at;
   size_t start = imp_utf8_count(it->body, (size_t)(at - it->body));
   return imp_span(it->m, (uint32_t)start, (uint32_t)(start + imp_utf8_count(words, strlen(words))));
 }
+
+static ev_span *find_span(item *it, const char *words) { return find_span_at(it, words, NULL); }
 
 /* One "(TAG: words)" group of 0.5b1 markup, located in the plain text. */
 typedef struct mark {
@@ -123,8 +137,10 @@ typedef struct mark {
   uint32_t start, end; /* code points in the body */
 } mark;
 
-/* Parses the markup into groups; @return their count when the markup with
- * its wrappers removed equals the body, else 0. */
+/* Parses the markup into groups, located where the markup with its
+ * wrappers removed puts them when that equals the body, else by searching
+ * their words in the body (groups not found are left out). @return the
+ * number of groups. */
 static size_t parse_markup(item *it, mark *out, size_t max) {
   const char *p = it->markup;
   if (!p || !it->body[0]) return 0;
@@ -155,7 +171,21 @@ static size_t parse_markup(item *it, mark *out, size_t max) {
     }
   }
   plain[plain_len] = '\0';
-  return strcmp(plain, it->body) == 0 ? n : 0;
+  if (strcmp(plain, it->body) == 0) return n;
+  /* The markup does not reproduce the text (the gold standard has typos in
+   * it): find each group's words in the text, in order, instead. */
+  size_t kept = 0;
+  const char *from = it->body;
+  for (size_t i = 0; i < n; i++) {
+    const char *at = strstr(from, out[i].words);
+    if (!at) continue;
+    out[kept] = out[i];
+    out[kept].start = (uint32_t)imp_utf8_count(it->body, (size_t)(at - it->body));
+    out[kept].end = out[kept].start + (uint32_t)imp_utf8_count(at, strlen(out[i].words));
+    from = at + strlen(out[i].words);
+    kept++;
+  }
+  return kept;
 }
 
 /* ====================================================================== */
@@ -575,8 +605,9 @@ static void evidence(item *it, const mark *marks, size_t n_marks) {
     if (!t) continue;
     ev_mention *e = imp_new(m, &evrec__v1__mention__descriptor);
     if (!e) continue;
-    e->span = find_span(it, t);
-    if (e->span) e->text = imp_str(m, t); /* the text must equal body[span] */
+    const char *at = NULL;
+    e->span = find_span_at(it, t, &at);
+    if (e->span) e->text = imp_strn(m, at, strlen(t)); /* as in the body: must equal body[span] */
     else imp_ext(m, it->ev, "evrec/plover.event_text", t);
     if (e->span) IMP_ADD(m, it->ev->evidence, it->ev->n_evidence, e);
   }

@@ -519,9 +519,10 @@ int imp_claimreview(imp *m, const char *path) { return imp_json_each(m, path, cr
 /* Export                                                                 */
 /* ====================================================================== */
 
-/* obj[key] as an object, created (with "@type": type) when absent. */
+/* obj[key] as an object (the first of a list of objects: JSON-LD allows a
+ * list anywhere), created (with "@type": type) when absent. */
 static jv_object *member(imp *m, jv_object *o, const char *key, const char *type) {
-  jv_object *c = (jv_object *)jv_obj(jv_get(o, key));
+  jv_object *c = object_at(o, key);
   if (c) return c;
   jv_value *v = jv_new_object(m);
   if (!v) return NULL;

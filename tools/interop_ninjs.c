@@ -267,6 +267,7 @@ static void subjects(nin *x, const char *prop, ev_subject ***arr, size_t *n) {
     take_text(x, e, "name", &s->name);
     take_text(x, e, "uri", &s->uri);
     take_text(x, e, "literal", &s->code);
+    take_text(x, e, "scheme", &s->scheme); /* Superdesk; ninjs has no place for it */
     IMP_ADD(m, *arr, *n, s);
   }
 }
@@ -369,13 +370,19 @@ static void dialects(nin *x) {
   for (size_t i = 0; kw && i < kw->n_values; i++)
     if (jv_str(kw->values[i])) IMP_ADD(m, a->keywords, a->n_keywords, text(x, jv_str(kw->values[i])));
   if (kw) jv_take(x->o, "keywords");
-  const jv_object *ids = jv_obj(jv_get(x->o, "altids")); /* AP: an object */
+  const jv_object *ids = jv_obj(jv_get(x->o, "altIds")); /* AP: an object (renamed) */
   for (size_t i = 0; ids && i < ids->n_fields; i++)
     if (jv_str(ids->fields[i]->value))
       IMP_ADD(m, a->alt_ids, a->n_alt_ids,
               imp_extid(m, imp_printf(m, "ninjs.altid.%s", ids->fields[i]->key),
                         jv_str(ids->fields[i]->value)));
-  if (ids) jv_take(x->o, "altids");
+  if (ids) jv_take(x->o, "altIds");
+  double version; /* AP: a number */
+  if (!a->version[0] && jv_num(jv_get(x->o, "version"), &version) && version >= 0 &&
+      version == (double)(int64_t)version) {
+    a->version = imp_printf(m, "%lld", (long long)version);
+    jv_take(x->o, "version");
+  }
   static const char *const lists[][2] = {{"subject", "subjects"}, {"person", "people"},
                                          {"organisation", "organisations"}, {"place", "places"}};
   for (int i = 0; i < 4; i++) /* singular names of the same lists */
@@ -383,11 +390,13 @@ static void dialects(nin *x) {
       jv_value *v = jv_take(x->o, lists[i][0]);
       jv_set(m, x->o, lists[i][1], v);
     }
-  const jv_list *sl = jv_list_of(jv_get(x->o, "subjects")); /* Superdesk/AP subjects: code */
-  for (size_t i = 0; sl && i < sl->n_values; i++) {
-    jv_object *e = (jv_object *)jv_obj(sl->values[i]);
-    if (e && !jv_get(e, "literal") && jv_str(jv_get(e, "code"))) {
-      jv_set(m, e, "literal", jv_take(e, "code"));
+  static const char *const coded[] = {"subjects", "people", "organisations", "places", NULL};
+  for (int k = 0; coded[k]; k++) { /* Superdesk/AP: "code" where ninjs has "literal" */
+    const jv_list *sl = jv_list_of(jv_get(x->o, coded[k]));
+    for (size_t i = 0; sl && i < sl->n_values; i++) {
+      jv_object *e = (jv_object *)jv_obj(sl->values[i]);
+      if (e && !jv_get(e, "literal") && jv_str(jv_get(e, "code")))
+        jv_set(m, e, "literal", jv_take(e, "code"));
     }
   }
 }
