@@ -171,7 +171,9 @@ static int import_run(import_args *a) {
   wo.format = a->to;
   wo.name = strcmp(a->output, "-") == 0 ? cli_display_name(a->output, true) : NULL;
   wo.json_flags = a->pretty ? EVREC_JSON_PRETTY : 0;
-  wo.flags = a->array ? EVREC_WRITE_ARRAY : 0;
+  /* Every string comes from input checked to be UTF-8 (the CSV reader
+   * checks rows; JSON comes through evrec's reader) or is ASCII made here. */
+  wo.flags = (a->array ? EVREC_WRITE_ARRAY : 0) | EVREC_WRITE_VALID_UTF8;
   cli_evr_apply(&a->evr, &wo);
   wo.max_record_size = m->lim.max_record_size;
   m->out_name = cli_display_name(a->output, true);

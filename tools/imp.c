@@ -155,6 +155,18 @@ char *imp_printf(imp *m, const char *fmt, ...) {
   return p;
 }
 
+char *imp_numbered(imp *m, const char *prefix, uint64_t n) {
+  char digits[20];
+  size_t k = 0, plen = strlen(prefix);
+  do digits[k++] = (char)('0' + n % 10); while ((n /= 10) > 0);
+  char *p = imp_alloc(m, plen + k + 1);
+  if (!p) return (char *)protobuf_c_empty_string;
+  memcpy(p, prefix, plen);
+  for (size_t i = 0; i < k; i++) p[plen + i] = digits[k - 1 - i];
+  p[plen + k] = '\0';
+  return p;
+}
+
 void *imp_grow(imp *m, void *arr, size_t n, size_t size) {
   if (n && (n & (n - 1))) return arr; /* not a power of two: room is left */
   size_t cap = n ? 2 * n : 1;
@@ -177,30 +189,56 @@ static char **entry_str(void *entry, const ProtobufCMessageDescriptor *ed, unsig
   return (char **)((char *)entry + ed->fields[i].offset);
 }
 
-void imp_map_set(imp *m, ProtobufCMessage *msg, const char *field, const char *key,
-                 const char *value) {
-  const ProtobufCFieldDescriptor *f = map_field(msg, field);
-  if (!f) return;
+static void map_put_field(imp *m, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                          const char *key, const char *value, bool copy) {
   const ProtobufCMessageDescriptor *ed = f->descriptor;
   size_t *n = (size_t *)((char *)msg + f->quantifier_offset);
   void **arr;
   memcpy(&arr, (char *)msg + f->offset, sizeof arr);
   for (size_t i = 0; i < *n; i++)
     if (strcmp(*entry_str(arr[i], ed, 0), key) == 0) {
-      *entry_str(arr[i], ed, 1) = imp_str(m, value);
+      *entry_str(arr[i], ed, 1) = copy ? imp_str(m, value) : (char *)value;
       return;
     }
   void *entry = imp_new(m, ed);
   void **grown = imp_grow(m, arr, *n, sizeof *arr);
   if (!entry || !grown) return;
-  *entry_str(entry, ed, 0) = imp_str(m, key);
-  *entry_str(entry, ed, 1) = imp_str(m, value);
+  *entry_str(entry, ed, 0) = copy ? imp_str(m, key) : (char *)key;
+  *entry_str(entry, ed, 1) = copy ? imp_str(m, value) : (char *)value;
   grown[(*n)++] = entry;
   memcpy((char *)msg + f->offset, &grown, sizeof grown);
 }
 
+void imp_map_set(imp *m, ProtobufCMessage *msg, const char *field, const char *key,
+                 const char *value) {
+  const ProtobufCFieldDescriptor *f = map_field(msg, field);
+  if (f) map_put_field(m, msg, f, key, value, true);
+}
+
+/* imp_map_set() on `extensions`, with its field descriptor remembered per
+ * message type (looking it up by name is a binary search per call). */
+static void ext_put(imp *m, void *msg, const char *key, const char *value, bool copy) {
+  const ProtobufCMessageDescriptor *d = ((ProtobufCMessage *)msg)->descriptor;
+  const ProtobufCFieldDescriptor *f = NULL;
+  for (int i = 0; i < 4 && !f; i++)
+    if (m->ext_type[i] == d) f = m->ext_field[i];
+  if (!f) {
+    f = map_field(msg, "extensions");
+    if (!f) return;
+    memmove(m->ext_type + 1, m->ext_type, 3 * sizeof *m->ext_type);
+    memmove(m->ext_field + 1, m->ext_field, 3 * sizeof *m->ext_field);
+    m->ext_type[0] = d;
+    m->ext_field[0] = f;
+  }
+  map_put_field(m, msg, f, key, value, copy);
+}
+
 void imp_ext(imp *m, void *msg, const char *key, const char *value) {
-  imp_map_set(m, msg, "extensions", key, value);
+  ext_put(m, msg, key, value, true);
+}
+
+void imp_ext_ref(imp *m, void *msg, const char *key, const char *value) {
+  ext_put(m, msg, key, value, false);
 }
 
 const char *imp_map_get(const ProtobufCMessage *msg, const char *field, const char *key) {
@@ -483,15 +521,31 @@ void imp_format_time(char *buf, int64_t seconds, int32_t nanos) {
   unsigned d = doy - (153 * mp + 2) / 5 + 1;
   unsigned mo = mp < 10 ? mp + 3 : mp - 9;
   y += mo <= 2;
-  int n = snprintf(buf, 40, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
-                   (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+  int n;
+  if (y >= 0 && y <= 9999) { /* the usual case, without printf */
+    unsigned v[6] = {(unsigned)y, mo, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+                     (unsigned)(rem % 60)};
+    static const char sep[6] = {'-', '-', 'T', ':', ':', 0};
+    char *p = buf;
+    for (int i = 0; i < 6; i++) {
+      if (i == 0) *p++ = (char)('0' + v[0] / 1000), *p++ = (char)('0' + v[0] / 100 % 10);
+      *p++ = (char)('0' + v[i] / 10 % 10);
+      *p++ = (char)('0' + v[i] % 10);
+      if (sep[i]) *p++ = sep[i];
+    }
+    n = (int)(p - buf);
+  } else {
+    n = snprintf(buf, 40, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
+                 (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+  }
   if (nanos > 0) {
     int digits = 9;
     int32_t f = nanos;
     while (f % 10 == 0) f /= 10, digits--;
     n += snprintf(buf + n, 40 - (size_t)n, ".%0*ld", digits, (long)f);
   }
-  snprintf(buf + n, 40 - (size_t)n, "Z");
+  buf[n] = 'Z';
+  buf[n + 1] = '\0';
 }
 
 /* ====================================================================== */

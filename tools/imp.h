@@ -81,6 +81,9 @@ typedef struct imp {
   bool oom;                  /* an allocation failed while building */
   int status;                /* exit status once stopped */
   uint64_t n_bad, n_warnings, n_records;
+  /* The `extensions` field of the last message types imp_ext() saw. */
+  const ProtobufCMessageDescriptor *ext_type[4];
+  const ProtobufCFieldDescriptor *ext_field[4];
 } imp;
 
 /* ---------------------------------------------------------------- messages */
@@ -115,6 +118,8 @@ void *imp_new(imp *m, const ProtobufCMessageDescriptor *d);
 char *imp_strn(imp *m, const char *s, size_t n);
 char *imp_str(imp *m, const char *s);
 char *imp_printf(imp *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** prefix + decimal n ("a12", "gdelt:1256322770") without printf. */
+char *imp_numbered(imp *m, const char *prefix, uint64_t n);
 
 /** Makes room for element `n` of an array of `size`-byte elements that
  *  holds n elements (capacity is the next power of two, implicitly).
@@ -137,6 +142,8 @@ void imp_map_set(imp *m, ProtobufCMessage *msg, const char *field, const char *k
                  const char *value);
 /** Shorthand for the `extensions` map every extensible message has. */
 void imp_ext(imp *m, void *msg, const char *key, const char *value);
+/** imp_ext() without copies: key and value must outlive the record. */
+void imp_ext_ref(imp *m, void *msg, const char *key, const char *value);
 /** @return the value of `key` in map field `field` of msg, or NULL. */
 const char *imp_map_get(const ProtobufCMessage *msg, const char *field, const char *key);
 

@@ -283,7 +283,10 @@ static int col_datetime(const cols *c, unsigned i, bool with_time, int64_t *secs
     }
   }
   if (!imp_valid_date(v[0], v[1], v[2]) || v[3] > 23 || v[4] > 59 || v[5] > 59) goto bad;
-  if (date) snprintf(date, 11, "%04u-%02u-%02u", v[0] % 10000, v[1] % 100, v[2] % 100);
+  if (date) { /* "YYYY-MM-DD" from the digits just checked */
+    memcpy(date, s, 4), date[4] = '-', memcpy(date + 5, s + 4, 2), date[7] = '-';
+    memcpy(date + 8, s + 6, 2), date[10] = '\0';
+  }
   if (secs) *secs = imp_days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
   return 0;
 bad:
@@ -418,25 +421,42 @@ static int parse_mention(imp *m, char **f, size_t *len, size_t nf, mrow *r) {
 /* Article keys                                                           */
 /* ====================================================================== */
 
+/* Whether a source is a web URL: "http://" or "https://" and a host. Only
+ * the start is looked at: this runs for every row; the URL itself is taken
+ * as GDELT gives it. */
+static bool web_url(const char *s) {
+  const char *k = imp_url_key(s);
+  return k != s && *k && *k != '/';
+}
+
 /* The grouping key of an article: its URL without the scheme (http and
  * https copies of one article are one article), or for a source that is
  * not a URL (a citation) "<event id>|<citation>", one per event. */
-static size_t article_key(char *buf, size_t size, uint64_t event_id, const char *source) {
-  if (imp_is_http_url(source)) return (size_t)snprintf(buf, size, "%s", imp_url_key(source));
-  return (size_t)snprintf(buf, size, "%llu|%s", (unsigned long long)event_id, source);
+typedef struct akey {
+  const char *s; /* the key (into the source, or into buf) */
+  size_t n;
+  uint64_t hash;
+  char buf[512];
+} akey;
+
+/* @return false when a citation key does not fit (reported by the caller). */
+static bool key_of(akey *k, uint64_t event_id, const char *source) {
+  if (web_url(source)) {
+    k->s = imp_url_key(source);
+    k->n = strlen(k->s);
+  } else {
+    int n = snprintf(k->buf, sizeof k->buf, "%llu|%s", (unsigned long long)event_id, source);
+    if (n < 0 || (size_t)n >= sizeof k->buf) return false;
+    k->s = k->buf;
+    k->n = (size_t)n;
+  }
+  k->hash = imp_hash(k->s, k->n);
+  return true;
 }
 
 static uint64_t key_hash_of(uint64_t event_id, const char *source) {
-  char small[512];
-  if (imp_is_http_url(source)) {
-    const char *k = imp_url_key(source);
-    return imp_hash(k, strlen(k));
-  }
-  size_t n = article_key(small, sizeof small, event_id, source);
-  if (n < sizeof small) return imp_hash(small, n);
-  /* a citation too long for the buffer: hash the parts in sequence */
-  uint64_t h = imp_hash(small, sizeof small - 1);
-  return h ^ imp_hash(source, strlen(source));
+  akey k;
+  return key_of(&k, event_id, source) ? k.hash : imp_hash(source, strlen(source));
 }
 
 /* ====================================================================== */
@@ -622,7 +642,7 @@ static bool buf_add_u32(pend *p, uint32_t v) { return buf_add(p, &v, sizeof v); 
 
 /* Remembers a URL seen for the article, preferring https. */
 static bool pend_url(pend *p, const char *url) {
-  if (!imp_is_http_url(url)) return true;
+  if (!web_url(url)) return true;
   bool https = strncmp(url, "https:", 6) == 0;
   if (p->url && (!https || strncmp(p->url, "https:", 6) == 0)) return true;
   char *u = strdup(url);
@@ -643,10 +663,33 @@ typedef struct builder {
   const char *key;
   int64_t updated;
   bool doc_known;  /* the article's own mentions row was seen */
-  /* identity strings of the actors and places made so far, parallel to
-   * r->actors / r->places */
-  char **actor_keys, **place_keys;
+  /* the row fields each actor and place was made from (parallel to
+   * r->actors / r->places; they point into the pending record's buffer) */
+  char ***actor_fields, ***place_fields;
+  int64_t *added;  /* DATEADDED of each event */
 } builder;
+
+/* The same n consecutive fields? They lie one after another in their row
+ * (NUL-separated), so one memcmp compares them all. */
+static bool same_block(char *const *a, char *const *b, int n) {
+  size_t la = (size_t)(a[n - 1] - a[0]) + strlen(a[n - 1]);
+  size_t lb = (size_t)(b[n - 1] - b[0]) + strlen(b[n - 1]);
+  return la == lb && memcmp(a[0], b[0], la) == 0;
+}
+
+/* An ExternalId / Code pointing at strings that outlive the record (the
+ * pending record's buffer, literals): no copies. */
+static ev_extid *extid_ref(imp *m, const char *scheme, char *value) {
+  ev_extid *x = imp_new(m, &evrec__v1__external_id__descriptor);
+  if (x) x->scheme = (char *)scheme, x->value = value;
+  return x;
+}
+
+static ev_code *code_ref(imp *m, const char *scheme, char *code) {
+  ev_code *c = imp_new(m, &evrec__v1__code__descriptor);
+  if (c) c->scheme = (char *)scheme, c->code = code;
+  return c;
+}
 
 static bool blank(const char *s) { return !s || !s[0]; }
 
@@ -657,25 +700,23 @@ static const char *actor_of(builder *b, char **f, unsigned base) {
   bool any = false;
   for (int i = 0; i <= A_TYPE3; i++) any |= !blank(a[i]);
   if (!any) return "";
-  char *key = imp_printf(m, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", a[0], a[1], a[2], a[3], a[4],
-                         a[5], a[6], a[7], a[8], a[9]);
   for (size_t i = 0; i < b->r->n_actors; i++)
-    if (strcmp(b->actor_keys[i], key) == 0) return b->r->actors[i]->id;
+    if (same_block(b->actor_fields[i], a, A_TYPE3 + 1)) return b->r->actors[i]->id;
   ev_actor *ac = imp_new(m, &evrec__v1__actor__descriptor);
   if (!ac) return "";
-  ac->id = imp_printf(m, "a%zu", b->r->n_actors + 1);
-  ac->name = imp_str(m, a[A_NAME]);
-  ac->cameo_code = imp_str(m, a[A_CODE]);
+  ac->id = imp_numbered(m, "a", b->r->n_actors + 1);
+  ac->name = a[A_NAME];
+  ac->cameo_code = a[A_CODE];
   if (!blank(a[A_COUNTRY])) {
-    if (vocab_country_by_alpha3(a[A_COUNTRY])) ac->country = imp_str(m, a[A_COUNTRY]);
-    else IMP_ADD(m, ac->codes, ac->n_codes, imp_code(m, "cameo.country", a[A_COUNTRY], NULL));
+    if (vocab_country_by_alpha3(a[A_COUNTRY])) ac->country = a[A_COUNTRY];
+    else IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, "cameo.country", a[A_COUNTRY]));
   }
   for (int t = A_TYPE1; t <= A_TYPE3; t++)
-    if (!blank(a[t])) IMP_ADD(m, ac->sectors, ac->n_sectors, imp_str(m, a[t]));
+    if (!blank(a[t])) IMP_ADD(m, ac->sectors, ac->n_sectors, a[t]);
   static const char *const schemes[] = {"cameo.known_group", "cameo.ethnic", "cameo.religion",
                                         "cameo.religion"};
   for (int i = A_KNOWN; i <= A_REL2; i++)
-    if (!blank(a[i])) IMP_ADD(m, ac->codes, ac->n_codes, imp_code(m, schemes[i - A_KNOWN], a[i], NULL));
+    if (!blank(a[i])) IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, schemes[i - A_KNOWN], a[i]));
   bool gov = false;
   for (size_t i = 0; i < ac->n_sectors; i++)
     gov |= strstr("GOV MIL COP JUD LEG SPY", ac->sectors[i]) != NULL && strlen(ac->sectors[i]) == 3;
@@ -683,12 +724,11 @@ static const char *actor_of(builder *b, char **f, unsigned base) {
   else if (gov) ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_GOVERNMENT;
   else if (!ac->n_sectors && !blank(a[A_CODE]) && strcmp(a[A_CODE], a[A_COUNTRY]) == 0)
     ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_COUNTRY;
+  char ***fields = imp_grow(m, b->actor_fields, b->r->n_actors, sizeof *fields);
+  if (!fields) return "";
+  b->actor_fields = fields;
+  fields[b->r->n_actors] = a;
   IMP_ADD(m, b->r->actors, b->r->n_actors, ac);
-  char **keys = imp_grow(m, b->actor_keys, b->r->n_actors - 1, sizeof *keys);
-  if (keys) {
-    b->actor_keys = keys;
-    keys[b->r->n_actors - 1] = key;
-  }
   return ac->id;
 }
 
@@ -708,22 +748,20 @@ static const char *place_of(builder *b, const erow *row, int g) {
   imp *m = b->m;
   char **p = row->f + GEO_BASE[g];
   if (!row->geo_type[g]) return "";
-  char *key = imp_printf(m, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", p[0], p[1], p[2], p[3], p[4], p[5],
-                         p[6], p[7]);
   for (size_t i = 0; i < b->r->n_places; i++)
-    if (strcmp(b->place_keys[i], key) == 0) return b->r->places[i]->id;
+    if (same_block(b->place_fields[i], p, G_FEATURE + 1)) return b->r->places[i]->id;
   ev_place *pl = imp_new(m, &evrec__v1__place__descriptor);
   if (!pl) return "";
-  pl->id = imp_printf(m, "p%zu", b->r->n_places + 1);
-  pl->name = imp_str(m, p[G_NAME]);
-  if (!blank(p[G_COUNTRY])) {
+  pl->id = imp_numbered(m, "p", b->r->n_places + 1);
+  pl->name = p[G_NAME];
+  if (!blank(p[G_COUNTRY])) { /* FIPS 10-4; kept as is when ISO 3166 has no such country */
     const char *iso = vocab_fips_to_iso3(p[G_COUNTRY]);
-    if (iso && iso[0]) pl->country = imp_str(m, iso);
-    imp_ext(m, pl, "evrec/gdelt.fips_country", p[G_COUNTRY]);
+    if (iso && iso[0]) pl->country = (char *)iso;
+    else imp_ext(m, pl, "evrec/gdelt.fips_country", p[G_COUNTRY]);
   }
   if (!blank(p[G_ADM1]) && strcmp(p[G_ADM1], p[G_COUNTRY]) != 0)
-    pl->admin1_code = imp_str(m, p[G_ADM1]);
-  pl->admin2_code = imp_str(m, p[G_ADM2]);
+    pl->admin1_code = p[G_ADM1];
+  pl->admin2_code = p[G_ADM2];
   if (row->has_point[g]) {
     pl->point = imp_new(m, &evrec__v1__geo_point__descriptor);
     if (pl->point) pl->point->latitude = row->lat[g], pl->point->longitude = row->lon[g];
@@ -731,16 +769,12 @@ static const char *place_of(builder *b, const erow *row, int g) {
   pl->precision = PRECISION[row->geo_type[g]];
   if (!blank(p[G_FEATURE]))
     IMP_ADD(m, pl->source_ids, pl->n_source_ids,
-            imp_extid(m, FEATURE_SCHEMES[row->geo_type[g]], p[G_FEATURE]));
-  char buf[4];
-  snprintf(buf, sizeof buf, "%d", row->geo_type[g]);
-  imp_ext(m, pl, "evrec/gdelt.geo_type", buf);
+            extid_ref(m, FEATURE_SCHEMES[row->geo_type[g]], p[G_FEATURE]));
+  char ***fields = imp_grow(m, b->place_fields, b->r->n_places, sizeof *fields);
+  if (!fields) return "";
+  b->place_fields = fields;
+  fields[b->r->n_places] = p;
   IMP_ADD(m, b->r->places, b->r->n_places, pl);
-  char **keys = imp_grow(m, b->place_keys, b->r->n_places - 1, sizeof *keys);
-  if (keys) {
-    b->place_keys = keys;
-    keys[b->r->n_places - 1] = key;
-  }
   return pl->id;
 }
 
@@ -848,7 +882,7 @@ static void add_mention(builder *b, ev_event *ev, const mrow *mr, const char *a1
 }
 
 static void event_ext_int(imp *m, ev_event *ev, const char *key, const char *value) {
-  if (!blank(value)) imp_ext(m, ev, key, value);
+  if (!blank(value)) imp_ext_ref(m, ev, key, value); /* value: in the pending buffer */
 }
 
 /* An export row (and the mentions rows of this article) -> an event. */
@@ -858,10 +892,10 @@ static void add_event(builder *b, const erow *row, const mrow *mentions, size_t 
   ev_event *ev = imp_new(m, &evrec__v1__event__descriptor);
   ev_event_type *t = imp_new(m, &evrec__v1__event_type__descriptor);
   if (!ev || !t) return;
-  ev->id = imp_printf(m, "e%zu", b->r->n_events + 1);
+  ev->id = imp_numbered(m, "e", b->r->n_events + 1);
   t->scheme = EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO;
-  t->code = imp_str(m, f[C_EVENTCODE]);
-  t->label = imp_str(m, vocab_cameo_label(f[C_EVENTCODE], strlen(f[C_EVENTCODE])));
+  t->code = f[C_EVENTCODE];
+  t->label = (char *)vocab_cameo_label(f[C_EVENTCODE], strlen(f[C_EVENTCODE]));
   IMP_ADD(m, ev->types, ev->n_types, t);
   const char *a1 = actor_of(b, f, C_A1), *a2 = actor_of(b, f, C_A2);
   const char *ids[2] = {a1, a2};
@@ -881,22 +915,24 @@ static void add_event(builder *b, const erow *row, const mrow *mentions, size_t 
   if (row->has_goldstein) ev->goldstein = imp_double(m, row->goldstein);
   if (row->has_tone) ev->tone = imp_double(m, row->tone);
   ev->is_root = row->is_root;
-  ev->cluster_id = imp_printf(m, "gdelt:%llu", (unsigned long long)row->id);
-  IMP_ADD(m, ev->source_ids, ev->n_source_ids, imp_extid(m, "gdelt.globaleventid", f[C_ID]));
+  ev->cluster_id = imp_numbered(m, "gdelt:", row->id);
+  IMP_ADD(m, ev->source_ids, ev->n_source_ids, extid_ref(m, "gdelt.globaleventid", f[C_ID]));
   event_ext_int(m, ev, "evrec/gdelt.num_mentions", f[C_NUMMENTIONS]);
   event_ext_int(m, ev, "evrec/gdelt.num_sources", f[C_NUMSOURCES]);
   event_ext_int(m, ev, "evrec/gdelt.num_articles", f[C_NUMARTICLES]);
-  ext_time(m, ev, "evrec/gdelt.date_added", row->added);
-  char key[4096];
-  article_key(key, sizeof key, row->id, f[C_SOURCEURL]);
-  if (strcmp(key, b->key) != 0) /* the event was first seen in another article */
-    imp_ext(m, ev, "evrec/gdelt.source_url", f[C_SOURCEURL]);
+  akey key;
+  if (!key_of(&key, row->id, f[C_SOURCEURL]) || strcmp(key.s, b->key) != 0)
+    imp_ext_ref(m, ev, "evrec/gdelt.source_url", f[C_SOURCEURL]); /* first seen elsewhere */
   for (size_t i = 0; i < n_mentions; i++) {
     bool dup = false;
     for (size_t j = 0; j < i && !dup; j++) dup = same_mention(&mentions[i], &mentions[j]);
     if (!dup) add_mention(b, ev, &mentions[i], a1, a2);
   }
   if (row->added > b->updated) b->updated = row->added;
+  int64_t *added = imp_grow(m, b->added, b->r->n_events, sizeof *added);
+  if (!added) return;
+  b->added = added;
+  added[b->r->n_events] = row->added;
   IMP_ADD(m, b->r->events, b->r->n_events, ev);
 }
 
@@ -926,6 +962,10 @@ static void record_frame(builder *b, pend *p) {
 
 static void record_provenance(builder *b) {
   imp *m = b->m;
+  /* DATEADDED is the record's updated_at (the latest); an event added in
+   * an earlier batch keeps its own as "evrec/gdelt.date_added" */
+  for (size_t i = 0; i < b->r->n_events; i++)
+    if (b->added[i] != b->updated) ext_time(m, b->r->events[i], "evrec/gdelt.date_added", b->added[i]);
   ev_provenance *pv = imp_new(m, &evrec__v1__provenance__descriptor);
   Evrec__V1__Coder *c = imp_new(m, &evrec__v1__coder__descriptor);
   Evrec__V1__Codebook *cb = imp_new(m, &evrec__v1__codebook__descriptor);
@@ -962,8 +1002,18 @@ static size_t split_stored(char *s, char **f, size_t *len, size_t max) {
   return k < max ? k : max;
 }
 
-/* Entry layout in pend->buf: u32 row length, row bytes + NUL, u32 number of
- * mentions, then per mention u32 length, bytes + NUL. */
+/* An export row as read: its bytes (fields NUL-terminated in place) and
+ * where each of the 61 fields starts. */
+typedef struct stored_row {
+  const char *bytes;
+  size_t len;
+  uint32_t off[N_COLS];
+} stored_row;
+
+/* Entry layout in pend->buf: u32 row length, u32 field offsets[61], the
+ * row's bytes (fields NUL-terminated) + NUL, its parsed erow (field
+ * pointers set again when the record is built), u32 number of mentions,
+ * then per mention u32 length, bytes (tab-separated) + NUL. */
 static uint32_t get_u32(const char **p) {
   uint32_t v;
   memcpy(&v, *p, sizeof v);
@@ -973,29 +1023,36 @@ static uint32_t get_u32(const char **p) {
 
 static int pend_write(gdelt *g, pend *p) {
   imp *m = g->m;
-  builder b = {g, m, imp_new(m, &evrec__v1__record__descriptor), p->key, 0, false, NULL, NULL};
+  builder b = {g, m, imp_new(m, &evrec__v1__record__descriptor), p->key, 0, false, NULL, NULL,
+               NULL};
   if (!b.r) return imp_fail(m, "out of memory");
   record_frame(&b, p);
-  char *f[N_COLS + 8];
-  size_t len[N_COLS + 8], mlen[N_MCOLS + 1];
+  size_t mlen[N_MCOLS + 1];
   const char *q = p->buf, *end = p->buf + p->len;
   while (q < end) {
+    /* the fields are in p->buf, NUL-terminated: records point at them */
+    uint32_t off[N_COLS];
     uint32_t n = get_u32(&q);
+    memcpy(off, q, sizeof off);
+    q += sizeof off;
     char *row = (char *)q;
     q += n + 1;
-    size_t nf = split_stored(row, f, len, N_COLS + 8);
-    erow er;
+    char **f = imp_alloc(m, N_COLS * sizeof *f); /* kept: actors and places compare them */
+    if (!f) break;
+    for (int i = 0; i < N_COLS; i++) f[i] = row + off[i];
+    erow er; /* parsed when the row was read */
+    memcpy(&er, q, sizeof er);
+    q += sizeof er;
+    er.f = f;
     uint32_t nm = get_u32(&q), used = 0;
     mrow *mentions = nm ? imp_alloc(m, nm * sizeof *mentions) : NULL;
     for (uint32_t i = 0; i < nm; i++) {
       uint32_t ml = get_u32(&q);
-      /* the fields point into p->buf, which stays put while the record is built */
       char **mf = imp_alloc(m, (N_MCOLS + 1) * sizeof *mf);
       size_t mnf = mf ? split_stored((char *)q, mf, mlen, N_MCOLS + 1) : 0;
       q += ml + 1;
       if (mf && mentions && parse_mention(m, mf, mlen, mnf, &mentions[used]) == 0) used++;
     }
-    if (parse_export(m, f, len, nf, &er) != 0) continue;
     bool dup = false;
     for (size_t i = 0; i < b.r->n_events && !dup; i++)
       dup = strcmp(b.r->events[i]->source_ids[0]->value, f[C_ID]) == 0;
@@ -1007,8 +1064,9 @@ static int pend_write(gdelt *g, pend *p) {
   record_provenance(&b);
   uint64_t *w = g->o->two_pass ? NULL : map_put(&g->written, p->hash, p->first_line);
   if (!g->o->two_pass && !w) return imp_fail(m, "out of memory");
+  int rc = imp_emit(m, b.r); /* before pend_free: the record points into p->buf */
   pend_free(g, p);
-  return imp_emit(m, b.r);
+  return rc;
 }
 
 /* ====================================================================== */
@@ -1047,19 +1105,20 @@ static int pend_get(gdelt *g, uint64_t hash, const char *key, const char *why, p
 }
 
 /* Appends an entry (export row + the given mentions rows) to p. */
-static int add_entry(gdelt *g, pend *p, const char *row, size_t row_len, const uint32_t *refs,
-                     size_t n_refs) {
+static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er,
+                     const uint32_t *refs, size_t n_refs) {
   char *f[N_MCOLS];
   size_t len[N_MCOLS], nf;
-  bool ok = buf_add_u32(p, (uint32_t)row_len) && buf_add(p, row, row_len + 1) &&
+  bool ok = buf_add_u32(p, (uint32_t)sr->len) && buf_add(p, sr->off, sizeof sr->off) &&
+            buf_add(p, sr->bytes, sr->len + 1) && buf_add(p, er, sizeof *er) &&
             buf_add_u32(p, (uint32_t)n_refs);
   for (size_t i = 0; ok && i < n_refs; i++) {
     if (read_mention(g, refs[i], f, len, &nf)) return IMP_STOP;
     ok = pend_url(p, f[M_IDENTIFIER]);
     uint32_t n = g->refs[refs[i]].len;
     /* read_mention split the row: restore the tabs it turned into NULs */
-    for (char *s = g->scratch; s < g->scratch + n; s++)
-      if (!*s) *s = '\t';
+    for (char *c = g->scratch; c < g->scratch + n; c++)
+      if (!*c) *c = '\t';
     ok = ok && buf_add_u32(p, n) && buf_add(p, g->scratch, n + 1);
   }
   return ok ? 0 : imp_fail(g->m, "out of memory");
@@ -1083,24 +1142,27 @@ static int event_mentions(gdelt *g, uint64_t id, uint32_t **out, size_t *n) {
   return 0;
 }
 
-static int row_articles(gdelt *g, const erow *er, const char *row, size_t row_len) {
+static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
   imp *m = g->m;
   uint32_t *refs, *same = NULL;
   size_t n, n_same = 0;
-  char key[4096];
+  akey key;
   if (event_mentions(g, er->id, &refs, &n)) return IMP_STOP;
   const char *src = er->f[C_SOURCEURL];
-  uint64_t src_hash = key_hash_of(er->id, src);
-  if (article_key(key, sizeof key, er->id, src) >= sizeof key)
-    return imp_bad_col(m, C_SOURCEURL + 1, COL_NAMES[C_SOURCEURL], "longer than %zu bytes",
-                       sizeof key - 1);
+  if (!key_of(&key, er->id, src)) {
+    imp_bad_col(m, C_SOURCEURL + 1, COL_NAMES[C_SOURCEURL], "is a citation longer than %zu bytes",
+                sizeof key.buf - 24);
+    return m->status ? IMP_STOP : 0;
+  }
+  uint64_t src_hash = key.hash;
   if (n) same = imp_alloc(m, n * sizeof *same);
   for (size_t i = 0; i < n; i++)
     if (g->refs[refs[i]].key_hash == src_hash) same[n_same++] = refs[i];
   pend *p;
-  int rc = pend_get(g, src_hash, key, "article", &p);
+  int rc = pend_get(g, src_hash, key.s, "article", &p);
   if (rc || !p) return rc;
-  if (!pend_url(p, src) || add_entry(g, p, row, row_len, same, n_same)) return IMP_STOP;
+  if (!pend_url(p, src)) return imp_fail(m, "out of memory");
+  if (add_entry(g, p, sr, er, same, n_same)) return IMP_STOP;
   /* articles that mention the event besides its SOURCEURL */
   for (size_t i = 0; i < n; i++) {
     if (refs[i] == NONE) continue;
@@ -1112,10 +1174,10 @@ static int row_articles(gdelt *g, const erow *er, const char *row, size_t row_le
     char *f[N_MCOLS];
     size_t len[N_MCOLS], nf;
     if (read_mention(g, same[0], f, len, &nf)) return IMP_STOP;
-    if (article_key(key, sizeof key, er->id, f[M_IDENTIFIER]) >= sizeof key) continue;
-    rc = pend_get(g, h, key, "mentioning article", &p);
+    if (!key_of(&key, er->id, f[M_IDENTIFIER])) continue; /* a citation too long to key */
+    rc = pend_get(g, h, key.s, "mentioning article", &p);
     if (rc || !p) return rc;
-    if (add_entry(g, p, row, row_len, same, k)) return IMP_STOP;
+    if (add_entry(g, p, sr, er, same, k)) return IMP_STOP;
   }
   return 0;
 }
@@ -1143,17 +1205,12 @@ static int flush_ready(gdelt *g) {
 static int export_row(gdelt *g, char **f, size_t *len, size_t nf) {
   imp *m = g->m;
   erow er;
-  size_t row_len = (size_t)(f[nf - 1] + len[nf - 1] - f[0]);
   g->row++;
   if (parse_export(m, f, len, nf, &er)) return m->status ? IMP_STOP : 0;
-  /* the row as stored: its fields joined by tabs again */
-  char *row = imp_alloc(m, row_len + 1);
-  if (!row) return imp_fail(m, "out of memory");
-  memcpy(row, f[0], row_len);
-  for (size_t i = 0; i < row_len; i++)
-    if (!row[i]) row[i] = '\t';
-  row[row_len] = '\0';
-  int rc = row_articles(g, &er, row, row_len);
+  /* the row as the reader left it: fields NUL-terminated, one after another */
+  stored_row sr = {f[0], (size_t)(f[N_COLS - 1] + len[N_COLS - 1] - f[0]), {0}};
+  for (int i = 0; i < N_COLS; i++) sr.off[i] = (uint32_t)(f[i] - f[0]);
+  int rc = row_articles(g, &er, &sr);
   if (!m->status) imp_discard(m); /* the arena held only this row's scratch */
   return rc ? rc : flush_ready(g);
 }
