@@ -63,7 +63,8 @@ $(B)/tests/failio.so: tests/util/failio.c
 
 # Fast suite: unit tests, then script tests (CLI, golden errors).
 check: deps
-	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8
+	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8 \
+	  $(GENCORPUS)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LOCPATH=$(TEST_LOCPATH) $$t; done
 	@$(if $(FUZZ_REPLAY),echo "== $(FUZZ_REPLAY)"; $(FUZZ_REPLAY_RUN))
 	@set -e; for s in $(TEST_SCRIPTS); do echo "== $$s"; bash $$s $(CLI) $(B); done
@@ -83,6 +84,12 @@ test: deps
 	@$(MAKE) --no-print-directory test-install
 	@$(MAKE) --no-print-directory test-asan
 	@echo "evrec: all tests passed"
+
+# docs/VALIDATION.md's rule reference, regenerated from `evrec validate
+# --list-rules` and tests/data/validate/ (tests/validate.sh checks it).
+.PHONY: validation-doc
+validation-doc: cli
+	$(PYTHON) docs/gen_validation.py $(CLI)
 
 # `make install` into a scratch DESTDIR, then build the README's example with
 # pkg-config exactly as a user would, statically and dynamically, and run it.
