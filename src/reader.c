@@ -709,12 +709,12 @@ int evrec_reader_next(evrec_reader *r, const ProtobufCMessage **msg, evrec_error
   if (rc < 0 && skip) {
     if (e->record == EVREC_UNKNOWN) e->record = r->count;
     *msg = NULL;
-  } else if (rc < 0 && rd_skip_invalid(r, rc)) {
-    *msg = NULL; /* e->record was set where the record failed */
   } else if (rc < 0) {
     if (e->record == EVREC_UNKNOWN) e->record = r->count;
-    r->failed = rc;
-    r->ferr = *e;
+    if (!rd_skip_invalid(r, rc)) {
+      r->failed = rc;
+      r->ferr = *e;
+    }
     *msg = NULL;
   }
   return rc;

@@ -193,8 +193,10 @@ static void report(vctx *c, int rule, const char *fmt, ...) {
   char message[EVREC_ERROR_MESSAGE_MAX], path[EVREC_ERROR_PATH_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(message, sizeof message, fmt, ap);
+  int n = vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
+  if (n >= (int)sizeof message) /* cut short: never inside a character */
+    message[evrec__utf8_valid_prefix(message, strlen(message))] = '\0';
   render_path(c, path, sizeof path);
   evrec_violation v = {rule_table[rule].id, rule_table[rule].severity, c->index,
                        c->rec->id ? c->rec->id : "", path, message, NULL};
@@ -413,36 +415,59 @@ static void ref_actor_list(vctx *c, const refs *r, const char *list, char **ids,
 /* Rule checks: spans                                                     */
 /* ====================================================================== */
 
-static bool is_ascii(const char *s, size_t len) {
-  unsigned char acc = 0;
-  for (size_t i = 0; i < len; i++) acc |= (unsigned char)s[i];
-  return acc < 0x80;
+/* The UTF-8 continuation bytes (10xxxxxx) of an 8-byte word, as its bit 7s. */
+static uint64_t cont_bits(uint64_t w) { return w & ~(w << 1) & 0x8080808080808080ull; }
+
+static unsigned popcount64(uint64_t x) {
+#if defined(__GNUC__)
+  return (unsigned)__builtin_popcountll(x);
+#else
+  unsigned n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+#endif
 }
 
-/* Counts the body's code points and, when it is not ASCII, notes the byte
- * offset of every MARK_STEP-th one. */
+/* Notes the byte offset of every MARK_STEP-th code point of s[0..len) in
+ * marks[] (which has room) and @return the number of code points. Eight
+ * bytes per step: a word holds at most one mark (8 < MARK_STEP), found byte
+ * by byte only in the word where it falls. */
+static size_t mark_code_points(const char *s, size_t len, size_t *marks) {
+  size_t cps = 0, next = 0, i = 0; /* next: the code point of the next mark */
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    size_t n = 8 - popcount64(cont_bits(w));
+    if (next < cps + n) /* the mark falls in this word: find its byte */
+      for (size_t k = i, c = cps;; k++)
+        if (((unsigned char)s[k] & 0xC0) != 0x80 && c++ == next) {
+          marks[next / MARK_STEP] = k;
+          next += MARK_STEP;
+          break;
+        }
+    cps += n;
+  }
+  for (; i < len; i++) {
+    if (((unsigned char)s[i] & 0xC0) == 0x80) continue;
+    if (cps == next) marks[next / MARK_STEP] = i, next += MARK_STEP;
+    cps++;
+  }
+  return cps;
+}
+
+/* Counts the body's code points and notes where every MARK_STEP-th one
+ * starts (an ASCII body needs no marks: code points are bytes). */
 static int body_prepare(vctx *c) {
   const Evrec__V1__Article *a = c->rec->article;
+  evrec_validator *v = c->v;
   c->body = a && a->body ? a->body : "";
   c->body_len = strlen(c->body);
   c->body_ready = true;
-  c->body_ascii = is_ascii(c->body, c->body_len);
-  if (c->body_ascii) {
-    c->body_cps = c->body_len;
-    return EVREC_OK;
-  }
-  evrec_validator *v = c->v;
   if (!grow_array((void **)&v->marks, &v->marks_cap, c->body_len / MARK_STEP + 2,
                   sizeof *v->marks))
     return EVREC_E_NOMEM;
-  size_t cps = 0;
-  for (size_t i = 0; i < c->body_len; i++) {
-    if (((unsigned char)c->body[i] & 0xC0) == 0x80) continue;
-    if (cps % MARK_STEP == 0) v->marks[cps / MARK_STEP] = i;
-    cps++;
-  }
-  v->marks[cps / MARK_STEP + (cps % MARK_STEP ? 1 : 0)] = c->body_len; /* the end */
-  c->body_cps = cps;
+  c->body_cps = mark_code_points(c->body, c->body_len, v->marks);
+  c->body_ascii = c->body_cps == c->body_len;
   return EVREC_OK;
 }
 
