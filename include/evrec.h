@@ -14,7 +14,8 @@
  * protoc-c, driven by its ProtobufCMessageDescriptor.
  *
  * The header reads top-down: version, status and error, arenas, the JSON codec,
- * then streaming readers and writers.
+ * then streaming readers and writers, the .evr container, binary helpers,
+ * and validation (the rules of evrec.v1 records, docs/VALIDATION.md).
  *
  * Conventions (hold for every function below unless its comment says otherwise):
  *  - Functions returning `int` return EVREC_OK (0) on success and a negative
@@ -28,7 +29,8 @@
  *    `unsigned int version` and must be initialised with their _INIT macro.
  *  - Thread-safety: the library has no global mutable state. Distinct handles
  *    (arenas, readers, writers) may be used concurrently from different
- *    threads; one handle must not be used by two threads at once. Handles
+ *    threads; one handle must not be used by two threads at once (validators
+ *    included). Constant tables (evrec_rules()) may be read by any thread. Handles
  *    may start helper threads of their own: an .evr writer its compression
  *    threads, an .evr reader of a file or memory one thread that inflates
  *    the next block ahead; they touch nothing but the handle's buffers.

@@ -197,6 +197,8 @@ static void report(vctx *c, int rule, const char *fmt, ...) {
   va_end(ap);
   if (n >= (int)sizeof message) /* cut short: never inside a character */
     message[evrec__utf8_valid_prefix(message, strlen(message))] = '\0';
+  for (char *p = message; *p; p++) /* quoted data may hold any character */
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
   render_path(c, path, sizeof path);
   evrec_violation v = {rule_table[rule].id, rule_table[rule].severity, c->index,
                        c->rec->id ? c->rec->id : "", path, message, NULL};
@@ -219,8 +221,6 @@ static const char *excerpt(char *out, size_t size, const char *s, size_t len) {
     cps++;
   }
   snprintf(out, size, "\"%.*s%s\"", (int)i, s, i < len ? "..." : "");
-  for (char *p = out; *p; p++)
-    if ((unsigned char)*p < 0x20) *p = ' '; /* messages hold no newline */
   return out;
 }
 
