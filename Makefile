@@ -4,7 +4,8 @@
 #   make demo       build, then convert examples/seed.json to pb and back
 #   make check      fast unit, golden and CLI tests
 #   make test       everything: check + differential tests against Google's
-#                   protobuf + the whole suite again under ASan+UBSan
+#                   protobuf + the whole suite again under ASan+UBSan + the
+#                   threaded paths under ThreadSanitizer
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages the build and tests need
 #
