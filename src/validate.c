@@ -150,7 +150,7 @@ static void put_str(char *buf, size_t size, size_t *n, const char *s, size_t len
 }
 
 /* A map key as a JSON string: quotes and backslashes escaped, control
- * characters as \u00XX, at most 40 bytes of it. */
+ * characters (and DEL) as \u00XX, at most 40 bytes of it. */
 static void put_key(char *buf, size_t size, size_t *n, const char *key) {
   char tmp[8];
   size_t len = strlen(key), shown = len > 40 ? 40 : len;
@@ -159,7 +159,7 @@ static void put_key(char *buf, size_t size, size_t *n, const char *key) {
   for (size_t i = 0; i < shown; i++) {
     unsigned char ch = (unsigned char)key[i];
     if (ch == '"' || ch == '\\') snprintf(tmp, sizeof tmp, "\\%c", ch);
-    else if (ch < 0x20) snprintf(tmp, sizeof tmp, "\\u%04x", ch);
+    else if (ch < 0x20 || ch == 0x7f) snprintf(tmp, sizeof tmp, "\\u%04x", ch);
     else tmp[0] = (char)ch, tmp[1] = '\0';
     put_str(buf, size, n, tmp, strlen(tmp));
   }

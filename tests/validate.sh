@@ -103,6 +103,12 @@ done <<< "$rules"
 run validate "$ROOT/examples/seed.json"
 expect_rc "seed" 0
 expect_eq "seed summary" "$(cat out)" "1 record, 0 errors, 0 warnings in 1 file"
+# The bench corpus (seed 1; a smaller corpus is a prefix of a larger one)
+# and another seed must be valid data.
+"$BUILD/bench/gencorpus" -n 4M -s 1 -o bench.ndjson > /dev/null || bad "gencorpus failed"
+run validate bench.ndjson
+expect_rc "bench corpus" 0
+grep -q " 0 errors, 0 warnings in 1 file\$" out && ok || bad "bench corpus: $(tail -3 out)"
 "$BUILD/bench/gencorpus" -n 2M -s 7 -o corpus.ndjson || bad "gencorpus failed"
 for f in pbd evr json pb; do
   if [ $f = pb ]; then "$CLI" convert "$ROOT/examples/seed.json" -o seed.pb
