@@ -36,6 +36,7 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,8 @@ typedef struct idslot {
 /* One list's local ids, for reference lookups: slot = index + 1, 0 empty. */
 typedef struct idtab {
   uint32_t *slot;
-  size_t cap; /* power of two, or 0 */
+  size_t size; /* slots in use for this record: a power of two, or 0 */
+  size_t cap;  /* slots allocated (kept from record to record) */
 } idtab;
 
 struct evrec_validator {
@@ -252,7 +254,8 @@ static bool grow_array(void **p, size_t *cap, size_t want, size_t elem) {
   return true;
 }
 
-/* Sizes t for n ids (load <= 1/2) and empties it. */
+/* Sizes t for n ids (load <= 1/2) and empties the slots this record uses
+ * (not all it ever allocated: one huge record must not slow the rest). */
 static bool idtab_prepare(idtab *t, size_t n) {
   size_t want = 16;
   while (want < 2 * n) want *= 2;
@@ -262,14 +265,15 @@ static bool idtab_prepare(idtab *t, size_t n) {
     t->slot = p;
     t->cap = want;
   }
-  memset(t->slot, 0, t->cap * sizeof *t->slot);
+  t->size = want;
+  memset(t->slot, 0, want * sizeof *t->slot);
   return true;
 }
 
 /* Looks id up among list[0..n) through t. @return its index or SIZE_MAX. */
 static size_t idtab_find(const idtab *t, const char *const *ids, const char *id) {
-  if (!t->cap) return SIZE_MAX;
-  size_t mask = t->cap - 1, i = (size_t)str_hash(id) & mask;
+  if (!t->size) return SIZE_MAX;
+  size_t mask = t->size - 1, i = (size_t)str_hash(id) & mask;
   for (; t->slot[i]; i = (i + 1) & mask)
     if (strcmp(ids[t->slot[i] - 1], id) == 0) return t->slot[i] - 1;
   return SIZE_MAX;
@@ -278,7 +282,7 @@ static size_t idtab_find(const idtab *t, const char *const *ids, const char *id)
 /* Adds ids[k] (non-empty). @return the index of an earlier equal id, or
  * SIZE_MAX when it is new. */
 static size_t idtab_add(idtab *t, const char *const *ids, size_t k) {
-  size_t mask = t->cap - 1, i = (size_t)str_hash(ids[k]) & mask;
+  size_t mask = t->size - 1, i = (size_t)str_hash(ids[k]) & mask;
   for (; t->slot[i]; i = (i + 1) & mask)
     if (strcmp(ids[t->slot[i] - 1], ids[k]) == 0) return t->slot[i] - 1;
   t->slot[i] = (uint32_t)k + 1;
@@ -817,6 +821,15 @@ static bool ext_key_ok(const char *k) {
 
 /* The extensions map of an entity (entries of any *ExtensionsEntry type:
  * they all are {base, key, value}). */
+_Static_assert(offsetof(Evrec__V1__Actor__ExtensionsEntry, key) ==
+                       offsetof(Evrec__V1__Record__ExtensionsEntry, key) &&
+                   offsetof(Evrec__V1__Place__ExtensionsEntry, key) ==
+                       offsetof(Evrec__V1__Record__ExtensionsEntry, key) &&
+                   offsetof(Evrec__V1__Event__ExtensionsEntry, key) ==
+                       offsetof(Evrec__V1__Record__ExtensionsEntry, key) &&
+                   offsetof(Evrec__V1__Claim__ExtensionsEntry, key) ==
+                       offsetof(Evrec__V1__Record__ExtensionsEntry, key),
+               "map entries keep their key at the same place");
 static void check_extensions(vctx *c, size_t n, void *const *entries) {
   for (size_t i = 0; i < n; i++) {
     const Evrec__V1__Record__ExtensionsEntry *e = entries[i];
@@ -1234,6 +1247,10 @@ static void check_tombstone(vctx *c, const Evrec__V1__Record *rec) {
 /* Copies the id strings of n entities (each a struct whose first field
  * after `base` is `char *id`, as every evrec.v1 entity's is) into slot
  * `which` of the validator's scratch. */
+_Static_assert(offsetof(Evrec__V1__Place, id) == offsetof(Evrec__V1__Actor, id) &&
+                   offsetof(Evrec__V1__Event, id) == offsetof(Evrec__V1__Actor, id) &&
+                   offsetof(Evrec__V1__Claim, id) == offsetof(Evrec__V1__Actor, id),
+               "evrec.v1 entities keep their id at the same place");
 static int id_view(evrec_validator *v, int which, void *const *ents, size_t n, idview *out) {
   if (!grow_array((void **)&v->ids[which], &v->ids_cap[which], n + 1, sizeof(char *)))
     return EVREC_E_NOMEM;
