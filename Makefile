@@ -4,7 +4,8 @@
 #   make demo       build, then convert examples/seed.json to pb and back
 #   make check      fast unit, golden and CLI tests
 #   make test       everything: check + differential tests against Google's
-#                   protobuf + the whole suite again under ASan+UBSan
+#                   protobuf + the whole suite again under ASan+UBSan + the
+#                   threaded paths under ThreadSanitizer
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages the build and tests need
 #
@@ -56,7 +57,7 @@ GEN_HDR     := $(GEN_SRC:.c=.h)
 LIB_SRC := $(wildcard src/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(OBJ)/src/%.o) \
            $(GEN_SRC:$(GEN)/%.c=$(OBJ)/gen/%.o) $(OBJ)/gen/builtin_types.o \
-           $(OBJ)/gen/schema_data.o
+           $(OBJ)/gen/schema_data.o $(OBJ)/gen/vocab_data.o
 CLI_SRC := $(wildcard tools/*.c)
 CLI_OBJ := $(CLI_SRC:tools/%.c=$(OBJ)/tools/%.o) $(OBJ)/gen/imp_vocab_data.o
 
@@ -66,8 +67,8 @@ CLI    := $(B)/evrec
 
 DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
-                python3 python3-protobuf locales \
-                iso-codes groff-base groff man-db python3-jsonschema
+                python3 python3-protobuf locales iso-codes \
+                groff-base groff man-db python3-jsonschema
 
 .PHONY: all lib cli deps demo check test test-asan test-diff test-install install uninstall \
         clean header-test
@@ -144,13 +145,22 @@ $(GEN)/schema_data.c: $(GEN)/evrec.desc $(EVREC_PROTO)
 	  echo 'const size_t evrec__schema_proto_len = sizeof evrec__schema_proto - 1;'; \
 	} > $@.tmp && mv $@.tmp $@
 
-# Code lists of `evrec import` (CAMEO, PLOVER, FIPS -> ISO 3166, ISO 3166,
-# ISO 639) as C tables, from data/ and Debian's iso-codes.
-ISO_CODES ?= /usr/share/iso-codes/json
-VOCAB_IN  := tools/gen_vocab.py $(wildcard data/*.tsv data/*.txt)
-$(GEN)/imp_vocab_data.c: $(VOCAB_IN)
+# The vocabularies `evrec validate` checks codes against (vocab/README.md):
+# CAMEO and PLOVER from vocab/, ISO 3166-1 and ISO 639 from Debian's
+# iso-codes, as sorted C tables for src/vocab.c's binary searches.
+ISO_CODES_DIR ?= /usr/share/iso-codes/json
+VOCAB_FILES := vocab/cameo-eventcodes.tsv vocab/plover-2.0.tsv vocab/plover-2.0-contexts.txt
+$(GEN)/vocab_data.c: vocab/gen_vocab.py $(VOCAB_FILES) $(ISO_CODES_DIR)/iso_3166-1.json
 	@mkdir -p $(GEN)
-	$(PYTHON) tools/gen_vocab.py data $(ISO_CODES) $@
+	$(PYTHON) vocab/gen_vocab.py vocab $(ISO_CODES_DIR) $@
+
+# The code lists of `evrec import` (tools/imp_vocab.h): the same CAMEO and
+# PLOVER lists, FIPS 10-4 -> ISO 3166 (vocab/fips10-4-iso3166.tsv), country
+# names and numeric codes, ISO 639 two- and three-letter codes.
+IMP_VOCAB_IN := tools/gen_vocab.py $(VOCAB_FILES) vocab/fips10-4-iso3166.tsv
+$(GEN)/imp_vocab_data.c: $(IMP_VOCAB_IN)
+	@mkdir -p $(GEN)
+	$(PYTHON) tools/gen_vocab.py vocab $(ISO_CODES_DIR) $@
 $(OBJ)/gen/imp_vocab_data.o: CPPFLAGS += -Itools
 $(OBJ)/gen/imp_vocab_data.o: tools/imp_vocab.h
 
