@@ -17,6 +17,8 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+COMPDIR ?= $(DATADIR)/bash-completion/completions
 
 CC      ?= cc
 CC      := $(if $(filter default,$(origin CC)),cc,$(CC))
@@ -57,7 +59,7 @@ LIB_OBJ := $(LIB_SRC:src/%.c=$(OBJ)/src/%.o) \
            $(GEN_SRC:$(GEN)/%.c=$(OBJ)/gen/%.o) $(OBJ)/gen/builtin_types.o \
            $(OBJ)/gen/schema_data.o $(OBJ)/gen/vocab_data.o
 CLI_SRC := $(wildcard tools/*.c)
-CLI_OBJ := $(CLI_SRC:tools/%.c=$(OBJ)/tools/%.o)
+CLI_OBJ := $(CLI_SRC:tools/%.c=$(OBJ)/tools/%.o) $(OBJ)/gen/imp_vocab_data.o
 
 STATIC := $(B)/libevrec.a
 SHARED := $(B)/libevrec.so.$(SOVERSION)
@@ -65,7 +67,8 @@ CLI    := $(B)/evrec
 
 DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
-                python3 python3-protobuf locales iso-codes
+                python3 python3-protobuf locales iso-codes \
+                groff-base groff man-db python3-jsonschema
 
 .PHONY: all lib cli deps demo check test test-asan test-diff test-install install uninstall \
         clean header-test
@@ -151,6 +154,16 @@ $(GEN)/vocab_data.c: vocab/gen_vocab.py $(VOCAB_FILES) $(ISO_CODES_DIR)/iso_3166
 	@mkdir -p $(GEN)
 	$(PYTHON) vocab/gen_vocab.py vocab $(ISO_CODES_DIR) $@
 
+# The code lists of `evrec import` (tools/imp_vocab.h): the same CAMEO and
+# PLOVER lists, FIPS 10-4 -> ISO 3166 (vocab/fips10-4-iso3166.tsv), country
+# names and numeric codes, ISO 639 two- and three-letter codes.
+IMP_VOCAB_IN := tools/gen_vocab.py $(VOCAB_FILES) vocab/fips10-4-iso3166.tsv
+$(GEN)/imp_vocab_data.c: $(IMP_VOCAB_IN)
+	@mkdir -p $(GEN)
+	$(PYTHON) tools/gen_vocab.py vocab $(ISO_CODES_DIR) $@
+$(OBJ)/gen/imp_vocab_data.o: CPPFLAGS += -Itools
+$(OBJ)/gen/imp_vocab_data.o: tools/imp_vocab.h
+
 # ---------------------------------------------------------------- compile
 
 $(OBJ)/src/%.o: src/%.c $(GEN_HDR) include/evrec.h src/internal.h
@@ -219,12 +232,17 @@ install: all
 	install -m 644 $(EVREC_PROTO) $(DESTDIR)$(DATADIR)/evrec/proto/evrec/v1/
 	$(PC_SED) evrec.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 share/bash-completion/completions/evrec $(DESTDIR)$(COMPDIR)/evrec
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/evrec $(DESTDIR)$(LIBDIR)/libevrec.a \
 	  $(DESTDIR)$(LIBDIR)/libevrec.so $(DESTDIR)$(LIBDIR)/libevrec.so.$(SOVERSION) \
 	  $(DESTDIR)$(INCDIR)/evrec.h $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
 	rm -rf $(DESTDIR)$(INCDIR)/evrec $(DESTDIR)$(DATADIR)/evrec
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1)) \
+	  $(DESTDIR)$(COMPDIR)/evrec
 
 clean:
 	rm -rf $(B)

@@ -119,6 +119,9 @@ test-install: all
 	  $$(pkg-config --libs --static evrec | sed 's/-levrec//') -o "$$d/read_records_static"; \
 	"$$d/read_records_static" "$$d/out.ndjson" | cmp - "$$d/out.ndjson"; \
 	"$$d/usr/bin/evrec" --version >/dev/null; \
+	for p in man/*.1; do test -f "$$d/usr/share/man/man1/$${p#man/}"; done; \
+	test -f "$$d/usr/share/bash-completion/completions/evrec"; \
+	MANPATH="$$d/usr/share/man" man -w evrec-import | grep -q "$$d/usr/share/man/man1/evrec-import.1"; \
 	echo "install: 1 passed, 0 failed"
 
 # `make memcheck`: valgrind's memcheck (errors, definite and indirect leaks)
