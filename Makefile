@@ -59,7 +59,7 @@ LIB_OBJ := $(LIB_SRC:src/%.c=$(OBJ)/src/%.o) \
            $(GEN_SRC:$(GEN)/%.c=$(OBJ)/gen/%.o) $(OBJ)/gen/builtin_types.o \
            $(OBJ)/gen/schema_data.o $(OBJ)/gen/vocab_data.o
 CLI_SRC := $(wildcard tools/*.c)
-CLI_OBJ := $(CLI_SRC:tools/%.c=$(OBJ)/tools/%.o) $(OBJ)/gen/imp_vocab_data.o
+CLI_OBJ := $(CLI_SRC:tools/%.c=$(OBJ)/tools/%.o)
 
 STATIC := $(B)/libevrec.a
 SHARED := $(B)/libevrec.so.$(SOVERSION)
@@ -145,24 +145,17 @@ $(GEN)/schema_data.c: $(GEN)/evrec.desc $(EVREC_PROTO)
 	  echo 'const size_t evrec__schema_proto_len = sizeof evrec__schema_proto - 1;'; \
 	} > $@.tmp && mv $@.tmp $@
 
-# The vocabularies `evrec validate` checks codes against (vocab/README.md):
-# CAMEO and PLOVER from vocab/, ISO 3166-1 and ISO 639 from Debian's
-# iso-codes, as sorted C tables for src/vocab.c's binary searches.
+# The vocabularies (vocab/README.md) that `evrec validate` checks codes
+# against and `evrec import` maps codes to: CAMEO, PLOVER and FIPS 10-4 from
+# vocab/, ISO 3166-1 and ISO 639 from Debian's iso-codes, as sorted C tables
+# for src/vocab.c's binary searches (one generator, one set of tables).
 ISO_CODES_DIR ?= /usr/share/iso-codes/json
-VOCAB_FILES := vocab/cameo-eventcodes.tsv vocab/plover-2.0.tsv vocab/plover-2.0-contexts.txt
+VOCAB_FILES := vocab/cameo-eventcodes.tsv vocab/plover-2.0.tsv vocab/plover-2.0-contexts.txt \
+               vocab/fips10-4-iso3166.tsv
 $(GEN)/vocab_data.c: vocab/gen_vocab.py $(VOCAB_FILES) $(ISO_CODES_DIR)/iso_3166-1.json
 	@mkdir -p $(GEN)
 	$(PYTHON) vocab/gen_vocab.py vocab $(ISO_CODES_DIR) $@
 
-# The code lists of `evrec import` (tools/imp_vocab.h): the same CAMEO and
-# PLOVER lists, FIPS 10-4 -> ISO 3166 (vocab/fips10-4-iso3166.tsv), country
-# names and numeric codes, ISO 639 two- and three-letter codes.
-IMP_VOCAB_IN := tools/gen_vocab.py $(VOCAB_FILES) vocab/fips10-4-iso3166.tsv
-$(GEN)/imp_vocab_data.c: $(IMP_VOCAB_IN)
-	@mkdir -p $(GEN)
-	$(PYTHON) tools/gen_vocab.py vocab $(ISO_CODES_DIR) $@
-$(OBJ)/gen/imp_vocab_data.o: CPPFLAGS += -Itools
-$(OBJ)/gen/imp_vocab_data.o: tools/imp_vocab.h
 
 # ---------------------------------------------------------------- compile
 

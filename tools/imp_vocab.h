@@ -1,11 +1,13 @@
 /*
  * imp_vocab.h -- code lists used by `evrec import` and `evrec export`.
  *
- * The tables are generated at build time by tools/gen_vocab.py from the
- * files in data/ (CAMEO, PLOVER 2.0, FIPS 10-4 -> ISO 3166) and from
- * Debian's iso-codes JSON (ISO 3166-1 countries, ISO 639 languages), into
- * build/gen/imp_vocab_data.c. Each table is sorted by its key in strcmp
- * order; lookups are binary searches. Nothing here changes at run time.
+ * The tables are the library's own (src/vocab.h), generated once at build
+ * time by vocab/gen_vocab.py from vocab/ (CAMEO, PLOVER 2.0, FIPS 10-4 ->
+ * ISO 3166) and Debian's iso-codes JSON (ISO 3166-1, ISO 639): what the
+ * importers map codes to is exactly what `evrec validate` accepts. This
+ * file adds the lookups importers need on top (codes not NUL-terminated,
+ * country names and numbers, canonical language tags). Nothing here
+ * changes at run time.
  */
 #ifndef EVREC_IMP_VOCAB_H
 #define EVREC_IMP_VOCAB_H
@@ -13,42 +15,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct vocab_pair {
-  const char *key, *value;
-} vocab_pair;
+#include "vocab.h" /* src/: the generated tables */
 
-typedef struct vocab_plover {
-  const char *name;      /* "ASSAULT" */
-  int quad_class;        /* 1..4, as evrec.v1.QuadClass */
-  int needs_recipient;   /* 1 when the category requires a recipient */
-  const char *modes;     /* allowed modes, comma-separated ("" = none) */
-} vocab_plover;
-
-typedef struct vocab_country {
-  const char *alpha3, *alpha2, *numeric, *name;
-} vocab_country;
-
-/* The generated tables (build/gen/imp_vocab_data.c). */
-extern const vocab_pair vocab_cameo[];            /* code -> label */
-extern const size_t vocab_cameo_n;
-extern const vocab_plover vocab_plover_categories[];
-extern const size_t vocab_plover_categories_n;
-extern const char *const vocab_plover_contexts[];
-extern const size_t vocab_plover_contexts_n;
-extern const vocab_country vocab_countries[];     /* by alpha-3 */
-extern const size_t vocab_countries_n;
-extern const vocab_pair vocab_country_names[];    /* casefolded name -> alpha-3 */
-extern const size_t vocab_country_names_n;
-extern const vocab_pair vocab_country_alpha2[];   /* "DE" -> "DEU" */
-extern const size_t vocab_country_alpha2_n;
-extern const vocab_pair vocab_country_numeric[];  /* "276" -> "DEU" */
-extern const size_t vocab_country_numeric_n;
-extern const vocab_pair vocab_fips[];             /* FIPS 10-4 -> alpha-3 ("" = none) */
-extern const size_t vocab_fips_n;
-extern const vocab_pair vocab_lang3[];            /* ISO 639-2/3 -> 639-1 ("" = none) */
-extern const size_t vocab_lang3_n;
-extern const char *const vocab_lang2[];           /* ISO 639-1 codes */
-extern const size_t vocab_lang2_n;
+typedef evrec__plover_category vocab_plover;
+typedef evrec__country vocab_country;
 
 /** @return the label of a CAMEO event code ("0211"), or NULL if unknown. */
 const char *vocab_cameo_label(const char *code, size_t len);
@@ -85,9 +55,9 @@ const char *vocab_fips_to_iso3(const char *fips);
  *  when it is a known three-letter code without one, NULL when unknown. */
 const char *vocab_language(const char *code);
 
-/** @return true when `tag` is a BCP 47 tag whose primary subtag is a known
- *  ISO 639 code and whose other subtags have BCP 47's shape ("nb-NO",
- *  "zh-Hant-TW", "en"). */
+/** @return true when `tag` is a well-formed BCP 47 tag in canonical form
+ *  whose primary subtag is a known ISO 639 code in its shortest form ("en",
+ *  not "eng"; lower case): "nb-NO", "zh-Hant-TW", "en". */
 bool vocab_bcp47_ok(const char *tag);
 
 #endif /* EVREC_IMP_VOCAB_H */
