@@ -193,6 +193,7 @@ demo: all
 
 include tests/tests.mk
 -include bench/bench.mk
+-include python/python.mk
 
 # ---------------------------------------------------------------- install
 

@@ -82,6 +82,8 @@ test: deps
 	@$(MAKE) --no-print-directory test-diff
 	@$(MAKE) --no-print-directory test-install
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-python
+	@$(MAKE) --no-print-directory test-python-asan
 	@echo "evrec: all tests passed"
 
 # `make install` into a scratch DESTDIR, then build the README's example with

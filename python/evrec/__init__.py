@@ -1,0 +1,1 @@
+from evrec._evrec import *  # noqa
