@@ -322,9 +322,12 @@ static ssize_t cookie_read(void *cookie, char *buf, size_t size) {
   if (self->has_readinto) {
     PyObject *mv = PyMemoryView_FromMemory(buf, (Py_ssize_t)size, PyBUF_WRITE);
     res = mv ? PyObject_CallMethod(self->fileobj, "readinto", "O", mv) : NULL;
-    if (mv) {
+    if (mv) { /* no view of our buffer may outlive the call */
+      PyObject *t, *v, *tb;
+      PyErr_Fetch(&t, &v, &tb);
       PyObject *r2 = PyObject_CallMethod(mv, "release", NULL);
-      if (!r2 && res) Py_CLEAR(res); /* someone kept a view of our buffer */
+      if (!r2 && res) Py_CLEAR(res); /* someone kept a view: refuse the data */
+      if (t) PyErr_Restore(t, v, tb);
       Py_XDECREF(r2);
       Py_DECREF(mv);
     }

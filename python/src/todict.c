@@ -21,6 +21,7 @@
  */
 #include "evrecpy.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -200,16 +201,18 @@ static PyObject *base64_str(const ProtobufCBinaryData *b) {
 }
 
 /* A float field as the double its shortest text denotes (0.1f -> 0.1), as
- * the JSON encoder prints it and Google's MessageToDict returns it. */
+ * the JSON encoder prints it (format_float: from 6 digits, from 1 for
+ * subnormals; near FLT_MAX only a text whose double is a float) and as
+ * Google's MessageToDict returns it. */
 static PyObject *float_value(float v) {
-  if (!isfinite(v) || v == truncf(v)) return PyFloat_FromDouble((double)v);
-  for (int prec = 6; prec <= 9; prec++) {
+  if (!isfinite(v) || (fabsf(v) < 1e6f && v == truncf(v))) return PyFloat_FromDouble((double)v);
+  for (int prec = fabsf(v) < FLT_MIN ? 1 : FLT_DIG; prec < 12; prec++) {
     char *s = PyOS_double_to_string((double)v, 'g', prec, 0, NULL);
     if (!s) return NULL;
     double d = PyOS_string_to_double(s, NULL, NULL);
     PyMem_Free(s);
     if (d == -1.0 && PyErr_Occurred()) return NULL;
-    if ((float)d == v) return PyFloat_FromDouble(d);
+    if ((float)d == v && (fabsf(v) < 3.4e38f || fabs(d) <= FLT_MAX)) return PyFloat_FromDouble(d);
   }
   return PyFloat_FromDouble((double)v);
 }
