@@ -501,12 +501,12 @@ static void reader_dealloc(ReaderObject *self) {
 
 /* Checks the reader is open and free; marks it busy. */
 static int reader_enter(ReaderObject *self) {
-  if (!self->r) {
-    PyErr_SetString(PyExc_ValueError, "I/O operation on a closed evrec reader");
-    return -1;
-  }
   if (self->busy) {
     PyErr_SetString(PyExc_RuntimeError, "this evrec reader is in use by another thread");
+    return -1;
+  }
+  if (!self->r) {
+    PyErr_SetString(PyExc_ValueError, "I/O operation on a closed evrec reader");
     return -1;
   }
   self->busy = 1;

@@ -216,12 +216,12 @@ static void writer_dealloc(WriterObject *self) {
 }
 
 static int writer_enter(WriterObject *self) {
-  if (!self->w) {
-    PyErr_SetString(PyExc_ValueError, "I/O operation on a closed evrec writer");
-    return -1;
-  }
   if (self->busy) {
     PyErr_SetString(PyExc_RuntimeError, "this evrec writer is in use by another thread");
+    return -1;
+  }
+  if (!self->w) {
+    PyErr_SetString(PyExc_ValueError, "I/O operation on a closed evrec writer");
     return -1;
   }
   self->busy = 1;
@@ -281,7 +281,7 @@ static PyObject *writer_write(WriterObject *self, PyObject *rec) {
 
 static PyObject *writer_close(WriterObject *self, PyObject *unused) {
   (void)unused;
-  if (!self->w) Py_RETURN_NONE;
+  if (!self->w && !self->busy) Py_RETURN_NONE;
   if (writer_enter(self)) return NULL;
   evrec_writer *w = self->w;
   evrec_error e;
