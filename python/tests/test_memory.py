@@ -18,10 +18,11 @@ MIB = 1 << 20
 def test_iteration_memory_is_bounded(tmp_path, seed_dict):
     n = 800 if ASAN else 3500  # seed is ~15 KB of pb: 12 / 52 MB
     path = tmp_path / "big.pbd"
+    rec = dict(seed_dict)
     with evrec.Writer(path) as w:
         for i in range(n):
-            seed_dict["id"] = "r%d" % i
-            w.write(seed_dict)
+            rec["id"] = "r%d" % i
+            w.write(rec)
     evr = tmp_path / "big.evr"
     cli("convert", path, "-o", evr)
     size = path.stat().st_size

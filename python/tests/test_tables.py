@@ -175,8 +175,11 @@ def test_seed_events_spot_check(seed_dict):
     e1 = df.iloc[0]
     assert (e1.event_id, e1.cameo_code, e1.plover_code, e1.quad_class) == ("e1", "1042", "REQUEST", 3)
     assert str(df.dtypes["published_at"]) == "datetime64[ns, UTC]"
-    assert df.published_at.iloc[0] == pd.Timestamp(seed_dict["article"]["publishedAt"])
-    assert df.published_at.iloc[0].year == 2025
+    assert "publishedAt" not in seed_dict["article"]  # the seed has a publishedDate only
+    assert df.published_at.isna().all()
+    arts = evrec.read_table(SEED, table="articles")
+    assert arts.published_date[0] == seed_dict["article"]["publishedDate"] == "2025-06-16"
+    assert arts.updated_at[0] == pd.Timestamp(seed_dict["updatedAt"])
 
 
 def test_table_errors(tmp_path):
