@@ -47,7 +47,7 @@ def corpus(tmp_path_factory):
     entity kind, references, wrappers, timestamps), as NDJSON, pbd and
     .evr with small blocks (many blocks, so many partitions)."""
     d = tmp_path_factory.mktemp("corpus")
-    gen = os.path.join(os.path.dirname(CLI), "bench", "gencorpus")
+    gen = os.environ.get("EVREC_GENCORPUS") or os.path.join(os.path.dirname(CLI), "bench", "gencorpus")
     ndjson = d / "c.ndjson"
     size = "1M" if ASAN else "4M"
     subprocess.run([gen, "-n", size, "-s", "3", "-o", str(ndjson)], check=True, stdout=subprocess.DEVNULL)

@@ -45,7 +45,7 @@ def single(paths, as_="dict"):
 
 
 def test_partitions_split_files(files):
-    parts = evrec.dask.partitions(files, blocks_per_partition=4)
+    parts = evrec.dask.partitions(files, blocks_per_partition=2)
     per_file = {p: sum(1 for q, _ in parts if q == p) for p in files}
     assert per_file[files[0]] >= 8 and per_file[files[1]] >= 8
     assert per_file[files[2]] == 1 and [b for q, b in parts if q == files[2]] == [None]
