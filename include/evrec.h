@@ -733,19 +733,25 @@ EVREC_API int evrec_reader_blocks(evrec_reader *r, evrec_block **out, size_t *n,
  * Positions the reader at the first record of a data block, straight at
  * block->offset without reading the index (the block usually comes from
  * evrec_reader_blocks() on this file, maybe in another process): the
- * member there must be a data block of block->records records. The next
- * evrec_reader_next() returns record block->first, and reading goes on
- * through the following blocks in file order; to read a run of blocks,
- * read the sum of their `records` (the read-ahead may inflate a block or
- * two past the run, which costs time, not correctness). Clears a sticky
- * error, as evrec_reader_seek_ordinal() does; evrec_reader_count()
- * becomes block->first.
+ * member there must be a data block of block->records records and
+ * block->size bytes. The next evrec_reader_next() returns record
+ * block->first, and reading goes on through the following blocks in file
+ * order; to read a run of blocks, read the sum of their `records`.
+ * Clears a sticky error, as evrec_reader_seek_ordinal() does;
+ * evrec_reader_count() becomes block->first.
+ * @param end the byte offset where the caller's run of blocks ends
+ *            (offset + size of its last block), or 0: the reader then
+ *            inflates nothing at or after `end` ahead of time, so that
+ *            workers reading adjacent runs do not inflate each other's
+ *            blocks. Reading past `end` still works (without read-ahead)
+ *            until the reader is positioned elsewhere.
  * @return EVREC_OK, EVREC_E_UNSUPPORTED (not a seekable .evr),
- *         EVREC_E_CORRUPT (no intact data block of that record count at
- *         that offset), EVREC_E_LIMIT (the block exceeds max_block_size or
- *         max_block_records), EVREC_E_IO, EVREC_E_INVALID_ARG.
+ *         EVREC_E_CORRUPT (no intact data block of that size and record
+ *         count at that offset), EVREC_E_LIMIT (the block exceeds
+ *         max_block_size or max_block_records), EVREC_E_IO,
+ *         EVREC_E_INVALID_ARG.
  */
-EVREC_API int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block,
+EVREC_API int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, uint64_t end,
                                       evrec_error *err);
 
 #ifdef __cplusplus

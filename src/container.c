@@ -1255,6 +1255,7 @@ struct evr__reader {
   section *secs;       /* random access, loaded on first use */
   size_t nsecs;
   ahead ra;            /* read-ahead of the next member */
+  uint64_t ahead_end;  /* evrec_reader_seek_block(): no read-ahead from here on */
 };
 
 int evr__reader_new(evr__reader **out, const evr__io *io, const ProtobufCMessageDescriptor *type,
@@ -1480,6 +1481,7 @@ static void ahead_start(evr__reader *c) {
     aslot *s = &a->s[(a->head + a->n) % a->nslots];
     const uint8_t *p;
     if (!ahead_member(c, ahead_skip(a), &s->m, &p)) return;
+    if (c->ahead_end > c->block_off && s->m.off >= c->ahead_end) return; /* past the run */
     s->raw.len = 0;
     if (!evrec__buf_append(&s->raw, p, s->m.bsize)) return;
     a->n++;
@@ -2073,7 +2075,8 @@ int evr__reader_blocks(evr__reader *c, evrec_block **out, size_t *n, evrec_error
   return EVREC_OK;
 }
 
-int evr__reader_seek_block(evr__reader *c, const evrec_block *block, evrec_error *err) {
+int evr__reader_seek_block(evr__reader *c, const evrec_block *block, uint64_t end,
+                           evrec_error *err) {
   uint64_t size;
   int rc = c->io.size(c->io.ctx, &size, err);
   if (rc) return rc;
@@ -2089,5 +2092,6 @@ int evr__reader_seek_block(evr__reader *c, const evrec_block *block, evrec_error
   }
   c->hacc.len = 0;
   c->resync = false;
+  c->ahead_end = end;
   return accept_member(c, err);
 }

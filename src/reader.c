@@ -690,10 +690,11 @@ int evrec_reader_blocks(evrec_reader *r, evrec_block **out, size_t *n, evrec_err
 }
 
 /* Like a seek, a successful positioning clears a sticky error. */
-int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, evrec_error *err) {
+int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, uint64_t end,
+                            evrec_error *err) {
   if (!block) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
   int rc = rd_random_access(r, err);
-  if (rc == EVREC_OK) rc = evr__reader_seek_block(r->evr, block, err);
+  if (rc == EVREC_OK) rc = evr__reader_seek_block(r->evr, block, end, err);
   if (rc == EVREC_OK) r->count = block->first, r->failed = 0;
   return rc;
 }

@@ -125,7 +125,7 @@ static void read_run(evrec_reader *r, const evrec_block *v, size_t from, size_t 
                      const int *expect) {
   evrec_error e;
   const ProtobufCMessage *m;
-  assert_int_equal(evrec_reader_seek_block(r, &v[from], &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_block(r, &v[from], v[to - 1].offset + v[to - 1].size, &e), EVREC_OK);
   assert_int_equal(evrec_reader_count(r), v[from].first);
   uint64_t want = 0;
   for (size_t i = from; i < to; i++) want += v[i].records;
@@ -144,7 +144,7 @@ static void check_runs(const char *path, const evrec_block *v, size_t n, const i
     for (size_t b = 0; b < n; b += run) read_run(r, v, b, b + run < n ? b + run : n, expect);
   /* the last run reads on to the clean end */
   const ProtobufCMessage *m;
-  assert_int_equal(evrec_reader_seek_block(r, &v[n - 1], &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_block(r, &v[n - 1], 0, &e), EVREC_OK);
   for (uint32_t k = 0; k < v[n - 1].records; k++)
     assert_int_equal(evrec_reader_next(r, &m, &e), EVREC_OK);
   assert_int_equal(evrec_reader_next(r, &m, &e), EVREC_DONE);
@@ -215,22 +215,22 @@ static void test_bad_blocks(void **state) {
   assert_int_equal(evrec_reader_open_file(&r, f->a, NULL, &e), EVREC_OK);
   evrec_block b = v[1];
   b.records++;
-  assert_int_equal(evrec_reader_seek_block(r, &b, &e), EVREC_E_CORRUPT);
+  assert_int_equal(evrec_reader_seek_block(r, &b, 0, &e), EVREC_E_CORRUPT);
   assert_int_equal(e.offset, b.offset);
   assert_non_null(strstr(e.message, "records"));
   b = v[1];
   b.offset++; /* inside a member */
-  assert_int_equal(evrec_reader_seek_block(r, &b, &e), EVREC_E_CORRUPT);
+  assert_int_equal(evrec_reader_seek_block(r, &b, 0, &e), EVREC_E_CORRUPT);
   b.offset = 0; /* the header member */
-  assert_int_equal(evrec_reader_seek_block(r, &b, &e), EVREC_E_CORRUPT);
+  assert_int_equal(evrec_reader_seek_block(r, &b, 0, &e), EVREC_E_CORRUPT);
   b.offset = UINT64_MAX / 2;
-  assert_int_equal(evrec_reader_seek_block(r, &b, &e), EVREC_E_CORRUPT);
+  assert_int_equal(evrec_reader_seek_block(r, &b, 0, &e), EVREC_E_CORRUPT);
   assert_non_null(strstr(e.message, "past the end"));
   /* a good block after bad ones: reading works */
-  assert_int_equal(evrec_reader_seek_block(r, &v[2], &e), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_block(r, &v[2], 0, &e), EVREC_OK);
   assert_int_equal(evrec_reader_next(r, &m, &e), EVREC_OK);
   assert_int_equal(record_number(m), (int)v[2].first);
-  assert_int_equal(evrec_reader_seek_block(r, NULL, &e), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_reader_seek_block(r, NULL, 0, &e), EVREC_E_INVALID_ARG);
   assert_int_equal(evrec_reader_blocks(r, NULL, &n, &e), EVREC_E_INVALID_ARG);
   evrec_reader_close(r);
   free(v);
@@ -250,7 +250,7 @@ static void test_not_evr(void **state) {
   assert_null(v);
   assert_int_equal(n, 0);
   evrec_block b = {0, 0, 0, 0};
-  assert_int_equal(evrec_reader_seek_block(r, &b, &e), EVREC_E_UNSUPPORTED);
+  assert_int_equal(evrec_reader_seek_block(r, &b, 0, &e), EVREC_E_UNSUPPORTED);
   evrec_reader_close(r);
   /* an empty container has no blocks */
   write_file(f->a, 0, 0, 0);

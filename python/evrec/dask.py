@@ -68,8 +68,12 @@ def partitions(paths, blocks_per_partition=DEFAULT_BLOCKS_PER_PARTITION, **optio
 
 
 def _read_part(path, blocks, as_, options):
+    # An iterator, not a list: Dask fuses the read with the map/filter/
+    # reduction after it, so a partition streams through the task one
+    # record at a time instead of being held whole in the worker's memory
+    # (where a result must be kept, Dask turns it into a list itself).
     with evrec.open(path, as_=as_, blocks=blocks, **options) as r:
-        return list(r)
+        yield from r
 
 
 def _table_part(path, blocks, table, options):
@@ -82,7 +86,9 @@ def read_records(paths, blocks_per_partition=DEFAULT_BLOCKS_PER_PARTITION, as_="
     are evrec.open's (format, ignore_unknown, limits ...). Records keep
     file order within a partition and partitions keep file order."""
     parts = partitions(paths, blocks_per_partition, **options)
-    tasks = [dask.delayed(_read_part, pure=True)(p, b, as_, options) for p, b in parts]
+    # pure=False: a file may change between two computations, so results
+    # are never reused by the name of the file (Dask would, for pure tasks)
+    tasks = [dask.delayed(_read_part, pure=False)(p, b, as_, options) for p, b in parts]
     return dask.bag.from_delayed(tasks)
 
 
@@ -92,7 +98,7 @@ def read_table(paths, table="events", blocks_per_partition=DEFAULT_BLOCKS_PER_PA
     partitioned like read_records; columns and dtypes as read_table's."""
     meta = evrec.empty_table(table)
     parts = partitions(paths, blocks_per_partition, **options)
-    tasks = [dask.delayed(_table_part, pure=True)(p, b, table, options) for p, b in parts]
+    tasks = [dask.delayed(_table_part, pure=False)(p, b, table, options) for p, b in parts]
     return dask.dataframe.from_delayed(tasks, meta=meta, verify_meta=False)
 
 

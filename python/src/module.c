@@ -432,7 +432,7 @@ static int reader_start_range(ReaderObject *self, PyObject *blocks) {
   evrec_error e;
   int rc;
   Py_BEGIN_ALLOW_THREADS
-  rc = evrec_reader_seek_block(self->r, &first, &e);
+  rc = evrec_reader_seek_block(self->r, &first, prev.offset + prev.size, &e);
   Py_END_ALLOW_THREADS
   return rc ? (reader_raise(self, &e), -1) : 0;
 }
