@@ -160,6 +160,18 @@ static void test_one_section(void **state) {
   int *expect = malloc(N_RECS * sizeof *expect);
   for (int i = 0; i < N_RECS; i++) expect[i] = i;
   check_runs(f->a, v, n, expect, N_RECS);
+  /* reading on past the end given (without read-ahead there) still works */
+  evrec_reader *r0 = NULL;
+  evrec_error e0;
+  const ProtobufCMessage *m0;
+  assert_int_equal(evrec_reader_open_file(&r0, f->a, NULL, &e0), EVREC_OK);
+  assert_int_equal(evrec_reader_seek_block(r0, &v[1], v[1].offset + v[1].size, &e0), EVREC_OK);
+  for (uint64_t k = v[1].first; k < N_RECS; k++) {
+    assert_int_equal(evrec_reader_next(r0, &m0, &e0), EVREC_OK);
+    assert_int_equal(record_number(m0), (int)k);
+  }
+  assert_int_equal(evrec_reader_next(r0, &m0, &e0), EVREC_DONE);
+  evrec_reader_close(r0);
   /* memory input too */
   FILE *fp = fopen(f->a, "rb");
   static char buf[4 << 20];
