@@ -4,7 +4,8 @@
 #   make demo       build, then convert examples/seed.json to pb and back
 #   make check      fast unit, golden and CLI tests
 #   make test       everything: check + differential tests against Google's
-#                   protobuf + the whole suite again under ASan+UBSan
+#                   protobuf + the whole suite again under ASan+UBSan + the
+#                   threaded paths under ThreadSanitizer
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages the build and tests need
 #
@@ -54,7 +55,7 @@ GEN_HDR     := $(GEN_SRC:.c=.h)
 LIB_SRC := $(wildcard src/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(OBJ)/src/%.o) \
            $(GEN_SRC:$(GEN)/%.c=$(OBJ)/gen/%.o) $(OBJ)/gen/builtin_types.o \
-           $(OBJ)/gen/schema_data.o
+           $(OBJ)/gen/schema_data.o $(OBJ)/gen/vocab_data.o
 CLI_SRC := $(wildcard tools/*.c)
 CLI_OBJ := $(CLI_SRC:tools/%.c=$(OBJ)/tools/%.o)
 
@@ -64,7 +65,7 @@ CLI    := $(B)/evrec
 
 DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
-                python3 python3-protobuf locales \
+                python3 python3-protobuf locales iso-codes \
                 python3-dev python3-pytest python3-pandas python3-dask python3-distributed
 
 .PHONY: all lib cli deps demo check test test-asan test-diff test-install install uninstall \
@@ -141,6 +142,15 @@ $(GEN)/schema_data.c: $(GEN)/evrec.desc $(EVREC_PROTO)
 	  echo '0};'; \
 	  echo 'const size_t evrec__schema_proto_len = sizeof evrec__schema_proto - 1;'; \
 	} > $@.tmp && mv $@.tmp $@
+
+# The vocabularies `evrec validate` checks codes against (vocab/README.md):
+# CAMEO and PLOVER from vocab/, ISO 3166-1 and ISO 639 from Debian's
+# iso-codes, as sorted C tables for src/vocab.c's binary searches.
+ISO_CODES_DIR ?= /usr/share/iso-codes/json
+VOCAB_FILES := vocab/cameo-eventcodes.tsv vocab/plover-2.0.tsv vocab/plover-2.0-contexts.txt
+$(GEN)/vocab_data.c: vocab/gen_vocab.py $(VOCAB_FILES) $(ISO_CODES_DIR)/iso_3166-1.json
+	@mkdir -p $(GEN)
+	$(PYTHON) vocab/gen_vocab.py vocab $(ISO_CODES_DIR) $@
 
 # ---------------------------------------------------------------- compile
 

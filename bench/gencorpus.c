@@ -255,48 +255,57 @@ static const place_def PLACES[] = {
   {"Nairobi", "KEN", "Nairobi County", -1.28333, 36.81667, "184745"},
 };
 
+/* CAMEO codes with their Goldstein score, the quad class of their root
+ * (01-05 verbal cooperation, 06-09 material cooperation, 10-14 verbal
+ * conflict, 15-20 material conflict), the PLOVER category they map to and
+ * the PLOVER modes that fit them (a space-separated list, "" for none), so
+ * that every record passes `evrec validate` (issue 9). */
 typedef struct cameo_def {
   const char *code, *label;
   double goldstein;
   int quad;
   const char *plover;
+  const char *modes;
 } cameo_def;
 
 static const cameo_def CAMEO[] = {
-  {"010", "Make statement, not specified below", 0.0, 1, "AGREE"},
-  {"012", "Make pessimistic comment", -0.4, 1, "ACCUSE"},
-  {"020", "Appeal, not specified below", 3.0, 1, "REQUEST"},
-  {"036", "Express intent to meet or negotiate", 4.0, 1, "CONSULT"},
-  {"042", "Make a visit", 1.9, 1, "CONSULT"},
-  {"043", "Host a visit", 2.8, 1, "CONSULT"},
-  {"057", "Sign formal agreement", 8.0, 1, "AGREE"},
-  {"0233", "Appeal for humanitarian aid", 3.4, 1, "REQUEST"},
-  {"070", "Provide aid, not specified below", 7.0, 2, "AID"},
-  {"0871", "Declare truce, ceasefire", 9.0, 2, "RETREAT"},
-  {"100", "Demand, not specified below", -5.0, 3, "REQUEST"},
-  {"111", "Criticize or denounce", -2.0, 3, "ACCUSE"},
-  {"112", "Accuse, not specified below", -2.0, 3, "ACCUSE"},
-  {"128", "Defy norms, law", -4.0, 3, "REJECT"},
-  {"130", "Threaten, not specified below", -4.4, 3, "THREATEN"},
-  {"141", "Demonstrate or rally", -6.5, 4, "PROTEST"},
-  {"143", "Conduct strike or boycott", -6.5, 4, "PROTEST"},
-  {"163", "Impose embargo, boycott, or sanctions", -8.0, 4, "SANCTION"},
-  {"173", "Arrest, detain, or charge with legal action", -5.0, 4, "COERCE"},
-  {"174", "Expel or deport individuals", -5.0, 4, "COERCE"},
-  {"175", "Use tactics of violent repression", -9.0, 4, "COERCE"},
-  {"190", "Use conventional military force, not specified below", -10.0, 4, "ASSAULT"},
-  {"193", "Fight with small arms and light weapons", -10.0, 4, "ASSAULT"},
-  {"195", "Employ aerial weapons", -10.0, 4, "ASSAULT"},
+  {"010", "Make statement, not specified below", 0.0, 1, "AGREE", ""},
+  {"012", "Make pessimistic comment", -0.4, 1, "ACCUSE", "disapprove"},
+  {"020", "Appeal, not specified below", 3.0, 1, "REQUEST", "assist change"},
+  {"036", "Express intent to meet or negotiate", 4.0, 1, "CONSULT", "phone third-party"},
+  {"042", "Make a visit", 1.9, 1, "CONSULT", "visit"},
+  {"043", "Host a visit", 2.8, 1, "CONSULT", "visit multilateral"},
+  {"057", "Sign formal agreement", 8.0, 1, "AGREE", ""},
+  {"0233", "Appeal for humanitarian aid", 3.4, 1, "REQUEST", "assist"},
+  {"070", "Provide aid, not specified below", 7.0, 2, "AID", ""},
+  {"0871", "Declare truce, ceasefire", 9.0, 2, "RETREAT", "ceasefire withdraw"},
+  {"100", "Demand, not specified below", -5.0, 3, "REQUEST", "change yield"},
+  {"111", "Criticize or denounce", -2.0, 3, "ACCUSE", "disapprove"},
+  {"112", "Accuse, not specified below", -2.0, 3, "ACCUSE", "allege investigate"},
+  {"128", "Defy norms, law", -4.0, 3, "REJECT", "change"},
+  {"130", "Threaten, not specified below", -4.4, 3, "THREATEN", "violence restrict"},
+  {"141", "Demonstrate or rally", -6.5, 3, "PROTEST", "demo"},
+  {"143", "Conduct strike or boycott", -6.5, 3, "PROTEST", "strike boycott"},
+  {"163", "Impose embargo, boycott, or sanctions", -8.0, 4, "SANCTION", "discontinue"},
+  {"173", "Arrest, detain, or charge with legal action", -5.0, 4, "COERCE", "arrest"},
+  {"174", "Expel or deport individuals", -5.0, 4, "COERCE", "deport"},
+  {"175", "Use tactics of violent repression", -9.0, 4, "COERCE", "restrict curfew"},
+  {"190", "Use conventional military force, not specified below", -10.0, 4, "ASSAULT",
+   "firearms heavy-weapons"},
+  {"193", "Fight with small arms and light weapons", -10.0, 4, "ASSAULT", "firearms"},
+  {"195", "Employ aerial weapons", -10.0, 4, "ASSAULT", "aerial drone"},
 };
+
+/* PLOVER categories whose events need a RECIPIENT participant. */
+static int needs_recipient(const char *plover) {
+  return strcmp(plover, "AID") == 0 || strcmp(plover, "SANCTION") == 0 ||
+         strcmp(plover, "COOPERATE") == 0;
+}
 
 static const char *const CONTEXTS[] = {
   "military", "executive", "legislative", "election", "economic", "legal",
   "human_rights", "repression", "diplomatic", "territory", "health", "asylum",
   "migration", "disasters", "environment", "cyber", "misinformation", "crime",
-};
-static const char *const MODES[] = {
-  "demo", "strike", "arrest", "deport", "aerial", "drone", "visit", "phone",
-  "withdraw", "ceasefire", "troops", "police", "", "", "", "",
 };
 static const char *const SECTORS[] = {
   "GOV", "MIL", "COP", "JUD", "LEG", "OPP", "REB", "CVL", "MED", "BUS", "REF",
@@ -746,6 +755,17 @@ static Evrec__V1__Mention *mk_evidence(gen *g) {
   return m;
 }
 
+/* One of the space-separated modes, or none (a quarter of the time). */
+static char *pick_mode(gen *g, const char *modes) {
+  size_t n = 0;
+  for (const char *p = modes; *p; p += strcspn(p, " "), p += *p == ' ') n++;
+  if (!n || chance(g, 25)) return (char *)"";
+  size_t k = rn(g, n);
+  const char *p = modes;
+  while (k--) p += strcspn(p, " ") + 1;
+  return gfmt(g, "%.*s", (int)strcspn(p, " "), p);
+}
+
 static void event_types(gen *g, Evrec__V1__Event *e, const cameo_def *c) {
   int plover = chance(g, 40);
   ARR(g, e, types, plover ? 2 : 1);
@@ -760,20 +780,24 @@ static void event_types(gen *g, Evrec__V1__Event *e, const cameo_def *c) {
   t->scheme = EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_PLOVER;
   t->code = (char *)c->plover;
   e->types[1] = t;
-  e->mode = (char *)PICK(g, MODES);
+  e->mode = pick_mode(g, c->modes);
   ARR(g, e, contexts, rn(g, 3));
   for (size_t k = 0; k < e->n_contexts; k++) e->contexts[k] = (char *)PICK(g, CONTEXTS);
 }
 
-static void event_people(gen *g, Evrec__V1__Event *e) {
-  size_t np = rr(g, 1, g->n_actors < 3 ? (uint32_t)g->n_actors : 3);
+static void event_people(gen *g, Evrec__V1__Event *e, const cameo_def *c) {
+  int recipient = e->n_types > 1 && needs_recipient(c->plover);
+  uint32_t hi = g->n_actors < 3 ? (uint32_t)g->n_actors : 3;
+  if (recipient && hi < 2) hi = 2; /* a lone actor may act on itself */
+  size_t np = rr(g, recipient ? 2 : 1, hi);
   ARR(g, e, participants, np);
   for (size_t k = 0; k < np; k++) {
     Evrec__V1__Participant *p;
     MK(g, p, Evrec__V1__Participant, EVREC__V1__PARTICIPANT__INIT);
     p->actor_id = gfmt(g, "a%u", rr(g, 1, (uint32_t)g->n_actors));
     p->role = k == 0 ? EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_ACTOR
-                     : (Evrec__V1__ParticipantRole)rr(g, 2, 3);
+              : k == 1 && recipient ? EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_RECIPIENT
+                                    : (Evrec__V1__ParticipantRole)rr(g, 2, 3);
     e->participants[k] = p;
   }
   if (g->n_places) e->place_id = gfmt(g, "p%u", rr(g, 1, (uint32_t)g->n_places));
@@ -784,7 +808,7 @@ static void event_numbers(gen *g, Evrec__V1__Event *e, const cameo_def *c) {
   if (chance(g, 85)) e->goldstein = dbl(g, c->goldstein);
   if (chance(g, 50)) e->tone = dbl(g, ru(g) * 20.0 - 10.0);  /* GDELT: full double */
   if (chance(g, 75)) e->confidence = dbl(g, conf(g));
-  if (c->quad == 4 && chance(g, 70)) {
+  if ((c->quad == 4 || strcmp(c->plover, "PROTEST") == 0) && chance(g, 70)) {
     MK(g, e->counts, Evrec__V1__Counts, EVREC__V1__COUNTS__INIT);
     e->counts->fatalities = u32(g, chance(g, 40) ? 0 : rskew(g, 300));
     if (chance(g, 50)) e->counts->injured = u32(g, rskew(g, 1000));
@@ -813,7 +837,7 @@ static Evrec__V1__Event *mk_event(gen *g, size_t i) {
     ARR(g, e, modality, 1);
     e->modality[0] = (Evrec__V1__Modality)rr(g, 1, 5);
   }
-  event_people(g, e);
+  event_people(g, e, c);
   int64_t when = g->pub_time - (int64_t)rn(g, 3 * 86400);
   e->start_date = date_of(g, when, chance(g, 90) ? 3 : 2);
   if (chance(g, 15)) e->end_date = date_of(g, g->pub_time, 3);

@@ -14,7 +14,8 @@
  * protoc-c, driven by its ProtobufCMessageDescriptor.
  *
  * The header reads top-down: version, status and error, arenas, the JSON codec,
- * then streaming readers and writers.
+ * then streaming readers and writers, the .evr container, binary helpers,
+ * and validation (the rules of evrec.v1 records, docs/VALIDATION.md).
  *
  * Conventions (hold for every function below unless its comment says otherwise):
  *  - Functions returning `int` return EVREC_OK (0) on success and a negative
@@ -28,7 +29,8 @@
  *    `unsigned int version` and must be initialised with their _INIT macro.
  *  - Thread-safety: the library has no global mutable state. Distinct handles
  *    (arenas, readers, writers) may be used concurrently from different
- *    threads; one handle must not be used by two threads at once. Handles
+ *    threads; one handle must not be used by two threads at once (validators
+ *    included). Constant tables (evrec_rules()) may be read by any thread. Handles
  *    may start helper threads of their own: an .evr writer its compression
  *    threads, an .evr reader of a file or memory one thread that inflates
  *    the next block ahead; they touch nothing but the handle's buffers.
@@ -423,6 +425,20 @@ typedef struct evrec_reader_options {
  *  call resumes at the next intact member. Without it errors are sticky. */
 #define EVREC_READ_SKIP_DAMAGE 0x1u
 
+/** Reader flag: a record that cannot be decoded (bad JSON or wire data, a
+ *  value of the wrong type or out of range, invalid UTF-8, a string or
+ *  nesting limit) is reported as usual by evrec_reader_next(), with its
+ *  record index, and counted, but the error is not sticky: the next call
+ *  returns the record after it, wherever the format shows where that
+ *  starts. pbd and evr: always (the record's length is known; an invalid
+ *  length prefix or a record over max_record_size stays sticky). json and
+ *  ndjson: a record whose JSON is well-formed is skipped exactly; after a
+ *  syntax error, reading resumes at the next line that begins with '{'
+ *  (where NDJSON, and evrec's --pretty and --array output, start every
+ *  record), so a broken record inside a multi-line layout may take the
+ *  records up to that line with it. pb: the one record is the whole input. */
+#define EVREC_READ_SKIP_INVALID 0x2u
+
 /** Version 2 added the limits after `flags`; version-1 structs are still
  *  accepted (their fields, defaults for the rest). */
 #define EVREC_READER_OPTIONS_VERSION 2
@@ -688,6 +704,173 @@ EVREC_API int evrec_pb_decode(ProtobufCMessage **out,
 
 /** @return the descriptor of evrec.v1.Record (the default record type). */
 EVREC_API const ProtobufCMessageDescriptor *evrec_record_descriptor(void);
+
+/* ======================================================================
+ * Validation (SPEC §6; every rule: docs/VALIDATION.md)
+ *
+ * Decoding proves a record well-formed; validation proves it right: ids
+ * present and unique, references that resolve, evidence spans inside the
+ * article body and equal to their quoted text, valid dates in order, codes
+ * valid for their scheme (CAMEO, PLOVER 2.0, ISO 3166-1, BCP 47 with ISO
+ * 639, Wikidata, URLs), values in range, quad classes that agree with the
+ * CAMEO root, PLOVER recipients where required. Each finding is a
+ * violation of one rule, which has a stable kebab-case id and a default
+ * severity; violations go to a callback, one call each, in record order
+ * and within a record in field order.
+ *
+ * Codes are checked only for the schemes the library knows: an EventType of
+ * scheme OTHER or ACLED, and any code outside the fields listed in
+ * docs/VALIDATION.md, passes unchecked, so private codebooks stay usable.
+ * ====================================================================== */
+
+/** Severity of a rule, and of each violation of it. */
+typedef enum evrec_severity {
+  EVREC_SEVERITY_WARNING = 1, /**< suspicious; does not make a record invalid */
+  EVREC_SEVERITY_ERROR = 2    /**< the record is invalid */
+} evrec_severity;
+
+/** A validation rule (a row of the library's constant rule table). */
+typedef struct evrec_rule {
+  const char *id;          /**< stable kebab-case id, e.g. "ref-actor-unresolved" */
+  evrec_severity severity; /**< default severity */
+  const char *group;       /**< "decode", "ids", "references", "spans", "dates",
+                                "codes", "ranges" or "consistency" */
+  const char *summary;     /**< what the rule checks, one English sentence */
+} evrec_rule;
+
+/**
+ * The rules, in the order of docs/VALIDATION.md. Rules of group "decode"
+ * name decoding errors (reported by evrec_validate_reader() when the reader
+ * fails on a record); the others are checked on decoded records.
+ * @param count receives the number of rules (may be NULL).
+ * @return a constant array, valid for the life of the program.
+ */
+EVREC_API const evrec_rule *evrec_rules(size_t *count);
+
+/** One finding. Every pointer is valid only during the callback. */
+typedef struct evrec_violation {
+  const char *rule;         /**< the rule id */
+  evrec_severity severity;  /**< the rule's severity (ERROR for every rule
+                                 under EVREC_VALIDATE_STRICT) */
+  uint64_t record;          /**< 0-based index of the record in its stream */
+  const char *record_id;    /**< the record's id; "" when it has none or
+                                 could not be decoded */
+  /** Field path in JSON names ("events[1].participants[0].actorId"); ""
+   *  when the violation is about the record as a whole. */
+  const char *path;
+  const char *message;      /**< English, no position, no newline */
+  /** Decoding violations: the reader's error (offset, line, column, path);
+   *  NULL for the other rules. */
+  const evrec_error *error;
+} evrec_violation;
+
+/**
+ * Receives each violation. @return 0 to go on, anything else to stop the
+ * validation, which then returns EVREC_STOPPED.
+ */
+typedef int (*evrec_violation_fn)(const evrec_violation *v, void *payload);
+
+/** Validation flags (evrec_validate_options.flags). */
+#define EVREC_VALIDATE_STRICT 0x1u /**< report warnings with severity ERROR */
+
+typedef struct evrec_validate_options {
+  unsigned int version; /**< EVREC_VALIDATE_OPTIONS_VERSION */
+  unsigned int flags;   /**< EVREC_VALIDATE_STRICT */
+  /** When non-empty, check only the rules matching one of these patterns
+   *  (rule ids or fnmatch(3) globs: "span-*"). Decoding violations are
+   *  always reported: a record that cannot be decoded cannot be checked. */
+  const char *const *rules;
+  size_t n_rules;
+  /** Rules not to check (ids or globs), applied after `rules`. */
+  const char *const *skip_rules;
+  size_t n_skip_rules;
+} evrec_validate_options;
+
+#define EVREC_VALIDATE_OPTIONS_VERSION 1
+#define EVREC_VALIDATE_OPTIONS_INIT {EVREC_VALIDATE_OPTIONS_VERSION, 0, NULL, 0, NULL, 0}
+
+/** Counts of one validation. */
+typedef struct evrec_validate_stats {
+  uint64_t records;  /**< records examined, undecodable ones included */
+  uint64_t invalid;  /**< records with at least one error */
+  uint64_t errors;   /**< violations reported with severity ERROR */
+  uint64_t warnings; /**< violations reported with severity WARNING */
+} evrec_validate_stats;
+
+/**
+ * A validator: the options resolved once, scratch memory reused from
+ * record to record, and the record ids seen so far, so that a stream can be
+ * checked for duplicates (rule record-id-duplicate: the same id with the
+ * same revision twice; a higher revision is a correction, not a duplicate).
+ * Ids are remembered as 64-bit hashes with the index of the first record
+ * (16 bytes per record, not the id strings): two different ids collide with
+ * a probability of about n^2 / 2^65 for n records (1 in 3,700 for 100
+ * million records). One validator must not be used by two threads at once;
+ * distinct validators are independent.
+ */
+typedef struct evrec_validator evrec_validator;
+
+/**
+ * Creates a validator.
+ * @param out receives it; free with evrec_validator_free().
+ * @return EVREC_OK, EVREC_E_INVALID_ARG (unknown options version, or a
+ *         pattern in rules/skip_rules that matches no rule: the message
+ *         names it), EVREC_E_NOMEM.
+ */
+EVREC_API int evrec_validator_new(evrec_validator **out, const evrec_validate_options *opts,
+                                  evrec_error *err);
+
+/**
+ * Checks one decoded evrec.v1.Record and calls `fn` for each violation.
+ * Records are checked as they are: the message is not modified or kept.
+ * @param index the record's 0-based index in its stream (for the
+ *              violations and for duplicate reports).
+ * @param stats if non-NULL, its counters are increased (records += 1 ...).
+ * @return EVREC_OK (whether or not violations were found: see stats),
+ *         EVREC_STOPPED, EVREC_E_INVALID_ARG (NULL, or not an
+ *         evrec.v1.Record), EVREC_E_NOMEM.
+ */
+EVREC_API int evrec_validator_check(evrec_validator *v, const ProtobufCMessage *record,
+                                    uint64_t index, evrec_validate_stats *stats,
+                                    evrec_violation_fn fn, void *payload, evrec_error *err);
+
+/** Forgets the record ids seen, as for a new stream. */
+EVREC_API void evrec_validator_reset(evrec_validator *v);
+
+/** Frees the validator. NULL is a no-op. */
+EVREC_API void evrec_validator_free(evrec_validator *v);
+
+/**
+ * Checks one record on its own (no stream: record-id-duplicate cannot
+ * fire). A convenience over a temporary validator.
+ * @return as evrec_validator_check(), plus EVREC_E_INVALID_ARG for bad
+ *         options as evrec_validator_new().
+ */
+EVREC_API int evrec_validate(const ProtobufCMessage *record, const evrec_validate_options *opts,
+                             evrec_validate_stats *stats, evrec_violation_fn fn, void *payload,
+                             evrec_error *err);
+
+/**
+ * Validates every record a reader returns, from where it stands to the end
+ * of its input. A record the reader cannot decode is a violation of a
+ * "decode-*" rule carrying the reader's error (v->error: offset, line,
+ * column, path). Open the reader with EVREC_READ_SKIP_INVALID |
+ * EVREC_READ_SKIP_DAMAGE to go on with the next record after such errors
+ * wherever the format allows it; otherwise validation stops at the first.
+ * Memory: the reader's (one record, one block) plus the ids seen (see
+ * evrec_validator). Runs on the caller's thread; an .evr reader decodes
+ * blocks ahead on its own workers meanwhile.
+ * @param stats if non-NULL, filled with this run's counts.
+ * @return EVREC_OK when the input was read to its end (violations or not);
+ *         EVREC_STOPPED; or the status of a reader error validation could
+ *         not go past (reported to `fn` first when it concerns a record;
+ *         EVREC_E_IO, EVREC_E_NOMEM, EVREC_E_FORMAT are not violations and
+ *         are only returned, with err filled). EVREC_E_INVALID_ARG for bad
+ *         options, or a reader of another record type.
+ */
+EVREC_API int evrec_validate_reader(evrec_reader *r, const evrec_validate_options *opts,
+                                    evrec_validate_stats *stats, evrec_violation_fn fn,
+                                    void *payload, evrec_error *err);
 
 /* ======================================================================
  * Block ranges: one .evr file split among parallel readers

@@ -1243,6 +1243,7 @@ struct evr__reader {
   int last_kind;       /* of the last accepted member; -1 = none */
   bool resync;         /* after damage: search for the next member first */
 
+  bool record_failed;  /* the last next() failed on one undecodable record */
   int pending;         /* a damaged header found at open under SKIP_DAMAGE: */
   evrec_error pending_err; /* reported by the first next(), then reading goes on */
   evrec__buf hacc;     /* EH chunks of consecutive header members */
@@ -1768,22 +1769,28 @@ static int next_record(evr__reader *c, evrec_arena *arena, const ProtobufCMessag
     *msg = c->dec_msgs[i];
     return EVREC_OK;
   }
-  if (len > c->max_record)
+  if (len > c->max_record) {
+    c->record_failed = true; /* rpos already stands after it */
     return fail_at(err, EVREC_E_LIMIT, c->block_off, "record of %" PRIu64 " bytes exceeds the limit of %zu bytes "
                    "(max_record_size)", len, c->max_record);
+  }
   ProtobufCMessage *m = NULL;
   evrec_arena_reset(arena);
   int rc = evrec__pb_decode_ex(&m, c->type, p + h, (size_t)len, arena, c->max_string, err);
   if (rc) {
     if (err) err->offset = c->block_off; /* offsets inside a block mean nothing in the file */
+    c->record_failed = true;
     return rc;
   }
   *msg = m;
   return EVREC_OK;
 }
 
+bool evr__reader_record_failed(const evr__reader *c) { return c->record_failed; }
+
 int evr__reader_next(evr__reader *c, evrec_arena *arena, const ProtobufCMessage **msg,
                      evrec_error *err) {
+  c->record_failed = false;
   if (c->pending) {
     int rc = c->pending;
     c->pending = 0;

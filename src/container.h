@@ -92,6 +92,11 @@ int evr__reader_open(evr__reader *c, evrec_error *err);
 int evr__reader_next(evr__reader *c, evrec_arena *arena, const ProtobufCMessage **msg,
                      evrec_error *err);
 
+/** @return true when the last evr__reader_next() failed on one record
+ *  that could not be decoded, the reader standing after it (so the next
+ *  call returns the record after it). */
+bool evr__reader_record_failed(const evr__reader *c);
+
 /** Positions before record `ordinal`; the next evr__reader_next() returns it. */
 int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err);
 

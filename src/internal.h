@@ -92,6 +92,22 @@ int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap)
  * would exceed it once packed, so every record evrec writes reads back. */
 #define EVREC__PB_MAX_DEPTH 100
 
+/* ---------------------------------------------------------------- hashing */
+
+/** FNV-1a 64 of len bytes: fast on short keys such as record ids. */
+static inline uint64_t evrec__fnv1a64(const char *s, size_t len) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* ---------------------------------------------------------------- reader */
+
+/** @return the reader's sticky error status (0 while it can go on): after
+ *  a failed evrec_reader_next(), tells a caller whether the reader skipped
+ *  the record (EVREC_READ_SKIP_INVALID, EVREC_READ_SKIP_DAMAGE) or stopped. */
+int evrec__reader_sticky(const evrec_reader *r);
+
 /* ---------------------------------------------------------------- utf8 */
 
 /** @return the byte length of the longest valid UTF-8 prefix of s[0..len)

@@ -93,6 +93,10 @@ struct evrec_reader {
   evrec__json_keys keys; /* JSON key lookups remembered across records */
   evr__reader *evr; /* the container reader, for format evr */
   unsigned flags;   /* EVREC_READ_* */
+  /* What the last failure allows EVREC_READ_SKIP_INVALID to skip: a JSON
+   * record at pos, or bad_len bytes of binary record at pos. */
+  enum { BAD_NONE, BAD_JSON, BAD_BINARY, BAD_EVR } bad;
+  size_t bad_len;
   uint64_t count;
   int failed; /* sticky error status, 0 while healthy */
   evrec_error ferr;
@@ -237,6 +241,7 @@ static int rd_json_record(evrec_reader *r, const ProtobufCMessage **msg, evrec_e
     }
     if (rc) {
       if (err) err->record = r->count;
+      r->bad = BAD_JSON;
       return rc;
     }
     if (used > r->max_record) break;
@@ -328,6 +333,8 @@ static int rd_binary_record(evrec_reader *r, size_t skip, size_t n,
       err->offset = err->offset == EVREC_UNKNOWN ? start : start + skip + err->offset;
       err->record = r->count;
     }
+    r->bad = BAD_BINARY;
+    r->bad_len = skip + n;
     return rc;
   }
   r->pos += skip + n; /* no line counting in binary data */
@@ -582,6 +589,97 @@ int evrec_reader_open_memory(evrec_reader **out, const void *data, size_t len,
 }
 
 /* ====================================================================== */
+/* Skipping invalid records (EVREC_READ_SKIP_INVALID)                     */
+/* ====================================================================== */
+
+/* Makes sure buf[pos + i] exists (reading more, within the record limit).
+ * @return false at the end of input or past the limit. */
+static bool rd_have(evrec_reader *r, size_t i) {
+  if (r->pos + i < r->end) return true;
+  if (r->eof || i > r->max_record) return false;
+  size_t want = i + 1 < CHUNK ? CHUNK : (i + 1) * 2 > r->max_record ? i + 1 : (i + 1) * 2;
+  return rd_fill(r, want, NULL) == EVREC_OK && r->pos + i < r->end;
+}
+
+/* Finds the end of the JSON value at pos by its structure alone: brackets
+ * counted, strings skipped (a raw newline inside one is a syntax error,
+ * which the value cannot then be trusted after). Used only after the
+ * decoder failed on a value that was well-formed as far as it read.
+ * @return its length, or 0 when the structure does not close. */
+static size_t rd_json_value_len(evrec_reader *r) {
+  size_t i = 0, depth = 0;
+  bool in_str = false;
+  for (; rd_have(r, i); i++) {
+    char ch = r->buf[r->pos + i];
+    if (in_str) {
+      if (ch == '\\') i++;
+      else if (ch == '"') in_str = false;
+      else if (ch == '\n') return 0;
+    } else if (ch == '"') {
+      in_str = true;
+    } else if (ch == '{' || ch == '[') {
+      depth++;
+    } else if (ch == '}' || ch == ']') {
+      if (depth == 0) return 0;
+      if (--depth == 0) return i + 1;
+    } else if (depth == 0 && (is_ws(ch) || ch == ',')) {
+      return i; /* the end of a bare scalar */
+    }
+  }
+  return 0;
+}
+
+/* Moves pos to the next line that begins with '{' (or to the end of input).
+ * @return true when such a line was found. */
+static bool rd_json_resync(evrec_reader *r) {
+  for (size_t i = 1;; i++) {
+    if (!rd_have(r, i)) {
+      rd_advance(r, r->end - r->pos);
+      return false;
+    }
+    if (r->buf[r->pos + i - 1] == '\n' && r->buf[r->pos + i] == '{') {
+      rd_advance(r, i);
+      return true;
+    }
+    if (i > CHUNK) { /* keep the buffer from growing over a long search */
+      rd_advance(r, i - 1);
+      i = 0;
+    }
+  }
+}
+
+/* Skips the JSON record at pos that failed with `code`. */
+static void rd_json_skip(evrec_reader *r, int code) {
+  size_t len = code == EVREC_E_SYNTAX ? 0 : rd_json_value_len(r);
+  if (len) {
+    rd_advance(r, len);
+    return;
+  }
+  bool found = rd_json_resync(r);
+  if (r->js == J_ARRAY_NEXT) r->js = found ? J_ARRAY_FIRST : J_ARRAY_DONE;
+}
+
+/* After a failed record: with EVREC_READ_SKIP_INVALID, steps past it.
+ * @return true when the reader can go on (the error is not sticky). */
+static bool rd_skip_invalid(evrec_reader *r, int code) {
+  if (!(r->flags & EVREC_READ_SKIP_INVALID) || r->bad == BAD_NONE || code == EVREC_E_IO ||
+      code == EVREC_E_NOMEM)
+    return false;
+  switch (r->bad) {
+  case BAD_JSON: rd_json_skip(r, code); break;
+  case BAD_BINARY:
+    r->pos += r->bad_len;
+    if (r->format == EVREC_FORMAT_PB) r->pb_done = true;
+    break;
+  default: break; /* BAD_EVR: the container already stands after the record */
+  }
+  r->count++;
+  return true;
+}
+
+int evrec__reader_sticky(const evrec_reader *r) { return r ? r->failed : 0; }
+
+/* ====================================================================== */
 /* Reading and closing                                                    */
 /* ====================================================================== */
 
@@ -595,6 +693,7 @@ int evrec_reader_next(evrec_reader *r, const ProtobufCMessage **msg, evrec_error
   evrec_error local;
   evrec_error *e = err ? err : &local;
   int rc;
+  r->bad = BAD_NONE;
   switch (r->format) {
   case EVREC_FORMAT_PB: rc = rd_next_pb(r, msg, e); break;
   case EVREC_FORMAT_PBD: rc = rd_next_pbd(r, msg, e); break;
@@ -602,6 +701,8 @@ int evrec_reader_next(evrec_reader *r, const ProtobufCMessage **msg, evrec_error
   default: rc = rd_next_json(r, msg, e); break;
   }
   if (rc == EVREC_OK && r->format == EVREC_FORMAT_EVR) r->count++;
+  if (rc < 0 && r->format == EVREC_FORMAT_EVR && evr__reader_record_failed(r->evr))
+    r->bad = BAD_EVR;
   /* With EVREC_READ_SKIP_DAMAGE a damaged member is reported once and
    * reading goes on at the next intact member. */
   bool skip = rc == EVREC_E_CORRUPT && (r->flags & EVREC_READ_SKIP_DAMAGE);
@@ -610,8 +711,10 @@ int evrec_reader_next(evrec_reader *r, const ProtobufCMessage **msg, evrec_error
     *msg = NULL;
   } else if (rc < 0) {
     if (e->record == EVREC_UNKNOWN) e->record = r->count;
-    r->failed = rc;
-    r->ferr = *e;
+    if (!rd_skip_invalid(r, rc)) {
+      r->failed = rc;
+      r->ferr = *e;
+    }
     *msg = NULL;
   }
   return rc;

@@ -305,6 +305,7 @@ static struct {
   blob small_evr;
   char p_small_concat[96], p_empty[96];
   blob damaged; /* recs in .evr with a byte of a data block flipped */
+  blob validate_in; /* recs as NDJSON, then records with violations */
 } g;
 
 static const char value_json[] =
@@ -491,6 +492,17 @@ static int group_setup(void **state) {
   spit(in_dir(g.p_empty, sizeof g.p_empty, "empty.evr"), "", 0);
   g.damaged = slurp(g.p_evr);
   ((uint8_t *)g.damaged.p)[g.damaged.n / 2] ^= 0x55;
+  static const char bad[] =
+      "{\"id\":\"v1\",\"article\":{\"body\":\"H\u00e9llo w\u00f6rld \u201cquoted\u201d\"},"
+      "\"actors\":[{\"id\":\"a1\",\"mentions\":[{\"start\":0,\"end\":5},{\"start\":3,"
+      "\"end\":99}]}],\"claims\":[{\"id\":\"c1\",\"claimantId\":\"zz\",\"quote\":{\"text\":"
+      "\"w\u00f6rld\",\"span\":{\"start\":6,\"end\":12}}}]}\n"
+      "{\"id\":\"v2\",\"x\":1}\n{\"id\":\"v1\"}\n{\"id\":\"v1\"}\n";
+  g.validate_in.n = g.ndjson.n + sizeof bad - 1;
+  g.validate_in.p = malloc(g.validate_in.n);
+  assert_non_null(g.validate_in.p);
+  memcpy(g.validate_in.p, g.ndjson.p, g.ndjson.n);
+  memcpy((char *)g.validate_in.p + g.ndjson.n, bad, sizeof bad - 1);
   return 0;
 }
 
@@ -506,7 +518,7 @@ static int group_teardown(void **state) {
     rmdir(g.dir);
   }
   blob *bs[] = {&g.seed_json, &g.alltypes_json, &g.seed_pb, &g.alltypes_pb, &g.ndjson,
-                &g.array, &g.pbd, &g.pb, &g.evr, &g.small_evr, &g.damaged};
+                &g.array, &g.pbd, &g.pb, &g.evr, &g.small_evr, &g.damaged, &g.validate_in};
   for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) free(bs[i]->p);
   evrec_arena_free(g.arena);
   return 0;
@@ -682,6 +694,35 @@ static int run_reader(const scenario *s, evrec_error *err) {
   if (rc < 0 && evrec_reader_next(r, &m, err) != rc) broken("a reader error is not sticky");
   evrec_reader_close(r);
   return rc == EVREC_DONE ? EVREC_OK : rc;
+}
+
+/* Validation of a stream: every violation (rule, path, message, record)
+ * joins the result. The input has bad records between good ones, spans in
+ * a non-ASCII body, many ids (the duplicate table grows). */
+static int digest_violation(const evrec_violation *v, void *payload) {
+  (void)payload;
+  res_bytes(v->rule, strlen(v->rule));
+  res_bytes(v->path, strlen(v->path));
+  res_bytes(v->message, strlen(v->message));
+  res_bytes(&v->record, sizeof v->record);
+  return 0;
+}
+
+static int run_validate(const scenario *s, evrec_error *err) {
+  evrec_reader_options o = EVREC_READER_OPTIONS_INIT;
+  o.flags = EVREC_READ_SKIP_INVALID;
+  evrec_reader *r = NULL;
+  int rc = evrec_reader_open_memory(&r, s->in->p, s->in->n, &o, err);
+  if (rc) return rc;
+  evrec_validate_options vo = EVREC_VALIDATE_OPTIONS_INIT;
+  const char *skip[] = {"uri-*"};
+  vo.skip_rules = skip;
+  vo.n_skip_rules = 1;
+  evrec_validate_stats st;
+  rc = evrec_validate_reader(r, &vo, &st, digest_violation, NULL, err);
+  if (rc == EVREC_OK && (st.errors == 0 || st.records < 3)) broken("validation found nothing");
+  evrec_reader_close(r);
+  return rc;
 }
 
 /* The same through the caller's FILE (fread, not read). */
@@ -911,6 +952,9 @@ static scenario scenarios[] = {
      .flags = MAY_SUCCEED | ARENA_TOO, .path = g.p_small_concat},
     {.name = "reader evr empty file seek", .run = run_seek_empty, .expect = EVREC_E_NOT_FOUND,
      .path = g.p_empty},
+    /* validation */
+    {.name = "validate ndjson stream", .run = run_validate, .flags = ARENA_TOO,
+     .in = &g.validate_in},
     /* writers */
     {.name = "writer ndjson", .prep = prep_writer, .run = run_writer, .check = check_writer,
      .path = "out.ndjson", .nrec = NREC},

@@ -63,7 +63,8 @@ $(B)/tests/failio.so: tests/util/failio.c
 
 # Fast suite: unit tests, then script tests (CLI, golden errors).
 check: deps
-	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8
+	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8 \
+	  $(GENCORPUS)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LOCPATH=$(TEST_LOCPATH) $$t; done
 	@$(if $(FUZZ_REPLAY),echo "== $(FUZZ_REPLAY)"; $(FUZZ_REPLAY_RUN))
 	@set -e; for s in $(TEST_SCRIPTS); do echo "== $$s"; bash $$s $(CLI) $(B); done
@@ -77,14 +78,34 @@ test-diff: deps
 test-asan:
 	@$(MAKE) --no-print-directory B=$(B)/asan OPT=-O1 SANITIZE="$(SAN_FLAGS)" check
 
+# ThreadSanitizer over every threaded path: the .evr writer's compression
+# threads and the reader's read-ahead workers (unit tests of the container,
+# reader, writer and validation, then the container CLI tests, which write
+# with -j 1..8 and read files, pipes and damaged input). A data race or a
+# lock-order problem fails the run (halt_on_error, exit status 66).
+TSAN_TESTS := test_container test_reader test_writer test_validate
+test-tsan:
+	@$(MAKE) --no-print-directory B=$(B)/tsan OPT=-O1 SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
+	  lib cli $(TSAN_TESTS:%=$(B)/tsan/tests/%)
+	@set -e; export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"; \
+	for t in $(TSAN_TESTS); do echo "== tsan $$t"; $(B)/tsan/tests/$$t; done; \
+	echo "== tsan tests/container.sh"; bash tests/container.sh $(B)/tsan/evrec $(B)/tsan
+
 test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-diff
 	@$(MAKE) --no-print-directory test-install
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-python
 	@$(MAKE) --no-print-directory test-python-asan
 	@echo "evrec: all tests passed"
+
+# docs/VALIDATION.md's rule reference, regenerated from `evrec validate
+# --list-rules` and tests/data/validate/ (tests/validate.sh checks it).
+.PHONY: validation-doc test-tsan
+validation-doc: cli
+	$(PYTHON) docs/gen_validation.py $(CLI)
 
 # `make install` into a scratch DESTDIR, then build the README's example with
 # pkg-config exactly as a user would, statically and dynamically, and run it.

@@ -46,20 +46,55 @@ const char *cli_display_name(const char *path, bool output) {
   return path;
 }
 
-/* Prints a library message; a limit's closing "(max_string_size)" (the
- * reader option that raises it) becomes the command line option,
- * "(--max-string-size)". */
-static void report_message(const evrec_error *e) {
+/* A library message as the CLI shows it: a limit's closing
+ * "(max_string_size)" (the reader option that raises it) becomes the
+ * command line option, "(--max-string-size)". */
+void cli_message_text(char *out, size_t size, const evrec_error *e) {
   const char *open = strrchr(e->message, '(');
-  size_t n = open ? strlen(open) : 0;
+  size_t n = open ? strlen(open) : 0, k;
   if (e->code != EVREC_E_LIMIT || n < 6 || strncmp(open, "(max_", 5) != 0 || open[n - 1] != ')' ||
       strspn(open + 1, "abcdefghijklmnopqrstuvwxyz_") != n - 2) {
-    fputs(e->message, stderr);
+    snprintf(out, size, "%s", e->message);
     return;
   }
-  fprintf(stderr, "%.*s(--", (int)(open - e->message), e->message);
-  for (const char *p = open + 1; *p != ')'; p++) fputc(*p == '_' ? '-' : *p, stderr);
-  fputc(')', stderr);
+  snprintf(out, size, "%.*s(--", (int)(open - e->message), e->message);
+  k = strlen(out);
+  for (const char *p = open + 1; *p != ')' && k + 2 < size; p++) out[k++] = *p == '_' ? '-' : *p;
+  out[k++] = ')';
+  out[k] = '\0';
+}
+
+void cli_print_message(FILE *f, const evrec_error *e) {
+  char text[EVREC_ERROR_MESSAGE_MAX + 16];
+  cli_message_text(text, sizeof text, e);
+  fputs(text, f);
+}
+
+void cli_print_excerpt(FILE *f, const char *s, size_t max) {
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p & 0xC0) != 0x80 && n++ == max) {
+      fputs("...", f);
+      return;
+    }
+    if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\x%02x", *p);
+    else fputc(*p, f);
+  }
+}
+
+void cli_print_where(FILE *f, const char *file, const evrec_error *e) {
+  /* Container damage messages name their own position ("block 3 at byte
+   * 4096: ..."); printing the offset twice would only add noise. */
+  char at[40];
+  snprintf(at, sizeof at, "at byte %llu", (unsigned long long)e->offset);
+  bool offset = !e->line && e->offset != EVREC_UNKNOWN && !strstr(e->message, at);
+  fputs(file, f);
+  if (e->line) fprintf(f, ":%lu:%lu", (unsigned long)e->line, (unsigned long)e->column);
+  if (e->record != EVREC_UNKNOWN || offset) fputs(": ", f);
+  if (e->record != EVREC_UNKNOWN) fprintf(f, "record %llu", (unsigned long long)e->record + 1);
+  if (offset)
+    fprintf(f, "%sat byte %llu", e->record != EVREC_UNKNOWN ? " " : "",
+            (unsigned long long)e->offset);
 }
 
 void cli_report(const char *file, const evrec_error *e) {
@@ -67,20 +102,10 @@ void cli_report(const char *file, const evrec_error *e) {
     cli_error("%s", e->message); /* I/O messages name their file */
     return;
   }
-  /* Container damage messages name their own position ("block 3 at byte
-   * 4096: ..."); printing the offset twice would only add noise. */
-  char at[40];
-  snprintf(at, sizeof at, "at byte %llu", (unsigned long long)e->offset);
-  bool offset = !e->line && e->offset != EVREC_UNKNOWN && !strstr(e->message, at);
-  fprintf(stderr, "evrec: %s", file);
-  if (e->line) fprintf(stderr, ":%lu:%lu", (unsigned long)e->line, (unsigned long)e->column);
+  fputs("evrec: ", stderr);
+  cli_print_where(stderr, file, e);
   fputs(": ", stderr);
-  if (e->record != EVREC_UNKNOWN) fprintf(stderr, "record %llu", (unsigned long long)e->record + 1);
-  if (offset)
-    fprintf(stderr, "%sat byte %llu", e->record != EVREC_UNKNOWN ? " " : "",
-            (unsigned long long)e->offset);
-  if (e->record != EVREC_UNKNOWN || offset) fputs(": ", stderr);
-  report_message(e);
+  cli_print_message(stderr, e);
   if (e->path[0]) fprintf(stderr, " (at %s)", e->path);
   fputc('\n', stderr);
 }
@@ -235,6 +260,10 @@ static int next_long(cli_parser *p, const char *arg, const char **value) {
     cli_usage_error(p->cmd, "option '--%s' takes no argument", o->long_name);
     return CLI_ERROR;
   }
+  if (o->arg && o->arg[0] == '[') { /* optional: only as --name=value */
+    *value = eq ? eq + 1 : NULL;
+    return o->id;
+  }
   if (o->arg && !eq && p->i >= p->argc) {
     cli_usage_error(p->cmd, "option '--%s' needs an argument (%s)", o->long_name, o->arg);
     return CLI_ERROR;
@@ -297,8 +326,9 @@ int cli_next(cli_parser *p, const char **value) {
 static int option_label(FILE *f, const cli_option *o) {
   char shortpart[8] = "    ", buf[128];
   if (o->short_name) snprintf(shortpart, sizeof shortpart, "-%c, ", o->short_name);
-  int n = snprintf(buf, sizeof buf, "%s--%s%s%s", shortpart, o->long_name, o->arg ? "=" : "",
-                   o->arg ? o->arg : "");
+  bool optional = o->arg && o->arg[0] == '[';
+  int n = snprintf(buf, sizeof buf, "%s--%s%s%s", shortpart, o->long_name,
+                   o->arg && !optional ? "=" : "", o->arg ? o->arg : "");
   if (f) fputs(buf, f);
   return n;
 }

@@ -28,7 +28,8 @@ typedef struct cli_option {
   int id;                /* > 0; returned by cli_next() */
   char short_name;       /* 0 = none */
   const char *long_name; /* without "--" */
-  const char *arg;       /* argument name in --help; NULL for a flag */
+  const char *arg;       /* argument name in --help; NULL for a flag; "[=X]" for an
+                            optional argument, given only as --name=value */
   const char *help;
 } cli_option;
 
@@ -82,6 +83,32 @@ void cli_error(const char *fmt, ...)
 
 /** Prints a library error about `file` in the layouts above. */
 void cli_report(const char *file, const evrec_error *e);
+
+/** Prints where e happened as cli_report() does ("FILE:LINE:COL: record N",
+ *  "FILE: record N at byte OFF", or "FILE"), with no ": " after it. */
+void cli_print_where(FILE *f, const char *file, const evrec_error *e);
+
+/** Prints e's message; a limit's "(max_string_size)" as "(--max-string-size)". */
+void cli_print_message(FILE *f, const evrec_error *e);
+
+/** The same text into out[0..size) (truncated, NUL-terminated). */
+void cli_message_text(char *out, size_t size, const evrec_error *e);
+
+/** Prints at most `max` code points of the UTF-8 string s ("..." when cut),
+ *  control characters as \xHH, so that s cannot break a line of output. */
+void cli_print_excerpt(FILE *f, const char *s, size_t max);
+
+/* ---------------------------------------------------------------------- */
+/* Validation output shared by validate and convert (cli_validate.c)       */
+/* ---------------------------------------------------------------------- */
+
+/** Prints one violation of `file`: a text line after `prefix` ("" or
+ *  "evrec: "), or with `json` one JSON object (prefix unused). */
+void cli_print_violation(FILE *f, bool json, const char *prefix, const char *file,
+                         const evrec_violation *v);
+
+/** @return `one` when n is 1, else `many` ("record" / "records"). */
+const char *cli_plural(uint64_t n, const char *one, const char *many);
 
 /** Display name of a path: "<stdin>" / "<stdout>" for "-". */
 const char *cli_display_name(const char *path, bool output);
@@ -177,5 +204,6 @@ int cli_cmd_info(const cli_command *cmd, int argc, char **argv);    /* cmd_info.
 int cli_cmd_schema(const cli_command *cmd, int argc, char **argv);  /* cmd_schema.c */
 int cli_cmd_recover(const cli_command *cmd, int argc, char **argv); /* cmd_recover.c */
 int cli_cmd_get(const cli_command *cmd, int argc, char **argv);     /* cmd_get.c */
+int cli_cmd_validate(const cli_command *cmd, int argc, char **argv); /* cmd_validate.c */
 
 #endif /* EVREC_CLI_H */

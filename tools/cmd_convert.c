@@ -41,7 +41,13 @@ typedef struct conv {
   cli_limits lim;       /* input limits (--max-depth --max-record-size ...) */
   bool progress;        /* --progress */
   int argc;             /* bounds the --meta array */
+  int validate;         /* --validate: 0 off, VAL_REFUSE, VAL_WARN */
+  evrec_validator *validator;
+  evrec_validate_stats vstats;
+  const char *vfile;    /* display name of the input being validated */
 } conv;
+
+enum { VAL_REFUSE = 1, VAL_WARN = 2 };
 
 #define PROGRESS_EVERY 64
 #define PROGRESS_PERIOD 0.5
@@ -75,6 +81,11 @@ static int conv_option(conv *c, int id, const char *value) {
   case 'n': c->encode_flags |= EVREC_JSON_PROTO_NAMES; return 0;
   case 'A': c->append = true; return 0;
   case 'P': c->progress = true; return 0;
+  case 'V':
+    if (!value || strcmp(value, "error") == 0) c->validate = VAL_REFUSE;
+    else if (strcmp(value, "warn") == 0) c->validate = VAL_WARN;
+    else return cli_usage_error(c->cmd, "--validate: '%s' is not error or warn", value);
+    return 0;
   case CLI_OPT_HELP:
     cli_help(stdout, c->cmd);
     return -1; /* done, successfully */
@@ -219,8 +230,25 @@ static int conv_write_error(const conv *c, const char *in, uint64_t index, evrec
   return CLI_EXIT_INVALID;
 }
 
+/* --validate: prints each violation on stderr as `evrec validate` would. */
+static int conv_violation(const evrec_violation *v, void *payload) {
+  const conv *c = payload;
+  cli_print_violation(stderr, false, "evrec: ", c->vfile, v);
+  return 0;
+}
+
+/* Validates one record before it is written. @return false when it has an
+ * error and --validate (not =warn) refuses it. */
+static bool conv_validate(conv *c, const ProtobufCMessage *msg, uint64_t index) {
+  uint64_t errors = c->vstats.errors;
+  evrec_error err;
+  int rc = evrec_validator_check(c->validator, msg, index, &c->vstats, conv_violation, c, &err);
+  if (rc < 0) cli_report(c->vfile, &err);
+  return c->validate == VAL_WARN || (rc >= 0 && c->vstats.errors == errors);
+}
+
 /* Copies every record of `in` to w. @return an exit status. */
-static int conv_input(const conv *c, const char *in, evrec_writer *w, progress *pg) {
+static int conv_input(conv *c, const char *in, evrec_writer *w, progress *pg) {
   evrec_reader_options ro = EVREC_READER_OPTIONS_INIT;
   evrec_reader *r;
   evrec_error err;
@@ -235,7 +263,14 @@ static int conv_input(const conv *c, const char *in, evrec_writer *w, progress *
     return CLI_EXIT_USAGE;
   }
   int rc, status = CLI_EXIT_OK;
+  c->vfile = shown;
+  if (c->validator) evrec_validator_reset(c->validator); /* duplicates: per input */
   while ((rc = evrec_reader_next(r, &msg, &err)) == EVREC_OK) {
+    if (c->validator && !conv_validate(c, msg, evrec_reader_count(r) - 1)) {
+      status = CLI_EXIT_INVALID; /* keep going: report every invalid record */
+      continue;
+    }
+    if (status != CLI_EXIT_OK) continue; /* an earlier record was refused */
     if (evrec_writer_write(w, msg, &err) != EVREC_OK) {
       status = conv_write_error(c, in, evrec_reader_count(r) - 1, &err);
       break;
@@ -252,7 +287,7 @@ static int conv_input(const conv *c, const char *in, evrec_writer *w, progress *
   return status;
 }
 
-static int conv_run(const conv *c) {
+static int conv_run(conv *c) {
   evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
   evrec_writer *w;
   evrec_error err;
@@ -271,8 +306,12 @@ static int conv_run(const conv *c) {
   int status = CLI_EXIT_OK;
   progress pg;
   progress_init(&pg, c->progress);
-  for (int i = 0; i < c->n_inputs && status == CLI_EXIT_OK; i++)
-    status = conv_input(c, c->inputs[i], w, &pg);
+  /* With --validate every input is read to its end, so that every invalid
+   * record is reported; without it the first failure stops the run. */
+  for (int i = 0; i < c->n_inputs && (status == CLI_EXIT_OK || c->validate); i++) {
+    int rc = conv_input(c, c->inputs[i], w, &pg);
+    if (rc > status) status = rc;
+  }
   progress_end(&pg);
   if (status != CLI_EXIT_OK) {
     if (strcmp(c->output, "-") == 0)
@@ -298,7 +337,20 @@ static int conv_main(conv *c, int argc, char **argv) {
   }
   if (rc == 0) rc = conv_check(c);
   if (rc == 0 && c->to == EVREC_FORMAT_EVR) rc = cli_evr_environment(&c->evr);
+  evrec_error err;
+  if (rc == 0 && c->validate && evrec_validator_new(&c->validator, NULL, &err) != EVREC_OK) {
+    cli_report(cli_display_name(c->output, true), &err);
+    rc = CLI_EXIT_USAGE;
+  }
   if (rc == 0) rc = conv_run(c);
+  if (c->validate && c->vstats.records && (c->vstats.errors || c->vstats.warnings))
+    fprintf(stderr, "evrec: validation: %llu %s, %llu %s, %llu %s%s\n",
+            (unsigned long long)c->vstats.records, cli_plural(c->vstats.records, "record", "records"),
+            (unsigned long long)c->vstats.errors, cli_plural(c->vstats.errors, "error", "errors"),
+            (unsigned long long)c->vstats.warnings,
+            cli_plural(c->vstats.warnings, "warning", "warnings"),
+            c->validate == VAL_REFUSE && c->vstats.errors ? "; nothing written" : "");
+  evrec_validator_free(c->validator);
   cli_evr_free(&c->evr);
   return rc;
 }

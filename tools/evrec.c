@@ -80,6 +80,9 @@ static const cli_option convert_options[] = {
     EVR_OPTIONS,
     LIMIT_OPTIONS,
     {'P', 0, "progress", NULL, "show records, bytes and rate on stderr while running"},
+    {'V', 0, "validate", "[=warn]",
+     "check every record as 'evrec validate' does; refuse the output on an error "
+     "(=warn: convert and report)"},
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -89,6 +92,21 @@ static const cli_option cat_options[] = {
     {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
+    LIMIT_OPTIONS,
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
+static const cli_option validate_options[] = {
+    {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd, evr (default: detect)"},
+    {'F', 0, "format", "FMT", "output: text (default) or json, one object per line"},
+    {'s', 0, "strict", NULL, "warnings count as errors"},
+    {'m', 0, "max-errors", "N", "stop after N errors"},
+    {'r', 0, "rule", "ID", "check only this rule; a glob such as 'span-*' (repeatable)"},
+    {'R', 0, "skip-rule", "ID", "do not check this rule; a glob (repeatable)"},
+    {'q', 'q', "quiet", NULL, "print only the summary"},
+    {'L', 0, "list-rules", NULL, "list every rule: id, severity, group, what it checks"},
+    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
     LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
@@ -118,7 +136,13 @@ static const cli_command commands[] = {
      "\n"
      "Errors give FILE:LINE:COL for JSON input or the byte offset for binary\n"
      "input, the record number counted from 1, and the field path. Input\n"
-     "beyond a --max-* limit is an error that names the option to raise.",
+     "beyond a --max-* limit is an error that names the option to raise.\n"
+     "\n"
+     "--validate checks every record against the rules of 'evrec validate'\n"
+     "and prints each violation on stderr as validate does; a record with an\n"
+     "error makes the run fail (exit 1) and no output file is created, after\n"
+     "every input has been checked. --validate=warn converts anyway and only\n"
+     "reports. Duplicate record ids are looked for within each input.",
      convert_options, cli_cmd_convert},
     {"cat", "[OPTIONS] [IN...|-]", "print records as NDJSON on stdout",
      "Prints the records of each IN (default: stdin) as NDJSON, one compact\n"
@@ -161,6 +185,27 @@ static const cli_command commands[] = {
      "is inflated per lookup, however large the file. A missing id or number\n"
      "is reported and the exit status is 1; the others are still printed.",
      get_options, cli_cmd_get},
+    {"validate", "[OPTIONS] [IN...|-]", "check records against the evrec.v1 rules (SPEC 6)",
+     "Checks every record of each IN (default: stdin; any format) against the\n"
+     "rules of evrec.v1 (docs/VALIDATION.md; --list-rules): ids present and\n"
+     "unique, references that resolve, evidence spans inside article.body and\n"
+     "equal to their text, valid dates in order, codes valid for their scheme\n"
+     "(CAMEO, PLOVER 2.0, ISO 3166-1, BCP 47, Wikidata, URLs), values in range,\n"
+     "quad classes that agree with CAMEO, PLOVER recipients where required.\n"
+     "A record that cannot be decoded is a violation too (decode-* rules), and\n"
+     "validation goes on with the next record wherever the format allows it.\n"
+     "\n"
+     "Prints one line per violation on stdout,\n"
+     "  FILE: record N (id ID): PATH: error|warning: message [rule-id]\n"
+     "(FILE:LINE:COL or 'at byte OFF' for decoding violations), then\n"
+     "  N records, E errors, W warnings in F files\n"
+     "--format json prints one JSON object per violation, then {\"summary\":...}.\n"
+     "Record numbers count from 1; duplicate record ids (same id and revision)\n"
+     "are looked for within each input.\n"
+     "\n"
+     "Exit status: 0 when no error was found, 1 when one was (or a warning,\n"
+     "with --strict), 2 when an input could not be read or on usage errors.",
+     validate_options, cli_cmd_validate},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

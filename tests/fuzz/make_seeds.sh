@@ -14,7 +14,7 @@ B=${1:-build}
 CLI=$B/evrec
 C=tests/fuzz/corpus
 rm -rf "$C"
-mkdir -p $C/{json_record,json_value,json_alltypes,pb,pbd,container,reader_json}
+mkdir -p $C/{json_record,json_value,json_alltypes,pb,pbd,container,reader_json,validate}
 prefix() { { printf '%s' "$1"; cat "$2"; } > "$3"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
@@ -88,3 +88,13 @@ prefix '"' tests/data/io/bad-field.ndjson $C/reader_json/ignore-unknown.ndjson
 printf ' [ ]' > $C/reader_json/empty-array.json
 prefix '$' examples/seed.json $C/reader_json/depth8-seed.json
 du -sh $C
+
+# validate: every rule's test case (NDJSON; the damaged .evr is container's
+# business), the flagship record, and the same as pbd.
+for f in tests/data/validate/*.ndjson; do cp "$f" "$C/validate/$(basename "$f")"; done
+cp examples/seed.json $C/validate/seed.ndjson
+for f in tests/data/validate/*.ndjson; do # those that decode: their violations in binary
+  "$CLI" convert "$f" -t pbd -o "$tmp/one.pbd" 2>/dev/null && cat "$tmp/one.pbd"
+done > $C/validate/cases.pbd
+"$CLI" convert examples/seed.json -t pbd -o $C/validate/seed.pbd
+prefix P $C/pb/seed.pb $C/validate/seed.pb
