@@ -30,9 +30,12 @@ from evrec._evrec import (  # noqa: F401  (re-exported API)
     UnsupportedError,
     UTF8Error,
     Writer,
+    Validation,
+    _validate,
     blocks,
     library_version,
     open,
+    rules,
 )
 
 __version__ = library_version
@@ -130,6 +133,35 @@ def read_table(source, table="events", **options):
     with open(source, **options) as reader:
         columns = reader._table(table)
     return _frame(columns, table)
+
+
+def validate(source, *, strict=False, rules=None, skip_rules=None, **options):
+    """validate(source, *, strict=False, rules=None, skip_rules=None, format=None, limits...)
+
+    Checks every record of `source` (a path or a binary file object, any
+    format) against the rules of evrec.v1 (docs/VALIDATION.md; evrec.rules()
+    lists them) and yields one dict per violation, as `evrec validate
+    --format json` prints it: file, record (from 1), id, rule, severity
+    ("error" or "warning"), path, message, and for records that cannot be
+    decoded (decode-* rules) line, column and offset. Validation goes on
+    after such records wherever the format allows it. `strict` reports
+    warnings as errors; `rules` / `skip_rules` are lists of rule ids or
+    globs ("span-*"). The returned iterator's `stats` gives the counts
+    (records, invalid, errors, warnings) so far. Other keywords are
+    evrec.open's (format, ignore_unknown, blocks, limits).
+    """
+    return _validate(source, strict=strict, rules=rules, skip_rules=skip_rules, **options)
+
+
+def validate_record(record, **options):
+    """The violations of one record (a dict, a JSON str or pb bytes) as a
+    list of dicts (see validate); a record that does not decode raises, as
+    Writer.write does. Duplicate ids cannot be found in one record."""
+    import io
+    buf = io.BytesIO()
+    with Writer(buf, format="pbd") as w:
+        w.write(record)
+    return list(validate(io.BytesIO(buf.getvalue()), format="pbd", **options))
 
 
 def __getattr__(name):

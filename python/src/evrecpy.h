@@ -93,4 +93,21 @@ const ProtobufCMessageDescriptor *evpy_find_type(PyObject *name);
  *  exception) when `obj` is not a path. */
 PyObject *evpy_fspath(PyObject *obj);
 
+/* ---------------------------------------------------------------- readers for validate.c (module.c) */
+
+/** evrec.open(*args, **kw): a new Reader, or NULL with an exception. */
+PyObject *evpy_open_reader(PyObject *args, PyObject *kw);
+/** The next record with the GIL released; < -100 with an exception set
+ *  when the Reader is closed or in use by another thread. */
+int evpy_reader_next_raw(PyObject *reader, const ProtobufCMessage **msg, evrec_error *e);
+PyObject *evpy_reader_raise(PyObject *reader, const evrec_error *e);
+const char *evpy_reader_name(PyObject *reader);
+evrec_reader *evpy_reader_handle(PyObject *reader);
+
+/* ---------------------------------------------------------------- validation (validate.c) */
+
+int evpy_validate_init(PyObject *module);
+PyObject *evpy_validate(PyObject *mod, PyObject *args, PyObject *kw);
+PyObject *evpy_rules(PyObject *mod, PyObject *unused);
+
 #endif /* EVRECPY_H */

@@ -437,24 +437,27 @@ static int reader_start_range(ReaderObject *self, PyObject *blocks) {
   return rc ? (reader_raise(self, &e), -1) : 0;
 }
 
+static PyObject *evpy_open(PyObject *mod, PyObject *args, PyObject *kw);
+
 static PyObject *evpy_open(PyObject *mod, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"source", "format", "as_", "type", "ignore_unknown", "skip_damage",
                            "max_depth", "max_record_size", "max_string_size", "max_block_size",
-                           "max_block_records", "max_index_size", "blocks", NULL};
+                           "max_block_records", "max_index_size", "blocks", "skip_invalid", NULL};
   (void)mod;
   PyObject *src, *format = NULL, *blocks = NULL;
   const char *as = "dict";
-  int ignore_unknown = 0, skip_damage = 0;
+  int ignore_unknown = 0, skip_damage = 0, skip_invalid = 0;
   Py_ssize_t lim[6] = {0, 0, 0, 0, 0, 0};
   ropts ro = {.type = NULL};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$sOppnnnnnnO:open", kwlist, &src, &format, &as,
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$sOppnnnnnnOp:open", kwlist, &src, &format, &as,
                                    &ro.type, &ignore_unknown, &skip_damage, &lim[0], &lim[1],
-                                   &lim[2], &lim[3], &lim[4], &lim[5], &blocks))
+                                   &lim[2], &lim[3], &lim[4], &lim[5], &blocks, &skip_invalid))
     return NULL;
   int as_mode = strcmp(as, "dict") == 0 ? AS_DICT : strcmp(as, "json") == 0 ? AS_JSON
                 : strcmp(as, "bytes") == 0 ? AS_BYTES : -1;
   if (as_mode < 0) return PyErr_Format(PyExc_ValueError, "as_ must be 'dict', 'json' or 'bytes', not '%s'", as);
   if (ropts_finish(&ro, format, ignore_unknown, skip_damage, lim)) return NULL;
+  if (skip_invalid) ro.o.flags |= EVREC_READ_SKIP_INVALID;
   ReaderObject *self = PyObject_New(ReaderObject, &ReaderType);
   if (!self) return NULL;
   self->r = NULL;
@@ -553,6 +556,30 @@ static int reader_fetch(ReaderObject *self, const ProtobufCMessage **msg, evrec_
   Py_END_ALLOW_THREADS
   return rc;
 }
+
+/* For validate.c: the next record of a Reader with the GIL released,
+ * under the busy guard. @return the library status; < -100: a Python
+ * exception is set (closed or busy reader). */
+int evpy_reader_next_raw(PyObject *obj, const ProtobufCMessage **msg, evrec_error *e) {
+  ReaderObject *self = (ReaderObject *)obj;
+  if (reader_enter(self)) return -1000;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = evrec_reader_next(self->r, msg, e);
+  Py_END_ALLOW_THREADS
+  self->busy = 0;
+  return rc;
+}
+
+PyObject *evpy_reader_raise(PyObject *obj, const evrec_error *e) {
+  return reader_raise((ReaderObject *)obj, e);
+}
+
+const char *evpy_reader_name(PyObject *obj) { return ((ReaderObject *)obj)->name; }
+
+evrec_reader *evpy_reader_handle(PyObject *obj) { return ((ReaderObject *)obj)->r; }
+
+PyObject *evpy_open_reader(PyObject *args, PyObject *kw) { return evpy_open(NULL, args, kw); }
 
 static PyObject *reader_iternext(ReaderObject *self) {
   if (self->remaining == 0) return NULL;
@@ -795,6 +822,11 @@ static PyMethodDef module_methods[] = {
      "Opens a path or a binary file object and returns an iterator of records: dicts "
      "(as_='dict'), canonical JSON text (as_='json') or pb bytes (as_='bytes'). See "
      "python/README.md."},
+    {"_validate", (PyCFunction)(void (*)(void))evpy_validate, METH_VARARGS | METH_KEYWORDS,
+     "Internal: see evrec.validate."},
+    {"rules", (PyCFunction)evpy_rules, METH_NOARGS,
+     "rules()\n--\n\nEvery validation rule as a dict: id, severity, group, summary "
+     "(docs/VALIDATION.md)."},
     {"blocks", (PyCFunction)(void (*)(void))evpy_blocks, METH_VARARGS | METH_KEYWORDS,
      "blocks(path, *, max_index_size=0)\n--\n\nThe data blocks of an .evr file, from its "
      "index, as a list of evrec.Block."},
@@ -813,6 +845,7 @@ PyMODINIT_FUNC PyInit__evrec(void) {
   if (PyType_Ready(&ReaderType) || PyStructSequence_InitType2(&BlockType, &block_desc) ||
       make_exceptions(m) || PyModule_AddObjectRef(m, "Reader", (PyObject *)&ReaderType) ||
       PyModule_AddObjectRef(m, "Block", (PyObject *)&BlockType) || evpy_writer_init_type(m) ||
+      evpy_validate_init(m) ||
       PyModule_AddStringConstant(m, "library_version", evrec_version())) {
     Py_DECREF(m);
     return NULL;
