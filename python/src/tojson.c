@@ -165,7 +165,10 @@ static int put_int(evpy_buf *b, PyObject *v) {
     int n = snprintf(tmp, sizeof tmp, "%lld", x);
     return put(b, tmp, (size_t)n);
   }
-  PyObject *s = PyObject_Str(v); /* the decoder says which are out of range */
+  /* long's own repr, not str(v): an int subclass's __str__ could run any
+   * code, even change the dict being printed. The decoder says which
+   * values are out of range. */
+  PyObject *s = PyLong_Type.tp_repr(v);
   if (!s) return -1;
   Py_ssize_t n;
   const char *t = PyUnicode_AsUTF8AndSize(s, &n);
