@@ -104,3 +104,41 @@ def test_errors_reach_the_client(client, tmp_path):
     assert e.value.record == 2 and e.value.path == "id"
     with pytest.raises(FileNotFoundError):
         evrec.dask.read_records(str(tmp_path / "none-*.evr"))
+
+
+def test_cli_started_cluster(files, tmp_path):
+    """The commands of docs/SCALING.md, on loopback: a dask-scheduler and a
+    dask-worker started as separate programs (as on separate machines),
+    found through a scheduler file, read a file split by block."""
+    import shutil
+    import sys
+    import time
+    from distributed import Client
+    sched_file = tmp_path / "scheduler.json"
+    bindir = os.path.dirname(shutil.which("dask-scheduler") or "/usr/bin/dask-scheduler")
+    env = dict(os.environ)
+    procs = [subprocess.Popen([sys.executable, os.path.join(bindir, "dask-scheduler"), "--host", "127.0.0.1",
+                               "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 120
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        procs.append(subprocess.Popen([sys.executable, os.path.join(bindir, "dask-worker"), "--scheduler-file",
+                                       str(sched_file), "--host", "127.0.0.1", "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
+        with Client(scheduler_file=str(sched_file), timeout=120) as c:
+            c.wait_for_workers(2, timeout=120)
+            bag = evrec.dask.read_records(files[:2], blocks_per_partition=4)
+            assert bag.map(lambda r: len(r.get("events", ()))).sum().compute() == \
+                sum(len(r.get("events", ())) for r in single(files[:2]))
+            assert bag.pluck("id").compute() == [r["id"] for r in single(files[:2])]
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
