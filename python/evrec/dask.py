@@ -116,9 +116,12 @@ def to_evr(bag, directory, name="part-{:05d}.evr", compute=True, **options):
     atomically; in partition order, their byte concatenation
     (`cat out/part-*.evr > all.evr`) is itself a valid .evr holding every
     record in order. Keyword options are evrec.Writer's (level,
-    block_size, meta, created_at ...). Returns the list of paths (or, with
+    block_size, meta, created_at ...; threads defaults to 1 here). Returns the list of paths (or, with
     compute=False, the delayed tasks that write them)."""
     os.makedirs(directory, exist_ok=True)
+    # one compression thread per task unless asked: workers already run one
+    # task per core, and the output is the same bytes for any thread count
+    options.setdefault("threads", 1)
     tasks = [dask.delayed(_write_part, pure=False)(part, os.path.join(directory, name.format(i)),
                                                    options)
              for i, part in enumerate(bag.to_delayed())]

@@ -7,6 +7,7 @@ main thread could never run and the test would hang; a faulthandler
 watchdog (a C thread, needs no GIL) turns that hang into a failure.
 """
 import faulthandler
+import io
 import os
 import threading
 
@@ -25,25 +26,34 @@ def watchdog():
     faulthandler.cancel_dump_traceback_later()
 
 
-def test_reader_releases_gil(tmp_path):
-    fifo = tmp_path / "in.ndjson"
+@pytest.mark.parametrize("fmt", ["json", "evr"])
+def test_reader_releases_gil(tmp_path, fmt):
+    """Opening, reading, inflating (evr) and decoding block on a FIFO that
+    only the main thread fills, half a record at a time."""
+    fifo = tmp_path / ("in." + fmt)
     os.mkfifo(fifo)
-    text = open(SEED, "rb").read()
+    data = open(SEED, "rb").read()
+    if fmt == "evr":
+        buf = io.BytesIO()
+        with evrec.Writer(buf, format="evr") as w:
+            w.write(data.decode())
+            w.write(data.decode())
+        data = buf.getvalue()
     got = []
 
     def consume():
         # open(2) of a FIFO blocks until a writer comes; read(2) blocks
         # until data arrives: both inside the library
-        got.extend(evrec.open(fifo, format="json"))
+        got.extend(evrec.open(fifo, format=fmt))
 
     t = threading.Thread(target=consume)
     t.start()
     with open(fifo, "wb") as f:  # runs only if the thread let go of the GIL
-        f.write(text[:100])
+        f.write(data[:len(data) // 2])
         f.flush()
-        f.write(text[100:])
+        f.write(data[len(data) // 2:])
     t.join()
-    assert [r["id"] for r in got] == ["cnn.com:2025-06-16:trump-ice-deportations"]
+    assert [r["id"] for r in got] == ["cnn.com:2025-06-16:trump-ice-deportations"] * (2 if fmt == "evr" else 1)
 
 
 def test_writer_releases_gil(tmp_path, seed_dict):
