@@ -97,6 +97,8 @@ test: deps
 	@$(MAKE) --no-print-directory test-install
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
+	@$(MAKE) --no-print-directory test-python
+	@$(MAKE) --no-print-directory test-python-asan
 	@echo "evrec: all tests passed"
 
 # docs/VALIDATION.md's rule reference, regenerated from `evrec validate
