@@ -98,6 +98,12 @@ int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap)
  *  (== len when all valid). Rejects overlongs, surrogates, > U+10FFFF. */
 size_t evrec__utf8_valid_prefix(const char *s, size_t len);
 
+/** Copies s[0..len) to dst[0..len) and checks it on the way: @return true
+ *  when s is valid UTF-8 without a NUL byte. On false, dst holds an
+ *  unspecified part of s (find the problem with evrec__utf8_valid_prefix and
+ *  memchr). */
+bool evrec__utf8_copy(char *dst, const char *s, size_t len);
+
 /** Encodes code point cp (<= 0x10FFFF, not a surrogate) into out[0..4).
  *  @return bytes written (1-4). */
 int evrec__utf8_encode(uint32_t cp, char *out);

@@ -637,7 +637,7 @@ static void put_enum(jenc *e, const ProtobufCEnumDescriptor *ed, int32_t v) {
 /* ====================================================================== */
 /* Scratch memory                                                          */
 /*                                                                         */
-/* Any payloads are unpacked, and default instances built, in one arena    */
+/* Any payloads are decoded, and default instances built, in one arena     */
 /* per call. It is reset whenever no scratch object is live, so a long     */
 /* repeated Any does not accumulate payloads.                              */
 /* ====================================================================== */
@@ -651,26 +651,6 @@ static evrec_arena *scratch_get(jenc *e) {
 
 static void scratch_put(jenc *e) {
   if (--e->scratch_users == 0) evrec_arena_reset(e->scratch);
-}
-
-/* The scratch arena as protobuf-c allocator for Any payloads; it notes a
- * failed allocation, for which unpack() returns NULL just as for bad data. */
-typedef struct scratch_pbc {
-  ProtobufCAllocator pbc;
-  evrec_arena *arena;
-  bool oom;
-} scratch_pbc;
-
-static void *scratch_pbc_alloc(void *data, size_t size) {
-  scratch_pbc *a = data;
-  void *p = evrec__arena_alloc(a->arena, size);
-  if (!p) a->oom = true;
-  return p;
-}
-
-static void scratch_pbc_free(void *data, void *ptr) {
-  (void)data;
-  (void)ptr; /* freed with the arena */
 }
 
 /* ====================================================================== */
@@ -849,7 +829,8 @@ static void put_map_key(jenc *e, const ProtobufCFieldDescriptor *kf,
 }
 
 /* Prints map field f of m as an object. The entries are those protobuf-c
- * unpacked (never NULL); the value of an entry that had none on the wire is
+ * decoded (never NULL), possibly with a key twice when a caller built them;
+ * the value of an entry that had none on the wire is
  * NULL, printed as the default instance. */
 static void put_map(jenc *e, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
   size_t n = *(const size_t *)evrec__quant_ptr(m, f);
@@ -1164,6 +1145,24 @@ static void put_value_wkt(jenc *e, const ProtobufCMessage *m) {
 /* Any                                                                     */
 /* ====================================================================== */
 
+/* An Any whose value is not a valid payload of its type: the decoder's
+ * status and message, its path continuing the Any's. */
+static _Noreturn void fail_payload(jenc *e, int rc, const ProtobufCMessageDescriptor *t,
+                                   const evrec_error *sub) {
+  if (rc == EVREC_E_NOMEM) fail(e, rc, "out of memory");
+  if (e->err) {
+    evrec__err(e->err, rc, "Any value is not a valid %s: %s", t->name, sub->message);
+    path_build(e, e->err->path, sizeof e->err->path);
+    char *path = e->err->path;
+    size_t n = strlen(path), cap = sizeof e->err->path;
+    if (sub->path[0] && n && n + 1 < cap) path[n++] = '.';
+    for (const char *q = sub->path; *q && n + 1 < cap; q++) path[n++] = *q; /* cut at the end */
+    path[n] = '\0';
+  }
+  e->status = rc;
+  longjmp(e->jmp, 1);
+}
+
 /* {"@type": url, fields of the payload...}, or {"@type": url, "value": x}
  * when the payload is a well-known type with a special form (not Empty:
  * Google's parsers reject "value" there); {} for an empty Any. */
@@ -1180,21 +1179,21 @@ static void put_any(jenc *e, const ProtobufCMessage *m) {
   const ProtobufCMessageDescriptor *t = evrec__find_type(
       name, strlen(name), e->opts->any_types, e->opts->n_any_types);
   if (!t) fail(e, EVREC_E_UNSUPPORTED, "Any type \"%.100s\" is unknown", url);
-  scratch_pbc a = {{scratch_pbc_alloc, scratch_pbc_free, NULL}, scratch_get(e), false};
-  a.pbc.allocator_data = &a;
-  ProtobufCMessage *payload = protobuf_c_message_unpack(t, &a.pbc, val->len, val->data);
-  if (!payload && a.oom) fail(e, EVREC_E_NOMEM, "out of memory");
-  if (!payload) fail(e, EVREC_E_SYNTAX, "Any value is not a valid %s", t->name);
+  evrec_error sub;
+  ProtobufCMessage *payload = NULL;
+  int rc = evrec__pb_decode_ex(&payload, t, val->data, val->len, scratch_get(e), SIZE_MAX,
+                               e->err ? &sub : NULL);
+  if (rc) fail_payload(e, rc, t, &sub);
   size_t count = 1;
   open_container(e, '{');
   item_sep(e, 0);
   PUT_LIT(e, "\"@type\"");
   key_end(e);
   put_string(e, url);
-  /* The payload was opaque bytes until now: no reader has checked its
-   * strings, whatever the caller vouched for (EVREC_JSON_VALID_UTF8). */
+  /* The payload was opaque bytes until now, whatever the caller vouched
+   * for; evrec__pb_decode_ex() has just checked its strings. */
   unsigned flags = e->flags;
-  e->flags &= ~EVREC_JSON_VALID_UTF8;
+  e->flags |= EVREC_JSON_VALID_UTF8;
   evrec__wkt w = evrec__wkt_of(t);
   if (w != EVREC__WKT_NONE && w != EVREC__WKT_EMPTY) { /* Empty is a plain {} */
     item_sep(e, count++);

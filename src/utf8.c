@@ -3,7 +3,9 @@
  *
  * The validator skips ASCII sixteen bytes at a time (SSE2; eight without):
  * news text is mostly ASCII, and this is on the hot path of every string the
- * decoders accept.
+ * decoders accept. evrec__utf8_copy() is the binary decoder's form: it copies
+ * a string field into the arena while checking it (and for NUL bytes, which
+ * a protobuf-c string cannot hold), so each string is read once.
  */
 #include <string.h>
 
@@ -67,6 +69,36 @@ size_t evrec__utf8_valid_prefix(const char *str, size_t len) {
     do {
       size_t n = utf8_seq(p, (size_t)(end - p));
       if (n == 0) return (size_t)(p - s);
+      p += n;
+    } while (p < end && *p >= 0x80);
+  }
+}
+
+bool evrec__utf8_copy(char *dst, const char *src, size_t len) {
+  const unsigned char *s = (const unsigned char *)src, *p = s, *end = s + len;
+  unsigned char *d = (unsigned char *)dst;
+  for (;;) {
+#ifdef UTF8_SSE2
+    /* Sixteen bytes copied per step; stop at a byte >= 0x80 or a NUL. */
+    const __m128i zero = _mm_setzero_si128();
+    while (end - p >= 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+      _mm_storeu_si128((__m128i *)(void *)(d + (p - s)), v);
+      unsigned m = (unsigned)(_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+      if (m) {
+        p += __builtin_ctz(m); /* the bytes before it are copied */
+        break;
+      }
+      p += 16;
+    }
+#endif
+    for (; p < end && (unsigned)(*p - 1) < 0x7f; p++) d[p - s] = *p; /* 0x01 .. 0x7f */
+    if (p == end) return true;
+    if (*p == 0) return false;
+    do { /* a run of multi-byte sequences */
+      size_t n = utf8_seq(p, (size_t)(end - p));
+      if (n == 0) return false;
+      for (size_t i = 0; i < n; i++) d[p - s + i] = p[i];
       p += n;
     } while (p < end && *p >= 0x80);
   }
