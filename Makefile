@@ -141,6 +141,18 @@ $(GEN)/schema_data.c: $(GEN)/evrec.desc $(EVREC_PROTO)
 	  echo 'const size_t evrec__schema_proto_len = sizeof evrec__schema_proto - 1;'; \
 	} > $@.tmp && mv $@.tmp $@
 
+# The powers of ten of the shortest-double printer (src/dtoa.c), computed
+# exactly by a host program (src/tables/pow10_gen.c).
+$(B)/pow10_gen: src/tables/pow10_gen.c
+	@mkdir -p $(@D)
+	$(CC) -O2 $< -o $@
+
+$(GEN)/pow10_table.h: $(B)/pow10_gen
+	@mkdir -p $(GEN)
+	$(B)/pow10_gen > $@.tmp && mv $@.tmp $@
+
+$(OBJ)/src/dtoa.o: $(GEN)/pow10_table.h
+
 # ---------------------------------------------------------------- compile
 
 $(OBJ)/src/%.o: src/%.c $(GEN_HDR) include/evrec.h src/internal.h

@@ -528,6 +528,23 @@ static ProtobufCMessage *msg_new(pbdec *s, const ProtobufCMessageDescriptor *d) 
 /* Decoder: repeated fields                                               */
 /* ====================================================================== */
 
+/* evrec__sizeof_type() without the call: an array slot of type t. */
+static inline size_t slot_size(ProtobufCType t) {
+  static const uint8_t size[] = {
+      [PROTOBUF_C_TYPE_INT32] = 4,    [PROTOBUF_C_TYPE_SINT32] = 4,
+      [PROTOBUF_C_TYPE_SFIXED32] = 4, [PROTOBUF_C_TYPE_INT64] = 8,
+      [PROTOBUF_C_TYPE_SINT64] = 8,   [PROTOBUF_C_TYPE_SFIXED64] = 8,
+      [PROTOBUF_C_TYPE_UINT32] = 4,   [PROTOBUF_C_TYPE_FIXED32] = 4,
+      [PROTOBUF_C_TYPE_UINT64] = 8,   [PROTOBUF_C_TYPE_FIXED64] = 8,
+      [PROTOBUF_C_TYPE_FLOAT] = 4,    [PROTOBUF_C_TYPE_DOUBLE] = 8,
+      [PROTOBUF_C_TYPE_BOOL] = sizeof(protobuf_c_boolean),
+      [PROTOBUF_C_TYPE_ENUM] = 4,     [PROTOBUF_C_TYPE_STRING] = sizeof(char *),
+      [PROTOBUF_C_TYPE_BYTES] = sizeof(ProtobufCBinaryData),
+      [PROTOBUF_C_TYPE_MESSAGE] = sizeof(void *),
+  };
+  return (unsigned)t < sizeof size ? size[t] : 0;
+}
+
 /* Slots of an array holding n elements: every array is allocated with
  * pow2ceil(count) slots, so that its count alone tells its room. */
 static inline size_t rep_cap(size_t n) {
@@ -565,14 +582,22 @@ static const uint8_t *skip_value(const uint8_t *p, const uint8_t *end, int wt) {
   }
 }
 
+/* Does the tag [tag, tag + taglen) start at p (with a value after it)? */
+static inline bool same_tag(const uint8_t *p, const uint8_t *end, const uint8_t *tag,
+                            size_t taglen) {
+  if ((size_t)(end - p) <= taglen || p[0] != tag[0]) return false;
+  for (size_t i = 1; i < taglen; i++)
+    if (p[i] != tag[i]) return false;
+  return true;
+}
+
 /* How many occurrences of the tag [tag, tag + taglen) follow each other,
  * from the one whose value starts at p, as far as their framing holds: the
  * room an array needs for a repeated field written contiguously. */
 static size_t run_count(const uint8_t *tag, size_t taglen, int wt, const uint8_t *p,
                         const uint8_t *end) {
   size_t k = 1;
-  while ((p = skip_value(p, end, wt)) && (size_t)(end - p) > taglen &&
-         memcmp(p, tag, taglen) == 0) {
+  while ((p = skip_value(p, end, wt)) && same_tag(p, end, tag, taglen)) {
     p += taglen;
     k++;
   }
@@ -588,7 +613,7 @@ static int dec_packed(pbdec *s, ProtobufCMessage *m, const ProtobufCFieldDescrip
   int rc = rd_len(s, tag_at, f, f->id, pp, end, &p, &n);
   if (rc) return rc;
   bend = p + n;
-  size_t *count = evrec__quant_ptr(m, f), size = evrec__sizeof_type(f->type), k = 0;
+  size_t *count = evrec__quant_ptr(m, f), size = slot_size(f->type), k = 0;
   void **arr = evrec__field_ptr(m, f);
   int wt = wire_type_of(f->type);
   if (wt != WT_VARINT) {
@@ -782,7 +807,7 @@ static int dec_repeated(pbdec *s, ProtobufCMessage *m, const ProtobufCFieldDescr
     return wire_type_error(s, tag_at, f, wt);
   }
   void **arr = evrec__field_ptr(m, f);
-  size_t size = evrec__sizeof_type(f->type), taglen = (size_t)(*pp - tag_at);
+  size_t size = slot_size(f->type), taglen = (size_t)(*pp - tag_at);
   bool is_map = f->type == PROTOBUF_C_TYPE_MESSAGE && evrec__field_is_map(f);
   const uint8_t *at = tag_at;
   for (;;) {
@@ -801,7 +826,7 @@ static int dec_repeated(pbdec *s, ProtobufCMessage *m, const ProtobufCFieldDescr
     } else {
       *count = n + 1;
     }
-    if ((size_t)(end - *pp) <= taglen || memcmp(*pp, tag_at, taglen) != 0) return EVREC_OK;
+    if (!same_tag(*pp, end, tag_at, taglen)) return EVREC_OK;
     at = *pp;
     *pp += taglen;
   }

@@ -8,6 +8,7 @@
  *   desc.c    descriptor facts: well-known types, map entries, JSON names,
  *             field lookup by name slice, the built-in Any type registry
  *   utf8.c    UTF-8 validation
+ *   dtoa.c    shortest round-trip decimals of doubles and floats
  *
  * Naming: internal symbols are `evrec__name` (double underscore) and are hidden
  * from the shared library by -fvisibility=hidden.
@@ -110,6 +111,20 @@ int evrec__utf8_encode(uint32_t cp, char *out);
 
 /** Counts code points in a valid UTF-8 string. */
 size_t evrec__utf8_count(const char *s, size_t len);
+
+/* ---------------------------------------------------------------- dtoa */
+
+/** A decimal digits x 10^exponent; digits has no trailing zero. */
+typedef struct evrec__decimal {
+  uint64_t digits;
+  int exponent;
+} evrec__decimal;
+
+/** The shortest decimal that reads back as v (finite, nonzero; the sign is
+ *  the caller's), the nearest to v among those, a tie to the even digit:
+ *  what Python's repr() prints. No printf, no strtod (dtoa.c). */
+evrec__decimal evrec__shortest_double(double v);
+evrec__decimal evrec__shortest_float(float v);
 
 /* ---------------------------------------------------------------- descriptors */
 

@@ -11,6 +11,7 @@
  *   diffdriver pb2json-batch TYPE INDIR OUTDIR
  *   diffdriver random TYPE SEED N OUTDIR    N random messages as OUTDIR/NNNN.pb
  *   diffdriver merge TYPE SEED N OUTDIR     N merge-heavy encodings, OUTDIR/NNNN.pb
+ *   diffdriver doubles SEED N > out          N doubles as "<hex bits> <JSON>" lines
  *
  * TYPE is `record` (evrec.v1.Record) or `alltypes` (evrec.test.AllTypes, whose
  * Any fields may also carry evrec.test.AllTypes and evrec.test.Nested).
@@ -32,6 +33,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@
 
 #include "alltypes.pb-c.h"
 #include "evrec.h"
+#include "google/protobuf/wrappers.pb-c.h"
 #include "util/randmsg.h"
 #include "util/wiremix.h"
 
@@ -379,6 +382,61 @@ static int run_merge(const msgtype *t, uint64_t seed, uint64_t n, const char *ou
 }
 
 /* ======================================================================
+ * Doubles (tests/diff/doubles.py compares them with Python's repr())
+ * ====================================================================== */
+
+static uint64_t splitmix(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+/* Double number i of a run: mostly random bit patterns, and a share of the
+ * kinds the encoder meets (few decimal digits, subnormals, neighbours of
+ * powers of two and ten, integers past 2^53). */
+static double some_double(uint64_t *state, uint64_t i) {
+  uint64_t r = splitmix(state), bits;
+  double v;
+  switch (i % 8) {
+  case 0: /* d.ddd x 10^e with few digits */
+    v = (double)(r % 1000000 + 1) * pow(10, (double)((int)(r >> 32) % 60 - 30));
+    return (r >> 63) ? -v : v;
+  case 1: /* subnormal */
+    bits = r & ((UINT64_C(1) << 52) - 1);
+    break;
+  case 2: /* a power of two or its neighbour */
+    v = ldexp(1, (int)(r % 2098) - 1074);
+    return (r >> 20) % 3 == 0 ? v : nextafter(v, (r >> 21) % 2 ? INFINITY : 0);
+  case 3: /* integers around 2^53 .. 2^70 */
+    return ldexp((double)(r >> 11), (int)(r % 18));
+  default:
+    bits = r;
+  }
+  memcpy(&v, &bits, 8);
+  return v;
+}
+
+static int run_doubles(uint64_t seed, uint64_t n) {
+  Google__Protobuf__DoubleValue w = GOOGLE__PROTOBUF__DOUBLE_VALUE__INIT;
+  evrec_error err;
+  char buf[64];
+  for (uint64_t i = 0; i < n; i++) {
+    w.value = some_double(&seed, i);
+    if (w.value == 0 || !isfinite(w.value)) w.value = 1; /* printed without digits */
+    size_t len;
+    if (evrec_json_encode(buf, sizeof buf, &len, &w.base, NULL, &err) != EVREC_OK) {
+      fprintf(stderr, "diffdriver: %s\n", err.message);
+      return EXIT_USAGE;
+    }
+    uint64_t bits;
+    memcpy(&bits, &w.value, 8);
+    printf("%016" PRIx64 " %s\n", bits, buf);
+  }
+  return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+}
+
+/* ======================================================================
  * Command line
  * ====================================================================== */
 
@@ -386,6 +444,7 @@ static int usage(void) {
   fputs("usage: diffdriver json2pb|pb2json TYPE  (stdin -> stdout)\n"
         "       diffdriver json2pb-batch|pb2json-batch TYPE INDIR OUTDIR\n"
         "       diffdriver random|merge TYPE SEED N OUTDIR\n"
+        "       diffdriver doubles SEED N\n"
         "TYPE: record | alltypes\n",
         stderr);
   return EXIT_USAGE;
@@ -409,6 +468,10 @@ static int run_batch_cmd(const msgtype *t, bool to_pb, char **argv) {
 
 int main(int argc, char **argv) {
   msgtype t;
+  uint64_t seed, n;
+  if (argc == 4 && strcmp(argv[1], "doubles") == 0 && parse_u64(argv[2], &seed) &&
+      parse_u64(argv[3], &n))
+    return run_doubles(seed, n);
   if (argc < 3 || !msgtype_by_name(&t, argv[2])) return usage();
   const char *cmd = argv[1];
   if (argc == 3 && strcmp(cmd, "json2pb") == 0) return run_single(json2pb, &t);
@@ -417,7 +480,6 @@ int main(int argc, char **argv) {
     return run_batch_cmd(&t, true, argv + 3);
   if (argc == 5 && strcmp(cmd, "pb2json-batch") == 0)
     return run_batch_cmd(&t, false, argv + 3);
-  uint64_t seed, n;
   if (argc == 6 && strcmp(cmd, "random") == 0 && parse_u64(argv[3], &seed) &&
       parse_u64(argv[4], &n))
     return run_random(&t, seed, n, argv[5]);

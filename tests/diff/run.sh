@@ -14,6 +14,8 @@
 #                                     the status their name starts with
 #   seed    examples/seed.json        the flagship evrec.v1.Record
 #   rand-alltypes, rand-record        random binaries from tests/util/randmsg
+#   doubles                           2,000,000 doubles printed by evrec
+#                                     against Python's repr() (doubles.py)
 #   merge-alltypes, merge-record      the same re-encoded to work protobuf's
 #                                     merge rules (tests/util/wiremix.h), two
 #                                     thirds of them concatenated with one or
@@ -31,7 +33,8 @@
 # BUILD_DIR/diff, which is rebuilt on every run and kept for inspection.
 # Environment: PYTHON (/usr/bin/python3), PROTOC (protoc), WKT_DIR
 # (/usr/include), DIFF_SEED, DIFF_N_ALLTYPES (600), DIFF_N_RECORDS (250),
-# DIFF_N_MERGE_ALLTYPES (2000), DIFF_N_MERGE_RECORDS (1000).
+# DIFF_N_MERGE_ALLTYPES (2000), DIFF_N_MERGE_RECORDS (1000), DIFF_N_DOUBLES
+# (2000000).
 set -u  # not -e: a failing step is counted as a failure and the rest still runs
 
 if [ $# -ne 1 ]; then
@@ -124,6 +127,17 @@ drive merge alltypes "$((SEED + 2000000))" "$N_MERGE_ALLTYPES" "$W/merge-alltype
 if [ $have_record = 1 ]; then
   new_set merge-record record pb -
   drive merge record "$((SEED + 3000000))" "$N_MERGE_RECORDS" "$W/merge-record/in"
+fi
+
+# ------------------------------------------------------------ doubles
+
+# The encoder's shortest doubles against Python's repr() (doubles.py).
+N_DOUBLES=${DIFF_N_DOUBLES:-2000000}
+if "$DRIVER" doubles "$SEED" "$N_DOUBLES" > "$W/doubles.txt"; then
+  "$PY" "$HERE/doubles.py" "$W/doubles.txt" || driver_failures=$((driver_failures + 1))
+else
+  echo "FAIL diffdriver doubles"
+  driver_failures=$((driver_failures + 1))
 fi
 
 # ------------------------------------------------------------ the pipeline
