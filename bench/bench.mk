@@ -7,7 +7,7 @@
 #                                  gzip/pigz/bgzip/zcat in one run on one corpus;
 #                                  prints the table, writes bench/results.md
 #   make bench-icount [ICOUNT_N=4M] [ICOUNT_UPDATE=1]
-#                                  callgrind instruction counts of evrec JSON <-> pbd
+#                                  callgrind instruction counts of evrec JSON <-> pbd, .evr -> JSON
 #                                  against bench/icount-baseline.txt (prints, never fails)
 #
 # Sizes take K, M, G suffixes (powers of 1024). The corpus depends only on

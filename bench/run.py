@@ -17,10 +17,11 @@ bytes of the NDJSON corpus, whichever side of the conversion it is on, so
 rows of one conversion compare directly. Rows needing a CLI feature that is
 not there yet (`-j` of .evr output, `validate`, `diff`) are listed as skipped.
 
-`icount` runs evrec's JSON -> pbd and pbd -> JSON under callgrind on a small
-fixed corpus and prints the total instruction counts (Ir), the change against
-the committed baseline (never a failure: it is for people to read) and the
-functions with the most instructions, which is the profile to optimise from.
+`icount` runs evrec's JSON -> pbd, pbd -> JSON and .evr -> JSON (all threads
+counted) under callgrind on a small fixed corpus and prints the total
+instruction counts (Ir), the change against the committed baseline (never a
+failure: it is for people to read) and the functions with the most
+instructions, which is the profile to optimise from.
 
 Timings never decide pass/fail: this script exits non-zero only when a
 program it runs fails.
@@ -530,9 +531,16 @@ def cmd_icount(a):
     pbd = re.sub(r"\.ndjson$", ".pbd", a.corpus)
     work = os.path.join(a.build, "bench", "icount")
     os.makedirs(work, exist_ok=True)
+    # The .evr of the corpus, made by this build (same bytes for any build
+    # with the same writer); evr2json counts the read-ahead threads too.
+    evr = os.path.join(work, "corpus.evr")
+    p = subprocess.run([a.cli, "convert", a.corpus, "-o", evr], stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        die("cannot make %s: %s" % (evr, p.stderr.decode(errors="replace")))
     cases = [
         ("json2pbd", [a.cli, "convert", a.corpus, "-t", "pbd", "-o", "/dev/null"]),
         ("pbd2json", [a.cli, "convert", pbd, "-f", "pbd", "-t", "ndjson", "-o", "/dev/null"]),
+        ("evr2json", [a.cli, "convert", evr, "-t", "ndjson", "-o", "/dev/null"]),
     ]
     base = read_baseline(a.baseline)
     results, md = {}, []

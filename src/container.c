@@ -1350,7 +1350,7 @@ static int member_bytes(evr__reader *c, member *m, const uint8_t **pp, evrec_err
  * read-ahead. */
 static void slot_decode(ahead *a, aslot *s) {
   s->ndec = 0;
-  evrec_arena_reset(s->arena);
+  evrec__arena_recycle(s->arena); /* its largest block again: no fresh pages per block */
   if (!a->decode || s->m.kind != EVR__DATA || s->rc != EVREC_OK || s->m.nrec == 0) return;
   /* only now is the payload known to be non-empty (data may be NULL else) */
   const uint8_t *p = (const uint8_t *)s->payload.data, *end = p + s->payload.len;
@@ -1369,7 +1369,7 @@ static void slot_decode(ahead *a, aslot *s) {
     uint64_t len;
     int h = evrec__varint_get(p, (size_t)(end - p), &len); /* checked by member_check */
     ProtobufCMessage *msg;
-    if (len > a->max_record || evrec_arena_size(s->arena) > AHEAD_MAX_BYTES ||
+    if (len > a->max_record || evrec__arena_used(s->arena) > AHEAD_MAX_BYTES ||
         evrec__pb_decode_ex(&msg, a->type, p + h, (size_t)len, s->arena, a->max_string, NULL) != EVREC_OK)
       return;
     s->msgs[i] = msg;

@@ -42,6 +42,14 @@ void *evrec__arena_alloc(evrec_arena *a, size_t size);
 /** Duplicates `len` bytes and appends a NUL. */
 char *evrec__arena_strndup(evrec_arena *a, const char *s, size_t len);
 
+/** evrec_arena_reset(), but keeps the largest block (the newest) instead of
+ *  the first: for rounds of similar, large sizes (the .evr read-ahead). */
+void evrec__arena_recycle(evrec_arena *a);
+
+/** Bytes handed out since the last reset or recycle (blocks' headers and
+ *  the unused tails of full blocks included). */
+size_t evrec__arena_used(const evrec_arena *a);
+
 /* ---------------------------------------------------------------- buf */
 
 /** Growable buffer on malloc. `data` is NUL-terminated when len > 0 is not
