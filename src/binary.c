@@ -43,8 +43,8 @@
  * later occurrence of the field, or a merge into its message, appends to
  * it. When an array is full, the run of consecutive occurrences of the same
  * tag is counted first (run_count), so that the usual contiguous repeated
- * field is allocated once. Strings are copied and checked in one scan
- * (evrec__utf8_copy).
+ * field is allocated once. A string is copied, then checked once for UTF-8
+ * and NUL bytes together (evrec__utf8_copy), while its bytes are in cache.
  *
  * Field paths are built only on the error path, bottom-up: each message level
  * that sees a failure in one of its fields prepends "name", "name[i]" (i: the

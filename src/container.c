@@ -50,7 +50,9 @@
  * of the current block; loading that member then only collects the result.
  * So inflating overlaps decoding, memory grows by one member and one
  * payload, and every result (errors, damage, resynchronisation) is the one
- * the synchronous path gives. Pipes are not read ahead: that would hold the
+ * the synchronous path gives. A slot's buffers and arena are kept from block
+ * to block (the arena recycled: its largest block stays), so after warm-up
+ * reading allocates nothing and touches no fresh pages. Pipes are not read ahead: that would hold the
  * records of a block back until the next block has arrived in full. A damaged member is
  * reported with its offset and block number; with EVREC_READ_SKIP_DAMAGE the
  * reader then searches from the damaged member's first byte + 1 (its size
@@ -1191,7 +1193,7 @@ typedef struct aslot {
   int rc;
   evrec__buf raw;      /* a copy of its bytes */
   evrec__buf payload;  /* its inflated payload */
-  evrec_arena *arena;  /* its decoded records */
+  evrec_arena *arena;  /* its decoded records (recycled, not reset, per block) */
   const ProtobufCMessage **msgs;
   size_t cap_msgs;
   uint32_t ndec;       /* records decoded: msgs[0 .. ndec) */

@@ -97,7 +97,7 @@ int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap)
 
 /* Messages may nest at most this many levels below the top-level message
  * in binary form, as Google's binary parsers allow (C++, upb: 100). The
- * binary validator enforces it, and the JSON decoder refuses records that
+ * binary decoder enforces it, and the JSON decoder refuses records that
  * would exceed it once packed, so every record evrec writes reads back. */
 #define EVREC__PB_MAX_DEPTH 100
 
