@@ -245,8 +245,6 @@ typedef struct pbdec {
   int depth;           /* nesting below the top-level message */
   evrec_error *err;    /* may be NULL: then no message is formatted */
   uint64_t offset;     /* offset of the first problem, relative to base */
-  size_t fail_ix;      /* index of the repeated element being decoded ... */
-  const uint8_t *fail_at; /* ... and its tag: what a failure's path names */
   bigmap *maps;
   char path[EVREC_ERROR_PATH_MAX]; /* built bottom-up as the error unwinds */
 } pbdec;
@@ -664,8 +662,10 @@ static int dec_packed(pbdec *s, ProtobufCMessage *m, const ProtobufCFieldDescrip
 static bool key_equal(const ProtobufCFieldDescriptor *kf, const ProtobufCMessage *a,
                       const ProtobufCMessage *b) {
   const void *x = evrec__field_ptr(a, kf), *y = evrec__field_ptr(b, kf);
-  if (kf->type == PROTOBUF_C_TYPE_STRING)
-    return strcmp(*(const char *const *)x, *(const char *const *)y) == 0;
+  if (kf->type == PROTOBUF_C_TYPE_STRING) { /* NULL: a proto2 entry without key */
+    const char *sa = *(const char *const *)x, *sb = *(const char *const *)y;
+    return strcmp(sa ? sa : "", sb ? sb : "") == 0;
+  }
   return memcmp(x, y, evrec__sizeof_type(kf->type)) == 0; /* bools are stored 0/1 */
 }
 
@@ -708,7 +708,10 @@ static mkey mkey_of(const ProtobufCFieldDescriptor *kf, const ProtobufCMessage *
   mkey k = {0, NULL, idx};
   const void *p = evrec__field_ptr(e, kf);
   switch (kf->type) {
-  case PROTOBUF_C_TYPE_STRING: k.s = *(const char *const *)p; break;
+  case PROTOBUF_C_TYPE_STRING:
+    k.s = *(const char *const *)p;
+    if (!k.s) k.s = "";
+    break;
   case PROTOBUF_C_TYPE_BOOL: k.k = *(const protobuf_c_boolean *)p != 0; break;
   default:
     if (evrec__sizeof_type(kf->type) == 8) k.k = *(const uint64_t *)p;
@@ -795,13 +798,16 @@ static int dec_element(pbdec *s, void *slot, const ProtobufCFieldDescriptor *f, 
 
 /* A repeated field: a packed run, or one element and every element right
  * after it with the same tag bytes (repeated fields are written
- * contiguously), without going back to the message loop. */
+ * contiguously), without going back to the message loop. On failure, *ix
+ * and *elem_at say which element failed (its index and tag), for the path:
+ * the caller's locals, since a nested repeated field has its own. */
 static int dec_repeated(pbdec *s, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                        int wt, const uint8_t *tag_at, const uint8_t **pp, const uint8_t *end) {
+                        int wt, const uint8_t *tag_at, const uint8_t **pp, const uint8_t *end,
+                        size_t *ix, const uint8_t **elem_at) {
   int want = wire_type_of(f->type);
   size_t *count = evrec__quant_ptr(m, f);
-  s->fail_ix = *count;
-  s->fail_at = tag_at;
+  *ix = *count;
+  *elem_at = tag_at;
   if (wt != want) {
     if (wt == WT_LEN) return dec_packed(s, m, f, tag_at, pp, end);
     return wire_type_error(s, tag_at, f, wt);
@@ -812,8 +818,8 @@ static int dec_repeated(pbdec *s, ProtobufCMessage *m, const ProtobufCFieldDescr
   const uint8_t *at = tag_at;
   for (;;) {
     size_t n = *count;
-    s->fail_ix = n;
-    s->fail_at = at;
+    *ix = n;
+    *elem_at = at;
     char *slot = n < rep_cap(n) ? (char *)*arr + n * size
                                 : rep_room(s, arr, n, run_count(tag_at, taglen, wt, *pp, end), size);
     if (!slot) return dec_nomem(s);
@@ -977,15 +983,16 @@ static bool entry_key(const ProtobufCFieldDescriptor *f, const uint8_t *tag_at,
 
 /* Prepends the path segment of field f to s->path: "name", "name[i]" for
  * element i of a repeated string, bytes or message field, name["key"] for
- * a map entry (whose tag is at s->fail_at). */
-static void locate(pbdec *s, const ProtobufCFieldDescriptor *f, const uint8_t *end) {
+ * a map entry (whose tag is at elem_at). */
+static void locate(pbdec *s, const ProtobufCFieldDescriptor *f, size_t ix,
+                   const uint8_t *elem_at, const uint8_t *end) {
   char name[NAME_BUF], seg[EVREC_ERROR_PATH_MAX], sub[KEY_SHOWN_MAX * 6 + 8];
   const char *jn = json_name(f, name);
   bool sub_ok = false;
   if (evrec__field_is_map(f)) {
-    sub_ok = entry_key(f, s->fail_at, end, sub, sizeof sub);
+    sub_ok = entry_key(f, elem_at, end, sub, sizeof sub);
   } else if (f->label == PROTOBUF_C_LABEL_REPEATED && wire_type_of(f->type) == WT_LEN) {
-    snprintf(sub, sizeof sub, "%zu", s->fail_ix);
+    snprintf(sub, sizeof sub, "%zu", ix);
     sub_ok = true;
   }
   seg_build(seg, sizeof seg, jn, sub_ok ? sub : NULL);
@@ -1030,10 +1037,13 @@ static int dec_fields(pbdec *s, ProtobufCMessage *m, const uint8_t *p, const uin
       continue;
     }
     next = (unsigned)(f - fields) + 1;
-    rc = f->label == PROTOBUF_C_LABEL_REPEATED ? dec_repeated(s, m, f, wt, tag_at, &p, end)
-                                                : dec_singular(s, m, f, wt, tag_at, &p, end);
+    size_t ix = 0;
+    const uint8_t *elem_at = tag_at;
+    rc = f->label == PROTOBUF_C_LABEL_REPEATED
+             ? dec_repeated(s, m, f, wt, tag_at, &p, end, &ix, &elem_at)
+             : dec_singular(s, m, f, wt, tag_at, &p, end);
     if (EVREC__UNLIKELY(rc != EVREC_OK)) {
-      if (rc != EVREC_E_NOMEM && !is_entry) locate(s, f, end);
+      if (rc != EVREC_E_NOMEM && !is_entry) locate(s, f, ix, elem_at, end);
       return rc;
     }
   }
@@ -1073,8 +1083,6 @@ int evrec__pb_decode_ex(ProtobufCMessage **out, const ProtobufCMessageDescriptor
   s.depth = 0;
   s.err = err;
   s.offset = 0;
-  s.fail_ix = 0;
-  s.fail_at = bytes;
   s.maps = NULL;
   s.path[0] = '\0';
   ProtobufCMessage *m = msg_new(&s, desc);

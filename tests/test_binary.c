@@ -21,6 +21,7 @@
 
 #include "alltypes.pb-c.h"
 #include "internal.h"
+#include "proto2.pb-c.h"
 #include "util/randmsg.h"
 #include "util/wiremix.h"
 
@@ -612,6 +613,20 @@ static void test_unknown_fields_kept(void **state) {
   protobuf_c_message_free_unpacked(back, evrec_arena_allocator(f->arena)); /* a no-op, but must walk */
 }
 
+/* Each level of a path names its own element, also when a repeated field
+ * inside an element fails: rwValue[1].listValue.values[2].stringValue. */
+static void test_path_nested_repeated(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0xe2, 0x05, 0x02, 0x08, 0x00,             /* rwValue[0] { null_value } */
+      0xe2, 0x05, 0x0d, 0x32, 0x0b,             /* rwValue[1] { list_value { */
+      0x0a, 0x02, 0x08, 0x00,                   /*   values[0] { null_value } */
+      0x0a, 0x00,                               /*   values[1] {} */
+      0x0a, 0x03, 0x1a, 0x01, 0xff};            /*   values[2] { string_value: bad } } } */
+  expect_error(f, data, sizeof data, EVREC_E_UTF8, "field 3 (stringValue): invalid UTF-8 in a string",
+               20, "rwValue[1].listValue.values[2].stringValue");
+}
+
 /* A path names the element of the decoded array, counting elements that an
  * earlier occurrence of the field added. */
 static void test_path_index_across_merges(void **state) {
@@ -670,6 +685,62 @@ static void test_merge_random_encodings(void **state) {
   }
   assert_true(changed > 1000); /* the mixer did rewrite most of them */
   evrec_arena_free(gen);
+}
+
+
+/* proto2 (a schema protoc-c users may pass): has_ flags set also for a
+ * zero, defaults kept for fields not on the wire, an optional "" that is a
+ * value (not the default), merges, and a map entry without its key (a
+ * NULL key in proto2) deduplicated like "". */
+static void test_proto2(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x08, 0x00,                         /* o_int32 = 0 */
+      0x12, 0x00,                         /* o_string = "" */
+      0x20, 0x05,                         /* r_int32 = 5 */
+      0x2a, 0x01, 0x03, 0x30, 0x04,       /* p_int32 packed [3], u_int32 4 */
+      0x42, 0x02, 0x10, 0x01,             /* m { value: 1 } (no key) */
+      0x3a, 0x02, 0x20, 0x09,             /* child { r_int32: 9 } */
+      0x42, 0x04, 0x0a, 0x00, 0x10, 0x02, /* m { key: "", value: 2 } */
+      0x4a, 0x00,                         /* c_string = "" */
+      0x3a, 0x02, 0x08, 0x03,             /* child { o_int32: 3 }: merged */
+      0x28, 0x06};                        /* p_int32 6 unpacked */
+  ProtobufCMessage *out = NULL;
+  int rc = evrec_pb_decode(&out, &evrec__test2__p2__descriptor, data, sizeof data, f->arena,
+                           &f->err);
+  if (rc) fail_msg("decode failed: %s (at %s)", f->err.message, f->err.path);
+  Evrec__Test2__P2 *m = (Evrec__Test2__P2 *)out;
+  assert_true(m->has_o_int32);
+  assert_int_equal(m->o_int32, 0);
+  assert_non_null(m->o_string);
+  assert_string_equal(m->o_string, "");
+  assert_false(m->has_o_bytes);
+  assert_int_equal(m->r_int32, 5);
+  assert_int_equal(m->n_p_int32, 2);
+  assert_int_equal(m->p_int32[1], 6);
+  assert_int_equal(m->n_u_int32, 1);
+  assert_int_equal(m->child->r_int32, 9);
+  assert_true(m->child->has_o_int32);
+  assert_int_equal(m->child->o_int32, 3);
+  assert_string_equal(m->child->o_string, "dflt"); /* the default, from message_init */
+  assert_int_equal(m->n_m, 1);
+  assert_int_equal(m->m[0]->value, 2);
+  assert_int_equal(m->choice_case, EVREC__TEST2__P2__CHOICE_C_STRING);
+  assert_string_equal(m->c_string, "");
+  assert_true(protobuf_c_message_check(out));
+  /* packs as protobuf-c packs what it unpacks */
+  size_t n = protobuf_c_message_get_packed_size(out);
+  uint8_t *packed = malloc(n), *again;
+  protobuf_c_message_pack(out, packed);
+  Evrec__Test2__P2 *ref = evrec__test2__p2__unpack(NULL, n, packed);
+  assert_non_null(ref);
+  assert_int_equal(protobuf_c_message_get_packed_size(&ref->base), n);
+  again = malloc(n);
+  protobuf_c_message_pack(&ref->base, again);
+  assert_memory_equal(again, packed, n);
+  evrec__test2__p2__free_unpacked(ref, NULL);
+  free(packed);
+  free(again);
 }
 
 /* ---------------------------------------------------------------- tree walk */
@@ -743,7 +814,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_merge_map_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unknown_fields_kept, setup, teardown),
       cmocka_unit_test_setup_teardown(test_path_index_across_merges, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_path_nested_repeated, setup, teardown),
       cmocka_unit_test_setup_teardown(test_merge_random_encodings, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_proto2, setup, teardown),
       cmocka_unit_test_setup_teardown(test_check_utf8_tree, setup, teardown),
   };
   return cmocka_run_group_tests_name("binary", tests, NULL, NULL);
