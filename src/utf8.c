@@ -16,8 +16,16 @@
 #define UTF8_SSE2 1
 #endif
 
-/* Length of one valid multi-byte sequence at s (s[0] >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t left) {
+#if defined(__GNUC__)
+#define UTF8_INLINE inline __attribute__((always_inline))
+#else
+#define UTF8_INLINE inline
+#endif
+
+/* Length of one valid multi-byte sequence at s (s[0] >= 0x80), or 0.
+ * Inlined into both validators (a call per sequence costs about 3% of a
+ * JSON -> pbd conversion). */
+static UTF8_INLINE size_t utf8_seq(const unsigned char *s, size_t left) {
   unsigned char c = s[0];
   if (c >= 0xC2 && c <= 0xDF) {
     return (left >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
