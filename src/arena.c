@@ -6,9 +6,13 @@
  * least the request) when it runs out. Nothing is freed piecemeal: reset keeps
  * the first block and frees the rest, which is what a per-record decode loop
  * wants (after the first few records no system allocation happens at all).
+ * evrec__arena_recycle() keeps the largest block instead, for loops whose
+ * rounds each need far more than the first block (the .evr read-ahead
+ * decodes a whole block of records per round).
  *
  * The arena also exposes itself as a ProtobufCAllocator whose free is a no-op,
- * so protobuf_c_message_unpack() can decode straight into it.
+ * for protobuf_c_message_unpack() and free_unpacked() (evrec's own decoder,
+ * binary.c, allocates from the arena directly).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +128,24 @@ void evrec_arena_reset(evrec_arena *a) {
   a->head = NULL;
   arena_use(a, b);
 }
+
+/* Blocks grow by doubling, so the newest block (the head) is the largest:
+ * keeping it, a loop that decodes a similar amount each time stops asking
+ * the system for memory (and touching fresh pages) after a few rounds. */
+void evrec__arena_recycle(evrec_arena *a) {
+  arena_block *keep = a->head, *b = keep->next;
+  while (b) {
+    arena_block *next = b->next;
+    a->total -= BLOCK_HDR + b->size;
+    free(b);
+    b = next;
+  }
+  a->head = NULL;
+  keep->next = NULL;
+  arena_use(a, keep);
+}
+
+size_t evrec__arena_used(const evrec_arena *a) { return a->total - (size_t)(a->end - a->ptr); }
 
 void evrec_arena_free(evrec_arena *a) {
   if (!a) return;
