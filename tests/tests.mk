@@ -13,6 +13,8 @@ TEST_UTIL    := $(filter-out tests/util/failio.c,$(wildcard tests/util/*.c))
 TEST_UTIL_OBJ := $(TEST_UTIL:tests/%.c=$(OBJ)/tests/%.o) $(OBJ)/gen/alltypes.pb-c.o \
                  $(OBJ)/gen/proto2.pb-c.o
 TEST_SCRIPTS := $(sort $(wildcard tests/*.sh))
+# Programs the script tests run besides the CLI (tests/diff.sh).
+TEST_TOOLS   = $(B)/tests/diffmut
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 $(GEN)/alltypes.pb-c.c $(GEN)/alltypes.pb-c.h: $(TEST_PROTO)
@@ -69,7 +71,7 @@ $(B)/tests/failio.so: tests/util/failio.c
 
 # Fast suite: unit tests, then script tests (CLI, golden errors).
 check: deps
-	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8 \
+	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(TEST_TOOLS) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8 \
 	  $(GENCORPUS)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LOCPATH=$(TEST_LOCPATH) $$t; done
 	@$(if $(FUZZ_REPLAY),echo "== $(FUZZ_REPLAY)"; $(FUZZ_REPLAY_RUN))
