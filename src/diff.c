@@ -378,7 +378,7 @@ typedef struct ectx {
 static ectx enter_entity(evrec__dw *w, const ProtobufCFieldDescriptor *f,
                          const ProtobufCMessage *elem) {
   ectx saved = {w->ename.len, w->entity_id};
-  if (!w->entity_id) {
+  if (!w->entity_id && !w->probe) { /* probes report nothing */
     w->ename.len = 0;
     put_json_name(&w->ename, f->name);
     evrec__buf_cstr(&w->ename);
@@ -942,7 +942,7 @@ static int mkey_sort(const void *x, const void *y) {
 static size_t map_sorted(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                          mkey **out) {
   size_t n = rep_count(m, f), kept = 0;
-  ProtobufCMessage *const *ents = (ProtobufCMessage *const *)rep_array(m, f);
+  ProtobufCMessage *const *ents = *(ProtobufCMessage *const *const *)evrec__field_ptr(m, f);
   const ProtobufCFieldDescriptor *kf = evrec__map_key(f->descriptor);
   mkey *v = *out = malloc((n + 1) * sizeof *v);
   if (!v) return SIZE_MAX;
@@ -1123,6 +1123,14 @@ int evrec__dw_new(evrec__dw **out, const evrec_diff_options *opts, evrec_diff_cb
   return EVREC_OK;
 }
 
+/* A path buffer that could not grow (paths are built for ignore globs even
+ * where nothing is reported) fails the call. */
+static int dw_oom(evrec__dw *w, int rc) {
+  if (w->kp.oom || w->fp.oom || w->pp.oom || w->ename.oom)
+    return evrec__err(w->err, EVREC_E_NOMEM, "out of memory");
+  return rc;
+}
+
 /* Fresh per-record state. */
 static void dw_start(evrec__dw *w, const char *id, uint64_t a_record, uint64_t b_record) {
   w->id = id;
@@ -1148,7 +1156,7 @@ int evrec__dw_records(evrec__dw *w, const ProtobufCMessage *a, const ProtobufCMe
     else if (rc > 0) rc = EVREC_OK;
   }
   if (emitted) *emitted = w->emitted;
-  return rc;
+  return rc >= 0 ? dw_oom(w, rc) : rc;
 }
 
 int evrec__dw_record_op(evrec__dw *w, evrec_diff_op op, const ProtobufCMessage *msg,
@@ -1187,5 +1195,6 @@ int evrec__messages_equal(const ProtobufCMessage *a, const ProtobufCMessage *b, 
   int rc = a->descriptor == b->descriptor ? dw_message(&w, a, b) : DW_FOUND;
   *equal = rc == EVREC_OK;
   evrec_arena_free(w.scratch);
+  evrec__buf_free(&w.ename); /* (probes build no path: nothing else to free) */
   return rc == DW_FOUND ? EVREC_OK : rc;
 }

@@ -606,7 +606,8 @@ static int diff_run(dctx *c, unsigned threads) {
                       c->s[0].type->name, c->s[1].type->name);
   if (!c->s[0].type) c->s[0].type = c->s[1].type; /* an empty side reads nothing back */
   if (!c->s[1].type) c->s[1].type = c->s[0].type;
-  for (int i = 0; i < 2; i++) qsort(c->s[i].keys, c->s[i].n, sizeof(dkey), dkey_cmp);
+  for (int i = 0; i < 2; i++)
+    if (c->s[i].n) qsort(c->s[i].keys, c->s[i].n, sizeof(dkey), dkey_cmp);
   for (int i = 0; i < 2 && rc == EVREC_OK; i++) rc = find_duplicates(&c->s[i]);
   c->a_state = rc ? NULL : calloc(c->s[0].n + 1, 1);
   c->b_state = rc ? NULL : calloc(c->s[1].n + 1, 1);

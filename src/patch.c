@@ -320,8 +320,10 @@ typedef struct pstate {
   evrec_arena *arena;
   evrec_error *err;
   evrec__buf tmp; /* wrapped JSON values, messages */
-  struct pending *pend;
+  struct pending *pend; /* every list or map an op touched */
   size_t npend, cap_pend;
+  size_t *tab;          /* (message, field) -> 1 + index in pend; 0 = empty */
+  size_t cap_tab;       /* a power of 2, at least twice npend */
 } pstate;
 
 static int pfail(pstate *p, int code, const char *fmt, ...) EVREC__PRINTF(3, 4);
@@ -353,7 +355,9 @@ static int parse_selector(pstate *p, const char *s, size_t *used, step *st) {
     q += id ? 3 : 0;
     if (*q == '"') {
       lex x = {q, strlen(q), 0, p->arena, NULL};
-      if (lex_string(&x, &st->s)) return pfail(p, EVREC_E_SCHEMA, "bad string in the path");
+      int rc = lex_string(&x, &st->s);
+      if (rc == EVREC_E_NOMEM) return evrec__err(p->err, rc, "out of memory");
+      if (rc) return pfail(p, EVREC_E_SCHEMA, "bad string in the path");
       q += x.i;
     } else if (id) {
       size_t n = strcspn(q, "]");
@@ -411,17 +415,45 @@ typedef struct insert {
   const evrec_difference *op; /* for errors */
 } insert;
 
+/* An element's id or a map entry's key as text, sorted for lookups. */
+typedef struct kent {
+  const char *text;
+  size_t i;
+} kent;
+
 typedef struct pending {
   ProtobufCMessage *m;
   const ProtobufCFieldDescriptor *f;
   unsigned char *removed; /* one flag per original element */
   insert *ins;
   size_t nins, capins;
+  kent *keys; /* entities by id, map entries by key; built on first use */
+  bool touched; /* an element removed or added: rebuild at the end */
 } pending;
 
-static pending *pending_of(pstate *p, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
-  for (size_t i = p->npend; i-- > 0;)
-    if (p->pend[i].m == m && p->pend[i].f == f) return &p->pend[i];
+static size_t tab_home(const pstate *p, const ProtobufCMessage *m,
+                       const ProtobufCFieldDescriptor *f) {
+  uint64_t x = (uint64_t)(uintptr_t)m * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)(uintptr_t)f;
+  return (size_t)(x ^ (x >> 29)) & (p->cap_tab - 1);
+}
+
+/* Doubles the table and places every list again. */
+static bool tab_grow(pstate *p) {
+  size_t cap = p->cap_tab ? p->cap_tab * 2 : 64;
+  size_t *t = calloc(cap, sizeof *t);
+  if (!t) return false;
+  free(p->tab);
+  p->tab = t;
+  p->cap_tab = cap;
+  for (size_t k = 0; k < p->npend; k++) {
+    size_t h = tab_home(p, p->pend[k].m, p->pend[k].f);
+    while (t[h]) h = (h + 1) & (cap - 1);
+    t[h] = k + 1;
+  }
+  return true;
+}
+
+static pending *pending_new(pstate *p, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
   if (p->npend == p->cap_pend) {
     size_t cap = p->cap_pend ? p->cap_pend * 2 : 8;
     pending *v = realloc(p->pend, cap * sizeof *v);
@@ -441,6 +473,20 @@ static pending *pending_of(pstate *p, ProtobufCMessage *m, const ProtobufCFieldD
   return q;
 }
 
+/* The state of list f of m, created on first use (hashed: a delta may
+ * touch many lists of one record). NULL when out of memory. */
+static pending *pending_of(pstate *p, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
+  if (2 * (p->npend + 1) > p->cap_tab && !tab_grow(p)) return NULL;
+  size_t h = tab_home(p, m, f);
+  for (; p->tab[h]; h = (h + 1) & (p->cap_tab - 1)) {
+    pending *q = &p->pend[p->tab[h] - 1];
+    if (q->m == m && q->f == f) return q;
+  }
+  if (!pending_new(p, m, f)) return NULL;
+  p->tab[h] = p->npend;
+  return &p->pend[p->npend - 1];
+}
+
 static int pending_insert(pstate *p, pending *q, size_t at, const void *slot) {
   if (q->nins == q->capins) {
     size_t cap = q->capins ? q->capins * 2 : 4;
@@ -452,6 +498,7 @@ static int pending_insert(pstate *p, pending *q, size_t at, const void *slot) {
   }
   q->ins[q->nins] = (insert){at, q->nins, slot, p->op};
   q->nins++;
+  q->touched = true;
   return EVREC_OK;
 }
 
@@ -463,6 +510,7 @@ static int insert_cmp(const void *x, const void *y) {
 
 /* Rebuilds one list: kept elements, then insertions in ascending index. */
 static int pending_apply(pstate *p, pending *q) {
+  if (!q->touched) return EVREC_OK; /* only looked up */
   size_t n = *(size_t *)evrec__quant_ptr(q->m, q->f), size = evrec__sizeof_type(q->f->type);
   const char *old = *(char **)evrec__field_ptr(q->m, q->f);
   char *v = evrec__arena_alloc(p->arena, (n + q->nins + 1) * size);
@@ -470,7 +518,7 @@ static int pending_apply(pstate *p, pending *q) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     if (!q->removed[i]) memcpy(v + k++ * size, old + i * size, size);
-  qsort(q->ins, q->nins, sizeof *q->ins, insert_cmp);
+  if (q->nins) qsort(q->ins, q->nins, sizeof *q->ins, insert_cmp);
   for (size_t t = 0; t < q->nins; t++) {
     size_t at = q->ins[t].at == SIZE_MAX ? k : q->ins[t].at;
     if (at > k) {
@@ -490,6 +538,12 @@ static int pending_apply(pstate *p, pending *q) {
 /* ====================================================================== */
 /* Values                                                                 */
 /* ====================================================================== */
+
+/* Element i of a repeated message field, or NULL. */
+static ProtobufCMessage *elem_msg(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                                  size_t i) {
+  return (*(ProtobufCMessage ***)evrec__field_ptr(m, f))[i];
+}
 
 /* Where an op lands. */
 typedef struct target {
@@ -550,9 +604,8 @@ static int current_value(pstate *p, const target *t, ProtobufCMessage **out) {
 /* The current value as JSON for a message (shortened). */
 static void show_current(pstate *p, const target *t, evrec__buf *out) {
   evrec_error e;
-  const char *arr = *(char **)evrec__field_ptr(t->m, t->f);
   size_t start = out->len;
-  const ProtobufCMessage *entry = t->kind == STEP_KEY ? *(ProtobufCMessage *const *)(arr + t->index * sizeof(void *)) : NULL;
+  const ProtobufCMessage *entry = t->kind == STEP_KEY ? elem_msg(t->m, t->f, t->index) : NULL;
   evrec__buf v;
   evrec__buf_init(&v);
   if (evrec__value_json(&v, t->m, t->f, t->kind == STEP_INDEX || t->kind == STEP_ID ? t->index : NONE,
@@ -576,7 +629,8 @@ static int check_old(pstate *p, const target *t) {
   show_current(p, t, &msg);
   evrec__buf_puts(&msg, ", not ");
   put_short(&msg, p->op->old_value, p->op->old_len);
-  rc = pfail(p, EVREC_E_CONFLICT, "the record has %s", msg.data ? msg.data : "?");
+  const char *text = evrec__buf_cstr(&msg);
+  rc = pfail(p, EVREC_E_CONFLICT, "the record has %s", text ? text : "?");
   evrec__buf_free(&msg);
   return rc;
 }
@@ -585,38 +639,14 @@ static int check_old(pstate *p, const target *t) {
 /* Resolving a path                                                       */
 /* ====================================================================== */
 
-/* Element i of a repeated message field, or NULL. */
-static ProtobufCMessage *elem_msg(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                                  size_t i) {
-  return (*(ProtobufCMessage ***)evrec__field_ptr(m, f))[i];
-}
-
-/* The element of repeated f whose id is `id`: NONE when none; an error
- * when two have it. */
-static int find_entity(pstate *p, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                       const char *id, size_t *out) {
-  size_t n = *(const size_t *)evrec__quant_ptr(m, f);
-  *out = NONE;
-  if (!evrec__is_entity_list(f)) return pfail(p, EVREC_E_SCHEMA, "%s holds no entities", f->name);
-  for (size_t i = 0; i < n; i++) {
-    const ProtobufCMessage *e = elem_msg(m, f, i);
-    if (!e || strcmp(evrec__record_id(e), id) != 0) continue;
-    if (*out != NONE) return pfail(p, EVREC_E_CONFLICT, "two entities have the id");
-    *out = i;
-  }
-  return EVREC_OK;
-}
-
-/* Whether entry i of map f has the key (as its text). */
-static bool find_key_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i,
-                        const char *key) {
-  const ProtobufCFieldDescriptor *kf = evrec__map_key(f->descriptor);
-  const void *k = evrec__field_ptr(elem_msg(m, f, i), kf);
+/* A map key as text: the string, the number, true or false. */
+static const char *key_text(pstate *p, const ProtobufCMessage *entry,
+                            const ProtobufCFieldDescriptor *kf) {
+  const void *k = evrec__field_ptr(entry, kf);
   char buf[32];
-  const char *text = buf;
   switch (kf->type) {
-  case PROTOBUF_C_TYPE_STRING: text = *(char *const *)k ? *(char *const *)k : ""; break;
-  case PROTOBUF_C_TYPE_BOOL: text = *(const protobuf_c_boolean *)k ? "true" : "false"; break;
+  case PROTOBUF_C_TYPE_STRING: return *(char *const *)k ? *(char *const *)k : "";
+  case PROTOBUF_C_TYPE_BOOL: return *(const protobuf_c_boolean *)k ? "true" : "false";
   case PROTOBUF_C_TYPE_INT32:
   case PROTOBUF_C_TYPE_SINT32:
   case PROTOBUF_C_TYPE_SFIXED32: snprintf(buf, sizeof buf, "%ld", (long)*(const int32_t *)k); break;
@@ -630,17 +660,62 @@ static bool find_key_at(const ProtobufCMessage *m, const ProtobufCFieldDescripto
     break;
   default: snprintf(buf, sizeof buf, "%lld", (long long)*(const int64_t *)k); break;
   }
-  return strcmp(text, key) == 0;
+  return evrec__arena_strndup(p->arena, buf, strlen(buf));
 }
 
-/* The last entry of map f with the key, or NONE (the last wins, as in the
- * binary parsers). */
-static size_t find_key(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                       const char *key) {
-  size_t n = *(const size_t *)evrec__quant_ptr(m, f), hit = NONE;
-  for (size_t i = 0; i < n; i++)
-    if (find_key_at(m, f, i, key)) hit = i;
-  return hit;
+static int kent_cmp(const void *x, const void *y) {
+  const kent *a = x, *b = y;
+  int c = strcmp(a->text, b->text);
+  return c ? c : a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* The sorted ids (entities) or keys (map) of list q, built once. */
+static int list_keys(pstate *p, pending *q) {
+  if (q->keys) return EVREC_OK;
+  size_t n = *(size_t *)evrec__quant_ptr(q->m, q->f);
+  bool map = evrec__field_is_map(q->f);
+  q->keys = evrec__arena_alloc(p->arena, (n + 1) * sizeof *q->keys);
+  if (!q->keys) return evrec__err(p->err, EVREC_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const ProtobufCMessage *e = elem_msg(q->m, q->f, i);
+    q->keys[i].i = i;
+    q->keys[i].text = !e ? "" : map ? key_text(p, e, evrec__map_key(q->f->descriptor))
+                                    : evrec__record_id(e);
+    if (!q->keys[i].text) return evrec__err(p->err, EVREC_E_NOMEM, "out of memory");
+  }
+  if (n) qsort(q->keys, n, sizeof *q->keys, kent_cmp);
+  return EVREC_OK;
+}
+
+/* The first index in q->keys whose text is `text`, or the element count. */
+static size_t keys_find(const pending *q, const char *text) {
+  size_t lo = 0, hi = *(size_t *)evrec__quant_ptr(q->m, q->f);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(q->keys[mid].text, text) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* The element whose id or key is `text`: NONE when none. Entities: two
+ * with the id are an error. Maps: the last entry with the key (the last
+ * wins, as in the binary parsers). */
+static int find_elem(pstate *p, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                     const char *text, size_t *out) {
+  bool map = evrec__field_is_map(f);
+  *out = NONE;
+  if (!map && !evrec__is_entity_list(f))
+    return pfail(p, EVREC_E_SCHEMA, "%s holds no entities", f->name);
+  pending *q = pending_of(p, m, f);
+  int rc = q ? list_keys(p, q) : evrec__err(p->err, EVREC_E_NOMEM, "out of memory");
+  if (rc) return rc;
+  size_t n = *(size_t *)evrec__quant_ptr(m, f);
+  for (size_t k = keys_find(q, text); k < n && !strcmp(q->keys[k].text, text); k++) {
+    if (*out != NONE && !map) return pfail(p, EVREC_E_CONFLICT, "two entities have the id");
+    *out = q->keys[k].i;
+  }
+  return EVREC_OK;
 }
 
 /* Applies selector st to repeated field f of m into t. */
@@ -657,9 +732,7 @@ static int select_elem(pstate *p, ProtobufCMessage *m, const ProtobufCFieldDescr
     t->index = st->index < n ? st->index : NONE;
     return EVREC_OK;
   }
-  if (st->kind == STEP_ID) return find_entity(p, m, f, st->s, &t->index);
-  t->index = find_key(m, f, st->s);
-  return EVREC_OK;
+  return find_elem(p, m, f, st->s, &t->index);
 }
 
 /* The message an inner step leads to (it must exist). */
@@ -749,11 +822,14 @@ static int op_elem(pstate *p, const target *t) {
   if (!q) return evrec__err(p->err, EVREC_E_NOMEM, "out of memory");
   if (!add && t->kind == STEP_KEY) { /* binary input may repeat a key: drop them all */
     size_t n = *(size_t *)evrec__quant_ptr(t->m, t->f);
-    for (size_t i = 0; i < n; i++) q->removed[i] |= find_key_at(t->m, t->f, i, t->key);
+    for (size_t k = keys_find(q, t->key); k < n && !strcmp(q->keys[k].text, t->key); k++)
+      q->removed[q->keys[k].i] = 1;
+    q->touched = true;
     return EVREC_OK;
   }
   if (!add) {
     q->removed[t->index] = 1;
+    q->touched = true;
     return EVREC_OK;
   }
   return pending_insert(p, q, t->kind == STEP_INDEX ? t->b_index : SIZE_MAX, first_slot(v, t->f));
@@ -805,6 +881,7 @@ int evrec_record_patch(ProtobufCMessage **out, const ProtobufCMessage *msg,
   }
   for (size_t i = 0; rc == EVREC_OK && i < p.npend; i++) rc = pending_apply(&p, &p.pend[i]);
   free(p.pend);
+  free(p.tab);
   evrec__buf_free(&p.tmp);
   if (rc == EVREC_OK) *out = copy;
   return rc;

@@ -899,7 +899,7 @@ int evrec_reader_seek(evrec_reader *r, uint64_t pos, evrec_error *err) {
     return evrec__err(err, EVREC_E_INVALID_ARG, "%" PRIu64 " is not a position in %s", pos,
                       r->name);
   if (off >= rd_offset(r) && off - r->buf_off <= r->end) {
-    rd_advance(r, (size_t)(off - rd_offset(r))); /* forward in the buffer: lines still known */
+    if (off > rd_offset(r)) rd_advance(r, (size_t)(off - rd_offset(r))); /* lines still known */
   } else {
     int rc = io_seek(r, off, err);
     if (rc) return rc;

@@ -166,8 +166,8 @@ static void normalize(ProtobufCMessage *m, evrec_arena *a) {
     size_t n = *(size_t *)evrec__quant_ptr(m, f);
     ProtobufCMessage **v = evrec__arena_alloc(a, (n + 1) * sizeof *v);
     if (!v) die("out of memory", NULL);
-    memcpy(v, *(ProtobufCMessage ***)evrec__field_ptr(m, f), n * sizeof *v);
-    qsort(v, n, sizeof *v, by_id);
+    if (n) memcpy(v, *(ProtobufCMessage ***)evrec__field_ptr(m, f), n * sizeof *v);
+    if (n) qsort(v, n, sizeof *v, by_id);
     bool unique = true;
     for (size_t k = 0; k < n && unique; k++) unique = *entity_id(v[k]) && (!k || by_id(&v[k - 1], &v[k]));
     if (unique) *(ProtobufCMessage ***)evrec__field_ptr(m, f) = v;

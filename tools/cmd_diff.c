@@ -365,7 +365,7 @@ static int field_rank(const void *x, const void *y) {
 }
 
 static void print_stat(dcmd *c) {
-  qsort(c->fields, c->n_fields, sizeof *c->fields, field_rank);
+  if (c->n_fields) qsort(c->fields, c->n_fields, sizeof *c->fields, field_rank);
   size_t rows = c->n_fields < STAT_ROWS ? c->n_fields : STAT_ROWS;
   printf("%10s %10s  %s\n", "changes", "records", "field");
   for (size_t i = 0; i < rows; i++)

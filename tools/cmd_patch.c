@@ -282,13 +282,20 @@ static int apply_changes(pcmd *c, size_t g, size_t n, const ProtobufCMessage *re
   return 0;
 }
 
+/* The record's "id" field ("" when it has none). */
+static const char *record_id(const ProtobufCMessage *rec) {
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field_by_name(rec->descriptor, "id");
+  if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED) return "";
+  const void *slot = (const void *)((const char *)rec + f->offset);
+  const char *id = *(char *const *)slot;
+  return id ? id : "";
+}
+
 /* One record of A: written as is, changed, or left out. */
 static int patch_record(pcmd *c, const ProtobufCMessage *rec, uint64_t index,
                         const ProtobufCMessage **out) {
-  const char *id = "";
-  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(rec->descriptor, "id");
-  if (f && f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED)
-    id = *(char *const *)((const char *)rec + f->offset) ? *(char *const *)((const char *)rec + f->offset) : "";
+  const char *id = record_id(rec);
   size_t g = find_group(c, id), n = 0;
   *out = rec;
   if (g == c->n_ops) return 0;
