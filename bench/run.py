@@ -365,7 +365,7 @@ def diff_rows(a, ndjson, out):
     rows = [Row("diff", "evrec diff", [a.cli, "diff", ndjson, changed], os.path.join(out, "diff.txt"), True),
             Row("diff", "evrec diff --summary", [a.cli, "diff", "--summary", ndjson, changed],
                 os.path.join(out, "diff-summary.txt"), True),
-            Row("diff", "jq -cS | sort | diff", ["bash", "-c", jq], os.path.join(out, "diff-jq.txt"))]
+            Row("diff", "jq -cS + sort + diff", ["bash", "-c", jq], os.path.join(out, "diff-jq.txt"))]
     for r in rows:
         r.ok_codes = (1,)
     return rows
@@ -469,7 +469,7 @@ DIFF_RSS_MIB = 256       # two 1M-record files under 256 MiB (SPEC §7)
 def diff_target_lines(rows, big_rows):
     out = []
     d, c = find(rows, "diff", "evrec diff"), find(rows, "json2pbd", "evrec")
-    j = find(rows, "diff", "jq -cS | sort | diff")
+    j = find(rows, "diff", "jq -cS + sort + diff")
     if d and c:
         share = c.time / d.time
         out.append("| diff: evrec diff >= %d%% of `convert -t pbd` throughput on A | %.0f%% | %s |" % (
