@@ -15,7 +15,8 @@
  *
  * The header reads top-down: version, status and error, arenas, the JSON codec,
  * then streaming readers and writers, the .evr container, binary helpers,
- * and validation (the rules of evrec.v1 records, docs/VALIDATION.md).
+ * validation (the rules of evrec.v1 records, docs/VALIDATION.md), positions
+ * in a reader, and diff and patch (docs/DIFF.md).
  *
  * Conventions (hold for every function below unless its comment says otherwise):
  *  - Functions returning `int` return EVREC_OK (0) on success and a negative
@@ -964,7 +965,7 @@ EVREC_API int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block,
  * the same reader accepts. json/ndjson/pb/pbd: the byte offset of the
  * record and the state of the layout parser (inside an array or not);
  * .evr: the record's ordinal, i.e. evrec_reader_count(), which equals it
- * unless damage or invalid records were skipped. Costs no I/O; valid for
+ * unless damaged blocks were skipped. Costs no I/O; valid for
  * any input, but only seekable inputs can go back to it. 0 for NULL.
  */
 EVREC_API uint64_t evrec_reader_tell(const evrec_reader *r);

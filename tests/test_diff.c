@@ -309,6 +309,144 @@ static void test_api_errors(void **state) {
   assert_string_equal(evrec_status_str(EVREC_E_CONFLICT), "conflict");
 }
 
+/* ---------------------------------------------------------------- streams */
+
+static const char set_a[] =
+    "{\"id\":\"r1\",\"actors\":[{\"id\":\"a1\",\"name\":\"Ann\"},{\"id\":\"a2\",\"name\":\"Bob\"}]}\n"
+    "{\"id\":\"r2\",\"revision\":1}\n"
+    "{\"id\":\"r3\"}\n"
+    "{\"id\":\"r5\",\"revision\":5}\n";
+static const char set_b[] = /* an array, another order, r1's actors reordered */
+    "[{\"id\":\"r4\"},{\"id\":\"r5\",\"revision\":5},{\"id\":\"r2\",\"revision\":2},\n"
+    " {\"id\":\"r1\",\"actors\":[{\"id\":\"a2\",\"name\":\"Bob\"},{\"id\":\"a1\",\"name\":\"Ann\"}]}]";
+static const char set_want[] = "~ revision 1 -> 2\n"          /* r2 */
+                               "- \"\" {\"id\":\"r3\"} -> _\n" /* r3 */
+                               "+ \"\" _ -> {\"id\":\"r4\"}\n"; /* r4 */
+
+static evrec_reader *mem_reader(const char *text, evrec_format f) {
+  evrec_reader_options o = EVREC_READER_OPTIONS_INIT;
+  o.format = f;
+  evrec_reader *r;
+  assert_int_equal(evrec_reader_open_memory(&r, text, strlen(text), &o, NULL), EVREC_OK);
+  return r;
+}
+
+/* Renders record ops with their record numbers too. */
+static int stream_cb(const evrec_difference *d, void *payload) {
+  out *o = payload;
+  static const char ops[] = " +-~";
+  o->len += (size_t)snprintf(o->text + o->len, sizeof o->text - o->len, "%c %s %s -> %s\n",
+                             ops[d->op], *d->path ? d->path : "\"\"",
+                             d->old_value ? d->old_value : "_", d->new_value ? d->new_value : "_");
+  return ++o->n == o->stop_after;
+}
+
+static void test_diff_streams(void **state) {
+  (void)state;
+  for (unsigned threads = 0; threads < 2; threads++) {
+    evrec_reader *a = mem_reader(set_a, EVREC_FORMAT_AUTO), *b = mem_reader(set_b, EVREC_FORMAT_AUTO);
+    evrec_diff_options o = EVREC_DIFF_OPTIONS_INIT;
+    o.threads = threads;
+    evrec_diff_stats st;
+    out got;
+    memset(&got, 0, sizeof got);
+    evrec_error err;
+    int rc = evrec_diff(&st, a, b, &o, stream_cb, &got, &err);
+    if (rc) fail_msg("diff: %d %s", rc, err.message);
+    assert_string_equal(got.text, set_want);
+    assert_int_equal(st.a_records, 4);
+    assert_int_equal(st.b_records, 4);
+    assert_int_equal(st.same, 2); /* r5 by hash, r1 after comparing */
+    assert_int_equal(st.changed, 1);
+    assert_int_equal(st.removed, 1);
+    assert_int_equal(st.added, 1);
+    assert_int_equal(st.differences, 3);
+    assert_int_equal(st.decoded_again, 6); /* r1 and r2 twice each, r3, r4 */
+    evrec_reader_close(a);
+    evrec_reader_close(b);
+  }
+}
+
+static void test_diff_stream_errors(void **state) {
+  (void)state;
+  evrec_error err;
+  evrec_diff_stats st;
+  out got;
+  memset(&got, 0, sizeof got);
+  got.stop_after = 1;
+  evrec_reader *a = mem_reader(set_a, EVREC_FORMAT_AUTO), *b = mem_reader(set_b, EVREC_FORMAT_AUTO);
+  assert_int_equal(evrec_diff(&st, a, b, NULL, stream_cb, &got, &err), EVREC_STOPPED);
+  assert_int_equal(got.n, 1);
+  assert_int_equal(evrec_diff(&st, a, a, NULL, NULL, NULL, &err), EVREC_E_INVALID_ARG);
+  evrec_reader_close(a);
+  evrec_reader_close(b);
+  /* a duplicate id: both records named */
+  a = mem_reader(set_a, EVREC_FORMAT_AUTO);
+  b = mem_reader("{\"id\":\"x\"}\n{\"id\":\"r1\"}\n{\"id\":\"r1\",\"revision\":2}\n", EVREC_FORMAT_AUTO);
+  assert_int_equal(evrec_diff(&st, a, b, NULL, NULL, NULL, &err), EVREC_E_CONFLICT);
+  assert_int_equal(st.error_side, 2);
+  assert_int_equal(err.record, 2);
+  assert_int_equal(err.offset, 23);
+  assert_string_equal(err.message, "duplicate record id \"r1\" (first as record 2 at byte 11)");
+  evrec_reader_close(a);
+  evrec_reader_close(b);
+  /* an invalid record on A's side */
+  a = mem_reader("{\"id\":\"r1\"}\n{\"id\":7}\n", EVREC_FORMAT_AUTO);
+  b = mem_reader(set_b, EVREC_FORMAT_AUTO);
+  assert_int_equal(evrec_diff(&st, a, b, NULL, NULL, NULL, &err), EVREC_E_SCHEMA);
+  assert_int_equal(st.error_side, 1);
+  assert_int_equal(err.record, 1);
+  assert_int_equal(err.line, 2);
+  evrec_reader_close(a);
+  evrec_reader_close(b);
+  /* records of a type without an "id" field */
+  evrec_reader_options o = EVREC_READER_OPTIONS_INIT;
+  o.type = AT;
+  assert_int_equal(evrec_reader_open_memory(&a, "{}", 2, &o, NULL), EVREC_OK);
+  assert_int_equal(evrec_reader_open_memory(&b, "{}", 2, &o, NULL), EVREC_OK);
+  assert_int_equal(evrec_diff(&st, a, b, NULL, NULL, NULL, &err), EVREC_E_UNSUPPORTED);
+  evrec_reader_close(a);
+  evrec_reader_close(b);
+}
+
+/* B from a pipe (spilled to a temporary file), A as .evr on disk. */
+static void test_diff_pipe_and_evr(void **state) {
+  (void)state;
+  char dir[] = "/tmp/evrec-diff-XXXXXX", path[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/a.evr", dir);
+  evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
+  wo.threads = 1;
+  wo.block_size = 64; /* a block per record: seeks inflate blocks */
+  evrec_writer *w;
+  evrec_reader *a = mem_reader(set_a, EVREC_FORMAT_AUTO), *b;
+  const ProtobufCMessage *m;
+  assert_int_equal(evrec_writer_open_file(&w, path, &wo, NULL), EVREC_OK);
+  while (evrec_reader_next(a, &m, NULL) == EVREC_OK) assert_int_equal(evrec_writer_write(w, m, NULL), EVREC_OK);
+  assert_int_equal(evrec_writer_close(w, NULL), EVREC_OK);
+  evrec_reader_close(a);
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(write(fds[1], set_b, strlen(set_b)), (ssize_t)strlen(set_b));
+  close(fds[1]);
+  FILE *fp = fdopen(fds[0], "rb");
+  assert_int_equal(evrec_reader_open_file(&a, path, NULL, NULL), EVREC_OK);
+  assert_int_equal(evrec_reader_open_FILE(&b, fp, NULL, NULL), EVREC_OK);
+  evrec_diff_options o = EVREC_DIFF_OPTIONS_INIT;
+  o.temp_dir = dir;
+  out got;
+  memset(&got, 0, sizeof got);
+  evrec_error err;
+  int rc = evrec_diff(NULL, a, b, &o, stream_cb, &got, &err);
+  if (rc) fail_msg("diff: %d %s", rc, err.message);
+  assert_string_equal(got.text, set_want);
+  evrec_reader_close(a);
+  evrec_reader_close(b);
+  fclose(fp);
+  unlink(path);
+  assert_int_equal(rmdir(dir), 0); /* the spill file is gone too */
+}
+
 /* ---------------------------------------------------------------- delta lines, patch */
 
 static void test_format_parse(void **state) {
@@ -531,6 +669,9 @@ int main(void) {
       cmocka_unit_test(test_json_patch_paths),
       cmocka_unit_test(test_oneof_and_wkt_alltypes),
       cmocka_unit_test(test_api_errors),
+      cmocka_unit_test(test_diff_streams),
+      cmocka_unit_test(test_diff_stream_errors),
+      cmocka_unit_test(test_diff_pipe_and_evr),
       cmocka_unit_test(test_format_parse),
       cmocka_unit_test(test_patch_errors),
       cmocka_unit_test(test_property_records),

@@ -88,10 +88,11 @@ test-asan:
 
 # ThreadSanitizer over every threaded path: the .evr writer's compression
 # threads and the reader's read-ahead workers (unit tests of the container,
-# reader, writer and validation, then the container CLI tests, which write
-# with -j 1..8 and read files, pipes and damaged input). A data race or a
-# lock-order problem fails the run (halt_on_error, exit status 66).
-TSAN_TESTS := test_container test_reader test_writer test_validate
+# reader, writer, validation and diff (A and B hashed on two threads), then
+# the container CLI tests, which write with -j 1..8 and read files, pipes
+# and damaged input). A data race or a lock-order problem fails the run
+# (halt_on_error, exit status 66).
+TSAN_TESTS := test_container test_reader test_writer test_validate test_diff
 test-tsan:
 	@$(MAKE) --no-print-directory B=$(B)/tsan OPT=-O1 SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
 	  lib cli $(TSAN_TESTS:%=$(B)/tsan/tests/%)
