@@ -770,7 +770,7 @@ static int dw_ordered(evrec__dw *w, const lst *L) {
 /* A multiset: each A element takes the first equal unused B element. */
 static int dw_multiset(evrec__dw *w, const lst *L) {
   size_t na = L->na, nb = L->nb, k = 0;
-  if (na > LCS_MAX_CELLS / nb) return dw_ordered(w, L); /* too large: by position */
+  if (!nb || na > LCS_MAX_CELLS / nb) return dw_ordered(w, L); /* empty, or too large */
   unsigned char *used = calloc(nb, 1), *kept = calloc(na, 1);
   int rc = used && kept ? EVREC_OK : evrec__err(w->err, EVREC_E_NOMEM, "out of memory");
   for (size_t i = 0; rc == EVREC_OK && i < na; i++)

@@ -196,6 +196,9 @@ static void test_lists(void **state) {
   expect_diff_opts(a, "{\"id\":\"r\",\"article\":{\"keywords\":[\"c\",\"z\",\"a\",\"a\"]}}", &o,
                    "- article.keywords[1] \"b\" -> _\n+ article.keywords[1] _ -> \"z\"\n"
                    "+ article.keywords[3] _ -> \"a\"\n");
+  /* entities without ids (a multiset then) against none (found by fuzz_diff) */
+  expect_diff_opts("{\"id\":\"r\",\"actors\":[{}]}", "{\"id\":\"r\"}", &o, "- actors[0] {} -> _\n");
+  expect_diff_opts("{\"id\":\"r\"}", "{\"id\":\"r\",\"actors\":[{}]}", &o, "+ actors[0] _ -> {}\n");
 }
 
 static void test_maps(void **state) {
