@@ -69,7 +69,8 @@ DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
                 python3 python3-protobuf locales iso-codes \
                 groff-base groff man-db python3-jsonschema \
-                python3-dev python3-pytest python3-pandas python3-dask python3-distributed
+                python3-dev python3-pytest python3-pandas python3-dask python3-distributed \
+                python3-jsonpatch
 
 .PHONY: all lib cli deps demo check test test-asan test-diff test-install install uninstall \
         clean header-test
