@@ -68,12 +68,15 @@ $(PY_TEST_MOD): $(OBJ)/python-test/testtypes.o $(OBJ)/gen/alltypes.pb-c.o $(STAT
 # The suite: PYTHONPATH puts build/python first, so `import evrec` is the
 # module just built. EVREC_CLI lets tests compare with the command line.
 PYTEST_ARGS ?=
-# The realistic corpus of the tests comes from bench/gencorpus (plain build).
+# The realistic corpus of the tests comes from bench/gencorpus, the record
+# set pairs of the diff tests from tests/diffmut (plain build).
+PY_DIFFMUT  := $(B)/tests/diffmut
 PY_TEST_ENV  = PYTHONPATH=$(CURDIR)/$(PY_OUT):$(CURDIR)/$(PY_TEST_OUT) EVREC_CLI=$(CURDIR)/$(CLI) \
-               EVREC_ROOT=$(CURDIR) PYTHONDONTWRITEBYTECODE=1 EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS)
+               EVREC_ROOT=$(CURDIR) PYTHONDONTWRITEBYTECODE=1 EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS) \
+               EVREC_DIFFMUT=$(CURDIR)/$(PY_DIFFMUT)
 test-python: deps
 	@$(MAKE) --no-print-directory python cli
-	@$(MAKE) --no-print-directory $(PY_TEST_MOD) $(GENCORPUS)
+	@$(MAKE) --no-print-directory $(PY_TEST_MOD) $(GENCORPUS) $(PY_DIFFMUT)
 	cd python/tests && $(PY_TEST_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
 	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	$(MAKE) --no-print-directory install-python DESTDIR="$$d" PREFIX=/usr >/dev/null; \
@@ -87,12 +90,12 @@ test-python: deps
 # other check stays on, and UBSan aborts on the first finding.
 ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
 test-python-asan:
-	@$(MAKE) --no-print-directory lib $(GENCORPUS)
+	@$(MAKE) --no-print-directory lib $(GENCORPUS) $(PY_DIFFMUT)
 	@$(MAKE) --no-print-directory B=$(B)/asan OPT=-O1 SANITIZE="$(SAN_FLAGS)" python cli
 	@$(MAKE) --no-print-directory B=$(B)/asan OPT=-O1 SANITIZE="$(SAN_FLAGS)" $(B)/asan/python-test/_evrec_testtypes$(PY_EXT)
 	cd python/tests && PYTHONPATH=$(CURDIR)/$(B)/asan/python:$(CURDIR)/$(B)/asan/python-test \
 	  EVREC_CLI=$(CURDIR)/$(B)/asan/evrec EVREC_ROOT=$(CURDIR) PYTHONDONTWRITEBYTECODE=1 \
-	  EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS) \
+	  EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS) EVREC_DIFFMUT=$(CURDIR)/$(PY_DIFFMUT) \
 	  EVREC_ASAN=1 LD_PRELOAD=$(ASAN_RT) \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
