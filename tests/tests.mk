@@ -108,6 +108,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-python
 	@$(MAKE) --no-print-directory test-python-asan
+	@$(MAKE) --no-print-directory test-python-tsan
 	@echo "evrec: all tests passed"
 
 # docs/VALIDATION.md's rule reference, regenerated from `evrec validate
