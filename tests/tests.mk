@@ -38,14 +38,33 @@ $(B)/tests/test_faults: $(OBJ)/tests/test_faults.o $(TEST_UTIL_OBJ) $(STATIC)
 
 -include $(TEST_BIN:$(B)/tests/%=$(OBJ)/tests/%.d) $(TEST_UTIL_OBJ:.o=.d)
 
-# The public header must stand alone under -pedantic.
+# The public header must stand alone under -pedantic, in C and C++. And
+# EVREC_NODISCARD must work: a program that ignores evrec_reader_next()'s
+# result does not compile with -Werror (C and C++), and does where the
+# attribute is compiled away (C++ without __GNUC__, as on a compiler that
+# lacks it; C with EVREC_NODISCARD defined empty, the documented override).
+HEADER_IGNORE := '\#include "evrec.h"\nint main(void) { const ProtobufCMessage *m;\n  evrec_reader_next(NULL, &m, NULL); return 0; }\n'
 header-test: $(B)/header-test.o
 $(B)/header-test.o: include/evrec.h
 	@mkdir -p $(@D)
 	printf '#include "evrec.h"\nint main(void) { return evrec_version() == 0; }\n' > $(B)/header-test.c
-	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $(B)/header-test.c -o $@
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $(B)/header-test.c -o $(B)/header-test-c.o
 	printf '#include "evrec.h"\nint main(void) { return evrec_version() == 0; }\n' > $(B)/header-test.cc
 	@if command -v c++ >/dev/null; then c++ -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -c $(B)/header-test.cc -o $(B)/header-test-cc.o; fi
+	@printf $(HEADER_IGNORE) > $(B)/header-ignore.c
+	@cp $(B)/header-ignore.c $(B)/header-ignore.cc
+	@set -e; f="-Wall -Wextra -Werror -Iinclude -c -o /dev/null"; \
+	if $(CC) -std=c11 $$f $(B)/header-ignore.c 2> $(B)/header-ignore.log || \
+	   ! grep -q 'unused-result' $(B)/header-ignore.log; then \
+	  echo "header-test: ignoring evrec_reader_next() compiles in C"; exit 1; fi; \
+	$(CC) -std=c11 $$f -DEVREC_NODISCARD= $(B)/header-ignore.c; \
+	if command -v c++ >/dev/null; then \
+	  if c++ -std=c++11 $$f $(B)/header-ignore.cc 2> $(B)/header-ignore.log || \
+	     ! grep -q 'unused-result' $(B)/header-ignore.log; then \
+	    echo "header-test: ignoring evrec_reader_next() compiles in C++"; exit 1; fi; \
+	  c++ -std=c++11 $$f -U__GNUC__ $(B)/header-ignore.cc; \
+	fi
+	@mv $(B)/header-test-c.o $@  # last: a failed run leaves no target behind
 
 # A locale whose decimal point is ',' (built privately from Debian's
 # `locales` sources) proves the codec ignores the host's LC_NUMERIC.
