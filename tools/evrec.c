@@ -20,9 +20,12 @@
    "evr: uncompressed bytes per block, k/M suffix (default 256k)"},                        \
   {CLI_OPT_META, 0, "meta", "KEY=VALUE", "evr: header metadata (repeatable)"}
 
-/* Input limits of every command that reads records (cli_limits.c). */
+/* Input limits of every command that reads records (cli_limits.c); the
+ * JSON-only one is offered only by commands that read JSON. */
 #define LIMIT_OPTIONS                                                                      \
   {CLI_OPT_MAX_DEPTH, 0, "max-depth", "N", "JSON input: deepest message nesting (default 100)"}, \
+  EVR_LIMIT_OPTIONS
+#define EVR_LIMIT_OPTIONS                                                                  \
   {CLI_OPT_MAX_RECORD, 0, "max-record-size", "SIZE",                                       \
    "largest record, k/M/G suffix (default 64M)"},                                          \
   {CLI_OPT_MAX_STRING, 0, "max-string-size", "SIZE",                                       \
@@ -52,17 +55,17 @@ static const cli_option schema_options[] = {
 static const cli_option recover_options[] = {
     {'o', 'o', "output", "FILE", "write the salvaged records to FILE (required)"},
     EVR_OPTIONS,
-    LIMIT_OPTIONS,
+    EVR_LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
 
 static const cli_option get_options[] = {
-    {'O', 0, "ordinal", "N", "also print record number N (0-based; repeatable)"},
+    {'O', 0, "ordinal", "N", "also print record number N (the first is 1; repeatable)"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     {'S', 0, "stats", NULL, "report blocks inflated and index members read on stderr"},
-    LIMIT_OPTIONS,
+    EVR_LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -180,8 +183,9 @@ static const cli_command commands[] = {
     {"get", "[OPTIONS] IN ID... [--ordinal N]...", "random access: records by id or number",
      "Prints the records of the .evr file IN with the given ids (the\n"
      "record's \"id\" field; with duplicates the last one in the file) and\n"
-     "record numbers (--ordinal, 0-based, across concatenated sections) as\n"
-     "NDJSON, in command line order. Uses the container's index: one block\n"
+     "record numbers (--ordinal; the first record is 1, as in every message\n"
+     "of evrec; across concatenated sections) as NDJSON, in command line\n"
+     "order. Uses the container's index: one block\n"
      "is inflated per lookup, however large the file. A missing id or number\n"
      "is reported and the exit status is 1; the others are still printed.",
      get_options, cli_cmd_get},
