@@ -76,13 +76,13 @@ static const cli_option convert_options[] = {
     {'t', 't', "to", "FMT", "output format (default: from -o's extension, else ndjson)"},
     {'p', 0, "pretty", NULL, "indented JSON, one object after another (-t json)"},
     {'a', 0, "array", NULL, "one JSON array of all records (-t json)"},
-    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
+    {'u', 0, "ignore-unknown", NULL, "JSON input: skip unknown fields and enum names"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     {'A', 0, "append", NULL, "append to OUT instead of replacing it (evr, pbd, ndjson)"},
     EVR_OPTIONS,
     LIMIT_OPTIONS,
-    {'P', 0, "progress", NULL, "show records, bytes and rate on stderr while running"},
+    {'P', 0, "progress", NULL, "show records, bytes, rate, percentage done and time left on stderr"},
     {'V', 0, "validate", "[=warn]",
      "check every record as 'evrec validate' does; refuse the output on an error "
      "(=warn: convert and report)"},
@@ -92,7 +92,7 @@ static const cli_option convert_options[] = {
 
 static const cli_option cat_options[] = {
     {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd, evr (default: detect)"},
-    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
+    {'u', 0, "ignore-unknown", NULL, "JSON input: skip unknown fields and enum names"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     LIMIT_OPTIONS,
@@ -109,7 +109,7 @@ static const cli_option validate_options[] = {
     {'R', 0, "skip-rule", "ID", "do not check this rule; a glob (repeatable)"},
     {'q', 'q', "quiet", NULL, "print only the summary"},
     {'L', 0, "list-rules", NULL, "list every rule: id, severity, group, what it checks"},
-    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
+    {'u', 0, "ignore-unknown", NULL, "JSON input: skip unknown fields and enum names"},
     LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
