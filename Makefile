@@ -66,6 +66,10 @@ CLI    := $(B)/evrec
 DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
                 python3 python3-protobuf locales iso-codes
+# What `make test` needs beyond the build (installed by it, as root): the
+# other protoc generators the schema is tested with (tests/plugins/run.sh).
+# Kept apart so that `make` and `make demo` do not pull in a JDK.
+DEB_TEST_PACKAGES := g++ golang-goprotobuf-dev default-jdk-headless libprotobuf-java
 
 .PHONY: all lib cli deps demo check test test-asan test-diff test-install install uninstall \
         clean header-test

@@ -111,12 +111,21 @@ test-tsan:
 	echo "== tsan tests/container.sh"; bash tests/container.sh $(B)/tsan/evrec $(B)/tsan
 
 test: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_TEST_PACKAGES)"
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-diff
 	@$(MAKE) --no-print-directory test-install
+	@$(MAKE) --no-print-directory test-plugins
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
 	@echo "evrec: all tests passed"
+
+# The schema through protoc with --fatal_warnings and the C++, Java, Python,
+# Go, C#, PHP, Objective-C and Ruby generators; the Java and C++ code
+# compiled and reading evrec's output (DEB_TEST_PACKAGES).
+.PHONY: test-plugins
+test-plugins: all
+	bash tests/plugins/run.sh $(CLI) $(B)
 
 # docs/VALIDATION.md's rule reference, regenerated from `evrec validate
 # --list-rules` and tests/data/validate/ (tests/validate.sh checks it).
