@@ -1,7 +1,8 @@
 # evrec -- GNU make build.
 #
 #   make            library (static + shared), CLI          -> build/
-#   make demo       build, then convert examples/seed.json to pb and back
+#   make demo       build, then a tour: JSON <-> pb, 10k records to .evr, info,
+#                   get, validate (examples/demo.sh)
 #   make check      fast unit, golden and CLI tests
 #   make test       everything: check + differential tests against Google's
 #                   protobuf + the whole suite again under ASan+UBSan + the
@@ -23,6 +24,7 @@ CC      := $(if $(filter default,$(origin CC)),cc,$(CC))
 PYTHON  ?= /usr/bin/python3
 PROTOC  ?= protoc
 PROTOC_C ?= protoc-c
+LDCONFIG ?= ldconfig
 WKT_DIR ?= /usr/include
 
 SOVERSION := 0
@@ -193,14 +195,11 @@ $(B)/evrec.pc: evrec.pc.in include/evrec.h Makefile
 
 # ---------------------------------------------------------------- demo
 
-demo: all
-	@echo '== evrec demo: examples/seed.json -> pb -> JSON'
-	$(CLI) convert examples/seed.json -t pb -o $(B)/seed.pb
-	$(CLI) convert $(B)/seed.pb -t json --pretty -o $(B)/seed.roundtrip.json
-	$(CLI) convert examples/seed.json -t json -o $(B)/seed.canonical.json
-	$(CLI) convert $(B)/seed.pb -t json | cmp - $(B)/seed.canonical.json
-	@echo "== seed.json: $$(wc -c < examples/seed.json) bytes JSON, $$(wc -c < $(B)/seed.pb) bytes pb; round trip identical"
-	@cat $(B)/seed.roundtrip.json
+# A tour of the product in a few steps, one line each (examples/demo.sh:
+# at most ~40 lines; tests/demo.sh checks it). Builds quietly first.
+demo: deps
+	@$(MAKE) --no-print-directory -s lib cli $(GENCORPUS)
+	@bash examples/demo.sh $(CLI) $(GENCORPUS) $(B)/demo
 
 # ---------------------------------------------------------------- tests
 
@@ -223,6 +222,12 @@ install: all
 	install -m 644 $(EVREC_PROTO) $(DESTDIR)$(DATADIR)/evrec/proto/evrec/v1/
 	$(PC_SED) evrec.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
+	@# Installed for real by root (no DESTDIR: not a staged package): update
+	@# the loader's cache, so that programs find libevrec.so.0 in a system
+	@# prefix such as /usr/local/lib. Other prefixes: README, "Install".
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  echo "$(LDCONFIG)"; $(LDCONFIG) || echo "evrec: $(LDCONFIG) failed: run it before using libevrec"; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/evrec $(DESTDIR)$(LIBDIR)/libevrec.a \

@@ -377,7 +377,7 @@ expect_same "--append: old records then new" out gen.canon
 run get appended.evr gen:00000 gen:01199 gen:01200 gen:02999 --stats
 expect_rc "get after --append" 0
 expect_eq "get after --append: 4 records" "$(wc -l < out)" 4
-grep -q ': 4 lookups, [1-4] data blocks inflated, ' err && ok || bad "get after --append: stats $(cat err)"
+grep -q ': 4 lookups, [1-4] data blocks\? inflated, ' err && ok || bad "get after --append: stats $(cat err)"
 expect_eq "--append: one section (one header)" "$($PY members.py appended.evr | awk '$4 == 1' | wc -l)" \
   "$($PY members.py a.evr | awk '$4 == 1' | wc -l)"
 
@@ -473,13 +473,13 @@ run get gen.evr gen:01234 --ordinal 1 gen:00007 --ordinal 3000 --stats
 expect_rc "get ids and ordinals" 0
 { sed -n 1235p gen.canon; sed -n 1p gen.canon; sed -n 8p gen.canon; sed -n 3000p gen.canon; } > want
 expect_same "get: records in command line order" out want
-grep -q '^evrec: get: gen.evr: 4 lookups, [1-4] data blocks inflated, [1-9][0-9]* index members read$' err &&
+grep -q '^evrec: get: gen.evr: 4 lookups, [1-4] data blocks\? inflated, [1-9][0-9]* index members\? read$' err &&
   ok || bad "get --stats: $(cat err)"
 for k in 0 97 1500 2999; do
   id=$(printf 'gen:%05d' $k)
   run get gen.evr "$id" --stats
   sed -n "$((k + 1))p" gen.canon | cmp -s - out && ok || bad "get $id"
-  grep -q ': 1 lookups, 1 data blocks inflated, ' err && ok || bad "get $id inflates one block: $(cat err)"
+  grep -q ': 1 lookup, 1 data block inflated, ' err && ok || bad "get $id inflates one block: $(cat err)"
 done
 run get gen.evr nope --ordinal 3001 gen:00001
 expect_rc "get: missing id" 1

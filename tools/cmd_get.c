@@ -126,9 +126,10 @@ static int get_run(const get *c, evrec_reader *r) {
 static void get_print_stats(const get *c, const evrec_reader *r) {
   evrec_reader_stats st;
   evrec_reader_stats_get(r, &st);
-  fprintf(stderr, "evrec: get: %s: %d lookups, %llu data blocks inflated, "
-          "%llu index members read\n", cli_display_name(c->in, false), c->n_q,
-          (unsigned long long)st.blocks, (unsigned long long)st.index_members);
+  fprintf(stderr, "evrec: get: %s: %d %s, %llu data %s inflated, %llu index %s read\n",
+          cli_display_name(c->in, false), c->n_q, cli_plural((uint64_t)c->n_q, "lookup", "lookups"),
+          (unsigned long long)st.blocks, cli_plural(st.blocks, "block", "blocks"),
+          (unsigned long long)st.index_members, cli_plural(st.index_members, "member", "members"));
 }
 
 int cli_cmd_get(const cli_command *cmd, int argc, char **argv) {
