@@ -15,7 +15,11 @@
 #   - options labelled "JSON input:" are not offered by a command that reads
 #     only .evr (found out by giving it a JSON file: "not an .evr
 #     container"), and "evr:" writer settings only by commands that write
-#     .evr files.
+#     .evr files;
+#   - every input limit (--max-*) a known command offers bites there: set
+#     tight, on an input beyond it, the command fails (exit 1) with a message
+#     that names the option -- so --max-index-size is offered only where an
+#     index is loaded, --max-depth only where JSON is read.
 # Then the help itself: a usage line, the exit statuses, one option per line.
 #
 # Ends with "help: N passed, M failed"; exits non-zero on failure.
@@ -32,6 +36,7 @@ cd "$T" || exit 2
 
 cp "$ROOT/examples/seed.json" seed.json
 "$CLI" convert seed.json -o seed.evr || { echo "help: cannot make seed.evr"; exit 1; }
+"$CLI" convert seed.json seed.json -o two.evr || { echo "help: cannot make two.evr"; exit 1; }
 ID=$("$CLI" cat seed.evr | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
 [ -n "$ID" ] && ok || bad "no id in the seed"
 
@@ -116,6 +121,20 @@ for cmd in $commands; do
     "$CLI" $cmd $b "${opt[@]}" "${extra[@]}" < /dev/null > out 2> err
     rc=$?
     [ $rc -le 1 ] && ok || bad "$cmd $b ${opt[*]}: exit status $rc: $(head -2 err)"
+    # a limit, set tight, bites: JSON input for the JSON one, else .evr
+    # input with two records in a block (seed.json twice)
+    case $long in max-errors) continue ;; max-*) ;; *) continue ;; esac  # input limits
+    case $long in
+    max-depth) tight=1; b=$(echo "$b" | sed 's/seed\.evr/seed.json/') ;;
+    max-block-records | max-index-size) tight=1; b=$(echo "$b" | sed 's/seed\.\(json\|evr\)/two.evr/') ;;
+    *) tight=1k; b=$(echo "$b" | sed 's/seed\.\(json\|evr\)/two.evr/') ;;
+    esac
+    rm -f out.* saved.evr
+    # shellcheck disable=SC2086
+    "$CLI" $cmd $b "--$long=$tight" < /dev/null > out 2> err
+    rc=$?
+    [ $rc -eq 1 ] && grep -q -- "(--$long)" out err && ok ||
+      bad "$cmd $b --$long=$tight: does not bite (exit $rc): $(head -c 300 err)"
   done < "$cmd.opts"
 done
 

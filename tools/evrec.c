@@ -21,7 +21,8 @@
   {CLI_OPT_META, 0, "meta", "KEY=VALUE", "evr: header metadata (repeatable)"}
 
 /* Input limits of every command that reads records (cli_limits.c); the
- * JSON-only one is offered only by commands that read JSON. */
+ * JSON-only one is offered only by commands that read JSON, the index one
+ * only by those that use random access (get, and info's index check). */
 #define LIMIT_OPTIONS                                                                      \
   {CLI_OPT_MAX_DEPTH, 0, "max-depth", "N", "JSON input: deepest message nesting (default 100)"}, \
   EVR_LIMIT_OPTIONS
@@ -33,7 +34,8 @@
   {CLI_OPT_MAX_BLOCK, 0, "max-block-size", "SIZE",                                         \
    "evr input: largest block, uncompressed (default 64M)"},                                \
   {CLI_OPT_MAX_BLOCK_RECORDS, 0, "max-block-records", "N",                                 \
-   "evr input: most records per block (default 64M)"},                                     \
+   "evr input: most records per block (default 64M)"}
+#define INDEX_LIMIT_OPTION                                                                 \
   {CLI_OPT_MAX_INDEX, 0, "max-index-size", "SIZE",                                         \
    "evr input: most index bytes random access loads (default 256M)"}
 
@@ -41,6 +43,7 @@ static const cli_option info_options[] = {
     {'J', 0, "json", NULL, "one JSON object per input instead of text"},
     {'f', 'f', "from", "FMT", "input format (default: detect)"},
     LIMIT_OPTIONS,
+    INDEX_LIMIT_OPTION,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -66,6 +69,7 @@ static const cli_option get_options[] = {
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     {'S', 0, "stats", NULL, "report blocks inflated and index members read on stderr"},
     EVR_LIMIT_OPTIONS,
+    INDEX_LIMIT_OPTION,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
