@@ -14,7 +14,9 @@
 # own HOME and TMPDIR in the scratch directory, pipefail, and a timeout.
 # A block fails when:
 #   - a command exits with a status other than 0, or than N where its line
-#     ends with a comment that says "(exit N)";
+#     ends with a comment that says "(exit N)" (pipelines count a failure
+#     of any stage, pipefail; 141, a stage stopped by SIGPIPE because a
+#     reader such as `| head` had enough, is not a failure);
 #   - a command marked "(exit N)" exits with another status;
 #   - it leaves a file created, changed or removed in the copy outside
 #     build/ (blocks write into their scratch directory, $tour).
@@ -141,6 +143,7 @@ for n, (first, info, lines) in enumerate(sh_blocks):
     # script line of its own; "(exit N)" lines get a check after them.
     prelude = ["set -o pipefail", "__fail=0", "declare -A __want __seen __where",
                '__err() { local st=$1 ln=$2; if [ -n "${__want[$ln]:-}" ]; then __seen[$ln]=$st; return 0; fi;'
+               ' [ "$st" = 141 ] && return 0;'
                ' echo "README.md:${__where[$ln]:-?}: exit status $st" >&2; __fail=1; }',
                "trap '__err $? $LINENO' ERR"]
     header = len(prelude) + 1  # + the line that fills the maps
