@@ -18,6 +18,8 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+COMPDIR ?= $(DATADIR)/bash-completion/completions
 
 CC      ?= cc
 CC      := $(if $(filter default,$(origin CC)),cc,$(CC))
@@ -67,7 +69,8 @@ CLI    := $(B)/evrec
 
 DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
-                python3 python3-protobuf locales iso-codes
+                python3 python3-protobuf locales iso-codes \
+                groff-base groff man-db python3-jsonschema
 # What `make test` needs beyond the build (installed by it, as root): the
 # other protoc generators the schema is tested with (tests/plugins/run.sh).
 # Kept apart so that `make` and `make demo` do not pull in a JDK.
@@ -148,14 +151,17 @@ $(GEN)/schema_data.c: $(GEN)/evrec.desc $(EVREC_PROTO)
 	  echo 'const size_t evrec__schema_proto_len = sizeof evrec__schema_proto - 1;'; \
 	} > $@.tmp && mv $@.tmp $@
 
-# The vocabularies `evrec validate` checks codes against (vocab/README.md):
-# CAMEO and PLOVER from vocab/, ISO 3166-1 and ISO 639 from Debian's
-# iso-codes, as sorted C tables for src/vocab.c's binary searches.
+# The vocabularies (vocab/README.md) that `evrec validate` checks codes
+# against and `evrec import` maps codes to: CAMEO, PLOVER and FIPS 10-4 from
+# vocab/, ISO 3166-1 and ISO 639 from Debian's iso-codes, as sorted C tables
+# for src/vocab.c's binary searches (one generator, one set of tables).
 ISO_CODES_DIR ?= /usr/share/iso-codes/json
-VOCAB_FILES := vocab/cameo-eventcodes.tsv vocab/plover-2.0.tsv vocab/plover-2.0-contexts.txt
+VOCAB_FILES := vocab/cameo-eventcodes.tsv vocab/plover-2.0.tsv vocab/plover-2.0-contexts.txt \
+               vocab/fips10-4-iso3166.tsv
 $(GEN)/vocab_data.c: vocab/gen_vocab.py $(VOCAB_FILES) $(ISO_CODES_DIR)/iso_3166-1.json
 	@mkdir -p $(GEN)
 	$(PYTHON) vocab/gen_vocab.py vocab $(ISO_CODES_DIR) $@
+
 
 # ---------------------------------------------------------------- compile
 
@@ -222,6 +228,9 @@ install: all
 	install -m 644 $(EVREC_PROTO) $(DESTDIR)$(DATADIR)/evrec/proto/evrec/v1/
 	$(PC_SED) evrec.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 share/bash-completion/completions/evrec $(DESTDIR)$(COMPDIR)/evrec
 	@# Installed for real by root (no DESTDIR: not a staged package): update
 	@# the loader's cache, so that programs find libevrec.so.0 in a system
 	@# prefix such as /usr/local/lib. Other prefixes: README, "Install".
@@ -234,6 +243,8 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/libevrec.so $(DESTDIR)$(LIBDIR)/libevrec.so.$(SOVERSION) \
 	  $(DESTDIR)$(INCDIR)/evrec.h $(DESTDIR)$(LIBDIR)/pkgconfig/evrec.pc
 	rm -rf $(DESTDIR)$(INCDIR)/evrec $(DESTDIR)$(DATADIR)/evrec
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1)) \
+	  $(DESTDIR)$(COMPDIR)/evrec
 
 clean:
 	rm -rf $(B)

@@ -6,6 +6,8 @@
 #                                  evrec vs C++ libprotobuf, Python json_format,
 #                                  gzip/pigz/bgzip/zcat in one run on one corpus;
 #                                  prints the table, writes bench/results.md
+#   make gdelt-corpus [GDELT_N=64M]  build/corpus/gdelt-N.tsv: GDELT 2.0 export rows
+#                                  (bench/gengdelt.c) for the import row of `bench`
 #   make bench-icount [ICOUNT_N=4M] [ICOUNT_UPDATE=1]
 #                                  callgrind instruction counts of evrec JSON <-> pbd
 #                                  against bench/icount-baseline.txt (prints, never fails)
@@ -26,6 +28,9 @@ ICOUNT_N   ?= 4M
 # 1 GB); empty = skip. The corpus is built once and kept (about 1.8 GB with
 # its .pbd).
 BENCH_RSS_N ?= 1G
+# GDELT-shaped TSV for the import row (SPEC §9: GDELT import >= 100 MB/s
+# and >= 3x Python's csv module reading the same file).
+GDELT_N    ?= $(BENCH_N)
 
 BENCH_PACKAGES := g++ libprotobuf-dev protobuf-compiler pigz tabix time valgrind
 
@@ -36,13 +41,15 @@ CORPUS_JSON := $(call corpus_file,$(N),ndjson)
 CORPUS_PBD  := $(call corpus_file,$(N),pbd)
 BENCH_OUT  := $(B)/bench
 GENCORPUS  := $(BENCH_OUT)/gencorpus
+GENGDELT   := $(BENCH_OUT)/gengdelt
+GDELT_TSV  := $(CORPUS_DIR)/gdelt-$(GDELT_N)$(if $(filter 1,$(SEED)),,-s$(SEED)).tsv
 PEER_CPP   := $(BENCH_OUT)/peer_cpp
 PEER_PB2   := $(BENCH_OUT)/evrec/v1/evrec_pb2.py
 PEER_CC_GEN := $(BENCH_OUT)/evrec/v1/evrec.pb.cc
 CXX        ?= g++
 CXX        := $(if $(filter default,$(origin CXX)),g++,$(CXX))
 
-.PHONY: corpus bench bench-deps bench-icount bench-tools
+.PHONY: corpus gdelt-corpus bench bench-deps bench-icount bench-tools
 
 bench-deps:
 	@missing=""; for p in $(BENCH_PACKAGES); do \
@@ -76,6 +83,18 @@ corpus: deps
 	@$(MAKE) --no-print-directory lib cli $(GENCORPUS)
 	@$(MAKE) --no-print-directory $(CORPUS_JSON) $(CORPUS_PBD)
 
+$(GENGDELT): bench/gengdelt.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@
+
+$(GDELT_TSV): bench/gengdelt.c | $(GENGDELT)
+	@mkdir -p $(@D)
+	$(GENGDELT) -n $(GDELT_N) -s $(SEED) -o $@
+
+gdelt-corpus: deps
+	@$(MAKE) --no-print-directory $(GENGDELT)
+	@$(MAKE) --no-print-directory $(GDELT_TSV)
+
 # ---------------------------------------------------------------- peers
 
 $(PEER_CC_GEN): $(EVREC_PROTO)
@@ -90,18 +109,20 @@ $(PEER_CPP): bench/peer_cpp.cc $(PEER_CC_GEN)
 	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Werror -I$(BENCH_OUT) $< $(PEER_CC_GEN) \
 	  -o $@ -lprotobuf -lpthread
 
-bench-tools: $(GENCORPUS) $(PEER_CPP) $(PEER_PB2)
+bench-tools: $(GENCORPUS) $(GENGDELT) $(PEER_CPP) $(PEER_PB2)
 
 # ---------------------------------------------------------------- runs
 
 bench: deps bench-deps
 	@$(MAKE) --no-print-directory lib cli bench-tools
 	@$(MAKE) --no-print-directory N=$(BENCH_N) corpus
+	@$(MAKE) --no-print-directory gdelt-corpus
 	@$(MAKE) --no-print-directory N=$(ICOUNT_N) corpus
 	$(if $(BENCH_RSS_N),@$(MAKE) --no-print-directory N=$(BENCH_RSS_N) corpus)
 	$(PYTHON) bench/run.py icount --build $(B) --corpus $(call corpus_file,$(ICOUNT_N),ndjson)
 	$(PYTHON) bench/run.py bench --build $(B) --corpus $(call corpus_file,$(BENCH_N),ndjson) \
 	  --seed $(SEED) --size $(BENCH_N) --runs $(BENCH_RUNS) --profile $(BENCH_OUT)/icount/profile.md \
+	  --gdelt $(GDELT_TSV) \
 	  $(if $(BENCH_RSS_N),--rss-corpus $(call corpus_file,$(BENCH_RSS_N),ndjson))
 
 bench-icount: deps bench-deps

@@ -193,10 +193,16 @@ static void buf_add(char *buf, size_t cap, size_t *len, const char *s, size_t n)
 
 /* Appends s[0..n) quoted like a JSON string, at most `max` source bytes. */
 static void buf_quote(char *buf, size_t cap, size_t *len, const char *s, size_t n, size_t max) {
+  size_t i = 0;
   buf_add(buf, cap, len, "\"", 1);
-  for (size_t i = 0; i < n && i < max; i++) {
+  /* Whole characters only, each with room for itself (6 bytes at most, as
+   * an escape) and the closing `..."`: a cut never leaves half a UTF-8
+   * sequence in a message or path. */
+  while (i < n && i < max) {
     unsigned char c = (unsigned char)s[i];
+    size_t w = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
     char esc[8];
+    if (i + w > n || i + w > max || *len + 6 + 5 > cap) break;
     if (c == '"' || c == '\\') {
       esc[0] = '\\';
       esc[1] = (char)c;
@@ -205,10 +211,11 @@ static void buf_quote(char *buf, size_t cap, size_t *len, const char *s, size_t 
       snprintf(esc, sizeof esc, "\\u%04x", c);
       buf_add(buf, cap, len, esc, 6);
     } else {
-      buf_add(buf, cap, len, (const char *)&c, 1);
+      buf_add(buf, cap, len, s + i, w);
     }
+    i += w;
   }
-  buf_add(buf, cap, len, n > max ? "...\"" : "\"", n > max ? 4 : 1);
+  buf_add(buf, cap, len, i < n ? "...\"" : "\"", i < n ? 4 : 1);
 }
 
 /* The JSON (lowerCamelCase) name of a field, into a caller buffer. */

@@ -36,6 +36,7 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,8 @@ typedef struct idslot {
 /* One list's local ids, for reference lookups: slot = index + 1, 0 empty. */
 typedef struct idtab {
   uint32_t *slot;
-  size_t cap; /* power of two, or 0 */
+  size_t size; /* slots in use for this record: a power of two, or 0 */
+  size_t cap;  /* slots allocated (kept from record to record) */
 } idtab;
 
 struct evrec_validator {
@@ -252,7 +254,8 @@ static bool grow_array(void **p, size_t *cap, size_t want, size_t elem) {
   return true;
 }
 
-/* Sizes t for n ids (load <= 1/2) and empties it. */
+/* Sizes t for n ids (load <= 1/2) and empties the slots this record uses
+ * (not all it ever allocated: one huge record must not slow the rest). */
 static bool idtab_prepare(idtab *t, size_t n) {
   size_t want = 16;
   while (want < 2 * n) want *= 2;
@@ -262,14 +265,15 @@ static bool idtab_prepare(idtab *t, size_t n) {
     t->slot = p;
     t->cap = want;
   }
-  memset(t->slot, 0, t->cap * sizeof *t->slot);
+  t->size = want;
+  memset(t->slot, 0, want * sizeof *t->slot);
   return true;
 }
 
 /* Looks id up among list[0..n) through t. @return its index or SIZE_MAX. */
 static size_t idtab_find(const idtab *t, const char *const *ids, const char *id) {
-  if (!t->cap) return SIZE_MAX;
-  size_t mask = t->cap - 1, i = (size_t)str_hash(id) & mask;
+  if (!t->size) return SIZE_MAX;
+  size_t mask = t->size - 1, i = (size_t)str_hash(id) & mask;
   for (; t->slot[i]; i = (i + 1) & mask)
     if (strcmp(ids[t->slot[i] - 1], id) == 0) return t->slot[i] - 1;
   return SIZE_MAX;
@@ -278,7 +282,7 @@ static size_t idtab_find(const idtab *t, const char *const *ids, const char *id)
 /* Adds ids[k] (non-empty). @return the index of an earlier equal id, or
  * SIZE_MAX when it is new. */
 static size_t idtab_add(idtab *t, const char *const *ids, size_t k) {
-  size_t mask = t->cap - 1, i = (size_t)str_hash(ids[k]) & mask;
+  size_t mask = t->size - 1, i = (size_t)str_hash(ids[k]) & mask;
   for (; t->slot[i]; i = (i + 1) & mask)
     if (strcmp(ids[t->slot[i] - 1], ids[k]) == 0) return t->slot[i] - 1;
   t->slot[i] = (uint32_t)k + 1;
@@ -654,74 +658,12 @@ static void check_event_dates(vctx *c, const Evrec__V1__Event *e) {
 /* Rule checks: codes                                                     */
 /* ====================================================================== */
 
-static bool is_alpha(char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); }
-static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
-static bool is_alnum(char ch) { return is_alpha(ch) || is_digit(ch); }
-
-static bool all_of(const char *s, size_t n, bool (*pred)(char)) {
-  for (size_t i = 0; i < n; i++)
-    if (!pred(s[i])) return false;
-  return true;
-}
-
-/* The subtags of a BCP 47 tag, walked left to right. */
-typedef struct tagwalk {
-  const char *s;   /* next subtag */
-  size_t len;      /* its length (0 at the end) */
-} tagwalk;
-
-static void tag_next(tagwalk *w) {
-  if (w->len) {
-    w->s += w->len;
-    if (*w->s == '-') w->s++;
-  }
-  w->len = strcspn(w->s, "-");
-}
-
-/* After a singleton: one or more subtags of min..8 alphanumerics, up to
- * the next singleton (extensions, min 2) or the end (private use, min 1).
- * @return false when there is none or one is malformed. */
-static bool tag_run(tagwalk *w, size_t min) {
-  size_t count = 0;
-  for (tag_next(w); w->len; tag_next(w)) {
-    if (w->len == 1 && min > 1) break;
-    if (w->len < min || w->len > 8 || !all_of(w->s, w->len, is_alnum)) return false;
-    count++;
-  }
-  return count > 0;
-}
-
-/* Well-formedness of a BCP 47 language tag (RFC 5646 §2.1, langtag and
- * privateuse; the two dozen grandfathered tags other than "i-..." are not
- * accepted). Subtag order: language(-extlang){0,3} (-script) (-region)
- * (-variant)* (-extension)* (-privateuse). */
-static bool bcp47_well_formed(const char *tag) {
-  tagwalk w = {tag, 0};
-  size_t n = strlen(tag);
-  if (!n || tag[n - 1] == '-' || strstr(tag, "--")) return false;
-  tag_next(&w);
-  if (w.len == 1 && (w.s[0] == 'x' || w.s[0] == 'X' || w.s[0] == 'i' || w.s[0] == 'I'))
-    return tag_run(&w, 1) && !w.len;
-  if (w.len < 2 || w.len > 8 || !all_of(w.s, w.len, is_alpha)) return false;
-  tag_next(&w);
-  for (int k = 0; k < 3 && w.len == 3 && all_of(w.s, 3, is_alpha); k++) tag_next(&w);
-  if (w.len == 4 && all_of(w.s, 4, is_alpha)) tag_next(&w);
-  if ((w.len == 2 && all_of(w.s, 2, is_alpha)) || (w.len == 3 && all_of(w.s, 3, is_digit)))
-    tag_next(&w);
-  while ((w.len >= 5 && w.len <= 8 && all_of(w.s, w.len, is_alnum)) ||
-         (w.len == 4 && is_digit(w.s[0]) && all_of(w.s, 4, is_alnum)))
-    tag_next(&w);
-  while (w.len == 1 && w.s[0] != 'x' && w.s[0] != 'X' && is_alnum(w.s[0]))
-    if (!tag_run(&w, 2)) return false;
-  if (w.len == 1 && (w.s[0] == 'x' || w.s[0] == 'X')) return tag_run(&w, 1) && !w.len;
-  return w.len == 0;
-}
 
 static void check_language(vctx *c, const char *field, const char *tag) {
   if (!tag || !tag[0]) return;
   push(c, field, SIZE_MAX);
   size_t primary = strcspn(tag, "-");
-  if (!bcp47_well_formed(tag))
+  if (!evrec__bcp47_well_formed(tag))
     report(c, RULE_LANGUAGE_INVALID_TAG, "\"%.40s\" is not a BCP 47 language tag", tag);
   else if (primary >= 2 && !evrec__language_known(tag, primary)) /* 4-8 letters: none registered */
     report(c, RULE_LANGUAGE_UNKNOWN, "\"%.*s\"%s%.40s%s is not an ISO 639 language code",
@@ -741,7 +683,7 @@ static void check_country(vctx *c, const char *field, const char *code) {
 static void check_wikidata(vctx *c, const char *id) {
   if (!id || !id[0]) return;
   size_t n = strlen(id);
-  if (id[0] == 'Q' && n >= 2 && n <= 20 && id[1] != '0' && all_of(id + 1, n - 1, is_digit))
+  if (id[0] == 'Q' && n >= 2 && n <= 20 && id[1] != '0' && evrec__all_of(id + 1, n - 1, evrec__is_digit))
     return;
   push(c, "wikidataId", SIZE_MAX);
   report(c, RULE_WIKIDATA_INVALID_ID, "\"%.40s\" is not a Wikidata id (Q and a number)", id);
@@ -756,9 +698,9 @@ static bool no_blanks(const char *s) {
 
 /* "scheme:rest" with an RFC 3986 scheme and no blank or control byte. */
 static bool uri_ok(const char *s) {
-  if (!is_alpha(s[0])) return false;
+  if (!evrec__is_alpha(s[0])) return false;
   size_t i = 1;
-  while (is_alnum(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.') i++;
+  while (evrec__is_alnum(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.') i++;
   return s[i] == ':' && s[i + 1] && no_blanks(s);
 }
 
@@ -811,12 +753,21 @@ static bool ext_key_ok(const char *k) {
   if (n == 5 && memcmp(k, "evrec", 5) == 0) return true;
   if (!memchr(k, '.', n) || k[0] == '.' || k[n - 1] == '.' || k[0] == '-') return false;
   for (size_t i = 0; i < n; i++)
-    if (!is_alnum(k[i]) && k[i] != '.' && k[i] != '-') return false;
+    if (!evrec__is_alnum(k[i]) && k[i] != '.' && k[i] != '-') return false;
   return !strstr(k, "..");
 }
 
 /* The extensions map of an entity (entries of any *ExtensionsEntry type:
  * they all are {base, key, value}). */
+_Static_assert(offsetof(Evrec__V1__Actor__ExtensionsEntry, key) ==
+                       offsetof(Evrec__V1__Record__ExtensionsEntry, key) &&
+                   offsetof(Evrec__V1__Place__ExtensionsEntry, key) ==
+                       offsetof(Evrec__V1__Record__ExtensionsEntry, key) &&
+                   offsetof(Evrec__V1__Event__ExtensionsEntry, key) ==
+                       offsetof(Evrec__V1__Record__ExtensionsEntry, key) &&
+                   offsetof(Evrec__V1__Claim__ExtensionsEntry, key) ==
+                       offsetof(Evrec__V1__Record__ExtensionsEntry, key),
+               "map entries keep their key at the same place");
 static void check_extensions(vctx *c, size_t n, void *const *entries) {
   for (size_t i = 0; i < n; i++) {
     const Evrec__V1__Record__ExtensionsEntry *e = entries[i];
@@ -872,7 +823,7 @@ static bool parse_number(const char *s, double *out) {
       frac = true;
       continue;
     }
-    if (!is_digit(*s)) return false;
+    if (!evrec__is_digit(*s)) return false;
     any = true;
     if (frac) scale /= 10, v += (*s - '0') * scale;
     else v = v * 10 + (*s - '0');
@@ -1234,6 +1185,10 @@ static void check_tombstone(vctx *c, const Evrec__V1__Record *rec) {
 /* Copies the id strings of n entities (each a struct whose first field
  * after `base` is `char *id`, as every evrec.v1 entity's is) into slot
  * `which` of the validator's scratch. */
+_Static_assert(offsetof(Evrec__V1__Place, id) == offsetof(Evrec__V1__Actor, id) &&
+                   offsetof(Evrec__V1__Event, id) == offsetof(Evrec__V1__Actor, id) &&
+                   offsetof(Evrec__V1__Claim, id) == offsetof(Evrec__V1__Actor, id),
+               "evrec.v1 entities keep their id at the same place");
 static int id_view(evrec_validator *v, int which, void *const *ents, size_t n, idview *out) {
   if (!grow_array((void **)&v->ids[which], &v->ids_cap[which], n + 1, sizeof(char *)))
     return EVREC_E_NOMEM;

@@ -85,3 +85,80 @@ bool evrec__language_known(const char *subtag, size_t len) {
   if (len == 3 && key[0] == 'q' && key[1] >= 'a' && key[1] <= 't') return true; /* qaa-qtz */
   return bsearch(key, evrec__iso639, evrec__iso639_n, sizeof evrec__iso639[0], ctx_cmp) != NULL;
 }
+
+/* ---------------------------------------------------------------- BCP 47 */
+
+
+/* The subtags of a BCP 47 tag, walked left to right. */
+typedef struct tagwalk {
+  const char *s;   /* next subtag */
+  size_t len;      /* its length (0 at the end) */
+} tagwalk;
+
+static void tag_next(tagwalk *w) {
+  if (w->len) {
+    w->s += w->len;
+    if (*w->s == '-') w->s++;
+  }
+  w->len = strcspn(w->s, "-");
+}
+
+/* After a singleton: one or more subtags of min..8 alphanumerics, up to
+ * the next singleton (extensions, min 2) or the end (private use, min 1).
+ * @return false when there is none or one is malformed. */
+static bool tag_run(tagwalk *w, size_t min) {
+  size_t count = 0;
+  for (tag_next(w); w->len; tag_next(w)) {
+    if (w->len == 1 && min > 1) break;
+    if (w->len < min || w->len > 8 || !evrec__all_of(w->s, w->len, evrec__is_alnum)) return false;
+    count++;
+  }
+  return count > 0;
+}
+
+/* Well-formedness of a BCP 47 language tag (RFC 5646 §2.1, langtag and
+ * privateuse; the two dozen grandfathered tags other than "i-..." are not
+ * accepted). Subtag order: language(-extlang){0,3} (-script) (-region)
+ * (-variant)* (-extension)* (-privateuse). */
+bool evrec__bcp47_well_formed(const char *tag) {
+  tagwalk w = {tag, 0};
+  size_t n = strlen(tag);
+  if (!n || tag[n - 1] == '-' || strstr(tag, "--")) return false;
+  tag_next(&w);
+  if (w.len == 1 && (w.s[0] == 'x' || w.s[0] == 'X' || w.s[0] == 'i' || w.s[0] == 'I'))
+    return tag_run(&w, 1) && !w.len;
+  if (w.len < 2 || w.len > 8 || !evrec__all_of(w.s, w.len, evrec__is_alpha)) return false;
+  tag_next(&w);
+  for (int k = 0; k < 3 && w.len == 3 && evrec__all_of(w.s, 3, evrec__is_alpha); k++) tag_next(&w);
+  if (w.len == 4 && evrec__all_of(w.s, 4, evrec__is_alpha)) tag_next(&w);
+  if ((w.len == 2 && evrec__all_of(w.s, 2, evrec__is_alpha)) || (w.len == 3 && evrec__all_of(w.s, 3, evrec__is_digit)))
+    tag_next(&w);
+  while ((w.len >= 5 && w.len <= 8 && evrec__all_of(w.s, w.len, evrec__is_alnum)) ||
+         (w.len == 4 && evrec__is_digit(w.s[0]) && evrec__all_of(w.s, 4, evrec__is_alnum)))
+    tag_next(&w);
+  while (w.len == 1 && w.s[0] != 'x' && w.s[0] != 'X' && evrec__is_alnum(w.s[0]))
+    if (!tag_run(&w, 2)) return false;
+  if (w.len == 1 && (w.s[0] == 'x' || w.s[0] == 'X')) return tag_run(&w, 1) && !w.len;
+  return w.len == 0;
+}
+
+
+/* ---------------------------------------------------------------- countries */
+
+static int pair_cmp(const void *key, const void *elem) {
+  return strcmp(key, ((const evrec__vocab_pair *)elem)->key);
+}
+
+const char *evrec__vocab_find(const evrec__vocab_pair *t, size_t n, const char *key) {
+  const evrec__vocab_pair *p = bsearch(key, t, n, sizeof *t, pair_cmp);
+  return p ? p->value : NULL;
+}
+
+static int country_cmp(const void *key, const void *elem) {
+  return strcmp(key, ((const evrec__country *)elem)->alpha3);
+}
+
+const evrec__country *evrec__country_by_alpha3(const char *alpha3) {
+  return bsearch(alpha3, evrec__countries, evrec__countries_n, sizeof evrec__countries[0],
+                 country_cmp);
+}

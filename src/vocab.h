@@ -13,6 +13,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* ---------------------------------------------------------------- ASCII classes */
+
+/* Locale-independent (unlike <ctype.h>): codes are ASCII whatever LC_CTYPE says. */
+static inline bool evrec__is_alpha(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+static inline bool evrec__is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+static inline bool evrec__is_alnum(char ch) { return evrec__is_alpha(ch) || evrec__is_digit(ch); }
+
+/** @return true when pred holds for each of s[0..n). */
+static inline bool evrec__all_of(const char *s, size_t n, bool (*pred)(char)) {
+  for (size_t i = 0; i < n; i++)
+    if (!pred(s[i])) return false;
+  return true;
+}
+
 /* ---------------------------------------------------------------- tables (generated) */
 
 typedef struct evrec__cameo_entry {
@@ -41,7 +57,44 @@ extern const size_t evrec__iso3166_n;
 extern const char evrec__iso639[][4];
 extern const size_t evrec__iso639_n;
 
+/* Country data and cross-references (ISO 3166-1 from iso-codes; FIPS 10-4
+ * from vocab/fips10-4-iso3166.tsv), for importers that meet other codes. */
+typedef struct evrec__country {
+  const char *alpha3, *alpha2, *numeric, *name;
+} evrec__country;
+
+typedef struct evrec__vocab_pair {
+  const char *key, *value;
+} evrec__vocab_pair;
+
+extern const evrec__country evrec__countries[];          /* by alpha3 */
+extern const size_t evrec__countries_n;
+extern const evrec__vocab_pair evrec__country_names[];   /* casefolded name -> alpha3 */
+extern const size_t evrec__country_names_n;
+extern const evrec__vocab_pair evrec__country_alpha2[];  /* "DE" -> "DEU" */
+extern const size_t evrec__country_alpha2_n;
+extern const evrec__vocab_pair evrec__country_numeric[]; /* "276" -> "DEU" */
+extern const size_t evrec__country_numeric_n;
+extern const evrec__vocab_pair evrec__fips[];            /* FIPS 10-4 -> alpha3, "" = none */
+extern const size_t evrec__fips_n;
+extern const evrec__vocab_pair evrec__lang3[];           /* ISO 639-2/3 -> 639-1, "" = none */
+extern const size_t evrec__lang3_n;
+extern const char evrec__lang2[][3];                     /* ISO 639-1 */
+extern const size_t evrec__lang2_n;
+
 /* ---------------------------------------------------------------- lookups (vocab.c) */
+
+/** @return the value of `key` in a sorted pair table, or NULL. */
+const char *evrec__vocab_find(const evrec__vocab_pair *t, size_t n, const char *key);
+
+/** @return the ISO 3166-1 entry of an alpha-3 code, or NULL. */
+const evrec__country *evrec__country_by_alpha3(const char *alpha3);
+
+/** @return true when `tag` is a well-formed BCP 47 language tag (RFC 5646
+ *  §2.1: language, extlangs, script, region, variants, extensions, private
+ *  use, in that order; "x-..." and "i-..." tags too). Shape only: the
+ *  language subtag is not looked up (see evrec__language_known()). */
+bool evrec__bcp47_well_formed(const char *tag);
 
 /** @return the CAMEO entry of `code` (exact: "010" is not "10"), or NULL. */
 const evrec__cameo_entry *evrec__cameo_find(const char *code);

@@ -1626,6 +1626,39 @@ static void test_binary_round_trip(void **state) {
   free(b2);
 }
 
+/* Keys and values quoted into messages and paths are cut on whole UTF-8
+ * characters (the issue 11 report: 63 x 'a' + 'e-acute' as a map key put
+ * half a character into the path), whatever their length. */
+static void test_error_text_utf8(void **state) {
+  (void)state;
+  static const char *const tails[] = {"\xc3\xa9", "\xe2\x80\x9d", "\xf0\x9f\x98\x80", "\\\""};
+  char json[512], key[300];
+  evrec_arena *a = evrec_arena_new(0);
+  for (size_t t = 0; t < 4; t++)
+    for (size_t n = 30; n < 90; n++) {
+      memset(key, 'a', n);
+      strcpy(key + n, tails[t]);
+      for (int where = 0; where < 2; where++) {
+        if (where == 0) /* a map key in the path */
+          snprintf(json, sizeof json, "{\"extensions\":{\"%s\":1}}", key);
+        else /* an unknown field in the message */
+          snprintf(json, sizeof json, "{\"%s\":1}", key);
+        ProtobufCMessage *m;
+        evrec_error err;
+        int rc = evrec_json_decode(&m, evrec_record_descriptor(), json, strlen(json), a,
+                                   NULL, &err);
+        assert_int_equal(rc, EVREC_E_SCHEMA);
+        size_t ml = strlen(err.message), pl = strlen(err.path);
+        if (evrec__utf8_valid_prefix(err.message, ml) != ml ||
+            evrec__utf8_valid_prefix(err.path, pl) != pl)
+          fail_msg("invalid UTF-8 in error text for a key of %zu + %zu bytes: %s (at %s)", n,
+                   strlen(tails[t]), err.message, err.path);
+        evrec_arena_reset(a);
+      }
+    }
+  evrec_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty_object),
@@ -1666,6 +1699,7 @@ int main(void) {
       cmocka_unit_test(test_invalid_args),
       cmocka_unit_test(test_error_table),
       cmocka_unit_test(test_binary_round_trip),
+      cmocka_unit_test(test_error_text_utf8),
   };
   return cmocka_run_group_tests_name("json_decode", tests, setup, teardown);
 }

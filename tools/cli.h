@@ -217,6 +217,8 @@ int cli_cmd_info(const cli_command *cmd, int argc, char **argv);    /* cmd_info.
 int cli_cmd_schema(const cli_command *cmd, int argc, char **argv);  /* cmd_schema.c */
 int cli_cmd_recover(const cli_command *cmd, int argc, char **argv); /* cmd_recover.c */
 int cli_cmd_get(const cli_command *cmd, int argc, char **argv);     /* cmd_get.c */
+int cli_cmd_import(const cli_command *cmd, int argc, char **argv);  /* cmd_import.c */
+int cli_cmd_export(const cli_command *cmd, int argc, char **argv);  /* cmd_export.c */
 int cli_cmd_validate(const cli_command *cmd, int argc, char **argv); /* cmd_validate.c */
 
 #endif /* EVREC_CLI_H */

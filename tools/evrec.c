@@ -104,6 +104,42 @@ static const cli_option cat_options[] = {
     {0, 0, NULL, NULL, NULL},
 };
 
+/* Import/export (cmd_import.c, cmd_export.c). */
+static const cli_option import_options[] = {
+    {'f', 'f', "from", "FMT",
+     "source format: gdelt, acled, plover, icews, ninjs, claimreview (required)"},
+    {'o', 'o', "output", "FILE", "write to FILE ('-' = stdout, the default)"},
+    {'t', 't', "to", "FMT", "output format (default: from -o's extension, else ndjson)"},
+    {'p', 0, "pretty", NULL, "indented JSON, one object after another (-t json)"},
+    {'a', 0, "array", NULL, "one JSON array of all records (-t json)"},
+    {'M', 0, "mentions", "FILE", "gdelt: a GDELT 2.0 mentions file to join (repeatable)"},
+    {'W', 0, "window", "N", "gdelt: rows one article's rows may lie apart (default 10000)"},
+    {'T', 0, "two-pass", NULL, "gdelt: group rows by article exactly, reading the files twice"},
+    {'s', 0, "skip-bad", NULL, "skip malformed rows and items, report how many"},
+    {'q', 'q', "quiet", NULL, "print no warnings"},
+    EVR_OPTIONS,
+    {CLI_OPT_MAX_DEPTH, 0, "max-depth", "N", "JSON input: deepest nesting (default 100)"},
+    {CLI_OPT_MAX_RECORD, 0, "max-record-size", "SIZE",
+     "largest row, JSON item or record, k/M/G suffix (default 64M)"},
+    {CLI_OPT_MAX_STRING, 0, "max-string-size", "SIZE",
+     "JSON input: longest string value (default 16M)"},
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
+static const cli_option export_options[] = {
+    {'t', 't', "to", "FMT", "target format: ninjs, claimreview (required)"},
+    {'o', 'o', "output", "FILE", "write to FILE ('-' = stdout, the default)"},
+    {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd, evr (default: detect)"},
+    {'p', 0, "pretty", NULL, "indented JSON, one object after another"},
+    {'a', 0, "array", NULL, "one JSON array of all objects"},
+    {'s', 0, "skip-bad", NULL, "skip records that cannot be converted, report how many"},
+    {'q', 'q', "quiet", NULL, "print no warnings"},
+    LIMIT_OPTIONS,
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
 static const cli_option validate_options[] = {
     {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd, evr (default: detect)"},
     {'F', 0, "format", "FMT", "output: text (default) or json, one object per line"},
@@ -193,6 +229,51 @@ static const cli_command commands[] = {
      "is inflated per lookup, however large the file. A missing id or number\n"
      "is reported and the exit status is 1; the others are still printed.",
      get_options, cli_cmd_get},
+    {"import", "--from FMT [OPTIONS] IN... [-o OUT]",
+     "import GDELT, ACLED, PLOVER, ICEWS, ninjs or ClaimReview data as records",
+     "Reads data in another event-data or news format and writes evrec.v1\n"
+     "records, in any output format (-t, or -o's extension; NDJSON by default).\n"
+     "\n"
+     "  gdelt        GDELT 2.0 event export rows (TSV, 61 columns, no header),\n"
+     "               optionally joined with mentions files (--mentions): one\n"
+     "               record per article (SOURCEURL and mentioning articles),\n"
+     "               CAMEO codes as strings, FIPS countries as ISO 3166 alpha-3\n"
+     "  acled        ACLED CSV (any column order, old and current layouts)\n"
+     "  plover       PLOVER JSON (2.0 names, and the 0.5b1 names of the\n"
+     "               gold-standard records); one record per event\n"
+     "  icews        ICEWS events as JSON lines (ICEWS-to-jsonl)\n"
+     "  ninjs        IPTC ninjs 3.x items (2.x and agency dialects accepted)\n"
+     "  claimreview  schema.org ClaimReview JSON-LD, or the Fact Check Tools\n"
+     "               API's claims:search response\n"
+     "\n"
+     "GDELT rows of one article may be spread through the input: they are\n"
+     "grouped within a window of --window rows (memory stays bounded; a row\n"
+     "arriving after its article was written is an error naming both lines),\n"
+     "or exactly with --two-pass, which reads the files twice. GDELT publishes\n"
+     "zip files: read them with 'unzip -p FILE.zip | evrec import --from gdelt -'.\n"
+     "Facts without a field go into `extensions` under \"evrec/<format>.<name>\"\n"
+     "keys (docs/INTEROP.md lists them).\n"
+     "\n"
+     "A malformed row or item stops the run with its file, line or record\n"
+     "number, column and value; --skip-bad skips it instead and reports how\n"
+     "many were skipped. Warnings (values kept but doubtful, codes with no\n"
+     "equivalent) go to stderr unless --quiet. An output file is written\n"
+     "under a temporary name and renamed into place only on success.",
+     import_options, cli_cmd_import},
+    {"export", "--to FMT [OPTIONS] [IN...|-] [-o OUT]",
+     "export records as IPTC ninjs or schema.org ClaimReview JSON",
+     "Reads records (any format evrec reads; default: stdin) and writes\n"
+     "\n"
+     "  ninjs        one IPTC ninjs 3.x object per record: its article, with\n"
+     "               people, organisations and places from its actors and\n"
+     "               places (valid against the ninjs 3.1 JSON Schema)\n"
+     "  claimreview  one schema.org ClaimReview object per review of each claim\n"
+     "\n"
+     "as NDJSON (one object per line), --pretty or --array. Records imported\n"
+     "from ninjs or ClaimReview export back to the same properties\n"
+     "(docs/INTEROP.md says what is dropped and why). A record with nothing to\n"
+     "export is skipped and counted on stderr.",
+     export_options, cli_cmd_export},
     {"validate", "[OPTIONS] [IN...|-]", "check records against the evrec.v1 rules (SPEC 6)",
      "Checks every record of each IN (default: stdin; any format) against the\n"
      "rules of evrec.v1 (docs/VALIDATION.md; --list-rules): ids present and\n"

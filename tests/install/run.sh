@@ -16,7 +16,8 @@
 #   - ldconfig: run by the install as root without DESTDIR (a fake LDCONFIG
 #     records it), never with DESTDIR (a staged package) or as another user.
 #   - A staged install (DESTDIR, PREFIX=/usr) builds through
-#     PKG_CONFIG_SYSROOT_DIR; the installed evrec runs.
+#     PKG_CONFIG_SYSROOT_DIR; the installed evrec runs; the man pages and
+#     bash completion are there, and man finds them.
 #
 # Ends with "install: N passed, M failed"; exits non-zero on failure.
 set -u
@@ -123,6 +124,13 @@ LD_LIBRARY_PATH=$D/usr/lib ./staged_read out.ndjson 2> /dev/null | cmp -s - out.
   bad "staged read_records output"
 "$D/usr/bin/evrec" --version > /dev/null && ok || bad "staged evrec does not run"
 grep -q "^prefix=/usr$" "$D/usr/lib/pkgconfig/evrec.pc" && ok || bad "staged evrec.pc prefix"
+# man pages (one per command) and bash completion
+for p in "$ROOT"/man/*.1; do
+  [ -f "$D/usr/share/man/man1/${p##*/}" ] && ok || bad "man page ${p##*/} not installed"
+done
+[ -f "$D/usr/share/bash-completion/completions/evrec" ] && ok || bad "bash completion not installed"
+MANPATH="$D/usr/share/man" man -w evrec-import 2> /dev/null | grep -q "$D/usr/share/man/man1/evrec-import.1" &&
+  ok || bad "man -w evrec-import does not find the installed page"
 
 echo "install: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,789 @@
+/*
+ * imp.c -- the shared machinery of import/export (see imp.h): messages,
+ * building records in the arena, parsing numbers, dates and times, URLs,
+ * and walking/building google.protobuf.Struct trees.
+ *
+ * Numbers are parsed without strtod's locale: a decimal with at most 19
+ * significant digits and a power of ten within 10^22 is exact in one IEEE
+ * multiplication or division (Clinger's fast path), which covers every
+ * value the sources hold ("-5.12820512820512", "44.8169"); other numbers go
+ * through strtod on a copy whose '.' is the C locale's decimal point.
+ */
+#include <ctype.h>
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "google/protobuf/timestamp.pb-c.h"
+#include "google/protobuf/wrappers.pb-c.h"
+#include "imp.h"
+
+/* ====================================================================== */
+/* Messages                                                               */
+/* ====================================================================== */
+
+/* "FILE:LINE: " or "FILE: record N (ID): " */
+static void where(const imp *m) {
+  fprintf(stderr, "evrec: %s", m->file ? m->file : "<input>");
+  if (m->line) fprintf(stderr, ":%llu", (unsigned long long)m->line);
+  fputs(": ", stderr);
+  if (m->item) {
+    fprintf(stderr, "record %llu", (unsigned long long)m->item);
+    if (m->item_id && m->item_id[0]) fprintf(stderr, " (%s)", m->item_id);
+    fputs(": ", stderr);
+  }
+}
+
+static int bad_end(imp *m) {
+  m->n_bad++;
+  if (m->skip_bad) return 0;
+  m->status = CLI_EXIT_INVALID;
+  return IMP_STOP;
+}
+
+int imp_bad(imp *m, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  where(m);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return bad_end(m);
+}
+
+int imp_bad_col(imp *m, unsigned col, const char *name, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  where(m);
+  fprintf(stderr, "column %u (%s): ", col, name);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return bad_end(m);
+}
+
+void imp_warn(imp *m, const char *fmt, ...) {
+  m->n_warnings++;
+  if (m->quiet) return;
+  va_list ap;
+  va_start(ap, fmt);
+  where(m);
+  fputs("warning: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+int imp_fail(imp *m, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("evrec: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  m->status = CLI_EXIT_USAGE;
+  return IMP_STOP;
+}
+
+/* ====================================================================== */
+/* Building                                                               */
+/* ====================================================================== */
+
+void imp_discard(imp *m) {
+  evrec_arena_reset(m->arena);
+  m->oom = false;
+}
+
+int imp_emit(imp *m, ev_record *r) {
+  evrec_error err;
+  if (m->oom) {
+    imp_discard(m);
+    return imp_fail(m, "out of memory");
+  }
+  if (evrec_writer_write(m->w, &r->base, &err) != EVREC_OK) {
+    imp_discard(m);
+    if (err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM) {
+      cli_report(m->out_name, &err);
+      m->status = CLI_EXIT_USAGE;
+      return IMP_STOP;
+    }
+    err.record = EVREC_UNKNOWN; /* a record we built: blame the input position */
+    return imp_bad(m, "cannot write the record: %s%s%s", err.message, err.path[0] ? " at " : "",
+                   err.path);
+  }
+  m->n_records++;
+  imp_discard(m);
+  return 0;
+}
+
+void *imp_alloc(imp *m, size_t size) {
+  void *p = m->alloc->alloc(m->alloc->allocator_data, size ? size : 1);
+  if (!p) m->oom = true;
+  return p;
+}
+
+void *imp_new(imp *m, const ProtobufCMessageDescriptor *d) {
+  ProtobufCMessage *msg = imp_alloc(m, d->sizeof_message);
+  if (msg) d->message_init(msg);
+  return msg;
+}
+
+char *imp_strn(imp *m, const char *s, size_t n) {
+  char *p = imp_alloc(m, n + 1);
+  if (!p) return (char *)protobuf_c_empty_string;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+char *imp_str(imp *m, const char *s) { return imp_strn(m, s, strlen(s)); }
+
+char *imp_printf(imp *m, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return (char *)protobuf_c_empty_string;
+  char *p = imp_alloc(m, (size_t)n + 1);
+  if (!p) return (char *)protobuf_c_empty_string;
+  va_start(ap, fmt);
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return p;
+}
+
+char *imp_numbered(imp *m, const char *prefix, uint64_t n) {
+  char digits[20];
+  size_t k = 0, plen = strlen(prefix);
+  do digits[k++] = (char)('0' + n % 10); while ((n /= 10) > 0);
+  char *p = imp_alloc(m, plen + k + 1);
+  if (!p) return (char *)protobuf_c_empty_string;
+  memcpy(p, prefix, plen);
+  for (size_t i = 0; i < k; i++) p[plen + i] = digits[k - 1 - i];
+  p[plen + k] = '\0';
+  return p;
+}
+
+void *imp_grow(imp *m, void *arr, size_t n, size_t size) {
+  if (n && (n & (n - 1))) return arr; /* not a power of two: room is left */
+  size_t cap = n ? 2 * n : 1;
+  char *p = imp_alloc(m, cap * size);
+  if (!p) return NULL;
+  if (n) memcpy(p, arr, n * size);
+  return p;
+}
+
+/* The map field `field` of msg: count and array by offset (no aliasing of
+ * typed pointers: the array pointer is moved with memcpy). */
+static const ProtobufCFieldDescriptor *map_field(const ProtobufCMessage *msg, const char *field) {
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, field);
+  return f && f->label == PROTOBUF_C_LABEL_REPEATED && f->type == PROTOBUF_C_TYPE_MESSAGE ? f
+                                                                                          : NULL;
+}
+
+static char **entry_str(void *entry, const ProtobufCMessageDescriptor *ed, unsigned i) {
+  return (char **)((char *)entry + ed->fields[i].offset);
+}
+
+static void map_put_field(imp *m, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                          const char *key, const char *value, bool copy) {
+  const ProtobufCMessageDescriptor *ed = f->descriptor;
+  size_t *n = (size_t *)((char *)msg + f->quantifier_offset);
+  void **arr;
+  memcpy(&arr, (char *)msg + f->offset, sizeof arr);
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp(*entry_str(arr[i], ed, 0), key) == 0) {
+      *entry_str(arr[i], ed, 1) = copy ? imp_str(m, value) : (char *)value;
+      return;
+    }
+  void *entry = imp_new(m, ed);
+  void **grown = imp_grow(m, arr, *n, sizeof *arr);
+  if (!entry || !grown) return;
+  *entry_str(entry, ed, 0) = copy ? imp_str(m, key) : (char *)key;
+  *entry_str(entry, ed, 1) = copy ? imp_str(m, value) : (char *)value;
+  grown[(*n)++] = entry;
+  memcpy((char *)msg + f->offset, &grown, sizeof grown);
+}
+
+void imp_map_set(imp *m, ProtobufCMessage *msg, const char *field, const char *key,
+                 const char *value) {
+  const ProtobufCFieldDescriptor *f = map_field(msg, field);
+  if (f) map_put_field(m, msg, f, key, value, true);
+}
+
+/* imp_map_set() on `extensions`, with its field descriptor remembered per
+ * message type (looking it up by name is a binary search per call). */
+static void ext_put(imp *m, void *msg, const char *key, const char *value, bool copy) {
+  const ProtobufCMessageDescriptor *d = ((ProtobufCMessage *)msg)->descriptor;
+  const ProtobufCFieldDescriptor *f = NULL;
+  for (int i = 0; i < 4 && !f; i++)
+    if (m->ext_type[i] == d) f = m->ext_field[i];
+  if (!f) {
+    f = map_field(msg, "extensions");
+    if (!f) return;
+    memmove(m->ext_type + 1, m->ext_type, 3 * sizeof *m->ext_type);
+    memmove(m->ext_field + 1, m->ext_field, 3 * sizeof *m->ext_field);
+    m->ext_type[0] = d;
+    m->ext_field[0] = f;
+  }
+  map_put_field(m, msg, f, key, value, copy);
+}
+
+void imp_ext(imp *m, void *msg, const char *key, const char *value) {
+  ext_put(m, msg, key, value, true);
+}
+
+void imp_ext_ref(imp *m, void *msg, const char *key, const char *value) {
+  ext_put(m, msg, key, value, false);
+}
+
+const char *imp_map_get(const ProtobufCMessage *msg, const char *field, const char *key) {
+  const ProtobufCFieldDescriptor *f = map_field(msg, field);
+  if (!f) return NULL;
+  size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+  void **arr;
+  memcpy(&arr, (const char *)msg + f->offset, sizeof arr);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(*entry_str(arr[i], f->descriptor, 0), key) == 0)
+      return *entry_str(arr[i], f->descriptor, 1);
+  return NULL;
+}
+
+Google__Protobuf__Timestamp *imp_timestamp(imp *m, int64_t seconds, int32_t nanos) {
+  Google__Protobuf__Timestamp *t = imp_new(m, &google__protobuf__timestamp__descriptor);
+  if (t) {
+    t->seconds = seconds;
+    t->nanos = nanos;
+  }
+  return t;
+}
+
+Google__Protobuf__DoubleValue *imp_double(imp *m, double v) {
+  Google__Protobuf__DoubleValue *w = imp_new(m, &google__protobuf__double_value__descriptor);
+  if (w) w->value = v;
+  return w;
+}
+
+Google__Protobuf__UInt32Value *imp_uint32(imp *m, uint32_t v) {
+  Google__Protobuf__UInt32Value *w = imp_new(m, &google__protobuf__uint32_value__descriptor);
+  if (w) w->value = v;
+  return w;
+}
+
+ev_span *imp_span(imp *m, uint32_t start, uint32_t end) {
+  ev_span *s = imp_new(m, &evrec__v1__span__descriptor);
+  if (s) {
+    s->start = start;
+    s->end = end;
+  }
+  return s;
+}
+
+ev_extid *imp_extid(imp *m, const char *scheme, const char *value) {
+  ev_extid *x = imp_new(m, &evrec__v1__external_id__descriptor);
+  if (x) {
+    x->scheme = imp_str(m, scheme);
+    x->value = imp_str(m, value);
+  }
+  return x;
+}
+
+ev_code *imp_code(imp *m, const char *scheme, const char *code, const char *label) {
+  ev_code *c = imp_new(m, &evrec__v1__code__descriptor);
+  if (c) {
+    c->scheme = imp_str(m, scheme);
+    c->code = imp_str(m, code);
+    if (label) c->label = imp_str(m, label);
+  }
+  return c;
+}
+
+/* ====================================================================== */
+/* Numbers                                                                */
+/* ====================================================================== */
+
+bool imp_parse_u64(const char *s, size_t n, uint64_t *out) {
+  uint64_t v = 0;
+  if (n == 0 || n > 20) return false;
+  for (size_t i = 0; i < n; i++) {
+    unsigned d = (unsigned char)s[i] - '0';
+    if (d > 9 || v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+bool imp_parse_i64(const char *s, size_t n, int64_t *out) {
+  bool neg = n && s[0] == '-';
+  uint64_t v;
+  if (!imp_parse_u64(s + neg, n - neg, &v) || v > (uint64_t)INT64_MAX + neg) return false;
+  *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+  return true;
+}
+
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* strtod in the C locale's terms on a checked lexeme. */
+static double slow_double(const char *s, size_t n) {
+  char buf[512];
+  if (n >= sizeof buf) return NAN;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  const char *dp = localeconv()->decimal_point;
+  char *dot = strchr(buf, '.');
+  if (dot && dp && dp[0] && dp[0] != '.' && !dp[1]) *dot = dp[0];
+  return strtod(buf, NULL);
+}
+
+bool imp_parse_double(const char *s, size_t n, double *out) {
+  size_t i = 0;
+  bool neg = false;
+  uint64_t mant = 0;
+  int digits = 0, exp10 = 0;
+  if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+  size_t int_start = i;
+  for (; i < n && isdigit((unsigned char)s[i]); i++) {
+    if (digits < 19) {
+      mant = mant * 10 + (unsigned)(s[i] - '0');
+      digits += mant > 0;
+    } else {
+      exp10++;
+    }
+  }
+  bool int_digits = i > int_start, frac_digits = false;
+  if (i < n && s[i] == '.') {
+    for (i++; i < n && isdigit((unsigned char)s[i]); i++) {
+      frac_digits = true;
+      if (digits < 19) {
+        mant = mant * 10 + (unsigned)(s[i] - '0');
+        digits += mant > 0;
+        exp10--;
+      }
+    }
+  }
+  if (!int_digits && !frac_digits) return false;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    size_t j = i + 1;
+    bool eneg = j < n && s[j] == '-';
+    if (j < n && (s[j] == '-' || s[j] == '+')) j++;
+    uint64_t e;
+    if (j == n || n - j > 4 || !imp_parse_u64(s + j, n - j, &e) || e > 400) return false;
+    exp10 += eneg ? -(int)e : (int)e;
+    i = n;
+  }
+  if (i != n) return false;
+  double v;
+  if (mant < (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22)
+    v = exp10 < 0 ? (double)mant / POW10[-exp10] : (double)mant * POW10[exp10];
+  else
+    v = fabs(slow_double(s, n));
+  if (!isfinite(v)) return false;
+  *out = neg ? -v : v;
+  return true;
+}
+
+void imp_format_double(char *buf, size_t size, double v) {
+  if (v == (double)(int64_t)v && v > -1e15 && v < 1e15) { /* integers: no exponent */
+    snprintf(buf, size, "%lld", (long long)v);
+    return;
+  }
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, size, "%.*g", prec, v);
+    char *dot = strchr(buf, localeconv()->decimal_point[0]);
+    if (dot && *dot != '.') *dot = '.';
+    double back;
+    if (imp_parse_double(buf, strlen(buf), &back) && back == v) return;
+  }
+}
+
+/* ====================================================================== */
+/* Dates and times                                                        */
+/* ====================================================================== */
+
+/* Howard Hinnant's days_from_civil. */
+int64_t imp_days_from_civil(int64_t y, unsigned mo, unsigned d) {
+  y -= mo <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+bool imp_valid_date(int64_t y, unsigned mo, unsigned d) {
+  static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= mdays[mo - 1] + (unsigned)(mo == 2 && leap);
+}
+
+static bool digits_at(const char *s, size_t n, unsigned *out) {
+  unsigned v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)s[i])) return false;
+    v = v * 10 + (unsigned)(s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool imp_parse_date(const char *s, size_t n, int *precision) {
+  unsigned y, mo = 1, d = 1;
+  if (n != 4 && n != 7 && n != 10) return false;
+  if (!digits_at(s, 4, &y)) return false;
+  if (n >= 7 && (s[4] != '-' || !digits_at(s + 5, 2, &mo))) return false;
+  if (n == 10 && (s[7] != '-' || !digits_at(s + 8, 2, &d))) return false;
+  if (!imp_valid_date(y, mo, d)) return false;
+  if (precision) *precision = n == 4 ? 1 : n == 7 ? 2 : 3;
+  return true;
+}
+
+/* "Z", "+02:00", "+0200", "+02", "" -> offset in seconds east of UTC. */
+static bool parse_zone(const char *s, int *offset, bool *has_zone) {
+  unsigned h, mi = 0;
+  *offset = 0;
+  *has_zone = *s != '\0';
+  if (!*s) return true;
+  if ((s[0] == 'Z' || s[0] == 'z') && !s[1]) return true;
+  if (s[0] != '+' && s[0] != '-') return false;
+  size_t n = strlen(s + 1);
+  if (!digits_at(s + 1, 2, &h)) return false;
+  if (n == 5 && s[3] == ':') {
+    if (!digits_at(s + 4, 2, &mi)) return false;
+  } else if (n == 4) {
+    if (!digits_at(s + 3, 2, &mi)) return false;
+  } else if (n != 2) {
+    return false;
+  }
+  if (h > 23 || mi > 59) return false;
+  *offset = (int)(h * 3600 + mi * 60) * (s[0] == '-' ? -1 : 1);
+  return true;
+}
+
+bool imp_parse_time(const char *s, imp_time *out) {
+  memset(out, 0, sizeof *out);
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1])) n--;
+  size_t dn = n < 10 ? n : 10;
+  if (n > 10 && s[10] != 'T' && s[10] != 't' && s[10] != ' ') return false;
+  if (!imp_parse_date(s, dn, NULL)) return false;
+  memcpy(out->date, s, dn);
+  if (n <= 10) return true;
+  unsigned y = 0, mo = 0, d = 0, h, mi, sec = 0;
+  const char *t = s + 11;
+  digits_at(s, 4, &y), digits_at(s + 5, 2, &mo), digits_at(s + 8, 2, &d);
+  if (!digits_at(t, 2, &h) || t[2] != ':' || !digits_at(t + 3, 2, &mi)) return false;
+  t += 5;
+  if (*t == ':') {
+    if (!digits_at(t + 1, 2, &sec)) return false;
+    t += 3;
+  }
+  int32_t nanos = 0;
+  if (*t == '.' || *t == ',') {
+    int k = 0;
+    for (t++; isdigit((unsigned char)*t); t++, k++)
+      if (k < 9) nanos = nanos * 10 + (*t - '0');
+    if (k == 0) return false;
+    for (; k < 9; k++) nanos *= 10;
+  }
+  char zone[8];
+  size_t zl = (size_t)(s + n - t);
+  if (zl >= sizeof zone) return false;
+  memcpy(zone, t, zl);
+  zone[zl] = '\0';
+  int offset;
+  if (h > 23 || mi > 59 || sec > 60 || !parse_zone(zone, &offset, &out->has_zone)) return false;
+  if (sec == 60) sec = 59; /* a leap second: protobuf Timestamps have none */
+  out->seconds = imp_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+  out->nanos = nanos;
+  out->has_time = true;
+  return true;
+}
+
+void imp_format_time(char *buf, int64_t seconds, int32_t nanos) {
+  int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  int64_t rem = seconds - days * 86400;
+  /* civil_from_days (Hinnant) */
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = (int64_t)yoe + era * 400;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  unsigned mo = mp < 10 ? mp + 3 : mp - 9;
+  y += mo <= 2;
+  int n;
+  if (y >= 0 && y <= 9999) { /* the usual case, without printf */
+    unsigned v[6] = {(unsigned)y, mo, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+                     (unsigned)(rem % 60)};
+    static const char sep[6] = {'-', '-', 'T', ':', ':', 0};
+    char *p = buf;
+    for (int i = 0; i < 6; i++) {
+      if (i == 0) *p++ = (char)('0' + v[0] / 1000), *p++ = (char)('0' + v[0] / 100 % 10);
+      *p++ = (char)('0' + v[i] / 10 % 10);
+      *p++ = (char)('0' + v[i] % 10);
+      if (sep[i]) *p++ = sep[i];
+    }
+    n = (int)(p - buf);
+  } else {
+    n = snprintf(buf, 40, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
+                 (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+  }
+  if (nanos > 0) {
+    int digits = 9;
+    int32_t f = nanos;
+    while (f % 10 == 0) f /= 10, digits--;
+    n += snprintf(buf + n, 40 - (size_t)n, ".%0*ld", digits, (long)f);
+  }
+  buf[n] = 'Z';
+  buf[n + 1] = '\0';
+}
+
+/* ====================================================================== */
+/* Text                                                                   */
+/* ====================================================================== */
+
+static bool has_prefix_ci(const char *s, const char *prefix) {
+  for (; *prefix; s++, prefix++)
+    if (tolower((unsigned char)*s) != *prefix) return false;
+  return true;
+}
+
+const char *imp_url_key(const char *url) {
+  if (has_prefix_ci(url, "https://")) return url + 8;
+  if (has_prefix_ci(url, "http://")) return url + 7;
+  return url;
+}
+
+bool imp_is_http_url(const char *s) {
+  const char *host = imp_url_key(s);
+  if (host == s || !*host || *host == '/') return false;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7f) return false;
+  return true;
+}
+
+char *imp_url_domain(imp *m, const char *url) {
+  if (!imp_is_http_url(url)) return (char *)protobuf_c_empty_string;
+  const char *host = imp_url_key(url);
+  size_t n = strcspn(host, "/?#:");
+  const char *at = memchr(host, '@', n);
+  if (at) n -= (size_t)(at + 1 - host), host = at + 1;
+  if (n > 4 && has_prefix_ci(host, "www.")) host += 4, n -= 4;
+  char *d = imp_strn(m, host, n);
+  for (char *p = d; *p; p++) *p = (char)tolower((unsigned char)*p);
+  return d;
+}
+
+size_t imp_utf8_count(const char *s, size_t n) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) count += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return count;
+}
+
+uint64_t imp_hash(const void *p, size_t n) {
+  const unsigned char *b = p;
+  uint64_t h = UINT64_C(14695981039346656037);
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * UINT64_C(1099511628211);
+  return h;
+}
+
+char *imp_unix_newlines(imp *m, const char *s) {
+  if (!strchr(s, '\r')) return (char *)s;
+  char *out = imp_str(m, s), *w = out;
+  for (const char *p = s; *p; p++) {
+    if (*p == '\r') {
+      *w++ = '\n';
+      if (p[1] == '\n') p++;
+    } else {
+      *w++ = *p;
+    }
+  }
+  *w = '\0';
+  return out;
+}
+
+/* ====================================================================== */
+/* JSON trees                                                             */
+/* ====================================================================== */
+
+const jv_value *jv_get(const jv_object *obj, const char *key) {
+  if (!obj) return NULL;
+  for (size_t i = 0; i < obj->n_fields; i++)
+    if (strcmp(obj->fields[i]->key, key) == 0) return obj->fields[i]->value;
+  return NULL;
+}
+
+static bool eq_ci(const char *a, const char *b) {
+  for (; *a && *b; a++, b++)
+    if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return false;
+  return *a == *b;
+}
+
+const jv_value *jv_get_ci(const jv_object *obj, const char *key) {
+  const jv_value *v = jv_get(obj, key);
+  if (v || !obj) return v;
+  for (size_t i = 0; i < obj->n_fields; i++)
+    if (eq_ci(obj->fields[i]->key, key)) return obj->fields[i]->value;
+  return NULL;
+}
+
+const char *jv_str(const jv_value *v) {
+  return v && v->kind_case == GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE ? v->string_value : NULL;
+}
+
+const jv_object *jv_obj(const jv_value *v) {
+  return v && v->kind_case == GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE ? v->struct_value : NULL;
+}
+
+const jv_list *jv_list_of(const jv_value *v) {
+  return v && v->kind_case == GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE ? v->list_value : NULL;
+}
+
+bool jv_num(const jv_value *v, double *out) {
+  if (!v || v->kind_case != GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE) return false;
+  *out = v->number_value;
+  return true;
+}
+
+bool jv_is_null(const jv_value *v) {
+  return !v || v->kind_case == GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE ||
+         v->kind_case == GOOGLE__PROTOBUF__VALUE__KIND__NOT_SET;
+}
+
+const char *jv_text(imp *m, const jv_value *v) {
+  char buf[40];
+  if (!v) return NULL;
+  switch (v->kind_case) {
+  case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE: return v->string_value;
+  case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE: return v->bool_value ? "true" : "false";
+  case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE:
+    imp_format_double(buf, sizeof buf, v->number_value);
+    return imp_str(m, buf);
+  default: return NULL;
+  }
+}
+
+char *jv_to_json(imp *m, const jv_value *v) {
+  size_t len;
+  if (evrec_json_encode(NULL, 0, &len, &v->base, NULL, NULL) != EVREC_OK) return NULL;
+  char *buf = imp_alloc(m, len + 1);
+  if (!buf || evrec_json_encode(buf, len + 1, NULL, &v->base, NULL, NULL) != EVREC_OK)
+    return NULL;
+  return buf;
+}
+
+jv_value *jv_from_json(imp *m, const char *json) {
+  ProtobufCMessage *out;
+  if (evrec_json_decode(&out, &google__protobuf__value__descriptor, json, strlen(json), m->arena,
+                        NULL, NULL) != EVREC_OK)
+    return NULL;
+  return (jv_value *)out;
+}
+
+static jv_value *new_value(imp *m, Google__Protobuf__Value__KindCase kind) {
+  jv_value *v = imp_new(m, &google__protobuf__value__descriptor);
+  if (v) v->kind_case = kind;
+  return v;
+}
+
+jv_value *jv_new_string(imp *m, const char *s) {
+  jv_value *v = new_value(m, GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE);
+  if (v) v->string_value = imp_str(m, s);
+  return v;
+}
+
+jv_value *jv_new_number(imp *m, double d) {
+  jv_value *v = new_value(m, GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE);
+  if (v) v->number_value = d;
+  return v;
+}
+
+jv_value *jv_new_bool(imp *m, bool b) {
+  jv_value *v = new_value(m, GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE);
+  if (v) v->bool_value = b;
+  return v;
+}
+
+jv_value *jv_new_object(imp *m) {
+  jv_value *v = new_value(m, GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE);
+  if (v) v->struct_value = imp_new(m, &google__protobuf__struct__descriptor);
+  return v && v->struct_value ? v : NULL;
+}
+
+jv_value *jv_new_list(imp *m) {
+  jv_value *v = new_value(m, GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE);
+  if (v) v->list_value = imp_new(m, &google__protobuf__list_value__descriptor);
+  return v && v->list_value ? v : NULL;
+}
+
+void jv_remove(jv_object *obj, const char *key) {
+  for (size_t i = 0; obj && i < obj->n_fields; i++)
+    if (strcmp(obj->fields[i]->key, key) == 0) {
+      memmove(obj->fields + i, obj->fields + i + 1, (obj->n_fields - i - 1) * sizeof *obj->fields);
+      obj->n_fields--;
+      return;
+    }
+}
+
+jv_value *jv_take(jv_object *obj, const char *key) {
+  for (size_t i = 0; obj && i < obj->n_fields; i++)
+    if (strcmp(obj->fields[i]->key, key) == 0) {
+      jv_value *v = obj->fields[i]->value;
+      memmove(obj->fields + i, obj->fields + i + 1, (obj->n_fields - i - 1) * sizeof *obj->fields);
+      obj->n_fields--;
+      return v;
+    }
+  return NULL;
+}
+
+const char *jv_take_str(jv_object *obj, const char *key) {
+  const char *s = jv_str(jv_get(obj, key));
+  if (s) jv_take(obj, key);
+  return s;
+}
+
+jv_value *jv_wrap(imp *m, jv_object *obj) {
+  jv_value *v = imp_new(m, &google__protobuf__value__descriptor);
+  if (v) {
+    v->kind_case = GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE;
+    v->struct_value = obj;
+  }
+  return v;
+}
+
+void jv_set(imp *m, jv_object *obj, const char *key, jv_value *v) {
+  if (!obj) return;
+  if (!v) {
+    jv_remove(obj, key);
+    return;
+  }
+  for (size_t i = 0; i < obj->n_fields; i++)
+    if (strcmp(obj->fields[i]->key, key) == 0) {
+      obj->fields[i]->value = v;
+      return;
+    }
+  Google__Protobuf__Struct__FieldsEntry *e =
+      imp_new(m, &google__protobuf__struct__fields_entry__descriptor);
+  if (!e) return;
+  e->key = imp_str(m, key);
+  e->value = v;
+  IMP_ADD(m, obj->fields, obj->n_fields, e);
+}
+
+void jv_set_str(imp *m, jv_object *obj, const char *key, const char *s) {
+  if (s && s[0]) jv_set(m, obj, key, jv_new_string(m, s));
+}
+
+void jv_append(imp *m, jv_list *list, jv_value *v) {
+  if (list && v) IMP_ADD(m, list->values, list->n_values, v);
+}

@@ -1,0 +1,346 @@
+/*
+ * imp_csv.c -- a streaming CSV/TSV row reader for the importers.
+ *
+ * One buffer of unread bytes, as src/reader.c keeps:
+ *
+ *   buf [ consumed | unread: pos .. end | free: end .. cap ]
+ *
+ * A row is found first (its end is the first '\n' outside quotes; the
+ * scan resumes where it stopped when more bytes arrive, so a row is
+ * scanned once however it trickles in), then split in place: separators
+ * and the row end become NULs, quoted fields are unquoted ("" -> ") where
+ * they stand. Fields stay valid until the next call. The buffer grows only
+ * while one row does not fit, up to max_row, which bounds memory.
+ *
+ * Quoting follows RFC 4180 when `quotes` is set (a field that starts with
+ * '"' runs to the matching '"', may hold separators, line ends and doubled
+ * quotes); otherwise (GDELT's TSV) a quote is an ordinary byte. Rows end in
+ * "\n" or "\r\n"; blank lines are skipped; the last row needs no newline.
+ * A UTF-8 byte order mark at the start of the file is skipped (Excel writes
+ * one into ACLED downloads). Every row must be valid UTF-8 without NUL
+ * bytes: strings go into protobuf fields as they are.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imp.h"
+
+#define CHUNK (256u * 1024u)
+
+struct imp_csv {
+  int fd;
+  bool own_fd;
+  char sep;
+  bool quotes;
+  size_t max_row;
+  char *buf;
+  size_t cap, pos, end;
+  uint64_t buf_off; /* file offset of buf[0] */
+  bool eof, started;
+  bool unterminated; /* the row returned last had no line end (the input's end) */
+  size_t scan;      /* quoted scan: bytes of the pending row already scanned */
+  int qstate;       /* quoted scan state at buf[pos + scan] (Q_* below) */
+  uint64_t line;    /* line number of buf[pos] */
+  uint64_t row_line, row_off;
+  char **f;
+  size_t *len;
+  size_t fcap;
+};
+
+int imp_csv_open(imp_csv **out, const char *path, char sep, bool quotes, size_t max_row,
+                 char *why, size_t why_size) {
+  *out = NULL;
+  imp_csv *c = calloc(1, sizeof *c);
+  if (!c) return snprintf(why, why_size, "out of memory"), -1;
+  c->fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+  if (c->fd < 0) {
+    snprintf(why, why_size, "cannot open %s: %s", path, strerror(errno));
+    free(c);
+    return -1;
+  }
+  c->own_fd = c->fd != STDIN_FILENO;
+  c->sep = sep;
+  c->quotes = quotes;
+  c->max_row = max_row;
+  c->line = 1;
+  *out = c;
+  return 0;
+}
+
+void imp_csv_close(imp_csv *c) {
+  if (!c) return;
+  if (c->own_fd) close(c->fd);
+  free(c->buf);
+  free(c->f);
+  free(c->len);
+  free(c);
+}
+
+uint64_t imp_csv_line(const imp_csv *c) { return c->row_line; }
+uint64_t imp_csv_offset(const imp_csv *c) { return c->row_off; }
+bool imp_csv_unterminated(const imp_csv *c) { return c->unterminated; }
+
+/* Reads more input after the unread bytes; @return 1 read, 0 at EOF, -1. */
+static int fill(imp_csv *c, char *why, size_t why_size) {
+  size_t unread = c->end - c->pos;
+  if (c->pos && c->cap - c->end < CHUNK) { /* move the unread bytes to the front */
+    memmove(c->buf, c->buf + c->pos, unread);
+    c->buf_off += c->pos;
+    c->pos = 0;
+    c->end = unread;
+  }
+  if (c->cap - c->end < CHUNK) {
+    if (unread > c->max_row) {
+      snprintf(why, why_size, "row longer than %zu bytes (--max-record-size)", c->max_row);
+      return -1;
+    }
+    size_t cap = c->cap ? c->cap * 2 : 2 * CHUNK;
+    char *b = realloc(c->buf, cap + 1);
+    if (!b) return snprintf(why, why_size, "out of memory"), -1;
+    c->buf = b;
+    c->cap = cap;
+  }
+  for (;;) {
+    ssize_t n = read(c->fd, c->buf + c->end, c->cap - c->end);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return snprintf(why, why_size, "read error: %s", strerror(errno)), -1;
+    if (n == 0) {
+      c->eof = true;
+      return 0;
+    }
+    c->end += (size_t)n;
+    return 1;
+  }
+}
+
+/* States of the quoted scan: only a quote at the start of a field opens a
+ * quoted field (elsewhere it is an ordinary byte, as split_quoted() reads
+ * it); inside one, a quote either closes it or, doubled, stands for one. */
+enum { Q_START, Q_PLAIN, Q_QUOTED, Q_QUOTE };
+
+/* Length of the row at pos (without its '\n'), or SIZE_MAX when the
+ * buffered bytes hold no complete row yet. */
+static size_t row_end(imp_csv *c) {
+  char *p = c->buf + c->pos;
+  size_t avail = c->end - c->pos;
+  if (!c->quotes) {
+    char *nl = memchr(p, '\n', avail);
+    return nl ? (size_t)(nl - p) : SIZE_MAX;
+  }
+  int q = c->qstate;
+  for (size_t i = c->scan; i < avail; i++) {
+    char ch = p[i];
+    if (q == Q_QUOTED) {
+      if (ch == '"') q = Q_QUOTE;
+      continue;
+    }
+    if (q == Q_QUOTE && ch == '"') {
+      q = Q_QUOTED;
+      continue;
+    }
+    if (ch == '\n') {
+      c->qstate = Q_START;
+      return i;
+    }
+    q = ch == c->sep ? Q_START : q == Q_START && ch == '"' ? Q_QUOTED : Q_PLAIN;
+  }
+  c->scan = avail;
+  c->qstate = q;
+  return SIZE_MAX;
+}
+
+static inline bool add_field(imp_csv *c, size_t n, char *start, size_t len) {
+  if (__builtin_expect(n == c->fcap, 0)) {
+    size_t cap = c->fcap ? 2 * c->fcap : 64;
+    char **f = realloc(c->f, cap * sizeof *f);
+    if (f) c->f = f;
+    size_t *l = realloc(c->len, cap * sizeof *l);
+    if (l) c->len = l;
+    if (!f || !l) return false;
+    c->fcap = cap;
+  }
+  c->f[n] = start;
+  c->len[n] = len;
+  return true;
+}
+
+/* Splits an unquoted row (TSV): every separator becomes a NUL. */
+/* Splits an unquoted row (TSV): every separator becomes a NUL. Fields are
+ * short (GDELT's average 9 bytes), so instead of one memchr() call per
+ * field the row is scanned 8 bytes at a time for separator bytes (a zero
+ * byte of w ^ sep*0x01..01 is a separator; the lowest flagged byte is
+ * always a true one), and each flagged byte is visited in order. */
+static int split_plain(imp_csv *c, char *row, size_t len, size_t *nf) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+  const uint64_t seps = ones * (unsigned char)c->sep;
+  size_t n = 0, start = 0, i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, row + i, 8);
+    w ^= seps;
+    uint64_t hit = (w - ones) & ~w & highs;
+    while (hit) { /* little endian: bit 8k+7 flags byte k */
+      size_t k = i + (size_t)(__builtin_ctzll(hit) >> 3);
+      if (row[k] == c->sep) { /* borrows can flag a byte after a separator */
+        if (!add_field(c, n++, row + start, k - start)) return -1;
+        row[k] = '\0';
+        start = k + 1;
+      }
+      hit &= hit - 1;
+    }
+  }
+  for (; i < len; i++)
+    if (row[i] == c->sep) {
+      if (!add_field(c, n++, row + start, i - start)) return -1;
+      row[i] = '\0';
+      start = i + 1;
+    }
+  if (!add_field(c, n++, row + start, len - start)) return -1;
+  row[len] = '\0';
+  *nf = n;
+  return 0;
+}
+
+/* Splits an RFC 4180 row, unquoting in place. */
+static int split_quoted(imp_csv *c, char *row, size_t len, size_t *nf, char *why,
+                        size_t why_size) {
+  size_t n = 0;
+  char *p = row, *end = row + len;
+  for (;;) {
+    char *start = p, *w = p;
+    if (p < end && *p == '"') {
+      for (p++;; p++) {
+        if (p == end) return snprintf(why, why_size, "column %zu: unterminated quote", n + 1), -2;
+        if (*p == '"') {
+          if (p + 1 < end && p[1] == '"') p++;
+          else break;
+        }
+        *w++ = *p;
+      }
+      p++; /* past the closing quote */
+      if (p < end && *p != c->sep)
+        return snprintf(why, why_size, "column %zu: text after the closing quote", n + 1), -2;
+    } else {
+      char *s = memchr(p, c->sep, (size_t)(end - p));
+      p = s ? s : end;
+      w = p;
+    }
+    if (!add_field(c, n++, start, (size_t)(w - start))) return -1;
+    bool more = p < end;
+    *w = '\0';
+    if (!more) break;
+    p++;
+  }
+  *nf = n;
+  return 0;
+}
+
+/* Whether n bytes are all ASCII and none is NUL, 8 at a time. */
+static bool plain_ascii(const unsigned char *s, size_t n) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if ((w | ((w - ones) & ~w)) & highs) return false; /* a high bit or a zero byte */
+  }
+  for (; i < n; i++)
+    if (!s[i] || s[i] >= 0x80) return false;
+  return true;
+}
+
+/* Valid UTF-8 without NUL: the first bad byte's field, or 0 (called only
+ * for rows that are not plain ASCII: the usual row is settled before
+ * splitting, in one pass). */
+static size_t bad_utf8(const imp_csv *c, size_t nf) {
+  for (size_t i = 0; i < nf; i++) {
+    const unsigned char *s = (const unsigned char *)c->f[i], *e = s + c->len[i];
+    if (plain_ascii(s, c->len[i])) continue;
+    while (s < e) {
+      if (*s < 0x80) {
+        if (!*s) return i + 1;
+        s++;
+        continue;
+      }
+      int k = *s >= 0xF0 ? 3 : *s >= 0xE0 ? 2 : *s >= 0xC2 ? 1 : -1;
+      if (k < 0 || *s > 0xF4 || e - s <= k) return i + 1;
+      unsigned cp = *s & (0x3F >> k);
+      for (int j = 1; j <= k; j++) {
+        if ((s[j] & 0xC0) != 0x80) return i + 1;
+        cp = cp << 6 | (s[j] & 0x3F);
+      }
+      if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+          (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return i + 1;
+      s += k + 1;
+    }
+  }
+  return 0;
+}
+
+/* The next complete row's length, reading as needed; SIZE_MAX at the end
+ * of input (a last row without newline is completed), -1 as SIZE_MAX - 1. */
+static size_t next_row(imp_csv *c, char *why, size_t why_size, int *rc) {
+  *rc = 0;
+  for (;;) {
+    size_t n = c->pos < c->end ? row_end(c) : SIZE_MAX;
+    if (n != SIZE_MAX && n > c->max_row) {
+      snprintf(why, why_size, "row longer than %zu bytes (--max-record-size)", c->max_row);
+      *rc = -1;
+      return SIZE_MAX;
+    }
+    if (n != SIZE_MAX) return n;
+    if (c->eof) {
+      if (c->pos == c->end) return SIZE_MAX;
+      c->buf[c->end] = '\n'; /* the last row lacks its newline */
+      c->unterminated = true;
+      return c->end - c->pos;
+    }
+    int r = fill(c, why, why_size);
+    if (r < 0) {
+      *rc = -1;
+      return SIZE_MAX;
+    }
+    if (!c->started && c->end - c->pos >= 3) {
+      c->started = true;
+      if (memcmp(c->buf + c->pos, "\xEF\xBB\xBF", 3) == 0) c->pos += 3;
+    }
+  }
+}
+
+int imp_csv_next(imp_csv *c, char ***fields, size_t **lens, size_t *nfields, char *why,
+                 size_t why_size) {
+  for (;;) {
+    int rc;
+    size_t n = next_row(c, why, why_size, &rc);
+    if (rc < 0) return -1;
+    if (n == SIZE_MAX) return 0;
+    char *row = c->buf + c->pos;
+    size_t rowlen = n;
+    c->row_line = c->line;
+    c->row_off = c->buf_off + c->pos;
+    c->line += 1;
+    if (c->quotes)
+      for (char *p = row; (p = memchr(p, '\n', (size_t)(row + n - p))); p++) c->line++;
+    c->pos += n + 1 > c->end - c->pos ? c->end - c->pos : n + 1;
+    c->scan = 0;
+    c->qstate = Q_START;
+    if (rowlen && row[rowlen - 1] == '\r') rowlen--;
+    if (rowlen == 0) continue; /* blank line */
+    size_t nf = 0;
+    bool ascii = plain_ascii((const unsigned char *)row, rowlen); /* before NULs go in */
+    int s = c->quotes ? split_quoted(c, row, rowlen, &nf, why, why_size)
+                      : split_plain(c, row, rowlen, &nf);
+    if (s == -1) return snprintf(why, why_size, "out of memory"), -1;
+    if (s == -2) return -2;
+    size_t bad = ascii ? 0 : bad_utf8(c, nf);
+    if (bad) return snprintf(why, why_size, "column %zu: invalid UTF-8 or NUL byte", bad), -2;
+    *fields = c->f;
+    *lens = c->len;
+    *nfields = nf;
+    return 1;
+  }
+}

@@ -1,0 +1,1312 @@
+/*
+ * import_gdelt.c -- GDELT 2.0 event export rows (+ mentions) -> records.
+ *
+ * One record per article. An export row says "event E was first seen in
+ * article SOURCEURL"; a mentions row says "article U mentions event E, at
+ * these offsets, with this confidence". So the articles are the export's
+ * SOURCEURLs and the mentions' identifiers, and each article's record holds
+ * every event of the export that it reports, with its mentions in that
+ * article as evidence. Reports of one event in several records share
+ * `cluster_id` "gdelt:<GLOBALEVENTID>" (the link between repeated reports
+ * that GDELT leaves to its users). Mentions of events that are not in the
+ * export files (orphans: GDELT's mentions files also cover events added in
+ * earlier batches) are counted and reported, not imported: nothing says
+ * what those events were.
+ *
+ * Grouping without the whole file in memory. Rows of one article usually
+ * follow each other but may be spread out. A pending record collects its
+ * rows (as raw bytes) until it is written:
+ *   window mode (default)  when `window` rows have passed since its last
+ *                          row; a row for an article already written is an
+ *                          error that names both lines (raise --window or
+ *                          use --two-pass). Memory: the pending rows, plus
+ *                          16 bytes per article written (to detect that).
+ *   --two-pass (files)     a first pass notes the last row of every article
+ *                          (16 bytes per article); the second writes each
+ *                          record right after its last row. Exact.
+ * Mentions files are indexed first (40 bytes per row: event id, article
+ * key hash, file offset) and their rows are read back with pread() when
+ * their event's export row comes, so they are never held whole either.
+ *
+ * Rows are validated when read (so errors come in line order) and parsed
+ * again when their record is built; `--skip-bad` drops a bad row (and a bad
+ * mentions row) and counts it.
+ *
+ * Mapping (docs/INTEROP.md has the full table): CAMEO codes as strings with
+ * their labels, QuadClass, GoldsteinScale, IsRootEvent, SQLDATE ->
+ * start_date, both actors (code, name, country when the CAMEO country code
+ * is an ISO 3166 alpha-3 code, known-group/ethnic/religion codes, type
+ * codes as sectors), three places (FIPS 10-4 -> ISO alpha-3, ADM1/ADM2
+ * codes, lat/lon, Geo_Type as precision, FeatureID), AvgTone -> tone,
+ * DATEADDED -> updated_at and provenance.coded_at, GLOBALEVENTID ->
+ * source_ids; mentions -> evidence (ActionCharOffset as a zero-width span,
+ * SentenceID - 1, Confidence / 100, InRawText = 0 as inferred), actor
+ * offsets -> actor mentions, source name, translation. The rest goes into
+ * "evrec/gdelt.*" extensions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imp.h"
+
+/* ====================================================================== */
+/* Columns                                                                */
+/* ====================================================================== */
+
+enum {
+  C_ID, C_SQLDATE, C_MONTHYEAR, C_YEAR, C_FRACTIONDATE,
+  C_A1 = 5,   /* Actor1Code .. Actor1Type3Code: 10 columns */
+  C_A2 = 15,  /* Actor2Code .. Actor2Type3Code */
+  C_ISROOT = 25, C_EVENTCODE, C_BASECODE, C_ROOTCODE, C_QUAD, C_GOLDSTEIN, C_NUMMENTIONS,
+  C_NUMSOURCES, C_NUMARTICLES, C_AVGTONE,
+  C_G1 = 35,  /* Actor1Geo_Type .. Actor1Geo_FeatureID: 8 columns */
+  C_G2 = 43,
+  C_GA = 51,  /* ActionGeo_* */
+  C_DATEADDED = 59, C_SOURCEURL, N_COLS
+};
+
+/* Offsets inside an actor block and a geo block. */
+enum { A_CODE, A_NAME, A_COUNTRY, A_KNOWN, A_ETHNIC, A_REL1, A_REL2, A_TYPE1, A_TYPE2, A_TYPE3 };
+enum { G_TYPE, G_NAME, G_COUNTRY, G_ADM1, G_ADM2, G_LAT, G_LON, G_FEATURE };
+
+static const char *const COL_NAMES[N_COLS] = {
+    "GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate",
+    "Actor1Code", "Actor1Name", "Actor1CountryCode", "Actor1KnownGroupCode", "Actor1EthnicCode",
+    "Actor1Religion1Code", "Actor1Religion2Code", "Actor1Type1Code", "Actor1Type2Code",
+    "Actor1Type3Code",
+    "Actor2Code", "Actor2Name", "Actor2CountryCode", "Actor2KnownGroupCode", "Actor2EthnicCode",
+    "Actor2Religion1Code", "Actor2Religion2Code", "Actor2Type1Code", "Actor2Type2Code",
+    "Actor2Type3Code",
+    "IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "GoldsteinScale",
+    "NumMentions", "NumSources", "NumArticles", "AvgTone",
+    "Actor1Geo_Type", "Actor1Geo_FullName", "Actor1Geo_CountryCode", "Actor1Geo_ADM1Code",
+    "Actor1Geo_ADM2Code", "Actor1Geo_Lat", "Actor1Geo_Long", "Actor1Geo_FeatureID",
+    "Actor2Geo_Type", "Actor2Geo_FullName", "Actor2Geo_CountryCode", "Actor2Geo_ADM1Code",
+    "Actor2Geo_ADM2Code", "Actor2Geo_Lat", "Actor2Geo_Long", "Actor2Geo_FeatureID",
+    "ActionGeo_Type", "ActionGeo_FullName", "ActionGeo_CountryCode", "ActionGeo_ADM1Code",
+    "ActionGeo_ADM2Code", "ActionGeo_Lat", "ActionGeo_Long", "ActionGeo_FeatureID",
+    "DATEADDED", "SOURCEURL"};
+
+enum {
+  M_ID, M_EVENTTIME, M_MENTIONTIME, M_TYPE, M_SOURCENAME, M_IDENTIFIER, M_SENTENCE, M_A1OFF,
+  M_A2OFF, M_ACTIONOFF, M_INRAW, M_CONFIDENCE, M_DOCLEN, M_DOCTONE, M_TRANSLATION, M_EXTRAS,
+  N_MCOLS
+};
+
+static const char *const MCOL_NAMES[N_MCOLS] = {
+    "GLOBALEVENTID", "EventTimeDate", "MentionTimeDate", "MentionType", "MentionSourceName",
+    "MentionIdentifier", "SentenceID", "Actor1CharOffset", "Actor2CharOffset",
+    "ActionCharOffset", "InRawText", "Confidence", "MentionDocLen", "MentionDocTone",
+    "MentionDocTranslationInfo", "Extras"};
+
+/* ====================================================================== */
+/* A map of 64-bit keys to 64-bit values (open addressing)                 */
+/* ====================================================================== */
+
+typedef struct u64map {
+  uint64_t *keys, *vals; /* key 0 = empty slot (keys are stored | 1... see slot()) */
+  size_t cap, n;
+} u64map;
+
+/* Keys are hashes or event ids; 0 marks an empty slot, so key 0 is stored
+ * as UINT64_MAX (no event id or FNV hash we meet is either). */
+static uint64_t map_key(uint64_t k) { return k ? k : UINT64_MAX; }
+
+static size_t map_slot(const u64map *m, uint64_t k) {
+  size_t i = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (m->cap - 1);
+  while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
+  return i;
+}
+
+static bool map_grow(u64map *m) {
+  size_t cap = m->cap ? m->cap * 2 : 1024;
+  u64map g = {calloc(cap, sizeof *g.keys), calloc(cap, sizeof *g.vals), cap, 0};
+  if (!g.keys || !g.vals) {
+    free(g.keys);
+    free(g.vals);
+    return false;
+  }
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i]) {
+      size_t j = map_slot(&g, m->keys[i]);
+      g.keys[j] = m->keys[i];
+      g.vals[j] = m->vals[i];
+    }
+  g.n = m->n;
+  free(m->keys);
+  free(m->vals);
+  *m = g;
+  return true;
+}
+
+/* @return the value slot for k (inserting k with value `init`), or NULL. */
+static uint64_t *map_put(u64map *m, uint64_t k, uint64_t init) {
+  k = map_key(k);
+  if ((m->n + 1) * 2 > m->cap && !map_grow(m)) return NULL;
+  size_t i = map_slot(m, k);
+  if (!m->keys[i]) {
+    m->keys[i] = k;
+    m->vals[i] = init;
+    m->n++;
+  }
+  return &m->vals[i];
+}
+
+static const uint64_t *map_get(const u64map *m, uint64_t k) {
+  if (!m->cap) return NULL;
+  k = map_key(k);
+  size_t i = map_slot(m, k);
+  return m->keys[i] ? &m->vals[i] : NULL;
+}
+
+static void map_free(u64map *m) {
+  free(m->keys);
+  free(m->vals);
+  memset(m, 0, sizeof *m);
+}
+
+/* ====================================================================== */
+/* State                                                                  */
+/* ====================================================================== */
+
+/* One indexed mentions row. */
+typedef struct mention_ref {
+  uint64_t event_id;
+  uint64_t key_hash; /* of its article key */
+  uint64_t offset;   /* of the row in its file */
+  uint64_t line;
+  uint32_t len;      /* bytes of the row */
+  uint32_t file;
+  uint32_t next;     /* next mention of the same event, or NONE */
+  bool used;
+} mention_ref;
+
+#define NONE UINT32_MAX
+
+/* A record waiting for more rows: its entries as raw bytes (see add_entry). */
+typedef struct pend {
+  uint64_t hash;
+  char *key;            /* article key: URL without scheme, or "<id>|<citation>" */
+  char *url;            /* the URL as seen (https preferred), NULL if none */
+  uint64_t last;        /* row number of the last row added */
+  uint64_t first_line;  /* for messages */
+  char *buf;
+  size_t len, cap;
+  struct pend *prev, *next; /* in order of last use (head = oldest) */
+  struct pend *chain;       /* hash bucket chain */
+} pend;
+
+typedef struct gdelt {
+  imp *m;
+  const imp_gdelt_options *o;
+  /* mentions */
+  int *mfd;
+  const char *const *mnames;
+  mention_ref *refs;
+  size_t n_refs, cap_refs;
+  u64map by_event;   /* event id -> first ref index */
+  /* grouping */
+  pend **buckets;
+  size_t n_buckets, n_pending;
+  pend *head, *tail;
+  u64map written;    /* key hash -> line of the record's last row (window mode) */
+  u64map last_row;   /* key hash -> row number of its last row (two-pass) */
+  uint64_t row;      /* rows read so far (all files) */
+  const char *file;  /* current export file (display name) */
+  uint32_t file_no;
+  const char **files; /* export display names, by file_no */
+  /* per export row: the articles it touched */
+  pend **touched;
+  size_t n_touched, cap_touched;
+  char *scratch;     /* a pread mentions row */
+  size_t scratch_cap;
+  uint64_t orphans, orphan_events;
+} gdelt;
+
+/* ====================================================================== */
+/* Field checks                                                           */
+/* ====================================================================== */
+
+typedef struct cols {
+  char **f;
+  size_t *len;
+  const char *const *names;
+  imp *m;
+} cols;
+
+/* Reports a bad field. @return 1 (the row is bad, whether or not --skip-bad
+ * lets the run go on: callers then look at m->status). */
+static int col_bad(const cols *c, unsigned i, const char *what) {
+  imp_bad_col(c->m, i + 1, c->names[i], "\"%s\" %s", c->f[i], what);
+  return 1;
+}
+
+/* An optional decimal integer within [lo, hi]; empty = absent (*present false). */
+static int col_int(const cols *c, unsigned i, int64_t lo, int64_t hi, int64_t *out,
+                   bool *present) {
+  *present = c->len[i] > 0;
+  if (!*present) return 0;
+  if (!imp_parse_i64(c->f[i], c->len[i], out)) return col_bad(c, i, "is not an integer");
+  if (*out >= lo && *out <= hi) return 0;
+  char what[64];
+  if (hi == INT64_MAX) snprintf(what, sizeof what, "is out of range (%lld or more)", (long long)lo);
+  else snprintf(what, sizeof what, "is out of range (%lld to %lld)", (long long)lo, (long long)hi);
+  return col_bad(c, i, what);
+}
+
+static int col_num(const cols *c, unsigned i, double lo, double hi, double *out, bool *present) {
+  *present = c->len[i] > 0;
+  if (!*present) return 0;
+  if (!imp_parse_double(c->f[i], c->len[i], out)) return col_bad(c, i, "is not a number");
+  if (*out < lo || *out > hi) {
+    char what[64];
+    snprintf(what, sizeof what, "is out of range (%g to %g)", lo, hi);
+    return col_bad(c, i, what);
+  }
+  return 0;
+}
+
+/* YYYYMMDD or YYYYMMDDHHMMSS -> seconds (and the date as YYYY-MM-DD). */
+static int col_datetime(const cols *c, unsigned i, bool with_time, int64_t *secs, char date[11]) {
+  const char *s = c->f[i];
+  unsigned v[6] = {0};
+  static const unsigned widths[] = {4, 2, 2, 2, 2, 2};
+  size_t want = with_time ? 14 : 8, pos = 0;
+  if (c->len[i] != want) goto bad;
+  for (int k = 0; k < (with_time ? 6 : 3); k++) {
+    for (unsigned j = 0; j < widths[k]; j++, pos++) {
+      if (s[pos] < '0' || s[pos] > '9') goto bad;
+      v[k] = v[k] * 10 + (unsigned)(s[pos] - '0');
+    }
+  }
+  if (!imp_valid_date(v[0], v[1], v[2]) || v[3] > 23 || v[4] > 59 || v[5] > 59) goto bad;
+  if (date) { /* "YYYY-MM-DD" from the digits just checked */
+    memcpy(date, s, 4), date[4] = '-', memcpy(date + 5, s + 4, 2), date[7] = '-';
+    memcpy(date + 8, s + 6, 2), date[10] = '\0';
+  }
+  if (secs) *secs = imp_days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
+  return 0;
+bad:
+  return col_bad(c, i, with_time ? "is not a date and time YYYYMMDDHHMMSS" : "is not a date YYYYMMDD");
+}
+
+/* ====================================================================== */
+/* Export rows                                                            */
+/* ====================================================================== */
+
+/* The parsed values of an export row; strings point into the row. */
+typedef struct erow {
+  char **f;
+  uint64_t id;
+  char date[11];
+  int64_t added;
+  int quad;
+  double goldstein, tone;
+  bool has_goldstein, has_tone;
+  bool is_root;
+  double lat[3], lon[3];
+  bool has_point[3];
+  int geo_type[3];
+} erow;
+
+static const unsigned GEO_BASE[3] = {C_G1, C_G2, C_GA};
+
+/* Trailing empty fields past the last column are tolerated. @return 1 when
+ * the row is bad (reported). */
+static int check_width(imp *m, size_t nf, const size_t *len, size_t want, const char *what) {
+  while (nf > want && len[nf - 1] == 0) nf--;
+  if (nf == want) return 0;
+  imp_bad(m, "%zu columns; %s rows have %zu (tab-separated, no header)", nf, what, want);
+  return 1;
+}
+
+static int parse_geo(const cols *c, erow *r, int g) {
+  unsigned b = GEO_BASE[g];
+  int64_t t;
+  bool present, has_lat, has_lon;
+  if (col_int(c, b + G_TYPE, 0, 5, &t, &present)) return 1;
+  r->geo_type[g] = present ? (int)t : 0;
+  if (col_num(c, b + G_LAT, -90, 90, &r->lat[g], &has_lat) ||
+      col_num(c, b + G_LON, -180, 180, &r->lon[g], &has_lon))
+    return 1;
+  r->has_point[g] = has_lat && has_lon;
+  return 0;
+}
+
+/* Validates and parses an export row (fields NUL-terminated). @return 0, or
+ * 1 when the row is bad (reported). */
+static int parse_export(imp *m, char **f, size_t *len, size_t nf, erow *r) {
+  cols c = {f, len, COL_NAMES, m};
+  int64_t v;
+  bool present;
+  if (check_width(m, nf, len, N_COLS, "GDELT 2.0 export")) return 1;
+  memset(r, 0, sizeof *r);
+  r->f = f;
+  if (!imp_parse_u64(f[C_ID], len[C_ID], &r->id)) return col_bad(&c, C_ID, "is not an event id");
+  if (col_datetime(&c, C_SQLDATE, false, NULL, r->date) ||
+      col_datetime(&c, C_DATEADDED, true, &r->added, NULL))
+    return 1;
+  if (!vocab_cameo_label(f[C_EVENTCODE], len[C_EVENTCODE]))
+    return col_bad(&c, C_EVENTCODE, "is not a CAMEO code");
+  if (len[C_BASECODE] && (len[C_BASECODE] > len[C_EVENTCODE] ||
+                          memcmp(f[C_BASECODE], f[C_EVENTCODE], len[C_BASECODE]) != 0))
+    return col_bad(&c, C_BASECODE, "is not the base of EventCode");
+  if (len[C_ROOTCODE] && (len[C_ROOTCODE] != 2 || memcmp(f[C_ROOTCODE], f[C_EVENTCODE], 2) != 0))
+    return col_bad(&c, C_ROOTCODE, "is not the root of EventCode");
+  if (col_int(&c, C_QUAD, 1, 4, &v, &present)) return 1;
+  r->quad = present ? (int)v : 0;
+  if (present && r->quad != vocab_cameo_quad(f[C_EVENTCODE]))
+    return col_bad(&c, C_QUAD, "does not match the quad class of the CAMEO root");
+  if (col_int(&c, C_ISROOT, 0, 1, &v, &present)) return 1;
+  r->is_root = present && v == 1;
+  if (col_num(&c, C_GOLDSTEIN, -10, 10, &r->goldstein, &r->has_goldstein) ||
+      col_num(&c, C_AVGTONE, -100, 100, &r->tone, &r->has_tone))
+    return 1;
+  for (unsigned i = C_NUMMENTIONS; i <= C_NUMARTICLES; i++)
+    if (col_int(&c, i, 0, INT64_MAX, &v, &present)) return 1;
+  for (int g = 0; g < 3; g++)
+    if (parse_geo(&c, r, g)) return 1;
+  if (!len[C_SOURCEURL]) return col_bad(&c, C_SOURCEURL, "is empty");
+  return 0;
+}
+
+/* ====================================================================== */
+/* Mentions rows                                                          */
+/* ====================================================================== */
+
+typedef struct mrow {
+  char **f;
+  uint64_t id;
+  int type;
+  int64_t sentence, a1, a2, action, inraw, confidence, doclen;
+  bool has_sentence, has_a1, has_a2, has_action, has_inraw, has_confidence, has_doclen;
+  double tone;
+  bool has_tone;
+  int64_t mention_time;
+} mrow;
+
+static int parse_mention(imp *m, char **f, size_t *len, size_t nf, mrow *r) {
+  cols c = {f, len, MCOL_NAMES, m};
+  int64_t t;
+  bool present;
+  size_t width = nf == N_MCOLS - 1 ? N_MCOLS - 1 : N_MCOLS; /* Extras may be missing */
+  if (check_width(m, nf, len, width, "GDELT 2.0 mentions")) return 1;
+  if (nf == N_MCOLS - 1) {
+    f[M_EXTRAS] = (char *)"";
+    len[M_EXTRAS] = 0;
+  }
+  memset(r, 0, sizeof *r);
+  r->f = f;
+  if (!imp_parse_u64(f[M_ID], len[M_ID], &r->id)) return col_bad(&c, M_ID, "is not an event id");
+  if (col_datetime(&c, M_MENTIONTIME, true, &r->mention_time, NULL)) return 1;
+  if (col_int(&c, M_TYPE, 1, 6, &t, &present)) return 1;
+  r->type = present ? (int)t : 1;
+  if (!len[M_IDENTIFIER]) return col_bad(&c, M_IDENTIFIER, "is empty");
+  if (col_int(&c, M_SENTENCE, 0, UINT32_MAX, &r->sentence, &r->has_sentence) ||
+      col_int(&c, M_A1OFF, -1, UINT32_MAX, &r->a1, &r->has_a1) ||
+      col_int(&c, M_A2OFF, -1, UINT32_MAX, &r->a2, &r->has_a2) ||
+      col_int(&c, M_ACTIONOFF, -1, UINT32_MAX, &r->action, &r->has_action) ||
+      col_int(&c, M_INRAW, 0, 1, &r->inraw, &r->has_inraw) ||
+      col_int(&c, M_CONFIDENCE, 0, 100, &r->confidence, &r->has_confidence) ||
+      col_int(&c, M_DOCLEN, 0, INT64_MAX, &r->doclen, &r->has_doclen) ||
+      col_num(&c, M_DOCTONE, -100, 100, &r->tone, &r->has_tone))
+    return 1;
+  return 0;
+}
+
+/* ====================================================================== */
+/* Article keys                                                           */
+/* ====================================================================== */
+
+/* Whether a source is a web URL: "http://" or "https://" and a host. Only
+ * the start is looked at: this runs for every row; the URL itself is taken
+ * as GDELT gives it. */
+static bool web_url(const char *s) {
+  const char *k = imp_url_key(s);
+  return k != s && *k && *k != '/';
+}
+
+/* The grouping key of an article: its URL without the scheme (http and
+ * https copies of one article are one article), or for a source that is
+ * not a URL (a citation) "<event id>|<citation>", one per event. */
+typedef struct akey {
+  const char *s; /* the key (into the source, or into buf) */
+  size_t n;
+  uint64_t hash;
+  char buf[512];
+} akey;
+
+/* @return false when a citation key does not fit (reported by the caller). */
+static bool key_of(akey *k, uint64_t event_id, const char *source) {
+  if (web_url(source)) {
+    k->s = imp_url_key(source);
+    k->n = strlen(k->s);
+  } else {
+    int n = snprintf(k->buf, sizeof k->buf, "%llu|%s", (unsigned long long)event_id, source);
+    if (n < 0 || (size_t)n >= sizeof k->buf) return false;
+    k->s = k->buf;
+    k->n = (size_t)n;
+  }
+  k->hash = imp_hash(k->s, k->n);
+  return true;
+}
+
+static uint64_t key_hash_of(uint64_t event_id, const char *source) {
+  akey k;
+  return key_of(&k, event_id, source) ? k.hash : imp_hash(source, strlen(source));
+}
+
+/* ====================================================================== */
+/* The mentions index                                                     */
+/* ====================================================================== */
+
+static int index_row(gdelt *g, uint32_t file, char **f, size_t *len, size_t nf, uint64_t off,
+                     uint64_t line) {
+  imp *m = g->m;
+  mrow r;
+  if (parse_mention(m, f, len, nf, &r)) return m->status ? IMP_STOP : 0; /* skipped */
+  if (g->n_refs == g->cap_refs) {
+    size_t cap = g->cap_refs ? 2 * g->cap_refs : 1024;
+    mention_ref *p = realloc(g->refs, cap * sizeof *p);
+    if (!p || cap >= NONE) return imp_fail(m, "out of memory indexing mentions");
+    g->refs = p;
+    g->cap_refs = cap;
+  }
+  mention_ref *ref = &g->refs[g->n_refs];
+  ref->event_id = r.id;
+  ref->key_hash = key_hash_of(r.id, f[M_IDENTIFIER]);
+  ref->offset = off;
+  ref->line = line;
+  ref->len = (uint32_t)(f[nf - 1] + len[nf - 1] - f[0]);
+  ref->file = file;
+  ref->used = false;
+  uint64_t *head = map_put(&g->by_event, r.id, NONE);
+  if (!head) return imp_fail(m, "out of memory indexing mentions");
+  ref->next = (uint32_t)*head; /* newest first; reversed when read */
+  *head = g->n_refs++;
+  return 0;
+}
+
+static int index_file(gdelt *g, uint32_t file) {
+  imp *m = g->m;
+  imp_csv *c;
+  char why[256], **f;
+  size_t *len, nf;
+  const char *path = g->o->mentions[file];
+  if (imp_csv_open(&c, path, '\t', false, m->max_row, why, sizeof why)) return imp_fail(m, "%s", why);
+  m->file = path;
+  int rc, status = 0;
+  while ((rc = imp_csv_next(c, &f, &len, &nf, why, sizeof why)) != 0) {
+    m->line = rc > 0 || rc == -2 ? imp_csv_line(c) : 0;
+    if (rc == -1) {
+      status = imp_fail(m, "%s: %s", path, why);
+      break;
+    }
+    if (rc == -2) {
+      if ((status = imp_bad(m, "%s", why))) break;
+      continue;
+    }
+    if ((status = index_row(g, file, f, len, nf, imp_csv_offset(c), imp_csv_line(c)))) break;
+  }
+  imp_csv_close(c);
+  m->line = 0;
+  if (status) return status;
+  g->mfd[file] = open(path, O_RDONLY | O_CLOEXEC);
+  return g->mfd[file] < 0 ? imp_fail(m, "cannot open %s: %s", path, strerror(errno)) : 0;
+}
+
+/* Reads indexed mentions row i into g->scratch and splits it. */
+static int read_mention(gdelt *g, uint32_t i, char **f, size_t *len, size_t *nf) {
+  mention_ref *ref = &g->refs[i];
+  if (ref->len + 1 > g->scratch_cap) {
+    char *p = realloc(g->scratch, ref->len + 1);
+    if (!p) return imp_fail(g->m, "out of memory");
+    g->scratch = p;
+    g->scratch_cap = ref->len + 1;
+  }
+  size_t got = 0;
+  while (got < ref->len) {
+    ssize_t n = pread(g->mfd[ref->file], g->scratch + got, ref->len - got,
+                      (off_t)(ref->offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return imp_fail(g->m, "%s: cannot read back a mentions row: %s",
+                                g->o->mentions[ref->file], n ? strerror(errno) : "file shrank");
+    got += (size_t)n;
+  }
+  g->scratch[ref->len] = '\0';
+  size_t k = 0;
+  for (char *p = g->scratch;; k++) {
+    char *t = strchr(p, '\t');
+    if (k < N_MCOLS) {
+      f[k] = p;
+      len[k] = t ? (size_t)(t - p) : strlen(p);
+    }
+    if (!t) break;
+    *t = '\0';
+    p = t + 1;
+  }
+  *nf = k + 1 < N_MCOLS ? k + 1 : N_MCOLS;
+  return 0;
+}
+
+/* ====================================================================== */
+/* Pending records                                                        */
+/* ====================================================================== */
+
+static pend *pend_find(gdelt *g, uint64_t hash, const char *key) {
+  if (!g->n_buckets) return NULL;
+  for (pend *p = g->buckets[hash & (g->n_buckets - 1)]; p; p = p->chain)
+    if (p->hash == hash && strcmp(p->key, key) == 0) return p;
+  return NULL;
+}
+
+static bool pend_rehash(gdelt *g) {
+  size_t n = g->n_buckets ? 2 * g->n_buckets : 1024;
+  pend **b = calloc(n, sizeof *b);
+  if (!b) return false;
+  for (size_t i = 0; i < g->n_buckets; i++)
+    for (pend *p = g->buckets[i], *next; p; p = next) {
+      next = p->chain;
+      p->chain = b[p->hash & (n - 1)];
+      b[p->hash & (n - 1)] = p;
+    }
+  free(g->buckets);
+  g->buckets = b;
+  g->n_buckets = n;
+  return true;
+}
+
+static void lru_unlink(gdelt *g, pend *p) {
+  if (p->prev) p->prev->next = p->next;
+  else g->head = p->next;
+  if (p->next) p->next->prev = p->prev;
+  else g->tail = p->prev;
+  p->prev = p->next = NULL;
+}
+
+static void lru_push(gdelt *g, pend *p) {
+  p->prev = g->tail;
+  p->next = NULL;
+  if (g->tail) g->tail->next = p;
+  else g->head = p;
+  g->tail = p;
+}
+
+static pend *pend_new(gdelt *g, uint64_t hash, const char *key) {
+  if (g->n_pending >= g->n_buckets && !pend_rehash(g)) return NULL;
+  pend *p = calloc(1, sizeof *p);
+  if (!p || !(p->key = strdup(key))) {
+    free(p);
+    return NULL;
+  }
+  p->hash = hash;
+  p->first_line = g->m->line;
+  size_t b = hash & (g->n_buckets - 1);
+  p->chain = g->buckets[b];
+  g->buckets[b] = p;
+  g->n_pending++;
+  lru_push(g, p);
+  return p;
+}
+
+static void pend_free(gdelt *g, pend *p) {
+  pend **pp = &g->buckets[p->hash & (g->n_buckets - 1)];
+  while (*pp != p) pp = &(*pp)->chain;
+  *pp = p->chain;
+  lru_unlink(g, p);
+  g->n_pending--;
+  free(p->key);
+  free(p->url);
+  free(p->buf);
+  free(p);
+}
+
+static bool buf_add(pend *p, const void *data, size_t n) {
+  if (p->len + n > p->cap) {
+    size_t cap = p->cap ? p->cap : 1024;
+    while (cap < p->len + n) cap *= 2;
+    char *b = realloc(p->buf, cap);
+    if (!b) return false;
+    p->buf = b;
+    p->cap = cap;
+  }
+  memcpy(p->buf + p->len, data, n);
+  p->len += n;
+  return true;
+}
+
+static bool buf_add_u32(pend *p, uint32_t v) { return buf_add(p, &v, sizeof v); }
+
+/* Remembers a URL seen for the article, preferring https. */
+static bool pend_url(pend *p, const char *url) {
+  if (!web_url(url)) return true;
+  bool https = strncmp(url, "https:", 6) == 0;
+  if (p->url && (!https || strncmp(p->url, "https:", 6) == 0)) return true;
+  char *u = strdup(url);
+  if (!u) return false;
+  free(p->url);
+  p->url = u;
+  return true;
+}
+
+/* ====================================================================== */
+/* Building records                                                       */
+/* ====================================================================== */
+
+typedef struct builder {
+  gdelt *g;
+  imp *m;
+  ev_record *r;
+  const char *key;
+  int64_t updated;
+  bool doc_known;  /* the article's own mentions row was seen */
+  /* the row fields each actor and place was made from (parallel to
+   * r->actors / r->places; they point into the pending record's buffer) */
+  char ***actor_fields, ***place_fields;
+  int64_t *added;  /* DATEADDED of each event */
+} builder;
+
+/* The same n consecutive fields? They lie one after another in their row
+ * (NUL-separated), so one memcmp compares them all. */
+static bool same_block(char *const *a, char *const *b, int n) {
+  size_t la = (size_t)(a[n - 1] - a[0]) + strlen(a[n - 1]);
+  size_t lb = (size_t)(b[n - 1] - b[0]) + strlen(b[n - 1]);
+  return la == lb && memcmp(a[0], b[0], la) == 0;
+}
+
+/* An ExternalId / Code pointing at strings that outlive the record (the
+ * pending record's buffer, literals): no copies. */
+static ev_extid *extid_ref(imp *m, const char *scheme, char *value) {
+  ev_extid *x = imp_new(m, &evrec__v1__external_id__descriptor);
+  if (x) x->scheme = (char *)scheme, x->value = value;
+  return x;
+}
+
+static ev_code *code_ref(imp *m, const char *scheme, char *code) {
+  ev_code *c = imp_new(m, &evrec__v1__code__descriptor);
+  if (c) c->scheme = (char *)scheme, c->code = code;
+  return c;
+}
+
+static bool blank(const char *s) { return !s || !s[0]; }
+
+/* An actor block of an export row -> an actor id ("" when the block is empty). */
+static const char *actor_of(builder *b, char **f, unsigned base) {
+  imp *m = b->m;
+  char **a = f + base;
+  bool any = false;
+  for (int i = 0; i <= A_TYPE3; i++) any |= !blank(a[i]);
+  if (!any) return "";
+  for (size_t i = 0; i < b->r->n_actors; i++)
+    if (same_block(b->actor_fields[i], a, A_TYPE3 + 1)) return b->r->actors[i]->id;
+  ev_actor *ac = imp_new(m, &evrec__v1__actor__descriptor);
+  if (!ac) return "";
+  ac->id = imp_numbered(m, "a", b->r->n_actors + 1);
+  ac->name = a[A_NAME];
+  ac->cameo_code = a[A_CODE];
+  if (!blank(a[A_COUNTRY])) {
+    if (vocab_country_by_alpha3(a[A_COUNTRY])) ac->country = a[A_COUNTRY];
+    else IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, "cameo.country", a[A_COUNTRY]));
+  }
+  for (int t = A_TYPE1; t <= A_TYPE3; t++)
+    if (!blank(a[t])) IMP_ADD(m, ac->sectors, ac->n_sectors, a[t]);
+  static const char *const schemes[] = {"cameo.known_group", "cameo.ethnic", "cameo.religion",
+                                        "cameo.religion"};
+  for (int i = A_KNOWN; i <= A_REL2; i++)
+    if (!blank(a[i])) IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, schemes[i - A_KNOWN], a[i]));
+  bool gov = false;
+  for (size_t i = 0; i < ac->n_sectors; i++)
+    gov |= strstr("GOV MIL COP JUD LEG SPY", ac->sectors[i]) != NULL && strlen(ac->sectors[i]) == 3;
+  if (!blank(a[A_KNOWN])) ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_ORGANIZATION;
+  else if (gov) ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_GOVERNMENT;
+  else if (!ac->n_sectors && !blank(a[A_CODE]) && strcmp(a[A_CODE], a[A_COUNTRY]) == 0)
+    ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_COUNTRY;
+  char ***fields = imp_grow(m, b->actor_fields, b->r->n_actors, sizeof *fields);
+  if (!fields) return "";
+  b->actor_fields = fields;
+  fields[b->r->n_actors] = a;
+  IMP_ADD(m, b->r->actors, b->r->n_actors, ac);
+  return ac->id;
+}
+
+static const char *const FEATURE_SCHEMES[6] = {"", "gdelt.feature_id", "gdelt.feature_id",
+                                               "gnis.feature_id", "gns.feature_id",
+                                               "gdelt.feature_id"};
+static const Evrec__V1__PlacePrecision PRECISION[6] = {
+    EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_UNSPECIFIED,
+    EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_COUNTRY,
+    EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_ADMIN1,
+    EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_CITY,
+    EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_CITY,
+    EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_ADMIN1};
+
+/* A geo block -> a place id ("" when Geo_Type is 0 or empty). */
+static const char *place_of(builder *b, const erow *row, int g) {
+  imp *m = b->m;
+  char **p = row->f + GEO_BASE[g];
+  if (!row->geo_type[g]) return "";
+  for (size_t i = 0; i < b->r->n_places; i++)
+    if (same_block(b->place_fields[i], p, G_FEATURE + 1)) return b->r->places[i]->id;
+  ev_place *pl = imp_new(m, &evrec__v1__place__descriptor);
+  if (!pl) return "";
+  pl->id = imp_numbered(m, "p", b->r->n_places + 1);
+  pl->name = p[G_NAME];
+  if (!blank(p[G_COUNTRY])) { /* FIPS 10-4; kept as is when ISO 3166 has no such country */
+    const char *iso = vocab_fips_to_iso3(p[G_COUNTRY]);
+    if (iso && iso[0]) pl->country = (char *)iso;
+    else imp_ext(m, pl, "evrec/gdelt.fips_country", p[G_COUNTRY]);
+  }
+  if (!blank(p[G_ADM1]) && strcmp(p[G_ADM1], p[G_COUNTRY]) != 0)
+    pl->admin1_code = p[G_ADM1];
+  pl->admin2_code = p[G_ADM2];
+  if (row->has_point[g]) {
+    pl->point = imp_new(m, &evrec__v1__geo_point__descriptor);
+    if (pl->point) pl->point->latitude = row->lat[g], pl->point->longitude = row->lon[g];
+  }
+  pl->precision = PRECISION[row->geo_type[g]];
+  if (!blank(p[G_FEATURE]))
+    IMP_ADD(m, pl->source_ids, pl->n_source_ids,
+            extid_ref(m, FEATURE_SCHEMES[row->geo_type[g]], p[G_FEATURE]));
+  char ***fields = imp_grow(m, b->place_fields, b->r->n_places, sizeof *fields);
+  if (!fields) return "";
+  b->place_fields = fields;
+  fields[b->r->n_places] = p;
+  IMP_ADD(m, b->r->places, b->r->n_places, pl);
+  return pl->id;
+}
+
+static ev_actor *actor_by_id(const ev_record *r, const char *id) {
+  for (size_t i = 0; i < r->n_actors; i++)
+    if (strcmp(r->actors[i]->id, id) == 0) return r->actors[i];
+  return NULL;
+}
+
+static void ext_time(imp *m, void *msg, const char *key, int64_t secs) {
+  char buf[40];
+  imp_format_time(buf, secs, 0);
+  imp_ext(m, msg, key, buf);
+}
+
+/* Translation info "srclc:fra;eng:GT-FRA 1.0" -> article.translation. */
+static void translation(builder *b, const char *info) {
+  imp *m = b->m;
+  ev_article *a = b->r->article;
+  if (blank(info) || a->translation) return;
+  Evrec__V1__Translation *t = imp_new(m, &evrec__v1__translation__descriptor);
+  if (!t) return;
+  const char *src = strstr(info, "srclc:"), *eng = strstr(info, "eng:");
+  if (src) {
+    char code[8] = "";
+    size_t n = strcspn(src + 6, ";");
+    if (n < sizeof code) memcpy(code, src + 6, n), code[n] = '\0';
+    const char *lang = vocab_language(code);
+    if (lang) t->source_language = imp_str(m, lang);
+    else imp_warn(m, "MentionDocTranslationInfo: unknown language \"%s\"", code);
+  }
+  if (eng) t->engine = imp_strn(m, eng + 4, strcspn(eng + 4, ";"));
+  a->translation = t;
+}
+
+/* Appends an offset to a comma-separated list in an extension. */
+static void ext_offset(imp *m, void *msg, const char *key, int64_t offset) {
+  const char *old = imp_map_get(msg, "extensions", key);
+  char num[24];
+  snprintf(num, sizeof num, "%lld", (long long)offset);
+  if (!old) {
+    imp_ext(m, msg, key, num);
+    return;
+  }
+  size_t n = strlen(num);
+  for (const char *p = old; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) /* seen? */
+    if (strncmp(p, num, n) == 0 && (p[n] == ',' || !p[n])) return;
+  imp_ext(m, msg, key, imp_printf(m, "%s,%s", old, num));
+}
+
+/* Article facts from its first mentions row. */
+static void article_facts(builder *b, const mrow *mr) {
+  imp *m = b->m;
+  char **f = mr->f;
+  ev_article *a = b->r->article;
+  b->doc_known = true;
+  if (!blank(f[M_SOURCENAME])) {
+    if (!a->publisher) a->publisher = imp_new(m, &evrec__v1__publisher__descriptor);
+    if (a->publisher) a->publisher->domain = imp_str(m, f[M_SOURCENAME]);
+  }
+  a->language = imp_str(m, "en"); /* GDELT codes English text (translated if need be) */
+  translation(b, f[M_TRANSLATION]);
+  if (mr->has_doclen) imp_ext(m, b->r, "evrec/gdelt.mention_doc_len", f[M_DOCLEN]);
+  ext_time(m, b->r, "evrec/gdelt.mention_time", mr->mention_time);
+  if (mr->type != 1) {
+    char t[4];
+    snprintf(t, sizeof t, "%d", mr->type);
+    imp_ext(m, b->r, "evrec/gdelt.mention_type", t);
+    IMP_ADD(m, a->alt_ids, a->n_alt_ids, imp_extid(m, "gdelt.mention_identifier", f[M_IDENTIFIER]));
+  }
+  if (!blank(f[M_EXTRAS])) imp_ext(m, b->r, "evrec/gdelt.mention_extras", f[M_EXTRAS]);
+}
+
+/* The same mention twice (under http and https): same sentence, offsets,
+ * raw-text flag and confidence. */
+static bool same_mention(const mrow *x, const mrow *y) {
+  return x->sentence == y->sentence && x->a1 == y->a1 && x->a2 == y->a2 &&
+         x->action == y->action && x->inraw == y->inraw && x->confidence == y->confidence &&
+         x->has_action == y->has_action && x->has_sentence == y->has_sentence;
+}
+
+/* A mentions row of this article -> evidence of `ev`. GDELT's character
+ * offsets index GDELT's own (possibly translated) copy of the text, which a
+ * record does not carry, and a Span must index Article.body: so they are
+ * kept as extensions ("evrec/gdelt.action_char_offsets" on the event,
+ * "evrec/gdelt.char_offsets" on the actor), comma-separated. */
+static void add_mention(builder *b, ev_event *ev, const mrow *mr, const char *a1,
+                        const char *a2) {
+  imp *m = b->m;
+  ev_mention *e = imp_new(m, &evrec__v1__mention__descriptor);
+  if (!e) return;
+  if (mr->has_sentence && mr->sentence >= 1)
+    e->sentence_index = imp_uint32(m, (uint32_t)(mr->sentence - 1));
+  if (mr->has_confidence) e->confidence = imp_double(m, (double)mr->confidence / 100.0);
+  e->inferred = mr->has_inraw && mr->inraw == 0;
+  IMP_ADD(m, ev->evidence, ev->n_evidence, e);
+  if (mr->has_action && mr->action >= 0)
+    ext_offset(m, ev, "evrec/gdelt.action_char_offsets", mr->action);
+  ev_actor *x1 = actor_by_id(b->r, a1), *x2 = actor_by_id(b->r, a2);
+  if (x1 && mr->has_a1 && mr->a1 >= 0) ext_offset(m, x1, "evrec/gdelt.char_offsets", mr->a1);
+  if (x2 && mr->has_a2 && mr->a2 >= 0) ext_offset(m, x2, "evrec/gdelt.char_offsets", mr->a2);
+  if (mr->has_tone && !imp_map_get(&ev->base, "extensions", "evrec/gdelt.mention_doc_tone"))
+    imp_ext(m, ev, "evrec/gdelt.mention_doc_tone", mr->f[M_DOCTONE]);
+  if (!b->doc_known) article_facts(b, mr);
+}
+
+static void event_ext_int(imp *m, ev_event *ev, const char *key, const char *value) {
+  if (!blank(value)) imp_ext_ref(m, ev, key, value); /* value: in the pending buffer */
+}
+
+/* An export row (and the mentions rows of this article) -> an event. */
+static void add_event(builder *b, const erow *row, const mrow *mentions, size_t n_mentions) {
+  imp *m = b->m;
+  char **f = row->f;
+  ev_event *ev = imp_new(m, &evrec__v1__event__descriptor);
+  ev_event_type *t = imp_new(m, &evrec__v1__event_type__descriptor);
+  if (!ev || !t) return;
+  ev->id = imp_numbered(m, "e", b->r->n_events + 1);
+  t->scheme = EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO;
+  t->code = f[C_EVENTCODE];
+  t->label = (char *)vocab_cameo_label(f[C_EVENTCODE], strlen(f[C_EVENTCODE]));
+  IMP_ADD(m, ev->types, ev->n_types, t);
+  const char *a1 = actor_of(b, f, C_A1), *a2 = actor_of(b, f, C_A2);
+  const char *ids[2] = {a1, a2};
+  for (int i = 0; i < 2; i++) {
+    if (!ids[i][0]) continue;
+    ev_participant *p = imp_new(m, &evrec__v1__participant__descriptor);
+    if (!p) continue;
+    p->actor_id = (char *)ids[i];
+    p->role = i == 0 ? EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_ACTOR
+                     : EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_RECIPIENT;
+    p->place_id = (char *)place_of(b, row, i);
+    IMP_ADD(m, ev->participants, ev->n_participants, p);
+  }
+  ev->place_id = (char *)place_of(b, row, 2);
+  ev->start_date = imp_str(m, row->date);
+  ev->quad_class = (Evrec__V1__QuadClass)row->quad;
+  if (row->has_goldstein) ev->goldstein = imp_double(m, row->goldstein);
+  if (row->has_tone) ev->tone = imp_double(m, row->tone);
+  ev->is_root = row->is_root;
+  ev->cluster_id = imp_numbered(m, "gdelt:", row->id);
+  IMP_ADD(m, ev->source_ids, ev->n_source_ids, extid_ref(m, "gdelt.globaleventid", f[C_ID]));
+  event_ext_int(m, ev, "evrec/gdelt.num_mentions", f[C_NUMMENTIONS]);
+  event_ext_int(m, ev, "evrec/gdelt.num_sources", f[C_NUMSOURCES]);
+  event_ext_int(m, ev, "evrec/gdelt.num_articles", f[C_NUMARTICLES]);
+  akey key;
+  if (!key_of(&key, row->id, f[C_SOURCEURL]) || strcmp(key.s, b->key) != 0)
+    imp_ext_ref(m, ev, "evrec/gdelt.source_url", f[C_SOURCEURL]); /* first seen elsewhere */
+  for (size_t i = 0; i < n_mentions; i++) {
+    bool dup = false;
+    for (size_t j = 0; j < i && !dup; j++) dup = same_mention(&mentions[i], &mentions[j]);
+    if (!dup) add_mention(b, ev, &mentions[i], a1, a2);
+  }
+  if (row->added > b->updated) b->updated = row->added;
+  int64_t *added = imp_grow(m, b->added, b->r->n_events, sizeof *added);
+  if (!added) return;
+  b->added = added;
+  added[b->r->n_events] = row->added;
+  IMP_ADD(m, b->r->events, b->r->n_events, ev);
+}
+
+static void record_frame(builder *b, pend *p) {
+  imp *m = b->m;
+  ev_record *r = b->r;
+  ev_article *a = imp_new(m, &evrec__v1__article__descriptor);
+  r->article = a;
+  r->revision = 1;
+  r->status = EVREC__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE;
+  if (p->url) {
+    r->id = imp_str(m, p->url);
+    if (a) a->uri = r->id;
+  } else {
+    r->id = imp_printf(m, "gdelt:%s", p->key);
+    const char *cite = p->key + strcspn(p->key, "|");
+    if (a && *cite) IMP_ADD(m, a->alt_ids, a->n_alt_ids, imp_extid(m, "gdelt.source", cite + 1));
+  }
+  if (a && p->url) {
+    char *domain = imp_url_domain(m, p->url);
+    if (domain[0]) {
+      a->publisher = imp_new(m, &evrec__v1__publisher__descriptor);
+      if (a->publisher) a->publisher->domain = domain;
+    }
+  }
+}
+
+static void record_provenance(builder *b) {
+  imp *m = b->m;
+  /* DATEADDED is the record's updated_at (the latest); an event added in
+   * an earlier batch keeps its own as "evrec/gdelt.date_added" */
+  for (size_t i = 0; i < b->r->n_events; i++)
+    if (b->added[i] != b->updated) ext_time(m, b->r->events[i], "evrec/gdelt.date_added", b->added[i]);
+  ev_provenance *pv = imp_new(m, &evrec__v1__provenance__descriptor);
+  Evrec__V1__Coder *c = imp_new(m, &evrec__v1__coder__descriptor);
+  Evrec__V1__Codebook *cb = imp_new(m, &evrec__v1__codebook__descriptor);
+  Evrec__V1__Dataset *d = imp_new(m, &evrec__v1__dataset__descriptor);
+  if (!pv || !c || !cb || !d) return;
+  c->name = "GDELT";
+  c->kind = EVREC__V1__CODER_KIND__CODER_KIND_MACHINE;
+  cb->name = "CAMEO";
+  cb->version = "1.1b3";
+  d->name = "GDELT 2.0 Events";
+  d->uri = "http://data.gdeltproject.org/gdeltv2/";
+  pv->coder = c;
+  IMP_ADD(m, pv->codebooks, pv->n_codebooks, cb);
+  pv->dataset = d;
+  pv->coded_at = imp_timestamp(m, b->updated, 0);
+  b->r->provenance = pv;
+  b->r->updated_at = imp_timestamp(m, b->updated, 0);
+}
+
+/* Splits a stored row (NUL-terminating fields in place); @return count. */
+static size_t split_stored(char *s, char **f, size_t *len, size_t max) {
+  size_t k = 0;
+  for (;;) {
+    char *t = strchr(s, '\t');
+    if (k < max) {
+      f[k] = s;
+      len[k] = t ? (size_t)(t - s) : strlen(s);
+    }
+    k++;
+    if (!t) break;
+    *t = '\0';
+    s = t + 1;
+  }
+  return k < max ? k : max;
+}
+
+/* An export row as read: its bytes (fields NUL-terminated in place) and
+ * where each of the 61 fields starts. */
+typedef struct stored_row {
+  const char *bytes;
+  size_t len;
+  uint32_t off[N_COLS];
+} stored_row;
+
+/* Entry layout in pend->buf: u32 row length, u32 field offsets[61], the
+ * row's bytes (fields NUL-terminated) + NUL, its parsed erow (field
+ * pointers set again when the record is built), u32 number of mentions,
+ * then per mention u32 length, bytes (tab-separated) + NUL. */
+static uint32_t get_u32(const char **p) {
+  uint32_t v;
+  memcpy(&v, *p, sizeof v);
+  *p += sizeof v;
+  return v;
+}
+
+static int pend_write(gdelt *g, pend *p) {
+  imp *m = g->m;
+  builder b = {g, m, imp_new(m, &evrec__v1__record__descriptor), p->key, 0, false, NULL, NULL,
+               NULL};
+  if (!b.r) return imp_fail(m, "out of memory");
+  record_frame(&b, p);
+  size_t mlen[N_MCOLS + 1];
+  const char *q = p->buf, *end = p->buf + p->len;
+  while (q < end) {
+    /* the fields are in p->buf, NUL-terminated: records point at them */
+    uint32_t off[N_COLS];
+    uint32_t n = get_u32(&q);
+    memcpy(off, q, sizeof off);
+    q += sizeof off;
+    char *row = (char *)q;
+    q += n + 1;
+    char **f = imp_alloc(m, N_COLS * sizeof *f); /* kept: actors and places compare them */
+    if (!f) break;
+    for (int i = 0; i < N_COLS; i++) f[i] = row + off[i];
+    erow er; /* parsed when the row was read */
+    memcpy(&er, q, sizeof er);
+    q += sizeof er;
+    er.f = f;
+    uint32_t nm = get_u32(&q), used = 0;
+    mrow *mentions = nm ? imp_alloc(m, nm * sizeof *mentions) : NULL;
+    for (uint32_t i = 0; i < nm; i++) {
+      uint32_t ml = get_u32(&q);
+      char **mf = imp_alloc(m, (N_MCOLS + 1) * sizeof *mf);
+      size_t mnf = mf ? split_stored((char *)q, mf, mlen, N_MCOLS + 1) : 0;
+      q += ml + 1;
+      if (mf && mentions && parse_mention(m, mf, mlen, mnf, &mentions[used]) == 0) used++;
+    }
+    bool dup = false;
+    for (size_t i = 0; i < b.r->n_events && !dup; i++)
+      dup = strcmp(b.r->events[i]->source_ids[0]->value, f[C_ID]) == 0;
+    if (dup)
+      imp_warn(m, "%s: event %s appears twice; the later row is left out", b.r->id, f[C_ID]);
+    else
+      add_event(&b, &er, mentions, used);
+  }
+  record_provenance(&b);
+  uint64_t *w = g->o->two_pass ? NULL : map_put(&g->written, p->hash, p->first_line);
+  if (!g->o->two_pass && !w) return imp_fail(m, "out of memory");
+  int rc = imp_emit(m, b.r); /* before pend_free: the record points into p->buf */
+  pend_free(g, p);
+  return rc;
+}
+
+/* ====================================================================== */
+/* Reading export rows                                                    */
+/* ====================================================================== */
+
+/* The pending record of article `key`, created if new. A key whose record
+ * was already written (window mode) is an error at the current row. */
+static int pend_get(gdelt *g, uint64_t hash, const char *key, const char *why, pend **out) {
+  imp *m = g->m;
+  pend *p = pend_find(g, hash, key);
+  if (!p) {
+    const uint64_t *w = g->o->two_pass ? NULL : map_get(&g->written, hash);
+    if (w) {
+      *out = NULL;
+      return imp_bad(m, "%s %s was already written (it began on line %llu, more than %llu rows "
+                     "before); use a larger --window or --two-pass", why, key,
+                     (unsigned long long)*w, (unsigned long long)g->o->window);
+    }
+    p = pend_new(g, hash, key);
+    if (!p) return imp_fail(m, "out of memory");
+  }
+  p->last = g->row;
+  lru_unlink(g, p);
+  lru_push(g, p);
+  if (g->n_touched == g->cap_touched) {
+    size_t cap = g->cap_touched ? 2 * g->cap_touched : 16;
+    pend **t = realloc(g->touched, cap * sizeof *t);
+    if (!t) return imp_fail(m, "out of memory");
+    g->touched = t;
+    g->cap_touched = cap;
+  }
+  g->touched[g->n_touched++] = p;
+  *out = p;
+  return 0;
+}
+
+/* Appends an entry (export row + the given mentions rows) to p. */
+static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er,
+                     const uint32_t *refs, size_t n_refs) {
+  char *f[N_MCOLS];
+  size_t len[N_MCOLS], nf;
+  bool ok = buf_add_u32(p, (uint32_t)sr->len) && buf_add(p, sr->off, sizeof sr->off) &&
+            buf_add(p, sr->bytes, sr->len + 1) && buf_add(p, er, sizeof *er) &&
+            buf_add_u32(p, (uint32_t)n_refs);
+  for (size_t i = 0; ok && i < n_refs; i++) {
+    if (read_mention(g, refs[i], f, len, &nf)) return IMP_STOP;
+    ok = pend_url(p, f[M_IDENTIFIER]);
+    uint32_t n = g->refs[refs[i]].len;
+    /* read_mention split the row: restore the tabs it turned into NULs */
+    for (char *c = g->scratch; c < g->scratch + n; c++)
+      if (!*c) *c = '\t';
+    ok = ok && buf_add_u32(p, n) && buf_add(p, g->scratch, n + 1);
+  }
+  return ok ? 0 : imp_fail(g->m, "out of memory");
+}
+
+/* The mentions of event `id`, in file order, grouped by article. */
+static int event_mentions(gdelt *g, uint64_t id, uint32_t **out, size_t *n) {
+  static const uint32_t none = NONE;
+  const uint64_t *head = map_get(&g->by_event, id);
+  size_t count = 0;
+  for (uint32_t i = head ? (uint32_t)*head : none; i != NONE; i = g->refs[i].next) count++;
+  *n = 0;
+  *out = NULL;
+  if (!count) return 0;
+  uint32_t *v = imp_alloc(g->m, count * sizeof *v);
+  if (!v) return imp_fail(g->m, "out of memory");
+  size_t k = count;
+  for (uint32_t i = (uint32_t)*head; i != NONE; i = g->refs[i].next) v[--k] = i, g->refs[i].used = true;
+  *out = v;
+  *n = count;
+  return 0;
+}
+
+static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
+  imp *m = g->m;
+  uint32_t *refs, *same = NULL;
+  size_t n, n_same = 0;
+  akey key;
+  if (event_mentions(g, er->id, &refs, &n)) return IMP_STOP;
+  const char *src = er->f[C_SOURCEURL];
+  if (!key_of(&key, er->id, src)) {
+    imp_bad_col(m, C_SOURCEURL + 1, COL_NAMES[C_SOURCEURL], "is a citation longer than %zu bytes",
+                sizeof key.buf - 24);
+    return m->status ? IMP_STOP : 0;
+  }
+  uint64_t src_hash = key.hash;
+  if (n) same = imp_alloc(m, n * sizeof *same);
+  for (size_t i = 0; i < n; i++)
+    if (g->refs[refs[i]].key_hash == src_hash) same[n_same++] = refs[i];
+  pend *p;
+  int rc = pend_get(g, src_hash, key.s, "article", &p);
+  if (rc || !p) return rc;
+  if (!pend_url(p, src)) return imp_fail(m, "out of memory");
+  if (add_entry(g, p, sr, er, same, n_same)) return IMP_STOP;
+  /* articles that mention the event besides its SOURCEURL */
+  for (size_t i = 0; i < n; i++) {
+    if (refs[i] == NONE) continue;
+    uint64_t h = g->refs[refs[i]].key_hash;
+    if (h == src_hash) continue;
+    size_t k = 0;
+    for (size_t j = i; j < n; j++)
+      if (refs[j] != NONE && g->refs[refs[j]].key_hash == h) same[k++] = refs[j], refs[j] = NONE;
+    char *f[N_MCOLS];
+    size_t len[N_MCOLS], nf;
+    if (read_mention(g, same[0], f, len, &nf)) return IMP_STOP;
+    if (!key_of(&key, er->id, f[M_IDENTIFIER])) continue; /* a citation too long to key */
+    rc = pend_get(g, h, key.s, "mentioning article", &p);
+    if (rc || !p) return rc;
+    if (add_entry(g, p, sr, er, same, k)) return IMP_STOP;
+  }
+  return 0;
+}
+
+/* Writes the records that are complete after this row. */
+static int flush_ready(gdelt *g) {
+  if (g->o->two_pass) {
+    for (size_t i = 0; i < g->n_touched; i++) {
+      pend *p = g->touched[i];
+      if (!p) continue;
+      const uint64_t *last = map_get(&g->last_row, p->hash);
+      if (last && *last > g->row) continue;
+      for (size_t j = i + 1; j < g->n_touched; j++)
+        if (g->touched[j] == p) g->touched[j] = NULL;
+      if (pend_write(g, p)) return IMP_STOP;
+    }
+  } else {
+    while (g->head && g->row - g->head->last >= g->o->window)
+      if (pend_write(g, g->head)) return IMP_STOP;
+  }
+  g->n_touched = 0;
+  return 0;
+}
+
+static int export_row(gdelt *g, char **f, size_t *len, size_t nf) {
+  imp *m = g->m;
+  erow er;
+  g->row++;
+  if (parse_export(m, f, len, nf, &er)) return m->status ? IMP_STOP : 0;
+  /* the row as the reader left it: fields NUL-terminated, one after another */
+  stored_row sr = {f[0], (size_t)(f[N_COLS - 1] + len[N_COLS - 1] - f[0]), {0}};
+  for (int i = 0; i < N_COLS; i++) sr.off[i] = (uint32_t)(f[i] - f[0]);
+  int rc = row_articles(g, &er, &sr);
+  if (!m->status) imp_discard(m); /* the arena held only this row's scratch */
+  return rc ? rc : flush_ready(g);
+}
+
+/* Runs `fn` on every row of every export file. */
+static int each_row(gdelt *g, const char *const *inputs, size_t n,
+                    int (*fn)(gdelt *g, char **f, size_t *len, size_t nf)) {
+  imp *m = g->m;
+  for (size_t i = 0; i < n; i++) {
+    imp_csv *c;
+    char why[256], **f;
+    size_t *len, nf;
+    if (imp_csv_open(&c, inputs[i], '\t', false, m->max_row, why, sizeof why))
+      return imp_fail(m, "%s", why);
+    m->file = cli_display_name(inputs[i], false);
+    int rc, status = 0;
+    while ((rc = imp_csv_next(c, &f, &len, &nf, why, sizeof why)) != 0) {
+      m->line = rc == -1 ? 0 : imp_csv_line(c);
+      if (rc == -1) status = imp_fail(m, "%s: %s", m->file, why);
+      else if (rc == -2) status = imp_bad(m, "%s", why);
+      else if (imp_csv_unterminated(c) && fn == export_row) /* GDELT ends every row */
+        status = imp_bad(m, "the last line has no newline: the file ends inside a row (cut short?)");
+      else status = fn(g, f, len, nf);
+      if (status) break;
+    }
+    imp_csv_close(c);
+    m->line = 0;
+    if (status) return status;
+  }
+  return 0;
+}
+
+/* Pass one of --two-pass: the last row of every article. */
+static int note_last(gdelt *g, char **f, size_t *len, size_t nf) {
+  uint64_t id;
+  g->row++;
+  if (nf < N_COLS || !imp_parse_u64(f[C_ID], len[C_ID], &id) || !len[C_SOURCEURL]) return 0;
+  uint64_t *v = map_put(&g->last_row, key_hash_of(id, f[C_SOURCEURL]), 0);
+  if (!v) return imp_fail(g->m, "out of memory");
+  *v = g->row;
+  const uint64_t *head = map_get(&g->by_event, id);
+  for (uint32_t i = head ? (uint32_t)*head : NONE; i != NONE; i = g->refs[i].next) {
+    v = map_put(&g->last_row, g->refs[i].key_hash, 0);
+    if (!v) return imp_fail(g->m, "out of memory");
+    *v = g->row;
+  }
+  return 0;
+}
+
+static void report_orphans(gdelt *g) {
+  u64map events = {0};
+  for (size_t i = 0; i < g->n_refs; i++)
+    if (!g->refs[i].used) {
+      g->orphans++;
+      uint64_t *v = map_put(&events, g->refs[i].event_id, 0);
+      if (v && !(*v)++) g->orphan_events++;
+    }
+  map_free(&events);
+  if (g->orphans && !g->m->quiet)
+    cli_error("%llu mentions row%s of %llu event%s not in the export files skipped (orphans)",
+              (unsigned long long)g->orphans, g->orphans == 1 ? "" : "s",
+              (unsigned long long)g->orphan_events, g->orphan_events == 1 ? "" : "s");
+}
+
+static void gdelt_free(gdelt *g) {
+  while (g->head) pend_free(g, g->head);
+  for (size_t i = 0; i < g->o->n_mentions; i++)
+    if (g->mfd[i] >= 0) close(g->mfd[i]);
+  free(g->mfd);
+  free(g->refs);
+  free(g->buckets);
+  free(g->touched);
+  free(g->scratch);
+  map_free(&g->by_event);
+  map_free(&g->written);
+  map_free(&g->last_row);
+}
+
+int imp_gdelt(imp *m, const char *const *inputs, size_t n, const imp_gdelt_options *o) {
+  gdelt g;
+  memset(&g, 0, sizeof g);
+  g.m = m;
+  g.o = o;
+  g.mfd = malloc((o->n_mentions + 1) * sizeof *g.mfd);
+  if (!g.mfd) return imp_fail(m, "out of memory");
+  for (size_t i = 0; i < o->n_mentions; i++) g.mfd[i] = -1;
+  int rc = 0;
+  for (size_t i = 0; i < o->n_mentions && !rc; i++) rc = index_file(&g, (uint32_t)i);
+  if (!rc && o->two_pass) {
+    rc = each_row(&g, inputs, n, note_last);
+    g.row = 0;
+  }
+  if (!rc) rc = each_row(&g, inputs, n, export_row);
+  m->line = 0;
+  while (!rc && g.head) rc = pend_write(&g, g.head);
+  if (!rc) report_orphans(&g);
+  gdelt_free(&g);
+  return rc;
+}
