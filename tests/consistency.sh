@@ -5,7 +5,7 @@
 #
 #   - A 0-byte file, a text file, a plain gzip file named .evr, and a JSON
 #     file given where a container is required: every command (get, schema,
-#     info, recover, validate, convert, cat) prints the same one line,
+#     info, recover, validate, convert, cat, export) prints the same one line,
 #     "evrec: F: not an .evr container (...)", and exits 2.
 #   - Records count from 1 everywhere a person reads them: error messages,
 #     get --ordinal (1 is the first record, 0 a usage error), the library's
@@ -46,7 +46,7 @@ same_error() {
   local f=$1 want="evrec: $1: not an .evr container ($2)" c
   for c in "get $f some-id" "get $f --ordinal 1" "schema $f" "schema $f --descriptor-set -o x.desc" \
            "info $f" "info --json $f" "recover $f -o saved.evr" "validate $f" "convert $f -o x.pbd" \
-           "cat $f"; do
+           "cat $f" "export --to ninjs $f"; do
     # shellcheck disable=SC2086
     run $c
     [ "$rc" -eq 2 ] && [ "$(cat err)" = "$want" ] && ok ||
