@@ -114,7 +114,7 @@ bench-tools: $(GENCORPUS) $(GENGDELT) $(PEER_CPP) $(PEER_PB2)
 # ---------------------------------------------------------------- runs
 
 bench: deps bench-deps
-	@$(MAKE) --no-print-directory lib cli bench-tools
+	@$(MAKE) --no-print-directory lib cli bench-tools python
 	@$(MAKE) --no-print-directory N=$(BENCH_N) corpus
 	@$(MAKE) --no-print-directory gdelt-corpus
 	@$(MAKE) --no-print-directory N=$(ICOUNT_N) corpus

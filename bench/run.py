@@ -100,6 +100,17 @@ GROUPS = [
     ("validate", "validate"),
     ("diff", "diff"),
     ("gdelt2pbd", "GDELT TSV -> pbd"),
+    ("pydicts", "Python: records as dicts"),
+    ("pytable", "Python: pandas table"),
+    ("pydask", "Python: Dask"),
+]
+
+# Issue 14 targets for the Python rows: (group, evrec row, peer row, minimum
+# speed-up). The Dask one compares start-up + compute with 1.5x the single
+# process + start-up (below, in python_target_lines).
+PY_TARGETS = [
+    ("pydicts", "evrec.open(.evr) dicts", "json.loads per NDJSON line", 1.5),
+    ("pydicts", "evrec.open(.evr) dicts", "FromString + MessageToDict", 10.0),
 ]
 
 
@@ -146,6 +157,22 @@ class Row:
         label = "%-12s %-24s" % (self.group, self.tool)
         print("  %s %8.3f s  %7.1f MiB RSS  %12d bytes out" % (label, best, rss / 1024, self.out_size),
               flush=True)
+
+
+class PyRow(Row):
+    """A row timed inside Python by bench/py_bench.py (imports and setup not
+    counted); its output is the JSON line py_bench prints."""
+
+    def run(self, runs):
+        self.argv = self.argv + ["--runs", str(runs)]
+        wall, kib = run_once(self.argv, self.out)
+        import json
+        with open(self.out) as f:
+            self.result = json.loads(f.read())
+        self.time, self.rss = self.result["seconds"], kib
+        self.out_size = os.path.getsize(self.out)
+        label = "%-12s %-24s" % (self.group, self.tool)
+        print("  %s %8.3f s  %7.1f MiB RSS  %s" % (label, self.time, kib / 1024, self.result), flush=True)
 
 
 def skipped(group, tool, reason):
@@ -253,6 +280,62 @@ def tool_rows(a, ndjson, pbd, out):
     return rows
 
 
+def python_rows(a, ndjson, pbd, out):
+    """Issue 14: the Python binding on the same records. Needs `make python`
+    (build/python) and Debian's python3-pandas/-dask/-distributed."""
+    mod = os.path.join(a.build, "python")
+    if not os.path.isdir(os.path.join(mod, "evrec")):
+        why = "the Python binding is not built (make python)"
+        return [skipped(g, t, why) for g, t in (("pydicts", "evrec.open(.evr) dicts"),
+                                                 ("pytable", "read_table(events)"),
+                                                 ("pydask", "Dask, 2 workers"))]
+    evr = os.path.join(out, "py.evr")
+    subprocess.run([a.cli, "convert", ndjson, "-o", evr], check=True)
+    blocks = subprocess.run([PYTHON, "-c", "import evrec, sys; print(len(evrec.blocks(sys.argv[1])))", evr],
+                            env=dict(os.environ, PYTHONPATH=mod), stdout=subprocess.PIPE,
+                            check=True).stdout.decode()
+    bpp = max(1, int(blocks) // 8)  # at least 8 partitions
+    py = ["env", "PYTHONPATH=" + mod, PYTHON, os.path.join(HERE, "py_bench.py")]
+    o = lambda name: os.path.join(out, name)
+    rows = [
+        PyRow("pydicts", "evrec.open(.evr) dicts", py + ["dicts", evr], o("py1.json"), True),
+        PyRow("pydicts", "evrec.open(.pbd) dicts", py + ["dicts", pbd], o("py2.json"), True),
+        PyRow("pydicts", "json.loads per NDJSON line", py + ["json-loads", ndjson], o("py3.json")),
+        PyRow("pydicts", "FromString + MessageToDict", py + ["google", os.path.join(a.build, "bench"), pbd],
+              o("py4.json")),
+        PyRow("pytable", "read_table(.evr, events)", py + ["table", evr, "events"], o("py5.json"), True),
+        PyRow("pytable", "evrec.open(.evr) dicts", py + ["dicts", evr], o("py6.json")),
+        PyRow("pydask", "Dask, 2 workers", py + ["dask", evr, str(bpp)], o("py7.json"), True),
+        PyRow("pydask", "single process", py + ["events", evr], o("py8.json")),
+    ]
+    return rows
+
+
+def python_target_lines(rows):
+    out = []
+    for group, tool, peer, want in PY_TARGETS:
+        e, p = find(rows, group, tool), find(rows, group, peer)
+        what = "Python: %s >= %.1fx %s" % (tool, want, peer)
+        if not e or not p:
+            out.append("| %s | not measured | - |" % what)
+            continue
+        ratio = p.time / e.time
+        out.append("| %s | %.2fx | %s |" % (what, ratio, "met" if ratio >= want else "**not met**"))
+    t, d = find(rows, "pytable", "read_table(.evr, events)"), find(rows, "pytable", "evrec.open(.evr) dicts")
+    if t and d:
+        out.append("| Python: read_table(events) within 2x of the dict iteration | %.2fx the time | %s |" % (
+            t.time / d.time, "met" if t.time <= 2 * d.time else "**not met**"))
+    k, s = find(rows, "pydask", "Dask, 2 workers"), find(rows, "pydask", "single process")
+    if k and s:
+        start = k.result.get("startup", 0.0)
+        ok = k.time + start <= 1.5 * s.time + start
+        out.append("| Python: Dask (%d partitions, 2 workers) within 1.5x single process + start-up "
+                   "(%.2f s) | %.3f s vs %.3f s + start-up: %.2fx | %s |" % (
+                       k.result.get("partitions", 0), start, k.time, s.time, k.time / s.time,
+                       "met" if ok else "**not met**"))
+    return out
+
+
 # ====================================================================== report
 
 
@@ -292,6 +375,7 @@ def find(rows, group, tool):
 def target_lines(rows, records, big_rows=None):
     out = ["| Target (SPEC §9) | Measured | Met |", "|---|---|---|"]
     gaps = []
+    out += python_target_lines(rows)
     for group, peer, want in SPEED_TARGETS:
         tool = "evrec -j 2" if group == "ndjson2evr" else "evrec"
         e, p = find(rows, group, tool), find(rows, group, peer)
@@ -311,7 +395,7 @@ def target_lines(rows, records, big_rows=None):
         if not ok:
             gaps.append("- **%s** (%s): %s" % (what, note, GAP_CAUSES.get(group, "not analysed")))
     for r in (big_rows or rows):
-        if r.evrec and r.time and r.group not in ("diff", "gdelt2pbd"):
+        if r.evrec and r.time and r.group not in ("diff", "gdelt2pbd", "pydicts", "pytable", "pydask"):
             mib = r.rss / 1024
             out.append("| Peak RSS <= %d MiB%s: %s %s | %.1f MiB | %s |" % (
                 RSS_TARGET_MIB, " on the large corpus" if big_rows else "",
@@ -517,7 +601,8 @@ def cmd_bench(a):
     with open(ndjson, "rb") as f:
         records = sum(1 for line in f if line.strip())
     rows = codec_rows(a, ndjson, pbd, a.out_dir) + container_rows(a, ndjson, a.out_dir) \
-        + tool_rows(a, ndjson, pbd, a.out_dir) + gdelt_rows(a, a.out_dir)
+        + tool_rows(a, ndjson, pbd, a.out_dir) + gdelt_rows(a, a.out_dir) \
+        + python_rows(a, ndjson, pbd, a.out_dir)
     load = os.getloadavg()
     print("bench: %s, %d bytes, %d records, best of %d runs" % (ndjson, json_bytes, records, a.runs))
     for r in rows:
@@ -530,6 +615,8 @@ def cmd_bench(a):
     for r in rows:  # a 1 GB corpus leaves gigabytes of outputs otherwise
         if r.out and os.path.exists(r.out):
             os.unlink(r.out)
+    if os.path.exists(os.path.join(a.out_dir, "py.evr")):
+        os.unlink(os.path.join(a.out_dir, "py.evr"))
     md = ["# evrec benchmark results", "",
           "Written by `make bench` (bench/run.py); do not edit by hand. "
           "Analysis and profiles: `bench/README.md`.", ""]

@@ -1009,6 +1009,71 @@ EVREC_API EVREC_NODISCARD int evrec_validate_reader(evrec_reader *r, const evrec
                                     evrec_validate_stats *stats, evrec_violation_fn fn,
                                     void *payload, evrec_error *err);
 
+/* ======================================================================
+ * Block ranges: one .evr file split among parallel readers
+ *
+ * A data block is a whole number of records, and the trailing index lists
+ * every block with its position and record count, so a file can be cut on
+ * block boundaries without inflating anything: list the blocks once, give
+ * each worker a contiguous run of them, and let each worker position its
+ * own reader at the first block of its run and read the run's records
+ * (the sum of their `records`). The Python binding's evrec.dask does this.
+ * ====================================================================== */
+
+/** One data block of an .evr file, as the file's index describes it. */
+typedef struct evrec_block {
+  uint64_t offset;  /**< byte offset of the block's gzip member in the file */
+  uint64_t size;    /**< the member's size in bytes, compressed */
+  uint64_t first;   /**< ordinal of its first record in the file (0-based,
+                         counted across concatenated sections) */
+  uint32_t records; /**< records in the block */
+} evrec_block;
+
+/**
+ * Lists the data blocks of the .evr file being read (opened with
+ * evrec_reader_open_file() on a seekable file, or from memory), in file
+ * order, from the index of every section; no block is inflated. The blocks
+ * cover the file's records without gap or overlap: block i + 1 begins at
+ * record first + records of block i. Loading the indexes counts against
+ * max_index_size, as for evrec_reader_seek_ordinal(). Like that function
+ * it moves the read position: position the reader again
+ * (evrec_reader_seek_block(), evrec_reader_seek_ordinal()) before reading.
+ * @param out receives an array of *n blocks from malloc(), which the
+ *            caller frees with free(); NULL when *n is 0 or on error.
+ * @param n   receives the number of blocks (0 for a file without records).
+ * @return EVREC_OK, EVREC_E_UNSUPPORTED (not an .evr container, or not
+ *         seekable), EVREC_E_CORRUPT (a section without index, or a
+ *         damaged one), EVREC_E_LIMIT (indexes larger than max_index_size),
+ *         EVREC_E_IO, EVREC_E_NOMEM, EVREC_E_INVALID_ARG.
+ */
+EVREC_API EVREC_NODISCARD int evrec_reader_blocks(evrec_reader *r, evrec_block **out, size_t *n,
+                                  evrec_error *err);
+
+/**
+ * Positions the reader at the first record of a data block, straight at
+ * block->offset without reading the index (the block usually comes from
+ * evrec_reader_blocks() on this file, maybe in another process): the
+ * member there must be a data block of block->records records and
+ * block->size bytes. The next evrec_reader_next() returns record
+ * block->first, and reading goes on through the following blocks in file
+ * order; to read a run of blocks, read the sum of their `records`.
+ * Clears a sticky error, as evrec_reader_seek_ordinal() does;
+ * evrec_reader_count() becomes block->first.
+ * @param end the byte offset where the caller's run of blocks ends
+ *            (offset + size of its last block), or 0: the reader then
+ *            inflates nothing at or after `end` ahead of time, so that
+ *            workers reading adjacent runs do not inflate each other's
+ *            blocks. Reading past `end` still works (without read-ahead)
+ *            until the reader is positioned elsewhere.
+ * @return EVREC_OK, EVREC_E_UNSUPPORTED (not a seekable .evr),
+ *         EVREC_E_CORRUPT (no intact data block of that size and record
+ *         count at that offset), EVREC_E_LIMIT (the block exceeds
+ *         max_block_size or max_block_records), EVREC_E_IO,
+ *         EVREC_E_INVALID_ARG.
+ */
+EVREC_API EVREC_NODISCARD int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, uint64_t end,
+                                      evrec_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1256,6 +1256,7 @@ struct evr__reader {
   section *secs;       /* random access, loaded on first use */
   size_t nsecs;
   ahead ra;            /* read-ahead of the next member */
+  uint64_t ahead_end;  /* evrec_reader_seek_block(): no read-ahead from here on */
 };
 
 int evr__reader_new(evr__reader **out, const evr__io *io, const ProtobufCMessageDescriptor *type,
@@ -1481,6 +1482,7 @@ static void ahead_start(evr__reader *c) {
     aslot *s = &a->s[(a->head + a->n) % a->nslots];
     const uint8_t *p;
     if (!ahead_member(c, ahead_skip(a), &s->m, &p)) return;
+    if (c->ahead_end > c->block_off && s->m.off >= c->ahead_end) return; /* past the run */
     s->raw.len = 0;
     if (!evrec__buf_append(&s->raw, p, s->m.bsize)) return;
     a->n++;
@@ -2051,4 +2053,52 @@ int evr__reader_get_id(evr__reader *c, const char *id, evrec_arena *arena,
     if (rc == EVREC_E_NOT_FOUND) rc = EVREC_OK;
   }
   return rc ? rc : evrec__err(err, EVREC_E_NOT_FOUND, "no record with id \"%.100s\"", id);
+}
+
+/* ====================================================================== */
+/* Reader: block ranges (evrec_reader_blocks, evrec_reader_seek_block)    */
+/* ====================================================================== */
+
+int evr__reader_blocks(evr__reader *c, evrec_block **out, size_t *n, evrec_error *err) {
+  int rc = load_sections(c, err);
+  size_t total = 0;
+  for (size_t i = 0; rc == EVREC_OK && i < c->nsecs; i++) {
+    rc = load_index(c, &c->secs[i], err);
+    if (rc == EVREC_OK) total += c->secs[i].ix.nblocks;
+  }
+  if (rc || total == 0) return rc;
+  evrec_block *v = malloc(total * sizeof *v);
+  if (!v) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  size_t k = 0;
+  for (size_t i = 0; i < c->nsecs; i++) {
+    const section *s = &c->secs[i];
+    for (size_t b = 0; b < s->ix.nblocks; b++, k++) {
+      const blk *x = &s->ix.blocks[b];
+      v[k] = (evrec_block){x->off, x->bsize, s->first + x->first, x->nrec};
+    }
+  }
+  *out = v;
+  *n = total;
+  return EVREC_OK;
+}
+
+int evr__reader_seek_block(evr__reader *c, const evrec_block *block, uint64_t end,
+                           evrec_error *err) {
+  uint64_t size;
+  int rc = c->io.size(c->io.ctx, &size, err);
+  if (rc) return rc;
+  if (block->offset >= size)
+    return fail_at(err, EVREC_E_CORRUPT, block->offset, "block at byte %" PRIu64
+                   " lies past the end of the file (%" PRIu64 " bytes)", block->offset, size);
+  if ((rc = load_at(c, block->offset, EVR__DATA, err)) != EVREC_OK) return rc;
+  if (c->cur.nrec != block->records || c->cur.bsize != block->size) {
+    c->loaded = false;
+    return fail_at(err, EVREC_E_CORRUPT, block->offset, "block at byte %" PRIu64 " holds %" PRIu32
+                   " records in %" PRIu32 " bytes, not the %" PRIu32 " in %" PRIu64 " expected",
+                   block->offset, c->cur.nrec, c->cur.bsize, block->records, block->size);
+  }
+  c->hacc.len = 0;
+  c->resync = false;
+  c->ahead_end = end;
+  return accept_member(c, err);
 }

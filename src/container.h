@@ -109,6 +109,14 @@ const evrec_container_header *evr__reader_header(const evr__reader *c);
 void evr__reader_stats(const evr__reader *c, evrec_reader_stats *out);
 void evr__reader_free(evr__reader *c);
 
+/** The data blocks of every section, from the indexes (evrec_reader_blocks()). */
+int evr__reader_blocks(evr__reader *c, evrec_block **out, size_t *n, evrec_error *err);
+
+/** Positions at the data block at block->offset; no read-ahead at or
+ *  after byte `end` (0 = none) while reading before it (evrec_reader_seek_block()). */
+int evr__reader_seek_block(evr__reader *c, const evrec_block *block, uint64_t end,
+                           evrec_error *err);
+
 /** FNV-1a 64 of a string, the hash of record ids in the index. */
 uint64_t evr__id_hash(const char *s, size_t len);
 

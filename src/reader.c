@@ -854,3 +854,25 @@ void evrec_reader_close(evrec_reader *r) {
   free(r->name);
   free(r);
 }
+
+/* ====================================================================== */
+/* Block ranges                                                           */
+/* ====================================================================== */
+
+int evrec_reader_blocks(evrec_reader *r, evrec_block **out, size_t *n, evrec_error *err) {
+  if (!out || !n) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  *out = NULL;
+  *n = 0;
+  int rc = rd_random_access(r, err);
+  return rc ? rc : evr__reader_blocks(r->evr, out, n, err);
+}
+
+/* Like a seek, a successful positioning clears a sticky error. */
+int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, uint64_t end,
+                            evrec_error *err) {
+  if (!block) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  int rc = rd_random_access(r, err);
+  if (rc == EVREC_OK) rc = evr__reader_seek_block(r->evr, block, end, err);
+  if (rc == EVREC_OK) r->count = block->first, r->failed = 0;
+  return rc;
+}

@@ -846,6 +846,31 @@ static int run_seek_empty(const scenario *s, evrec_error *err) {
   return rc;
 }
 
+/* Block ranges on two concatenated sections: list the blocks, read a run
+ * of two through a second reader positioned by offset (as a worker in
+ * another process does), then the last block to the end. */
+static int run_blocks(const scenario *s, evrec_error *err) {
+  evrec_reader *r = NULL, *w = NULL;
+  evrec_block *v = NULL;
+  size_t n = 0;
+  int rc = evrec_reader_open_file(&r, s->path, NULL, err);
+  if (rc == EVREC_OK) rc = evrec_reader_blocks(r, &v, &n, err);
+  if (rc == EVREC_OK && n < 3) broken("%zu blocks listed", n);
+  if (rc == EVREC_OK) res_bytes(v, n * sizeof *v);
+  if (rc == EVREC_OK) rc = evrec_reader_open_file(&w, s->path, NULL, err);
+  for (size_t b = n - 3; rc == EVREC_OK && b < n; b += 2) {
+    const ProtobufCMessage *m = NULL;
+    uint64_t want = v[b].records + (b + 1 < n ? v[b + 1].records : 0);
+    rc = evrec_reader_seek_block(w, &v[b], 0, err);
+    for (uint64_t k = 0; rc == EVREC_OK && k < want; k++)
+      if ((rc = evrec_reader_next(w, &m, err)) == EVREC_OK) res_msg(m);
+  }
+  free(v);
+  evrec_reader_close(w);
+  evrec_reader_close(r);
+  return rc;
+}
+
 /* ---------------------------------------------------------------- writers */
 
 static char out_path[96], link_path[96];
@@ -990,6 +1015,8 @@ static scenario scenarios[] = {
      .flags = MAY_SUCCEED | ARENA_TOO, .path = g.p_small_concat},
     {.name = "reader evr empty file: not a container", .run = run_seek_empty, .expect = EVREC_E_FORMAT,
      .path = g.p_empty},
+    {.name = "reader file evr block ranges", .run = run_blocks, .flags = MAY_SUCCEED,
+     .path = g.p_concat},
     /* validation */
     {.name = "validate ndjson stream", .run = run_validate, .flags = ARENA_TOO,
      .in = &g.validate_in},

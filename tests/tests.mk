@@ -118,6 +118,8 @@ test: deps
 	@$(MAKE) --no-print-directory test-plugins
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
+	@$(MAKE) --no-print-directory test-python
+	@$(MAKE) --no-print-directory test-python-asan
 	@echo "evrec: all tests passed"
 
 # The schema through protoc with --fatal_warnings and the C++, Java, Python,

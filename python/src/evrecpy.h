@@ -1,0 +1,113 @@
+/*
+ * evrecpy.h -- private interface between the C files of the evrec Python
+ * extension (evrec._evrec).
+ *
+ *   module.c   module init, exceptions, evrec.open (Reader), evrec.blocks
+ *   writer.c   evrec.Writer
+ *   todict.c   decoded message -> dicts, lists, str, int, float, bool, None
+ *   tojson.c   Python value -> JSON text (Writer.write of a dict)
+ *   table.c    records -> the columns of evrec.read_table
+ *
+ * The extension links libevrec statically (build/libevrec.a) and, besides
+ * the public API, uses the descriptor helpers of src/internal.h (WKT
+ * classification, map detection, the Any registry): the same code the JSON
+ * encoder uses, so dicts and JSON agree by construction, and always of the
+ * same build (no version skew is possible with a static link).
+ *
+ * Every function here runs with the GIL held unless its comment says so.
+ * The caches of interned keys live for the life of the process (module
+ * state of a single-phase extension; the descriptors they key on are
+ * static data of the same binary).
+ */
+#ifndef EVRECPY_H
+#define EVRECPY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "evrec.h"
+
+/* ---------------------------------------------------------------- errors (module.c) */
+
+/** Raises the evrec.Error subclass for err->code, with its attributes;
+ *  `file` names the input (may be NULL). @return NULL. */
+PyObject *evpy_raise(const evrec_error *err, const char *file);
+
+/** Raises an evrec.Error subclass for `code` with a formatted message. */
+PyObject *evpy_raise_msg(int code, const char *fmt, ...);
+
+/* ---------------------------------------------------------------- caches (todict.c) */
+
+/** Interned Python str of a field's JSON (lowerCamelCase) name. Borrowed. */
+PyObject *evpy_field_key(const ProtobufCFieldDescriptor *f);
+
+/** Interned Python str of an enum value name; `short_name` drops the
+ *  prefix its zero value has ("ACTOR_KIND_PERSON" -> "PERSON"). Borrowed;
+ *  NULL when out of memory. */
+PyObject *evpy_enum_name(const ProtobufCEnumDescriptor *ed, const ProtobufCEnumValue *v,
+                         int short_name);
+
+/* ---------------------------------------------------------------- conversion */
+
+/** The dict of a message: canonical-JSON names and values, 64-bit
+ *  integers as int, doubles (NaN and infinities too) as float. NULL with
+ *  an exception set on failure (evrec.RangeError ... with the field path,
+ *  as the JSON encoder fails). */
+PyObject *evpy_message_to_dict(const ProtobufCMessage *msg);
+
+/** Appends the JSON text of a Python value (dict, list, tuple, str, int,
+ *  float, bool, None, bytes as base64) to *buf. @return 0, or -1 with an
+ *  exception set (TypeError naming the path of the bad value). */
+typedef struct evpy_buf {
+  char *data;
+  size_t len, cap;
+} evpy_buf;
+int evpy_buf_reserve(evpy_buf *b, size_t n);
+void evpy_buf_free(evpy_buf *b);
+int evpy_to_json(evpy_buf *buf, PyObject *value);
+
+/* ---------------------------------------------------------------- tables (table.c) */
+
+/** Names of the tables and, for each, its column names (NULL-terminated). */
+extern const char *const evpy_table_names[];
+
+/** A table being filled: one Python list per column. */
+typedef struct evpy_table evpy_table;
+evpy_table *evpy_table_new(const char *name);
+/** Appends the rows of one record. @return 0 or -1 with an exception. */
+int evpy_table_add(evpy_table *t, const ProtobufCMessage *record);
+/** @return {column: list} in column order (new reference) and frees t. */
+PyObject *evpy_table_finish(evpy_table *t);
+void evpy_table_free(evpy_table *t);
+
+/* ---------------------------------------------------------------- types (module.c, writer.c) */
+
+extern PyTypeObject evpy_WriterType;
+int evpy_writer_init_type(PyObject *module);
+
+/** Resolves a message type name (full name, "evrec.v1.Record"); NULL =
+ *  Record. Sets ValueError and returns NULL when unknown. */
+const ProtobufCMessageDescriptor *evpy_find_type(PyObject *name);
+
+/** A path, str or bytes or os.PathLike, as a new bytes object; NULL (no
+ *  exception) when `obj` is not a path. */
+PyObject *evpy_fspath(PyObject *obj);
+
+/* ---------------------------------------------------------------- readers for validate.c (module.c) */
+
+/** evrec.open(*args, **kw): a new Reader, or NULL with an exception. */
+PyObject *evpy_open_reader(PyObject *args, PyObject *kw);
+/** The next record with the GIL released; < -100 with an exception set
+ *  when the Reader is closed or in use by another thread. */
+int evpy_reader_next_raw(PyObject *reader, const ProtobufCMessage **msg, evrec_error *e);
+PyObject *evpy_reader_raise(PyObject *reader, const evrec_error *e);
+const char *evpy_reader_name(PyObject *reader);
+evrec_reader *evpy_reader_handle(PyObject *reader);
+
+/* ---------------------------------------------------------------- validation (validate.c) */
+
+int evpy_validate_init(PyObject *module);
+PyObject *evpy_validate(PyObject *mod, PyObject *args, PyObject *kw);
+PyObject *evpy_rules(PyObject *mod, PyObject *unused);
+
+#endif /* EVRECPY_H */
