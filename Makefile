@@ -163,6 +163,17 @@ $(GEN)/vocab_data.c: vocab/gen_vocab.py $(VOCAB_FILES) $(ISO_CODES_DIR)/iso_3166
 	@mkdir -p $(GEN)
 	$(PYTHON) vocab/gen_vocab.py vocab $(ISO_CODES_DIR) $@
 
+# The powers of ten of the shortest-double printer (src/dtoa.c), computed
+# exactly by a host program (src/tables/pow10_gen.c).
+$(B)/pow10_gen: src/tables/pow10_gen.c
+	@mkdir -p $(@D)
+	$(CC) -O2 $< -o $@
+
+$(GEN)/pow10_table.h: $(B)/pow10_gen
+	@mkdir -p $(GEN)
+	$(B)/pow10_gen > $@.tmp && mv $@.tmp $@
+
+$(OBJ)/src/dtoa.o: $(GEN)/pow10_table.h
 
 # ---------------------------------------------------------------- compile
 

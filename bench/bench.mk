@@ -9,7 +9,7 @@
 #   make gdelt-corpus [GDELT_N=64M]  build/corpus/gdelt-N.tsv: GDELT 2.0 export rows
 #                                  (bench/gengdelt.c) for the import row of `bench`
 #   make bench-icount [ICOUNT_N=4M] [ICOUNT_UPDATE=1]
-#                                  callgrind instruction counts of evrec JSON <-> pbd
+#                                  callgrind instruction counts of evrec JSON <-> pbd, .evr -> JSON
 #                                  against bench/icount-baseline.txt (prints, never fails)
 #
 # Sizes take K, M, G suffixes (powers of 1024). The corpus depends only on

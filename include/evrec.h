@@ -816,16 +816,24 @@ EVREC_API const char *evrec_schema_proto(size_t *len);
  * ====================================================================== */
 
 /**
- * Decodes one message in protobuf wire format into the arena and checks that
+ * Decodes one message in protobuf wire format into the arena (with the layout
+ * protobuf_c_message_unpack() gives, so pack, protobuf_c_message_check() and
+ * free_unpacked with evrec_arena_allocator() work on it) and checks that
  * every string field holds valid UTF-8 (proto3 requires it; protobuf-c does not
- * check). The wire data is validated first, so that errors say what is wrong
- * where: "field 5 (article): length 900 exceeds the 12 bytes left", with
- * err->offset (relative to `data`) at the field's tag (at the bad byte for
- * UTF-8) and err->path naming it ("events[1].summary", "extensions[\"k\"]").
- * Messages may nest 100 levels below the top-level one.
+ * check). Errors say what is wrong where: "field 5 (article): length 900
+ * exceeds the 12 bytes left", with err->offset (relative to `data`) at the
+ * field's tag (at the bad byte for UTF-8) and err->path naming it
+ * ("events[1].summary", "extensions[\"k\"]"). Messages may nest 100 levels
+ * below the top-level one. Fields given more than once merge as in Google's
+ * parsers: the last scalar wins, repeated fields append (packed or not), a
+ * message field merges into the one before, another oneof member clears the
+ * previous one, a repeated map key replaces its entry; so concatenated
+ * encodings decode as the merge of their messages. Unknown fields are kept
+ * (pack writes them back).
  * @param out receives the message, valid until the arena is reset or freed.
  * @return EVREC_OK, EVREC_E_SYNTAX (bad wire data, including groups, which
- *         protobuf-c cannot parse), EVREC_E_UTF8, EVREC_E_UNSUPPORTED (a
+ *         protobuf-c cannot hold, and a known field whose wire type does
+ *         not fit its type), EVREC_E_UTF8, EVREC_E_UNSUPPORTED (a
  *         string holding a NUL byte, which protobuf-c would cut short),
  *         EVREC_E_LIMIT (nesting; input over 4 GiB), EVREC_E_INVALID_ARG,
  *         EVREC_E_NOMEM.

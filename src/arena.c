@@ -6,6 +6,9 @@
  * least the request) when it runs out. Nothing is freed piecemeal: reset
  * keeps one block and frees the rest, which is what a per-record decode loop
  * wants (after the first few records no system allocation happens at all).
+ * evrec__arena_recycle() keeps the largest block, however large, for loops whose
+ * rounds each need far more than the first block (the .evr read-ahead
+ * decodes a whole block of records per round).
  *
  * The first block is small by default (EVREC_ARENA_DEFAULT_BLOCK, 1 KiB), so
  * an arena for one small message costs little; reset keeps the largest block
@@ -17,7 +20,8 @@
  * not pin its memory for the rest of a run.
  *
  * The arena also exposes itself as a ProtobufCAllocator whose free is a no-op,
- * so protobuf_c_message_unpack() can decode straight into it.
+ * for protobuf_c_message_unpack() and free_unpacked() (evrec's own decoder,
+ * binary.c, allocates from the arena directly).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +144,24 @@ void evrec_arena_reset(evrec_arena *a) {
   a->head = NULL;
   arena_use(a, keep);
 }
+
+/* Blocks grow by doubling, so the newest block (the head) is the largest:
+ * keeping it, a loop that decodes a similar amount each time stops asking
+ * the system for memory (and touching fresh pages) after a few rounds. */
+void evrec__arena_recycle(evrec_arena *a) {
+  arena_block *keep = a->head, *b = keep->next;
+  while (b) {
+    arena_block *next = b->next;
+    a->total -= BLOCK_HDR + b->size;
+    free(b);
+    b = next;
+  }
+  a->head = NULL;
+  keep->next = NULL;
+  arena_use(a, keep);
+}
+
+size_t evrec__arena_used(const evrec_arena *a) { return a->total - (size_t)(a->end - a->ptr); }
 
 void evrec_arena_free(evrec_arena *a) {
   if (!a) return;

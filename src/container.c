@@ -50,7 +50,9 @@
  * of the current block; loading that member then only collects the result.
  * So inflating overlaps decoding, memory grows by one member and one
  * payload, and every result (errors, damage, resynchronisation) is the one
- * the synchronous path gives. Pipes are not read ahead: that would hold the
+ * the synchronous path gives. A slot's buffers and arena are kept from block
+ * to block (the arena recycled: its largest block stays), so after warm-up
+ * reading allocates nothing and touches no fresh pages. Pipes are not read ahead: that would hold the
  * records of a block back until the next block has arrived in full. A damaged member is
  * reported with its offset and block number; with EVREC_READ_SKIP_DAMAGE the
  * reader then searches from the damaged member's first byte + 1 (its size
@@ -1191,7 +1193,7 @@ typedef struct aslot {
   int rc;
   evrec__buf raw;      /* a copy of its bytes */
   evrec__buf payload;  /* its inflated payload */
-  evrec_arena *arena;  /* its decoded records */
+  evrec_arena *arena;  /* its decoded records (recycled, not reset, per block) */
   const ProtobufCMessage **msgs;
   size_t cap_msgs;
   uint32_t ndec;       /* records decoded: msgs[0 .. ndec) */
@@ -1352,7 +1354,7 @@ static int member_bytes(evr__reader *c, member *m, const uint8_t **pp, evrec_err
  * read-ahead. */
 static void slot_decode(ahead *a, aslot *s) {
   s->ndec = 0;
-  evrec_arena_reset(s->arena);
+  evrec__arena_recycle(s->arena); /* its largest block again: no fresh pages per block */
   if (!a->decode || s->m.kind != EVR__DATA || s->rc != EVREC_OK || s->m.nrec == 0) return;
   /* only now is the payload known to be non-empty (data may be NULL else) */
   const uint8_t *p = (const uint8_t *)s->payload.data, *end = p + s->payload.len;
@@ -1371,7 +1373,7 @@ static void slot_decode(ahead *a, aslot *s) {
     uint64_t len;
     int h = evrec__varint_get(p, (size_t)(end - p), &len); /* checked by member_check */
     ProtobufCMessage *msg;
-    if (len > a->max_record || evrec_arena_size(s->arena) > AHEAD_MAX_BYTES ||
+    if (len > a->max_record || evrec__arena_used(s->arena) > AHEAD_MAX_BYTES ||
         evrec__pb_decode_ex(&msg, a->type, p + h, (size_t)len, s->arena, a->max_string, NULL) != EVREC_OK)
       return;
     s->msgs[i] = msg;

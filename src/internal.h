@@ -8,6 +8,7 @@
  *   desc.c    descriptor facts: well-known types, map entries, JSON names,
  *             field lookup by name slice, the built-in Any type registry
  *   utf8.c    UTF-8 validation
+ *   dtoa.c    shortest round-trip decimals of doubles and floats
  *
  * Naming: internal symbols are `evrec__name` (double underscore) and are hidden
  * from the shared library by -fvisibility=hidden.
@@ -40,6 +41,14 @@ void *evrec__arena_alloc(evrec_arena *a, size_t size);
 
 /** Duplicates `len` bytes and appends a NUL. */
 char *evrec__arena_strndup(evrec_arena *a, const char *s, size_t len);
+
+/** evrec_arena_reset(), but keeps the largest block (the newest) instead of
+ *  the first: for rounds of similar, large sizes (the .evr read-ahead). */
+void evrec__arena_recycle(evrec_arena *a);
+
+/** Bytes handed out since the last reset or recycle (blocks' headers and
+ *  the unused tails of full blocks included). */
+size_t evrec__arena_used(const evrec_arena *a);
 
 /* ---------------------------------------------------------------- buf */
 
@@ -88,7 +97,7 @@ int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap)
 
 /* Messages may nest at most this many levels below the top-level message
  * in binary form, as Google's binary parsers allow (C++, upb: 100). The
- * binary validator enforces it, and the JSON decoder refuses records that
+ * binary decoder enforces it, and the JSON decoder refuses records that
  * would exceed it once packed, so every record evrec writes reads back. */
 #define EVREC__PB_MAX_DEPTH 100
 
@@ -114,12 +123,32 @@ int evrec__reader_sticky(const evrec_reader *r);
  *  (== len when all valid). Rejects overlongs, surrogates, > U+10FFFF. */
 size_t evrec__utf8_valid_prefix(const char *s, size_t len);
 
+/** Copies s[0..len) to dst[0..len) and checks it on the way: @return true
+ *  when s is valid UTF-8 without a NUL byte. On false, dst holds an
+ *  unspecified part of s (find the problem with evrec__utf8_valid_prefix and
+ *  memchr). */
+bool evrec__utf8_copy(char *dst, const char *s, size_t len);
+
 /** Encodes code point cp (<= 0x10FFFF, not a surrogate) into out[0..4).
  *  @return bytes written (1-4). */
 int evrec__utf8_encode(uint32_t cp, char *out);
 
 /** Counts code points in a valid UTF-8 string. */
 size_t evrec__utf8_count(const char *s, size_t len);
+
+/* ---------------------------------------------------------------- dtoa */
+
+/** A decimal digits x 10^exponent; digits has no trailing zero. */
+typedef struct evrec__decimal {
+  uint64_t digits;
+  int exponent;
+} evrec__decimal;
+
+/** The shortest decimal that reads back as v (finite, nonzero; the sign is
+ *  the caller's), the nearest to v among those, a tie to the even digit:
+ *  what Python's repr() prints. No printf, no strtod (dtoa.c). */
+evrec__decimal evrec__shortest_double(double v);
+evrec__decimal evrec__shortest_float(float v);
 
 /* ---------------------------------------------------------------- descriptors */
 

@@ -49,8 +49,8 @@
  *  - The field path for errors ("events[1].participants[0].actorId") is kept
  *    as a chain of `jframe`s on the C stack (a store or two per field); it is
  *    only turned into text when an error happens, before the longjmp.
- *  - The library never calls setlocale(): numbers are formatted with
- *    snprintf("%g") and the locale's decimal point is rewritten to '.'.
+ *  - Numbers are formatted without printf (dtoa.c for doubles and floats),
+ *    so the host's locale never shows in the output.
  */
 #include <float.h>
 #include <inttypes.h>
@@ -300,32 +300,15 @@ static void put_i64(jenc *e, int64_t v, bool quoted) {
 /* ====================================================================== */
 /* Floating point                                                          */
 /*                                                                         */
-/* Shortest text that reads back bit-exactly. For normal doubles the first */
-/* of %.15g/%.16g/%.17g that strtod()s back is the shortest (a 15-digit    */
-/* grid has at most one point in a double's rounding interval, so %.15g    */
-/* then reproduces any shorter form exactly); same for floats with         */
-/* %.6g..%.9g. Subnormals have fewer significant bits, so they search from */
-/* one digit: 5e-324, not 4.94065645841247e-324.                           */
+/* The shortest text that reads back bit-exactly (dtoa.c: Python's repr()  */
+/* digits, no printf, no strtod), laid out as printf's %.Pg would with P = */
+/* the digit count but at least DBL_DIG (FLT_DIG for floats; 1 for         */
+/* subnormals), which is what this encoder printed before it had its own   */
+/* digits: 0.1, 1e-05, 123456789012345.67, 1e+16, 5e-324.                 */
 /* ====================================================================== */
 
-/* Copies snprintf output to out, turning the locale's decimal point (any
- * bytes that are not digits, sign or exponent; possibly multibyte) into '.'.
- * The round-trip check runs on the raw text, in the same locale. */
-static size_t c_locale_number(const char *raw, char *out) {
-  size_t n = 0;
-  for (const char *p = raw; *p; p++) {
-    char c = *p;
-    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e') {
-      out[n++] = c;
-    } else if (n == 0 || out[n - 1] != '.') {
-      out[n++] = '.';
-    }
-  }
-  return n;
-}
-
-/* Integral values below 10^digits print as integers under %g; skip the
- * snprintf/strtod search for them. */
+/* Integral values below 10^P print as integers under %g; no digit search
+ * for them. */
 static size_t format_integral(double v, char *out) {
   char tmp[24], *s = u64_digits(tmp + sizeof tmp, (uint64_t)fabs(v));
   if (v < 0) *--s = '-';
@@ -334,76 +317,71 @@ static size_t format_integral(double v, char *out) {
   return n;
 }
 
-/* Fast path for values with a few decimals (0.85, -2.5, 38.8977): when
- * m = |v| * 10^k is an integer below 10^15 and m / 10^k == |v| (IEEE division
- * rounds correctly, like strtod), the k-decimal text reads back as v. With
- * at most 15 significant digits it is the one such text %.15g prints (a
- * double's rounding interval holds at most one 15-digit decimal), and for
- * 1e-3 <= |v| < 1e14 %g prints it without exponent. @return 0 if no k fits. */
-static size_t format_short_decimal(double v, char *out) {
-  static const double p10[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-  double a = fabs(v);
-  if (!(a >= 1e-3 && a < 1e14)) return 0;
-  for (size_t k = 1; k <= 9; k++) {
-    double m = a * p10[k - 1];
-    if (m >= 1e15) return 0;
-    if (m != trunc(m) || m / p10[k - 1] != a) continue;
-    char dig[24], *s = u64_digits(dig + sizeof dig, (uint64_t)m), *p = out;
-    size_t nd = (size_t)(dig + sizeof dig - s);
-    if (v < 0) *p++ = '-';
-    if (nd <= k) { /* 0.00ddd */
-      *p++ = '0';
-      *p++ = '.';
-      memset(p, '0', k - nd);
-      p += k - nd;
-    } else {
-      memcpy(p, s, nd - k);
-      p += nd - k;
-      s += nd - k;
-      *p++ = '.';
-      nd = k;
+/* Writes -?d x 10^e the way %.Pg writes it, P = max(digits, min_prec):
+ * fixed notation when -4 <= exponent < P, else d.ddde[+-]XX. Into
+ * out[0..32). */
+static size_t format_g(char *out, bool neg, evrec__decimal d, int min_prec) {
+  char tmp[24], *dig = u64_digits(tmp + sizeof tmp, d.digits), *o = out;
+  int n = (int)(tmp + sizeof tmp - dig), x = n - 1 + d.exponent; /* x: leading digit's */
+  int prec = n > min_prec ? n : min_prec;
+  if (neg) *o++ = '-';
+  if (x < -4 || x >= prec) {
+    *o++ = dig[0];
+    if (n > 1) {
+      *o++ = '.';
+      memcpy(o, dig + 1, (size_t)n - 1);
+      o += n - 1;
     }
-    memcpy(p, s, nd);
-    p += nd;
-    while (p[-1] == '0') p--; /* v is not integral: a nonzero digit remains */
-    return (size_t)(p - out);
+    *o++ = 'e';
+    *o++ = x < 0 ? '-' : '+';
+    int ax = x < 0 ? -x : x;
+    if (ax >= 100) *o++ = (char)('0' + ax / 100);
+    *o++ = (char)('0' + ax / 10 % 10);
+    *o++ = (char)('0' + ax % 10);
+  } else if (x < 0) { /* 0.000ddd */
+    *o++ = '0';
+    *o++ = '.';
+    memset(o, '0', (size_t)(-x - 1));
+    o += -x - 1;
+    memcpy(o, dig, (size_t)n);
+    o += n;
+  } else if (n <= x + 1) { /* ddd000 */
+    memcpy(o, dig, (size_t)n);
+    o += n;
+    memset(o, '0', (size_t)(x + 1 - n));
+    o += x + 1 - n;
+  } else { /* ddd.ddd */
+    memcpy(o, dig, (size_t)x + 1);
+    o += x + 1;
+    *o++ = '.';
+    memcpy(o, dig + x + 1, (size_t)(n - x - 1));
+    o += n - x - 1;
   }
-  return 0;
+  return (size_t)(o - out);
 }
 
 /* Formats a finite nonzero double into out[0..32). */
 static size_t format_double(double v, char *out) {
-  if (fabs(v) < 1e15 && v == trunc(v)) return format_integral(v, out);
-  size_t n = format_short_decimal(v, out);
-  if (n) return n;
-  char raw[40];
-  int prec = fabs(v) < DBL_MIN ? 1 : DBL_DIG;
-  for (; prec < 17; prec++) {
-    snprintf(raw, sizeof raw, "%.*g", prec, v);
-    if (strtod(raw, NULL) == v) break;
-  }
-  if (prec == 17) snprintf(raw, sizeof raw, "%.17g", v);
-  return c_locale_number(raw, out);
+  double a = fabs(v);
+  if (a < 1e15 && v == trunc(v)) return format_integral(v, out);
+  return format_g(out, v < 0, evrec__shortest_double(a), a < DBL_MIN ? 1 : DBL_DIG);
 }
 
-/* Does the text read back as v, and (near FLT_MAX) as a double that is a
- * float? Google's parsers range-check the double they read against
- * FLT_MAX, so "3.4028235e+38", the shortest FLT_MAX, is rejected by
- * Python's json_format: FLT_MAX prints as "3.402823466e+38". */
-static bool float_reads_back(const char *raw, float v) {
-  if (strtof(raw, NULL) != v) return false;
-  return fabsf(v) < 3.4e38f || fabs(strtod(raw, NULL)) <= FLT_MAX;
-}
-
+/* Formats a finite nonzero float into out[0..32). FLT_MAX is the one float
+ * whose shortest text, 3.4028235e+38, is above FLT_MAX as a double:
+ * Google's parsers range-check that double against FLT_MAX and Python's
+ * json_format rejects it, so FLT_MAX prints as 3.402823466e+38, the
+ * shortest %g text at or below it. */
 static size_t format_float(float v, char *out) {
-  if (fabsf(v) < 1e6f && v == truncf(v)) return format_integral(v, out);
-  char raw[40];
-  int prec = fabsf(v) < FLT_MIN ? 1 : FLT_DIG;
-  for (; prec < 12; prec++) {
-    snprintf(raw, sizeof raw, "%.*g", prec, (double)v);
-    if (float_reads_back(raw, v)) break;
+  float a = fabsf(v);
+  if (a < 1e6f && v == truncf(v)) return format_integral(v, out);
+  if (a == FLT_MAX) {
+    size_t n = v < 0;
+    if (n) out[0] = '-';
+    memcpy(out + n, "3.402823466e+38", 15);
+    return n + 15;
   }
-  return c_locale_number(raw, out);
+  return format_g(out, v < 0, evrec__shortest_float(a), a < FLT_MIN ? 1 : FLT_DIG);
 }
 
 /* NaN and infinities are strings in proto3 JSON; zero keeps its sign. */
@@ -637,7 +615,7 @@ static void put_enum(jenc *e, const ProtobufCEnumDescriptor *ed, int32_t v) {
 /* ====================================================================== */
 /* Scratch memory                                                          */
 /*                                                                         */
-/* Any payloads are unpacked, and default instances built, in one arena    */
+/* Any payloads are decoded, and default instances built, in one arena     */
 /* per call. It is reset whenever no scratch object is live, so a long     */
 /* repeated Any does not accumulate payloads.                              */
 /* ====================================================================== */
@@ -651,26 +629,6 @@ static evrec_arena *scratch_get(jenc *e) {
 
 static void scratch_put(jenc *e) {
   if (--e->scratch_users == 0) evrec_arena_reset(e->scratch);
-}
-
-/* The scratch arena as protobuf-c allocator for Any payloads; it notes a
- * failed allocation, for which unpack() returns NULL just as for bad data. */
-typedef struct scratch_pbc {
-  ProtobufCAllocator pbc;
-  evrec_arena *arena;
-  bool oom;
-} scratch_pbc;
-
-static void *scratch_pbc_alloc(void *data, size_t size) {
-  scratch_pbc *a = data;
-  void *p = evrec__arena_alloc(a->arena, size);
-  if (!p) a->oom = true;
-  return p;
-}
-
-static void scratch_pbc_free(void *data, void *ptr) {
-  (void)data;
-  (void)ptr; /* freed with the arena */
 }
 
 /* ====================================================================== */
@@ -849,7 +807,8 @@ static void put_map_key(jenc *e, const ProtobufCFieldDescriptor *kf,
 }
 
 /* Prints map field f of m as an object. The entries are those protobuf-c
- * unpacked (never NULL); the value of an entry that had none on the wire is
+ * decoded (never NULL), possibly with a key twice when a caller built them;
+ * the value of an entry that had none on the wire is
  * NULL, printed as the default instance. */
 static void put_map(jenc *e, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
   size_t n = *(const size_t *)evrec__quant_ptr(m, f);
@@ -1164,6 +1123,24 @@ static void put_value_wkt(jenc *e, const ProtobufCMessage *m) {
 /* Any                                                                     */
 /* ====================================================================== */
 
+/* An Any whose value is not a valid payload of its type: the decoder's
+ * status and message, its path continuing the Any's. */
+static _Noreturn void fail_payload(jenc *e, int rc, const ProtobufCMessageDescriptor *t,
+                                   const evrec_error *sub) {
+  if (rc == EVREC_E_NOMEM) fail(e, rc, "out of memory");
+  if (e->err) {
+    evrec__err(e->err, rc, "Any value is not a valid %s: %s", t->name, sub->message);
+    path_build(e, e->err->path, sizeof e->err->path);
+    char *path = e->err->path;
+    size_t n = strlen(path), cap = sizeof e->err->path;
+    if (sub->path[0] && n && n + 1 < cap) path[n++] = '.';
+    for (const char *q = sub->path; *q && n + 1 < cap; q++) path[n++] = *q; /* cut at the end */
+    path[n] = '\0';
+  }
+  e->status = rc;
+  longjmp(e->jmp, 1);
+}
+
 /* {"@type": url, fields of the payload...}, or {"@type": url, "value": x}
  * when the payload is a well-known type with a special form (not Empty:
  * Google's parsers reject "value" there); {} for an empty Any. */
@@ -1180,21 +1157,21 @@ static void put_any(jenc *e, const ProtobufCMessage *m) {
   const ProtobufCMessageDescriptor *t = evrec__find_type(
       name, strlen(name), e->opts->types, e->opts->any_types, e->opts->n_any_types);
   if (!t) fail(e, EVREC_E_UNSUPPORTED, "Any type \"%.100s\" is unknown", url);
-  scratch_pbc a = {{scratch_pbc_alloc, scratch_pbc_free, NULL}, scratch_get(e), false};
-  a.pbc.allocator_data = &a;
-  ProtobufCMessage *payload = protobuf_c_message_unpack(t, &a.pbc, val->len, val->data);
-  if (!payload && a.oom) fail(e, EVREC_E_NOMEM, "out of memory");
-  if (!payload) fail(e, EVREC_E_SYNTAX, "Any value is not a valid %s", t->name);
+  evrec_error sub;
+  ProtobufCMessage *payload = NULL;
+  int rc = evrec__pb_decode_ex(&payload, t, val->data, val->len, scratch_get(e), SIZE_MAX,
+                               e->err ? &sub : NULL);
+  if (rc) fail_payload(e, rc, t, &sub);
   size_t count = 1;
   open_container(e, '{');
   item_sep(e, 0);
   PUT_LIT(e, "\"@type\"");
   key_end(e);
   put_string(e, url);
-  /* The payload was opaque bytes until now: no reader has checked its
-   * strings, whatever the caller vouched for (EVREC_JSON_VALID_UTF8). */
+  /* The payload was opaque bytes until now, whatever the caller vouched
+   * for; evrec__pb_decode_ex() has just checked its strings. */
   unsigned flags = e->flags;
-  e->flags &= ~EVREC_JSON_VALID_UTF8;
+  e->flags |= EVREC_JSON_VALID_UTF8;
   evrec__wkt w = evrec__wkt_of(t);
   if (w != EVREC__WKT_NONE && w != EVREC__WKT_EMPTY) { /* Empty is a plain {} */
     item_sep(e, count++);

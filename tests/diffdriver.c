@@ -10,6 +10,8 @@
  *   diffdriver json2pb-batch TYPE INDIR OUTDIR
  *   diffdriver pb2json-batch TYPE INDIR OUTDIR
  *   diffdriver random TYPE SEED N OUTDIR    N random messages as OUTDIR/NNNN.pb
+ *   diffdriver merge TYPE SEED N OUTDIR     N merge-heavy encodings, OUTDIR/NNNN.pb
+ *   diffdriver doubles SEED N > out          N doubles as "<hex bits> <JSON>" lines
  *
  * TYPE is `record` (evrec.v1.Record) or `alltypes` (evrec.test.AllTypes, whose
  * Any fields may also carry evrec.test.AllTypes and evrec.test.Nested).
@@ -31,6 +33,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +41,9 @@
 
 #include "alltypes.pb-c.h"
 #include "evrec.h"
+#include "google/protobuf/wrappers.pb-c.h"
 #include "util/randmsg.h"
+#include "util/wiremix.h"
 
 #define EXIT_USAGE 2
 
@@ -295,13 +300,151 @@ static int run_random(const msgtype *t, uint64_t seed, uint64_t n,
 }
 
 /* ======================================================================
+ * Merge-heavy encodings (tests/util/wiremix.h)
+ * ====================================================================== */
+
+/* A message that merges into another one without making a message JSON
+ * cannot carry: its singular Duration and Any fields (on the path of
+ * singular fields that merge) are cleared, since a Duration's seconds and
+ * nanos from different messages may differ in sign, and an Any's type from
+ * one and value from the other make no payload. */
+static void clear_merge_conflicts(ProtobufCMessage *m) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED) continue;
+    uint32_t *oneof_case = (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+                               ? (uint32_t *)(void *)((char *)m + f->quantifier_offset)
+                               : NULL;
+    ProtobufCMessage **sub = (ProtobufCMessage **)(void *)((char *)m + f->offset);
+    if ((oneof_case && *oneof_case != f->id) || !*sub) continue;
+    const char *name = ((const ProtobufCMessageDescriptor *)f->descriptor)->name;
+    if (strcmp(name, "google.protobuf.Duration") == 0 || strcmp(name, "google.protobuf.Any") == 0) {
+      *sub = NULL;
+      if (oneof_case) *oneof_case = 0;
+    } else {
+      clear_merge_conflicts(*sub);
+    }
+  }
+}
+
+/* Appends wiremix(pack(random message `seed`)) to *buf; `partner`: it
+ * follows another encoding, with which it merges. */
+static bool append_mixed(const msgtype *t, uint64_t seed, evrec_arena *arena,
+                         const randmsg_options *o, bool partner, uint8_t **buf, size_t *len) {
+  ProtobufCMessage *msg = randmsg_new(t->desc, seed, arena, o);
+  if (msg && partner) clear_merge_conflicts(msg);
+  size_t n = msg ? protobuf_c_message_get_packed_size(msg) : 0, mlen = 0;
+  uint8_t *packed = msg ? malloc(n ? n : 1) : NULL;
+  uint8_t *mixed = packed ? wiremix(t->desc, packed, protobuf_c_message_pack(msg, packed),
+                                    seed * 31 + 7, 40, &mlen)
+                          : NULL;
+  uint8_t *grown = mixed ? realloc(*buf, *len + mlen + 1) : NULL;
+  if (grown) {
+    memcpy(grown + *len, mixed, mlen);
+    *buf = grown;
+    *len += mlen;
+  }
+  free(packed);
+  free(mixed);
+  return grown != NULL;
+}
+
+/* Message i: the mixed encoding of random message seed + i, and for two
+ * thirds of them one or two more mixed encodings of other random messages
+ * after it -- concatenated encodings decode as the merge of the messages,
+ * which only Google's parser tells us. */
+static int run_merge(const msgtype *t, uint64_t seed, uint64_t n, const char *outdir) {
+  evrec_arena *arena = evrec_arena_new(0);
+  randmsg_options o = RANDMSG_OPTIONS_INIT;
+  char path[4096];
+  int status = arena ? 0 : EXIT_USAGE;
+  o.any_types = t->any_types;
+  o.n_any_types = t->n_any_types;
+  for (uint64_t i = 0; status == 0 && i < n; i++) {
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    bool ok = true;
+    for (uint64_t k = 0; ok && k <= i % 3; k++) {
+      evrec_arena_reset(arena);
+      o.fill_percent = ((i + k) % 2) ? 90 : 0;
+      ok = append_mixed(t, seed + i + k * 1000003u, arena, &o, k > 0, &buf, &len);
+    }
+    snprintf(path, sizeof path, "%s/%04" PRIu64 ".pb", outdir, i);
+    if (!ok || !write_path(path, buf, len)) {
+      fprintf(stderr, "diffdriver: %s: cannot generate or write\n", path);
+      status = EXIT_USAGE;
+    }
+    free(buf);
+  }
+  evrec_arena_free(arena);
+  return status;
+}
+
+/* ======================================================================
+ * Doubles (tests/diff/doubles.py compares them with Python's repr())
+ * ====================================================================== */
+
+static uint64_t splitmix(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+/* Double number i of a run: mostly random bit patterns, and a share of the
+ * kinds the encoder meets (few decimal digits, subnormals, neighbours of
+ * powers of two and ten, integers past 2^53). */
+static double some_double(uint64_t *state, uint64_t i) {
+  uint64_t r = splitmix(state), bits;
+  double v;
+  switch (i % 8) {
+  case 0: /* d.ddd x 10^e with few digits */
+    v = (double)(r % 1000000 + 1) * pow(10, (double)((int)(r >> 32) % 60 - 30));
+    return (r >> 63) ? -v : v;
+  case 1: /* subnormal */
+    bits = r & ((UINT64_C(1) << 52) - 1);
+    break;
+  case 2: /* a power of two or its neighbour */
+    v = ldexp(1, (int)(r % 2098) - 1074);
+    return (r >> 20) % 3 == 0 ? v : nextafter(v, (r >> 21) % 2 ? INFINITY : 0);
+  case 3: /* integers around 2^53 .. 2^70 */
+    return ldexp((double)(r >> 11), (int)(r % 18));
+  default:
+    bits = r;
+  }
+  memcpy(&v, &bits, 8);
+  return v;
+}
+
+static int run_doubles(uint64_t seed, uint64_t n) {
+  Google__Protobuf__DoubleValue w = GOOGLE__PROTOBUF__DOUBLE_VALUE__INIT;
+  evrec_error err;
+  char buf[64];
+  for (uint64_t i = 0; i < n; i++) {
+    w.value = some_double(&seed, i);
+    if (w.value == 0 || !isfinite(w.value)) w.value = 1; /* printed without digits */
+    size_t len;
+    if (evrec_json_encode(buf, sizeof buf, &len, &w.base, NULL, &err) != EVREC_OK) {
+      fprintf(stderr, "diffdriver: %s\n", err.message);
+      return EXIT_USAGE;
+    }
+    uint64_t bits;
+    memcpy(&bits, &w.value, 8);
+    printf("%016" PRIx64 " %s\n", bits, buf);
+  }
+  return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+}
+
+/* ======================================================================
  * Command line
  * ====================================================================== */
 
 static int usage(void) {
   fputs("usage: diffdriver json2pb|pb2json TYPE  (stdin -> stdout)\n"
         "       diffdriver json2pb-batch|pb2json-batch TYPE INDIR OUTDIR\n"
-        "       diffdriver random TYPE SEED N OUTDIR\n"
+        "       diffdriver random|merge TYPE SEED N OUTDIR\n"
+        "       diffdriver doubles SEED N\n"
         "TYPE: record | alltypes\n",
         stderr);
   return EXIT_USAGE;
@@ -325,6 +468,10 @@ static int run_batch_cmd(const msgtype *t, bool to_pb, char **argv) {
 
 int main(int argc, char **argv) {
   msgtype t;
+  uint64_t seed, n;
+  if (argc == 4 && strcmp(argv[1], "doubles") == 0 && parse_u64(argv[2], &seed) &&
+      parse_u64(argv[3], &n))
+    return run_doubles(seed, n);
   if (argc < 3 || !msgtype_by_name(&t, argv[2])) return usage();
   const char *cmd = argv[1];
   if (argc == 3 && strcmp(cmd, "json2pb") == 0) return run_single(json2pb, &t);
@@ -333,9 +480,11 @@ int main(int argc, char **argv) {
     return run_batch_cmd(&t, true, argv + 3);
   if (argc == 5 && strcmp(cmd, "pb2json-batch") == 0)
     return run_batch_cmd(&t, false, argv + 3);
-  uint64_t seed, n;
   if (argc == 6 && strcmp(cmd, "random") == 0 && parse_u64(argv[3], &seed) &&
       parse_u64(argv[4], &n))
     return run_random(&t, seed, n, argv[5]);
+  if (argc == 6 && strcmp(cmd, "merge") == 0 && parse_u64(argv[3], &seed) &&
+      parse_u64(argv[4], &n))
+    return run_merge(&t, seed, n, argv[5]);
   return usage();
 }

@@ -1,6 +1,6 @@
 /*
- * test_binary.c -- evrec_pb_decode(), its wire validator, evrec__check_utf8()
- * and the varint helpers.
+ * test_binary.c -- evrec_pb_decode() (checks, errors, merge semantics),
+ * evrec__check_utf8() and the varint helpers.
  *
  * Wire bytes are written out by hand so that offsets and messages can be
  * asserted exactly. Field tags of the all-types schema used below:
@@ -21,8 +21,12 @@
 
 #include "alltypes.pb-c.h"
 #include "internal.h"
+#include "proto2.pb-c.h"
+#include "util/randmsg.h"
+#include "util/wiremix.h"
 
 #define AT (&evrec__test__all_types__descriptor)
+#define CS (&evrec__test__conformance_subset__descriptor)
 
 typedef struct fixture {
   evrec_arena *arena;
@@ -223,9 +227,12 @@ static void test_error_packed(void **state) {
   static const uint8_t fixed[] = {0xda, 0x01, 0x06, 1, 2, 3, 4, 5, 6};
   expect_error(f, fixed, sizeof fixed, EVREC_E_SYNTAX,
                "field 27 (rFixed32): packed length 6 is not a multiple of 4", 3, "rFixed32");
-  static const uint8_t bools[] = {0x8a, 0x02, 0x03, 0x01, 0x00, 0x02};
-  expect_error(f, bools, sizeof bools, EVREC_E_SYNTAX,
-               "field 33 (rBool): packed bool value 0x02 is not 0 or 1", 5, "rBool");
+  /* Packed bools are varints like any other (Google reads 2 and a 2-byte 1
+   * as true); protobuf-c's unpack read one byte each and refused them. */
+  static const uint8_t bools[] = {0x8a, 0x02, 0x05, 0x01, 0x00, 0x02, 0x81, 0x00};
+  Evrec__Test__AllTypes *m = decode_ok(f, bools, sizeof bools);
+  assert_int_equal(m->n_r_bool, 4);
+  assert_true(m->r_bool[0] == 1 && m->r_bool[1] == 0 && m->r_bool[2] == 1 && m->r_bool[3] == 1);
   static const uint8_t varints[] = {0xaa, 0x01, 0x02, 0x01, 0x80};
   expect_error(f, varints, sizeof varints, EVREC_E_SYNTAX,
                "field 21 (rInt32): invalid varint in packed data", 4, "rInt32");
@@ -398,6 +405,344 @@ static void test_truncations_and_flips(void **state) {
   }
 }
 
+
+/* ---------------------------------------------------------------- merging */
+
+/* Decodes `data` as type d and checks its canonical JSON. */
+static void expect_json(fixture *f, const ProtobufCMessageDescriptor *d, const void *data,
+                        size_t len, const char *want) {
+  ProtobufCMessage *m = NULL;
+  char *json = NULL;
+  evrec_arena_reset(f->arena);
+  int rc = evrec_pb_decode(&m, d, data, len, f->arena, &f->err);
+  if (rc) fail_msg("decode failed: %d %s (at %s)", rc, f->err.message, f->err.path);
+  assert_true(protobuf_c_message_check(m));
+  assert_int_equal(evrec_json_encode_alloc(&json, NULL, m, NULL, &f->err), EVREC_OK);
+  assert_string_equal(json, want);
+  free(json);
+}
+
+/* Google's conformance test Required.Proto3.ProtobufInput.
+ * RepeatedScalarMessageMerge.JsonOutput: optional_nested_message twice,
+ * each with a corecursive message; they merge field by field. protobuf-c's
+ * unpack refused this valid input. */
+static void test_conformance_repeated_scalar_message_merge(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x92, 0x01, 0x0c, 0x12, 0x0a, 0x08, 0xd2, 0x09, 0x10, 0xd2, 0x09, 0xf8, 0x01, 0xd2, 0x09,
+      0x92, 0x01, 0x0c, 0x12, 0x0a, 0x08, 0xe1, 0x21, 0x18, 0xe1, 0x21, 0xf8, 0x01, 0xe1, 0x21};
+  expect_json(f, CS, data, sizeof data,
+              "{\"optionalNestedMessage\":{\"corecursive\":{\"optionalInt32\":4321,"
+              "\"optionalInt64\":\"1234\",\"optionalUint32\":4321,"
+              "\"repeatedInt32\":[1234,4321]}}}");
+}
+
+/* Google's Required.Proto3.ProtobufInput.ValidDataOneof.MESSAGE.Merge.
+ * JsonOutput: oneof_nested_message twice merges (unpack replaced it). */
+static void test_conformance_oneof_message_merge(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {0x82, 0x07, 0x09, 0x12, 0x07, 0x08, 0x01, 0x10, 0x01,
+                                 0xc8, 0x05, 0x01, 0x82, 0x07, 0x07, 0x12, 0x05, 0x10,
+                                 0x01, 0xc8, 0x05, 0x01};
+  expect_json(f, CS, data, sizeof data,
+              "{\"oneofNestedMessage\":{\"corecursive\":{\"optionalInt32\":1,"
+              "\"optionalInt64\":\"1\",\"unpackedInt32\":[1,1]}}}");
+  /* and its ProtobufOutput form: the merged message packs to Google's bytes */
+  static const uint8_t merged[] = {0x82, 0x07, 0x0c, 0x12, 0x0a, 0x08, 0x01, 0x10, 0x01,
+                                   0xc8, 0x05, 0x01, 0xc8, 0x05, 0x01};
+  ProtobufCMessage *m = NULL;
+  assert_int_equal(evrec_pb_decode(&m, CS, data, sizeof data, f->arena, &f->err), EVREC_OK);
+  uint8_t out[sizeof merged];
+  assert_int_equal(protobuf_c_message_get_packed_size(m), sizeof merged);
+  protobuf_c_message_pack(m, out);
+  assert_memory_equal(out, merged, sizeof merged);
+}
+
+/* Google's ValidDataMap.STRING.MESSAGE.MergeValue: a repeated map key
+ * replaces the entry, its value is not merged. */
+static void test_conformance_map_value_replaced(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {0xba, 0x04, 0x0b, 0x0a, 0x00, 0x12, 0x07, 0x12, 0x05, 0x08,
+                                 0x01, 0xf8, 0x01, 0x01, 0xba, 0x04, 0x0b, 0x0a, 0x00, 0x12,
+                                 0x07, 0x12, 0x05, 0x10, 0x01, 0xf8, 0x01, 0x01};
+  expect_json(f, CS, data, sizeof data,
+              "{\"mapStringNestedMessage\":{\"\":{\"corecursive\":{\"optionalInt64\":\"1\","
+              "\"repeatedInt32\":[1]}}}}");
+  Evrec__Test__ConformanceSubset *m = NULL;
+  assert_int_equal(evrec_pb_decode((ProtobufCMessage **)&m, CS, data, sizeof data, f->arena,
+                                   &f->err),
+                   EVREC_OK);
+  assert_int_equal(m->n_map_string_nested_message, 1); /* one entry per key in the struct too */
+}
+
+/* The last value of a singular scalar, string, bytes or enum field wins. */
+static void test_merge_last_value_wins(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x08, 0x01, 0x72, 0x01, 'a', 0x7a, 0x01, 0x01, 0x80, 0x01, 0x01, 0x5d, 0, 0, 0x80, 0x3f,
+      0x08, 0x02, 0x72, 0x01, 'b', 0x7a, 0x00, 0x80, 0x01, 0x02, 0x5d, 0, 0, 0, 0x40,
+      0x72, 0x00}; /* fString "" at last: the default again */
+  expect_json(f, AT, data, sizeof data, "{\"fInt32\":2,\"fFloat\":2,\"fEnum\":\"COLOR_GREEN\"}");
+}
+
+/* Repeated fields append, packed and unpacked occurrences in any mix, also
+ * with other fields in between. */
+static void test_merge_repeated_append(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0xaa, 0x01, 0x02, 0x01, 0x02,       /* rInt32 packed [1, 2] */
+      0x92, 0x02, 0x01, 'x',              /* rString "x" */
+      0xa8, 0x01, 0x03,                   /* rInt32 3 */
+      0x08, 0x07,                         /* fInt32 */
+      0xaa, 0x01, 0x01, 0x04,             /* rInt32 packed [4] */
+      0xa8, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, /* rInt32 -1 */
+      0x92, 0x02, 0x00,                   /* rString "" */
+      0xdd, 0x01, 0x05, 0, 0, 0,          /* rFixed32 5 unpacked */
+      0xda, 0x01, 0x04, 0x06, 0, 0, 0,    /* rFixed32 [6] packed */
+      0x92, 0x02, 0x01, 'y'};             /* rString "y" */
+  expect_json(f, AT, data, sizeof data,
+              "{\"fInt32\":7,\"rInt32\":[1,2,3,4,-1],\"rFixed32\":[5,6],"
+              "\"rString\":[\"x\",\"\",\"y\"]}");
+}
+
+/* A singular message field given again merges recursively; so do
+ * concatenated encodings of whole messages. */
+static void test_merge_messages(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x8a, 0x01, 0x08, 0x08, 0x01, 0x1a, 0x04, 0x12, 0x02, 'c', '1', /* fNested {a:1 child{b:c1}} */
+      0xaa, 0x02, 0x02, 0x08, 0x05,                                   /* rNested [{a:5}] */
+      0x8a, 0x01, 0x07, 0x12, 0x01, 'b', 0x1a, 0x02, 0x08, 0x02,     /* fNested {b:b child{a:2}} */
+      0xaa, 0x02, 0x02, 0x08, 0x06};                                  /* rNested [{a:6}]: appended */
+  expect_json(f, AT, data, sizeof data,
+              "{\"fNested\":{\"a\":1,\"b\":\"b\",\"child\":{\"a\":2,\"b\":\"c1\"}},"
+              "\"rNested\":[{\"a\":5},{\"a\":6}]}");
+  /* (data is two encodings concatenated; the first alone:) */
+  expect_json(f, AT, data, 16, "{\"fNested\":{\"a\":1,\"child\":{\"b\":\"c1\"}},\"rNested\":[{\"a\":5}]}");
+}
+
+/* Oneofs: a member given again merges (messages) or wins (scalars); a
+ * member of another field clears the one before. An empty string member
+ * is set (and printed), unlike a plain proto3 string. */
+static void test_merge_oneof(void **state) {
+  fixture *f = *state;
+  static const uint8_t merge[] = {0xfa, 0x03, 0x02, 0x08, 0x01, 0xfa, 0x03, 0x03, 0x12, 0x01, 'x'};
+  expect_json(f, AT, merge, sizeof merge, "{\"oNested\":{\"a\":1,\"b\":\"x\"}}");
+  static const uint8_t sw[] = {0xfa, 0x03, 0x02, 0x08, 0x01, 0xf2, 0x03, 0x01, 's',
+                               0xfa, 0x03, 0x02, 0x08, 0x02};
+  expect_json(f, AT, sw, sizeof sw, "{\"oNested\":{\"a\":2}}"); /* not merged with a:1 */
+  static const uint8_t empty[] = {0xe8, 0x03, 0x05, 0xf2, 0x03, 0x00};
+  expect_json(f, AT, empty, sizeof empty, "{\"oString\":\"\"}");
+  static const uint8_t bytes[] = {0xf2, 0x03, 0x01, 's', 0x8a, 0x04, 0x00};
+  expect_json(f, AT, bytes, sizeof bytes, "{\"oBytes\":\"\"}");
+}
+
+/* A repeated map key keeps the first position and the last value, inline
+ * for small maps and at the end for larger ones. */
+static void test_merge_map_keys(void **state) {
+  fixture *f = *state;
+  uint8_t data[512];
+  size_t n = 0;
+  /* mInt32Int32: keys 0..11, then 3 and 0 again, then 12 */
+  static const int keys[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 3, 0, 12};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    data[n++] = 0xd2;
+    data[n++] = 0x02;
+    data[n++] = 0x04;
+    data[n++] = 0x08;
+    data[n++] = (uint8_t)keys[i];
+    data[n++] = 0x10;
+    data[n++] = (uint8_t)(100 + i);
+  }
+  ProtobufCMessage *out = NULL;
+  assert_int_equal(evrec_pb_decode(&out, AT, data, n, f->arena, &f->err), EVREC_OK);
+  Evrec__Test__AllTypes *m = (Evrec__Test__AllTypes *)out;
+  assert_int_equal(m->n_m_int32_int32, 13);
+  for (int k = 0; k <= 12; k++) assert_int_equal(m->m_int32_int32[k]->key, k);
+  assert_int_equal(m->m_int32_int32[0]->value, 113);
+  assert_int_equal(m->m_int32_int32[3]->value, 112);
+  assert_int_equal(m->m_int32_int32[4]->value, 104);
+  assert_int_equal(m->m_int32_int32[12]->value, 114);
+  /* string keys, a small map */
+  static const uint8_t strs[] = {0xca, 0x02, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, '1',
+                                 0xca, 0x02, 0x06, 0x0a, 0x01, 'a', 0x12, 0x01, '2',
+                                 0xca, 0x02, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, '3',
+                                 0xca, 0x02, 0x03, 0x12, 0x01, '4',  /* no key: "" */
+                                 0xca, 0x02, 0x02, 0x0a, 0x00};      /* key "", no value */
+  expect_json(f, AT, strs, sizeof strs, "{\"mStringString\":{\"\":\"\",\"a\":\"2\",\"k\":\"3\"}}");
+  m = NULL;
+  assert_int_equal(evrec_pb_decode(&out, AT, strs, sizeof strs, f->arena, &f->err), EVREC_OK);
+  m = (Evrec__Test__AllTypes *)out;
+  assert_int_equal(m->n_m_string_string, 3);
+  assert_string_equal(m->m_string_string[0]->key, "k");
+  assert_string_equal(m->m_string_string[0]->value, "3");
+}
+
+/* Unknown fields of every wire type are kept in order and packed back, so
+ * pb -> pb loses nothing; merged occurrences keep theirs too. */
+static void test_unknown_fields_kept(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x08, 0x01,                                     /* fInt32 */
+      0xc0, 0x3e, 0x96, 0x01,                         /* 1000: varint 150 */
+      0xc1, 0x3e, 1, 2, 3, 4, 5, 6, 7, 8,             /* 1000: 64-bit */
+      0x8a, 0x01, 0x03, 0xd0, 0x0f, 0x07,             /* fNested { 250: 7 } */
+      0xc2, 0x3e, 0x02, 'h', 'i',                     /* 1000: length-delimited */
+      0xc5, 0x3e, 9, 9, 9, 9,                         /* 1000: 32-bit */
+      0x8a, 0x01, 0x02, 0x08, 0x03};                  /* fNested { a: 3 } */
+  ProtobufCMessage *m = NULL;
+  assert_int_equal(evrec_pb_decode(&m, AT, data, sizeof data, f->arena, &f->err), EVREC_OK);
+  assert_int_equal(m->n_unknown_fields, 4);
+  assert_int_equal(m->unknown_fields[2].wire_type, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+  assert_int_equal(m->unknown_fields[2].len, 3); /* the length prefix is kept, as unpack does */
+  Evrec__Test__AllTypes *at = (Evrec__Test__AllTypes *)m;
+  assert_int_equal(at->f_nested->a, 3);
+  assert_int_equal(at->f_nested->base.n_unknown_fields, 1);
+  static const uint8_t want[] = {
+      0x08, 0x01, 0x8a, 0x01, 0x05, 0x08, 0x03, 0xd0, 0x0f, 0x07, /* fields, then unknowns */
+      0xc0, 0x3e, 0x96, 0x01, 0xc1, 0x3e, 1, 2, 3, 4, 5, 6, 7, 8,
+      0xc2, 0x3e, 0x02, 'h', 'i', 0xc5, 0x3e, 9, 9, 9, 9};
+  uint8_t out[sizeof want];
+  assert_int_equal(protobuf_c_message_get_packed_size(m), sizeof want);
+  protobuf_c_message_pack(m, out);
+  assert_memory_equal(out, want, sizeof want);
+  /* and reading the packed bytes back gives them again */
+  ProtobufCMessage *back = NULL;
+  assert_int_equal(evrec_pb_decode(&back, AT, out, sizeof out, f->arena, &f->err), EVREC_OK);
+  assert_int_equal(back->n_unknown_fields, 4);
+  protobuf_c_message_free_unpacked(back, evrec_arena_allocator(f->arena)); /* a no-op, but must walk */
+}
+
+/* Each level of a path names its own element, also when a repeated field
+ * inside an element fails: rwValue[1].listValue.values[2].stringValue. */
+static void test_path_nested_repeated(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0xe2, 0x05, 0x02, 0x08, 0x00,             /* rwValue[0] { null_value } */
+      0xe2, 0x05, 0x0d, 0x32, 0x0b,             /* rwValue[1] { list_value { */
+      0x0a, 0x02, 0x08, 0x00,                   /*   values[0] { null_value } */
+      0x0a, 0x00,                               /*   values[1] {} */
+      0x0a, 0x03, 0x1a, 0x01, 0xff};            /*   values[2] { string_value: bad } } } */
+  expect_error(f, data, sizeof data, EVREC_E_UTF8, "field 3 (stringValue): invalid UTF-8 in a string",
+               20, "rwValue[1].listValue.values[2].stringValue");
+}
+
+/* A path names the element of the decoded array, counting elements that an
+ * earlier occurrence of the field added. */
+static void test_path_index_across_merges(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x8a, 0x01, 0x04, 0x1a, 0x02, 0x08, 0x01,                  /* fNested { child {a:1} } */
+      0x8a, 0x01, 0x08, 0x1a, 0x06, 0x1a, 0x04, 0x12, 0x02, 0xc3, 0x28}; /* ...child{child{b:bad}} */
+  expect_error(f, data, sizeof data, EVREC_E_UTF8, "field 2 (b): invalid UTF-8 in a string", 16,
+               "fNested.child.child.b");
+  static const uint8_t arr[] = {0x92, 0x02, 0x01, 'a', 0x08, 0x01, 0x92, 0x02, 0x01, 'b',
+                                0x92, 0x02, 0x01, 0xff};
+  expect_error(f, arr, sizeof arr, EVREC_E_UTF8, "field 34 (rString): invalid UTF-8 in a string",
+               13, "rString[2]");
+}
+
+
+/* Random messages, packed, then re-encoded with every merge rule at work
+ * (tests/util/wiremix.h: split messages, decoys before singular fields,
+ * oneof members and map entries, unpacked and cut packed runs, fields
+ * interleaved): decoding gives the very message again, which packs to the
+ * same bytes. (Against Google's parser, with concatenated records too:
+ * tests/diff, set merge-*.) */
+static void test_merge_random_encodings(void **state) {
+  fixture *f = *state;
+  static const ProtobufCMessageDescriptor *const any[] = {AT, &evrec__test__nested__descriptor};
+  const ProtobufCMessageDescriptor *types[] = {AT, evrec_record_descriptor(), CS};
+  evrec_arena *gen = evrec_arena_new(0);
+  randmsg_options o = RANDMSG_OPTIONS_INIT;
+  o.any_types = any;
+  o.n_any_types = 2;
+  size_t changed = 0;
+  for (unsigned i = 0; i < 1500; i++) {
+    const ProtobufCMessageDescriptor *d = types[i % 3];
+    evrec_arena_reset(gen);
+    evrec_arena_reset(f->arena);
+    o.fill_percent = i % 2 ? 90 : 0;
+    ProtobufCMessage *m = randmsg_new(d, 7000 + i, gen, &o);
+    assert_non_null(m);
+    size_t n = protobuf_c_message_get_packed_size(m), mixed_len = 0;
+    uint8_t *packed = malloc(n + 1);
+    protobuf_c_message_pack(m, packed);
+    uint8_t *mixed = wiremix(d, packed, n, 99 + i, 40, &mixed_len);
+    assert_non_null(mixed);
+    changed += mixed_len != n || memcmp(mixed, packed, n) != 0;
+    ProtobufCMessage *back = NULL;
+    int rc = evrec_pb_decode(&back, d, mixed, mixed_len, f->arena, &f->err);
+    if (rc) fail_msg("message %u: %s (at %s)", i, f->err.message, f->err.path);
+    assert_true(protobuf_c_message_check(back));
+    uint8_t *again = malloc(n + 1);
+    assert_int_equal(protobuf_c_message_get_packed_size(back), n);
+    protobuf_c_message_pack(back, again);
+    if (memcmp(again, packed, n) != 0) fail_msg("message %u of %s packs differently", i, d->name);
+    free(again);
+    free(mixed);
+    free(packed);
+  }
+  assert_true(changed > 1000); /* the mixer did rewrite most of them */
+  evrec_arena_free(gen);
+}
+
+
+/* proto2 (a schema protoc-c users may pass): has_ flags set also for a
+ * zero, defaults kept for fields not on the wire, an optional "" that is a
+ * value (not the default), merges, and a map entry without its key (a
+ * NULL key in proto2) deduplicated like "". */
+static void test_proto2(void **state) {
+  fixture *f = *state;
+  static const uint8_t data[] = {
+      0x08, 0x00,                         /* o_int32 = 0 */
+      0x12, 0x00,                         /* o_string = "" */
+      0x20, 0x05,                         /* r_int32 = 5 */
+      0x2a, 0x01, 0x03, 0x30, 0x04,       /* p_int32 packed [3], u_int32 4 */
+      0x42, 0x02, 0x10, 0x01,             /* m { value: 1 } (no key) */
+      0x3a, 0x02, 0x20, 0x09,             /* child { r_int32: 9 } */
+      0x42, 0x04, 0x0a, 0x00, 0x10, 0x02, /* m { key: "", value: 2 } */
+      0x4a, 0x00,                         /* c_string = "" */
+      0x3a, 0x02, 0x08, 0x03,             /* child { o_int32: 3 }: merged */
+      0x28, 0x06};                        /* p_int32 6 unpacked */
+  ProtobufCMessage *out = NULL;
+  int rc = evrec_pb_decode(&out, &evrec__test2__p2__descriptor, data, sizeof data, f->arena,
+                           &f->err);
+  if (rc) fail_msg("decode failed: %s (at %s)", f->err.message, f->err.path);
+  Evrec__Test2__P2 *m = (Evrec__Test2__P2 *)out;
+  assert_true(m->has_o_int32);
+  assert_int_equal(m->o_int32, 0);
+  assert_non_null(m->o_string);
+  assert_string_equal(m->o_string, "");
+  assert_false(m->has_o_bytes);
+  assert_int_equal(m->r_int32, 5);
+  assert_int_equal(m->n_p_int32, 2);
+  assert_int_equal(m->p_int32[1], 6);
+  assert_int_equal(m->n_u_int32, 1);
+  assert_int_equal(m->child->r_int32, 9);
+  assert_true(m->child->has_o_int32);
+  assert_int_equal(m->child->o_int32, 3);
+  assert_string_equal(m->child->o_string, "dflt"); /* the default, from message_init */
+  assert_int_equal(m->n_m, 1);
+  assert_int_equal(m->m[0]->value, 2);
+  assert_int_equal(m->choice_case, EVREC__TEST2__P2__CHOICE_C_STRING);
+  assert_string_equal(m->c_string, "");
+  assert_true(protobuf_c_message_check(out));
+  /* packs as protobuf-c packs what it unpacks */
+  size_t n = protobuf_c_message_get_packed_size(out);
+  uint8_t *packed = malloc(n), *again;
+  protobuf_c_message_pack(out, packed);
+  Evrec__Test2__P2 *ref = evrec__test2__p2__unpack(NULL, n, packed);
+  assert_non_null(ref);
+  assert_int_equal(protobuf_c_message_get_packed_size(&ref->base), n);
+  again = malloc(n);
+  protobuf_c_message_pack(&ref->base, again);
+  assert_memory_equal(again, packed, n);
+  evrec__test2__p2__free_unpacked(ref, NULL);
+  free(packed);
+  free(again);
+}
+
 /* ---------------------------------------------------------------- tree walk */
 
 static void test_check_utf8_tree(void **state) {
@@ -459,6 +804,19 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_string_limit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_truncations_and_flips, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conformance_repeated_scalar_message_merge, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conformance_oneof_message_merge, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conformance_map_value_replaced, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_merge_last_value_wins, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_merge_repeated_append, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_merge_messages, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_merge_oneof, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_merge_map_keys, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unknown_fields_kept, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_path_index_across_merges, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_path_nested_repeated, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_merge_random_encodings, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_proto2, setup, teardown),
       cmocka_unit_test_setup_teardown(test_check_utf8_tree, setup, teardown),
   };
   return cmocka_run_group_tests_name("binary", tests, NULL, NULL);

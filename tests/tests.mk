@@ -10,7 +10,8 @@ TEST_GEN     := $(GEN)/alltypes.pb-c.c
 TEST_SRC     := $(wildcard tests/test_*.c)
 TEST_BIN     := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TEST_UTIL    := $(filter-out tests/util/failio.c,$(wildcard tests/util/*.c))
-TEST_UTIL_OBJ := $(TEST_UTIL:tests/%.c=$(OBJ)/tests/%.o) $(OBJ)/gen/alltypes.pb-c.o
+TEST_UTIL_OBJ := $(TEST_UTIL:tests/%.c=$(OBJ)/tests/%.o) $(OBJ)/gen/alltypes.pb-c.o \
+                 $(OBJ)/gen/proto2.pb-c.o
 TEST_SCRIPTS := $(sort $(wildcard tests/*.sh))
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -18,7 +19,12 @@ $(GEN)/alltypes.pb-c.c $(GEN)/alltypes.pb-c.h: $(TEST_PROTO)
 	@mkdir -p $(GEN)
 	$(PROTOC_C) -Itests/proto -I$(WKT_DIR) --c_out=$(GEN) alltypes.proto
 
-$(OBJ)/tests/%.o: tests/%.c $(GEN_HDR) $(GEN)/alltypes.pb-c.h include/evrec.h
+# A proto2 message for the binary decoder's proto2 paths (test_binary.c).
+$(GEN)/proto2.pb-c.c $(GEN)/proto2.pb-c.h: tests/proto/proto2.proto
+	@mkdir -p $(GEN)
+	$(PROTOC_C) -Itests/proto --c_out=$(GEN) proto2.proto
+
+$(OBJ)/tests/%.o: tests/%.c $(GEN_HDR) $(GEN)/alltypes.pb-c.h $(GEN)/proto2.pb-c.h include/evrec.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -c $< -o $@
 

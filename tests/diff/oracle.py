@@ -38,6 +38,13 @@ on any failure. The checks, per input:
                  order or packing of the binary).
     google-reads (random inputs) Google accepts the binary evrec's random
                  generator produced.
+    json-equal   (merge-* sets: binaries that repeat, split and concatenate
+                 fields) evrec's JSON of the binary and json_format's
+                 MessageToJson of Google's parse of it are the same JSON
+                 value (objects compared as such; a number equal to the
+                 other, or the same float32 -- the shortest texts of a
+                 float may differ); with `ours>google` and `canonical` this
+                 says evrec decodes the binary as Google does.
 
 Messages are compared as deterministic serializations after normalising what
 two equal messages may legitimately encode differently: the bytes inside
@@ -57,7 +64,9 @@ silently grow or rot).
 """
 
 import difflib
+import json
 import math
+import struct
 import os
 import sys
 import zlib
@@ -345,6 +354,28 @@ def canon_binary(cls, data):
         return None
 
 
+def _float32(x):
+    try:
+        return struct.unpack("f", struct.pack("f", x))[0]
+    except (OverflowError, struct.error):
+        return None
+
+
+def same_json(a, b):
+    """Equal JSON values; numbers equal as numbers or as float32."""
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and a.keys() == b.keys() and
+                all(same_json(a[k], b[k]) for k in a))
+    if isinstance(a, list):
+        return (isinstance(b, list) and len(a) == len(b) and
+                all(same_json(x, y) for x, y in zip(a, b)))
+    numbers = (int, float)
+    if (isinstance(a, numbers) and isinstance(b, numbers) and
+            not isinstance(a, bool) and not isinstance(b, bool)):
+        return a == b or (_float32(a) is not None and _float32(a) == _float32(b))
+    return type(a) is type(b) and a == b
+
+
 def short_hex(data):
     """Hex of a binary, or its length and CRC-32 when that would be long."""
     if len(data) <= 32:
@@ -619,6 +650,23 @@ class Verifier(object):
 
     # ------------------------------------------------------------ binary inputs
 
+    def json_equal(self, cls, sdir, name, label):
+        """evrec's JSON of the input and MessageToJson of Google's parse of
+        it are the same JSON value."""
+        ok, ours = result(os.path.join(sdir, "e_json"), name, ".json")
+        if not ok:
+            self.check(False, label, "evrec cannot encode: " + ours)
+            return
+        try:
+            msg = cls.FromString(read(os.path.join(sdir, "in", name + ".pb")))
+            theirs = json_format.MessageToJson(msg, indent=None)
+        except Exception as e:
+            self.check(False, label, "Google cannot print: %s: %s" % (type(e).__name__, e))
+            return
+        a, b = json.loads(ours), json.loads(theirs)
+        self.check(same_json(a, b), label,
+                   "JSON differs:\n      evrec  %s\n      google %s" % (ours[:600], theirs[:600]))
+
     def pb_input(self, cls, s, name):
         sdir = os.path.join(self.work, s)
         key = "%s/%s.pb" % (s, name)
@@ -630,6 +678,8 @@ class Verifier(object):
         self.ours_to_google(cls, sdir, name, key + " ours>google", ours)
         self.google_to_ours(cls, sdir, name, key + " google>ours", g[1])
         self.canonical(sdir, name, key + " canonical")
+        if s.startswith("merge-"):
+            self.json_equal(cls, sdir, name, key + " json-equal")
 
     # ------------------------------------------------------------ driver
 

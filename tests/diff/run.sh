@@ -14,6 +14,12 @@
 #                                     the status their name starts with
 #   seed    examples/seed.json        the flagship evrec.v1.Record
 #   rand-alltypes, rand-record        random binaries from tests/util/randmsg
+#   doubles                           2,000,000 doubles printed by evrec
+#                                     against Python's repr() (doubles.py)
+#   merge-alltypes, merge-record      the same re-encoded to work protobuf's
+#                                     merge rules (tests/util/wiremix.h), two
+#                                     thirds of them concatenated with one or
+#                                     two more: decoders must merge as Google's
 #
 # Every input goes through evrec (diffdriver, in batches: a handful of
 # processes in all) and through Google (oracle.py, one process per phase):
@@ -26,7 +32,9 @@
 # oracle.py's file-top comment lists the checks and the layout of
 # BUILD_DIR/diff, which is rebuilt on every run and kept for inspection.
 # Environment: PYTHON (/usr/bin/python3), PROTOC (protoc), WKT_DIR
-# (/usr/include), DIFF_SEED, DIFF_N_ALLTYPES (600), DIFF_N_RECORDS (250).
+# (/usr/include), DIFF_SEED, DIFF_N_ALLTYPES (600), DIFF_N_RECORDS (250),
+# DIFF_N_MERGE_ALLTYPES (2000), DIFF_N_MERGE_RECORDS (1000), DIFF_N_DOUBLES
+# (2000000).
 set -u  # not -e: a failing step is counted as a failure and the rest still runs
 
 if [ $# -ne 1 ]; then
@@ -43,6 +51,8 @@ WKT=${WKT_DIR:-/usr/include}
 SEED=${DIFF_SEED:-20251127}
 N_ALLTYPES=${DIFF_N_ALLTYPES:-600}
 N_RECORDS=${DIFF_N_RECORDS:-250}
+N_MERGE_ALLTYPES=${DIFF_N_MERGE_ALLTYPES:-2000}
+N_MERGE_RECORDS=${DIFF_N_MERGE_RECORDS:-1000}
 DRIVER=$B/tests/diffdriver
 W=$B/diff
 SETS=()          # "NAME TYPE KIND" of every set created
@@ -111,6 +121,23 @@ drive random alltypes "$SEED" "$N_ALLTYPES" "$W/rand-alltypes/in"
 if [ $have_record = 1 ]; then
   new_set rand-record record pb -
   drive random record "$((SEED + 1000000))" "$N_RECORDS" "$W/rand-record/in"
+fi
+new_set merge-alltypes alltypes pb -
+drive merge alltypes "$((SEED + 2000000))" "$N_MERGE_ALLTYPES" "$W/merge-alltypes/in"
+if [ $have_record = 1 ]; then
+  new_set merge-record record pb -
+  drive merge record "$((SEED + 3000000))" "$N_MERGE_RECORDS" "$W/merge-record/in"
+fi
+
+# ------------------------------------------------------------ doubles
+
+# The encoder's shortest doubles against Python's repr() (doubles.py).
+N_DOUBLES=${DIFF_N_DOUBLES:-2000000}
+if "$DRIVER" doubles "$SEED" "$N_DOUBLES" > "$W/doubles.txt"; then
+  "$PY" "$HERE/doubles.py" "$W/doubles.txt" || driver_failures=$((driver_failures + 1))
+else
+  echo "FAIL diffdriver doubles"
+  driver_failures=$((driver_failures + 1))
 fi
 
 # ------------------------------------------------------------ the pipeline

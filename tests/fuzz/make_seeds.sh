@@ -2,7 +2,8 @@
 # tests/fuzz/make_seeds.sh -- regenerates the committed seed corpora in
 # tests/fuzz/corpus/<target>/ from the repository's examples and test data.
 #
-#   bash tests/fuzz/make_seeds.sh BUILD_DIR     (needs BUILD_DIR/evrec, /usr/bin/python3)
+#   bash tests/fuzz/make_seeds.sh BUILD_DIR     (needs BUILD_DIR/evrec, /usr/bin/python3;
+#                                                BUILD_DIR/tests/diffdriver if built)
 #
 # Seeds of json_alltypes and reader_json begin with the option byte their
 # target reads first: ' ' (0x20) = defaults, '!' (0x21) = bit 0 (ignore
@@ -59,6 +60,13 @@ for path in sys.argv[2:]:
     open(os.path.join(out, 'alltypes-' + name), 'wb').write(m.SerializeToString(deterministic=True))
 PY
 printf '\x0a\x05hello\x12\x00\xff\xff' > $C/pb/garbage.pb
+# Merging: two Records one after the other, and AllTypes encodings that
+# repeat, split and interleave fields (tests/util/wiremix.h, by diffdriver).
+cat $C/pb/seed.pb $C/pb/one.pb > $C/pb/merge-two-records.pb
+if [ -x "$B/tests/diffdriver" ]; then
+  "$B/tests/diffdriver" merge alltypes 7 6 "$tmp"
+  for f in "$tmp"/*.pb; do cp "$f" "$C/pb/merge-alltypes-$(basename "$f")"; done
+fi
 
 # pbd: streams of Records.
 "$CLI" convert examples/seed.json -t pbd -o $C/pbd/seed.pbd
