@@ -41,6 +41,40 @@ void *evrec__arena_alloc(evrec_arena *a, size_t size);
 /** Duplicates `len` bytes and appends a NUL. */
 char *evrec__arena_strndup(evrec_arena *a, const char *s, size_t len);
 
+/** The free space of an arena's current block, [ptr, end): the first member
+ *  of every evrec_arena, so that hot paths can allocate inline
+ *  (evrec__arena_bump) and write a value of unknown length straight into
+ *  the free space, then claim what it used (evrec__arena_claim). */
+typedef struct evrec__arena_space {
+  char *ptr; /* 16-byte aligned, or == end */
+  char *end;
+} evrec__arena_space;
+
+static inline evrec__arena_space *evrec__arena_space_of(evrec_arena *a) {
+  return (evrec__arena_space *)(void *)a;
+}
+
+/** Makes the free space at least `n` bytes, in a new block when the current
+ *  one has less (its rest stays unused). @return false when out of memory. */
+bool evrec__arena_reserve(evrec_arena *a, size_t n);
+
+/** Claims the first `n` bytes of the free space (n <= its size), keeping
+ *  later allocations aligned. */
+static inline void evrec__arena_claim(evrec__arena_space *s, size_t n) {
+  size_t room = (size_t)(s->end - s->ptr), r = (n + 15) & ~(size_t)15;
+  s->ptr += r < room ? r : room;
+}
+
+/** evrec__arena_alloc()'s fast path: NULL when `size` (> 0) does not fit in
+ *  the current block (then call evrec__arena_alloc). */
+static inline void *evrec__arena_bump(evrec__arena_space *s, size_t size) {
+  size_t room = (size_t)(s->end - s->ptr);
+  if (size > room || ((size + 15) & ~(size_t)15) > room) return NULL;
+  void *p = s->ptr;
+  s->ptr += (size + 15) & ~(size_t)15;
+  return p;
+}
+
 /* ---------------------------------------------------------------- buf */
 
 /** Growable buffer on malloc. `data` is NUL-terminated when len > 0 is not

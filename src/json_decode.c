@@ -64,6 +64,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "jsonscan.h"
 
 #if defined(__GNUC__)
 /* Error paths: kept out of line so their buffers stay out of the frames of
@@ -115,6 +116,7 @@ typedef struct jsondec {
   const char *begin; /* input start: offsets, line and column are relative to it */
   evrec__json_pos base;
   evrec_arena *arena;
+  evrec__arena_space *space; /* the arena's free space (inline allocation) */
   evrec_error *err; /* may be NULL */
   const ProtobufCMessageDescriptor *const *any_types;
   size_t n_any_types;
@@ -277,10 +279,16 @@ static _Noreturn void jsondec_eof(jsondec *d) {
   jsondec_errat(d, d->end, EVREC_E_TRUNCATED, "unexpected end of input");
 }
 
-static void *jsondec_alloc(jsondec *d, size_t size) {
+static JSONDEC_NOINLINE void *jsondec_alloc_slow(jsondec *d, size_t size) {
   void *p = evrec__arena_alloc(d->arena, size);
   if (!p) jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
   return p;
+}
+
+/* Arena memory (size > 0): a pointer bump while the current block has room. */
+static inline void *jsondec_alloc(jsondec *d, size_t size) {
+  void *p = evrec__arena_bump(d->space, size);
+  return EVREC__LIKELY(p != NULL) ? p : jsondec_alloc_slow(d, size);
 }
 
 /* Fails at `at` with `pre` followed by a description of the byte at `p`. */
@@ -302,7 +310,7 @@ static const char *tok_name(jd_tok t) {
  * Lexer: whitespace, depth, sequences, literals
  * ====================================================================== */
 
-static void jsondec_ws(jsondec *d) {
+static JSONDEC_NOINLINE void jsondec_ws_loop(jsondec *d) {
   while (d->ptr != d->end) {
     switch (*d->ptr) {
     case ' ':
@@ -312,6 +320,13 @@ static void jsondec_ws(jsondec *d) {
     default: return;
     }
   }
+}
+
+/* Skips whitespace. Compact JSON has none between tokens, so a byte above
+ * ' ' (never whitespace) returns at once and the loop stays out of line. */
+static inline void jsondec_ws(jsondec *d) {
+  if (EVREC__LIKELY(d->ptr != d->end && (unsigned char)*d->ptr > ' ')) return;
+  jsondec_ws_loop(d);
 }
 
 /* Skips whitespace and classifies the next value; fails on anything else. */
@@ -378,6 +393,13 @@ static void jsondec_seqstart(jsondec *d) {
  * bracket (consumed). Works across nesting because every nested sequence
  * ends with is_first == false, which is what the enclosing one needs. */
 static bool jsondec_seqnext(jsondec *d, char close) {
+  const char *p = d->ptr;
+  /* compact JSON: ',' and then the next value's first byte */
+  if (EVREC__LIKELY(!d->is_first && d->end - p >= 2 && *p == ',' && (unsigned char)p[1] > ' ' &&
+                    p[1] != close)) {
+    d->ptr = p + 1;
+    return true;
+  }
   bool first = d->is_first;
   d->is_first = false;
   jsondec_ws(d);
@@ -410,6 +432,10 @@ static bool jsondec_arrnext(jsondec *d) { return jsondec_seqnext(d, ']'); }
 
 /* The ':' between a key and its value. */
 static void jsondec_colon(jsondec *d) {
+  if (EVREC__LIKELY(d->ptr != d->end && *d->ptr == ':')) {
+    d->ptr++;
+    return;
+  }
   jsondec_ws(d);
   if (d->ptr == d->end) jsondec_eof(d);
   if (*d->ptr != ':') jsondec_errat(d, d->ptr, EVREC_E_SYNTAX, "expected ':' after object key");
@@ -419,120 +445,77 @@ static void jsondec_colon(jsondec *d) {
 /* ======================================================================
  * Lexer: strings
  *
- * A string is a series of plain runs (no '"', '\\' or control byte), found
- * 16 bytes at a time with SSE2 (eight with SWAR elsewhere and for the tail),
- * separated by escapes. A string without escapes is
- * returned as a slice of the input; the first escape switches to building an
- * arena copy. UTF-8 is validated per run, only when the run has a byte >= 0x80.
+ * A string is a series of plain runs (no '"', '\\' or control byte, found
+ * 16 bytes per step by jsonscan.h) separated by escapes. Callers want:
+ *   STR_SKIP   validation only (skipped values);
+ *   STR_SLICE  the bytes: a slice of the input when there is no escape
+ *              (keys, enum names, quoted numbers ...), else an arena copy;
+ *   STR_COPY   a NUL-terminated arena copy (string fields), decoded straight
+ *              into the arena's free space while the runs are scanned and
+ *              claimed at the closing quote: each byte is read once and
+ *              written once, escapes or not.
+ * The fast paths take a string that is a single run; escapes, strings
+ * longer than the free space and errors continue in jsondec_str_slow.
+ *
+ * UTF-8 is checked once per string, and only when it has a byte >= 0x80:
+ * escapes are ASCII, so no sequence spans one, and checking the raw bytes
+ * checks every run. Errors still come in the order of a run-by-run check:
+ * before an error inside the string, the runs before it are checked
+ * (str_check).
  * ====================================================================== */
 
-#define SWAR_ONES 0x0101010101010101ull
-#define SWAR_HIGHS 0x8080808080808080ull
+typedef enum { STR_SKIP, STR_SLICE, STR_COPY } jsondec_strmode;
 
-/* Nonzero when some byte of w equals c / is below c (c <= 0x80). */
-static inline uint64_t swar_eq(uint64_t w, unsigned char c) {
-  uint64_t x = w ^ (SWAR_ONES * c);
-  return (x - SWAR_ONES) & ~x & SWAR_HIGHS;
-}
-
-static inline uint64_t swar_lt(uint64_t w, unsigned char c) {
-  return (w - SWAR_ONES * c) & ~w & SWAR_HIGHS;
-}
-
-/* With little-endian words the lowest flagged byte of a SWAR mask is exact
- * (borrows only corrupt the bytes above it), so the stop inside the word is
- * found without a byte loop. Keys and short values end in their first word,
- * which made that byte loop a tenth of the decoder. */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SWAR_CTZ 1
-#endif
-
-#if defined(__SSE2__) && defined(__GNUC__)
-/* SSE2 (every x86-64) finds the run 16 bytes per step with a third of the
- * instructions of two SWAR steps; the SWAR loop below finishes the tail. */
-#include <emmintrin.h>
-#define STR_SSE2 1
-
-/* Bit i set when byte i of v is '"', '\\' or below 0x20 (unsigned). */
-static inline unsigned sse_stops(__m128i v) {
-  __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
-  __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-  __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-  return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, bs)));
-}
-#endif
-
-/* End of the plain run at p; *hi tells whether it holds bytes >= 0x80. */
-static const char *str_run_end(const char *p, const char *end, bool *hi) {
-  uint64_t acc = 0;
-#ifdef STR_SSE2
-  unsigned high = 0; /* movemask of bytes >= 0x80 in the plain part */
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    unsigned m = sse_stops(v), h = (unsigned)_mm_movemask_epi8(v);
-    if (m) {
-      unsigned k = (unsigned)__builtin_ctz(m); /* plain bytes before the stop */
-      *hi = (high | (h & ((1u << k) - 1))) != 0;
-      return p + k;
-    }
-    high |= h;
-    p += 16;
-  }
-  acc = high ? SWAR_HIGHS : 0;
-#endif
-  while (end - p >= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    uint64_t m = swar_eq(w, '"') | swar_eq(w, '\\') | swar_lt(w, 0x20);
-#ifdef SWAR_CTZ
-    if (m) {
-      unsigned k = (unsigned)__builtin_ctzll(m) >> 3; /* plain bytes before the stop */
-      acc |= k ? w & (~0ull >> (64 - 8 * k)) : 0;
-      *hi = (acc & SWAR_HIGHS) != 0;
-      return p + k;
-    }
-#else
-    if (m) break;
-#endif
-    acc |= w;
-    p += 8;
-  }
-  for (; p != end; p++) {
-    unsigned char c = (unsigned char)*p;
-    if (c == '"' || c == '\\' || c < 0x20) break;
-    acc |= c;
-  }
-  *hi = (acc & SWAR_HIGHS) != 0;
-  return p;
-}
-
-/* Growable arena buffer for strings with escapes. */
-typedef struct jsondec_sbuf {
-  char *data;
-  size_t len, cap;
-} jsondec_sbuf;
-
-static void sbuf_add(jsondec *d, jsondec_sbuf *b, const char *p, size_t n) {
-  if (n >= b->cap - b->len || !b->data) {
-    size_t cap = b->cap ? b->cap : 32;
-    while (cap - b->len <= n) {
-      if (cap > SIZE_MAX / 2) jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
-      cap *= 2;
-    }
-    char *nd = jsondec_alloc(d, cap);
-    if (b->len) memcpy(nd, b->data, b->len);
-    b->data = nd;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-}
+/* A string being read by jsondec_str_slow. */
+typedef struct jsondec_sread {
+  const char *start;     /* first byte after the opening quote */
+  const char *checked;   /* UTF-8 is checked up to here */
+  bool hi;               /* a byte >= 0x80 may follow `checked` */
+  char *base, *o, *oend; /* copying: base..o decoded, room up to oend; else NULL */
+} jsondec_sread;
 
 static void jsondec_utf8(jsondec *d, const char *p, const char *stop) {
   size_t ok = evrec__utf8_valid_prefix(p, (size_t)(stop - p));
   if (p + ok != stop)
     jsondec_errat(d, p + ok, EVREC_E_UTF8, "invalid UTF-8 (byte 0x%02X) in string",
                   (unsigned char)p[ok]);
+}
+
+/* Checks the UTF-8 read since the last check, up to `upto`. */
+static void str_check(jsondec *d, jsondec_sread *r, const char *upto) {
+  if (r->hi) jsondec_utf8(d, r->checked, upto);
+  r->checked = upto;
+  r->hi = false;
+}
+
+static JSONDEC_COLD _Noreturn void jsondec_nomem(jsondec *d) {
+  jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
+}
+
+/* Makes room for `need` more output bytes: a larger free space in the
+ * arena (a new block), where the bytes so far move. */
+static JSONDEC_NOINLINE void str_grow(jsondec *d, jsondec_sread *r, size_t need) {
+  size_t used = (size_t)(r->o - r->base), cap = (size_t)(r->oend - r->base);
+  if (cap > SIZE_MAX / 4 || used > SIZE_MAX / 4 - need) jsondec_nomem(d);
+  cap = cap * 2 > used + need ? cap * 2 : used + need;
+  if (cap < 256) cap = 256;
+  if (!evrec__arena_reserve(d->arena, cap)) jsondec_nomem(d);
+  char *nb = d->space->ptr;
+  if (used && nb != r->base) memcpy(nb, r->base, used);
+  r->base = nb;
+  r->o = nb + used;
+  r->oend = d->space->end;
+}
+
+/* A slice string met its first escape at p: from here it is an arena copy,
+ * starting with the bytes before p. */
+static void str_start_copy(jsondec *d, jsondec_sread *r, const char *p) {
+  size_t used = (size_t)(p - r->start);
+  if (used > SIZE_MAX / 2 || !evrec__arena_reserve(d->arena, used + 256)) jsondec_nomem(d);
+  r->base = d->space->ptr;
+  memcpy(r->base, r->start, used);
+  r->o = r->base + used;
+  r->oend = d->space->end;
 }
 
 static int hex_value(char c) {
@@ -574,65 +557,156 @@ lone:
   jsondec_errat(d, esc, EVREC_E_UTF8, "unpaired UTF-16 surrogate \\u%04X in string", (unsigned)cp);
 }
 
-/* One escape at d->ptr ('\\'); appends its bytes to b (NULL: validate only). */
-static void jsondec_escape(jsondec *d, jsondec_sbuf *b, jsondec_str *s) {
+/* The byte a one-character escape stands for (\" \\ \/ \b \f \n \r \t), or 0. */
+static inline char simple_escape(char c) {
+  switch (c) {
+  case '"': return '"';
+  case '\\': return '\\';
+  case '/': return '/';
+  case 'b': return '\b';
+  case 'f': return '\f';
+  case 'n': return '\n';
+  case 'r': return '\r';
+  case 't': return '\t';
+  default: return 0;
+  }
+}
+
+/* Any escape at d->ptr ('\\'), failing on a malformed one; its bytes go to
+ * out (NULL: validate only). @return their count. */
+static JSONDEC_NOINLINE int jsondec_escape(jsondec *d, char *out, jsondec_str *s) {
   const char *esc = d->ptr;
-  char out[4];
+  char tmp[4];
   int n = 1;
   if (d->end - d->ptr < 2) jsondec_eof(d);
   d->ptr += 2;
-  switch (esc[1]) {
-  case '"': out[0] = '"'; break;
-  case '\\': out[0] = '\\'; break;
-  case '/': out[0] = '/'; break;
-  case 'b': out[0] = '\b'; break;
-  case 'f': out[0] = '\f'; break;
-  case 'n': out[0] = '\n'; break;
-  case 'r': out[0] = '\r'; break;
-  case 't': out[0] = '\t'; break;
-  case 'u': {
+  if ((tmp[0] = simple_escape(esc[1])) == 0) {
+    if (esc[1] != 'u') jsondec_errbyte(d, esc, esc + 1, "invalid escape in string: backslash before ");
     uint32_t cp = jsondec_uescape(d, esc);
     if (cp == 0) s->has_nul = true;
-    n = evrec__utf8_encode(cp, out);
-    break;
+    n = evrec__utf8_encode(cp, tmp);
   }
-  default: jsondec_errbyte(d, esc, esc + 1, "invalid escape in string: backslash before ");
-  }
-  if (b) sbuf_add(d, b, out, (size_t)n);
+  if (out) memcpy(out, tmp, (size_t)n);
+  return n;
 }
 
-/* Lexes the string at d->ptr ('"'). With keep == false escapes are only
- * validated (skipping), and s->ptr is meaningless when there were some. */
-static void jsondec_string(jsondec *d, jsondec_str *s, bool keep) {
-  const char *start = ++d->ptr;
-  jsondec_sbuf b = {NULL, 0, 0};
-  bool escaped = false;
-  s->has_nul = false;
-  for (;;) {
-    bool hi;
-    const char *run = d->ptr, *stop = str_run_end(run, d->end, &hi);
-    if (stop == d->end) jsondec_eof(d);
-    if (hi) jsondec_utf8(d, run, stop);
-    if (escaped && keep) sbuf_add(d, &b, run, (size_t)(stop - run));
-    d->ptr = stop;
-    if (*stop == '"') break;
-    if (*stop != '\\')
-      jsondec_errat(d, stop, EVREC_E_SYNTAX, "control character U+%04X in string must be escaped",
-                    (unsigned)(unsigned char)*stop);
-    if (!escaped && keep) sbuf_add(d, &b, start, (size_t)(stop - start));
-    escaped = true;
-    jsondec_escape(d, keep ? &b : NULL, s);
+/* The escape at p: one-character escapes inline; \u and bad escapes by
+ * jsondec_escape, once the UTF-8 before them is checked. @return the byte
+ * after it. Room for 4 output bytes is there. */
+static inline const char *str_escape(jsondec *d, jsondec_sread *r, const char *p, jsondec_str *s) {
+  char c;
+  if (EVREC__LIKELY(d->end - p >= 2 && (c = simple_escape(p[1])) != 0)) {
+    if (r->o) *r->o++ = c;
+    return p + 2;
   }
-  s->owned = escaped;
-  if (escaped && keep) {
-    sbuf_add(d, &b, "", 1); /* NUL terminator, not counted */
-    s->ptr = b.data;
-    s->len = b.len - 1;
+  str_check(d, r, p);
+  d->ptr = p;
+  int n = jsondec_escape(d, r->o, s);
+  if (r->o) r->o += n;
+  return d->ptr;
+}
+
+/* Ends a string at p (its closing quote). */
+static void str_finish(jsondec *d, jsondec_str *s, jsondec_sread *r, const char *p) {
+  str_check(d, r, p);
+  d->ptr = p + 1;
+  s->owned = r->o != NULL;
+  if (r->o) {
+    *r->o = '\0';
+    s->ptr = r->base;
+    s->len = (size_t)(r->o - r->base);
+    evrec__arena_claim(d->space, s->len + 1);
   } else {
-    s->ptr = start;
-    s->len = (size_t)(d->ptr - start);
+    s->ptr = r->start;
+    s->len = (size_t)(p - r->start);
   }
-  d->ptr++; /* closing quote */
+}
+
+/* The rest of a string from p, where the first run stopped (any mode). */
+static JSONDEC_NOINLINE void jsondec_str_slow(jsondec *d, jsondec_str *s, jsondec_sread *r,
+                                              const char *p, jsondec_strmode mode) {
+  const char *run = r->start, *end = d->end; /* where the current run began */
+  for (;;) {
+    const char *lim = end;
+    if (r->o) { /* keep room for an escape's 4 bytes or the NUL after the run */
+      if (r->oend - r->o < 16) d->ptr = p, str_grow(d, r, 16);
+      size_t room = (size_t)(r->oend - r->o) - 5;
+      if ((size_t)(end - p) > room) lim = p + room;
+      bool hi;
+      const char *stop = evrec__json_run_copy(p, lim, r->o, &hi);
+      r->hi |= hi;
+      r->o += stop - p;
+      p = stop;
+      if (p == lim && p != end) continue; /* out of room */
+    } else {
+      bool hi;
+      p = evrec__json_run_end(p, end, &hi);
+      r->hi |= hi;
+    }
+    if (p == end) {
+      str_check(d, r, run);
+      jsondec_eof(d);
+    }
+    if (*p == '"') break;
+    if (*p != '\\') {
+      str_check(d, r, p);
+      jsondec_errat(d, p, EVREC_E_SYNTAX, "control character U+%04X in string must be escaped",
+                    (unsigned)(unsigned char)*p);
+    }
+    if (mode == STR_SLICE && !r->o) str_start_copy(d, r, p);
+    p = run = str_escape(d, r, p, s);
+  }
+  str_finish(d, s, r, p);
+}
+
+/* A string field's value (d->ptr at '"'): decoded into the arena's free
+ * space, NUL-terminated. */
+static void jsondec_strcopy(jsondec *d, jsondec_str *s) {
+  evrec__arena_space *sp = d->space;
+  const char *start = d->ptr + 1, *p = start, *end = d->end;
+  size_t room = (size_t)(sp->end - sp->ptr);
+  jsondec_sread r = {start, start, false, sp->ptr, sp->ptr, sp->end};
+  s->has_nul = false;
+  if (EVREC__LIKELY(room > 5)) {
+    const char *lim = (size_t)(end - start) > room - 5 ? start + (room - 5) : end;
+    p = evrec__json_run_copy(start, lim, sp->ptr, &r.hi);
+    if (EVREC__LIKELY(p != lim && *p == '"')) {
+      size_t len = (size_t)(p - start);
+      if (r.hi) jsondec_utf8(d, start, p);
+      sp->ptr[len] = '\0';
+      s->ptr = sp->ptr;
+      s->len = len;
+      s->owned = true;
+      evrec__arena_claim(sp, len + 1);
+      d->ptr = p + 1;
+      return;
+    }
+    r.o += p - start;
+  }
+  jsondec_str_slow(d, s, &r, p, STR_COPY);
+}
+
+/* Lexes the string at d->ptr ('"') as `mode` says. For STR_SKIP s->ptr is
+ * meaningless when there were escapes. */
+static void jsondec_string(jsondec *d, jsondec_str *s, jsondec_strmode mode) {
+  if (mode == STR_COPY) {
+    jsondec_strcopy(d, s);
+    return;
+  }
+  const char *start = d->ptr + 1;
+  bool hi;
+  const char *stop = evrec__json_run_end(start, d->end, &hi);
+  s->has_nul = false;
+  if (EVREC__LIKELY(stop != d->end && *stop == '"')) {
+    if (hi) jsondec_utf8(d, start, stop);
+    s->ptr = start;
+    s->len = (size_t)(stop - start);
+    s->owned = false;
+    d->ptr = stop + 1;
+    return;
+  }
+  jsondec_sread r = {start, start, hi, NULL, NULL, NULL};
+  jsondec_str_slow(d, s, &r, stop, mode);
 }
 
 static JSONDEC_COLD _Noreturn void jsondec_toolong(jsondec *d, const char *at, const char *what,
@@ -836,7 +910,7 @@ static JSONDEC_NOINLINE void jsondec_skipobj(jsondec *d) {
   while (jsondec_objnext(d)) {
     const char *at = d->ptr;
     jsondec_str key;
-    jsondec_string(d, &key, true);
+    jsondec_string(d, &key, STR_SLICE);
     jsondec_newkey(d, &ks, &key, at); /* json_format rejects these too */
     jsondec_colon(d);
     jsondec_skipval(d);
@@ -853,7 +927,7 @@ static void jsondec_skipval(jsondec *d) {
     jsondec_seqstart(d);
     while (jsondec_arrnext(d)) jsondec_skipval(d);
     break;
-  case JD_STRING: jsondec_string(d, &s, false); break;
+  case JD_STRING: jsondec_string(d, &s, STR_SKIP); break;
   case JD_NUMBER: jsondec_number(d, &n); break;
   case JD_TRUE: jsondec_lit(d, "true"); break;
   case JD_FALSE: jsondec_lit(d, "false"); break;
@@ -1012,7 +1086,7 @@ static JSONDEC_NOINLINE void jsondec_int(jsondec *d, const ProtobufCFieldDescrip
     jsondec_number(d, &n);
   } else if (t == JD_STRING) {
     jsondec_str s;
-    jsondec_string(d, &s, true);
+    jsondec_string(d, &s, STR_SLICE);
     if (!quoted_num(&s, &n))
       jsondec_errq(d, at, EVREC_E_SCHEMA, "invalid value ", &s, " for ", type_name(f));
   } else {
@@ -1090,7 +1164,7 @@ static JSONDEC_NOINLINE void jsondec_float(jsondec *d, const ProtobufCFieldDescr
     x = jsondec_fltval(d, at, &n, is_float, type_name(f));
   } else if (t == JD_STRING) {
     jsondec_str s;
-    jsondec_string(d, &s, true);
+    jsondec_string(d, &s, STR_SLICE);
     if (!special_float(&s, &x)) {
       if (!quoted_num(&s, &n))
         jsondec_errq(d, at, EVREC_E_SCHEMA, "invalid value ", &s, " for ", type_name(f));
@@ -1123,7 +1197,7 @@ static JSONDEC_NOINLINE void jsondec_strval(jsondec *d, const char *what, jsonde
   const char *at = d->ptr;
   jsondec_str s;
   if (t != JD_STRING) jsondec_wrongtype(d, t, "a string", what);
-  jsondec_string(d, &s, true);
+  jsondec_string(d, &s, STR_COPY);
   v->s = jsondec_cstr(d, &s, at);
 }
 
@@ -1164,7 +1238,7 @@ static JSONDEC_NOINLINE void jsondec_bytes(jsondec *d, jsondec_val *v) {
   const char *at = d->ptr;
   jsondec_str s;
   if (t != JD_STRING) jsondec_wrongtype(d, t, "a base64 string", "bytes");
-  jsondec_string(d, &s, true);
+  jsondec_string(d, &s, STR_SLICE);
   size_t n = s.len;
   for (int pad = 0; pad < 2 && n && s.ptr[n - 1] == '='; pad++) n--;
   v->bytes.len = 0;
@@ -1193,7 +1267,7 @@ static JSONDEC_NOINLINE bool jsondec_enum(jsondec *d, const ProtobufCFieldDescri
     jsondec_number(d, &n);
   } else if (t == JD_STRING) {
     jsondec_str s;
-    jsondec_string(d, &s, true);
+    jsondec_string(d, &s, STR_SLICE);
     const ProtobufCEnumValue *ev = evrec__enum_by_name(e, s.ptr, s.len);
     if (ev) {
       v->i32 = ev->value;
@@ -1227,9 +1301,27 @@ static ProtobufCMessage *jsondec_newmsg(jsondec *d, const ProtobufCMessageDescri
   return m;
 }
 
+/* evrec__sizeof_type(), inline: the in-memory size of a value of type t. */
+static inline size_t val_size(ProtobufCType t) {
+  static const unsigned char size[] = {
+      4, 4, 4, 8, 8, 8, 4, 4, 8, 8, 4, 8, sizeof(protobuf_c_boolean), 4,
+      sizeof(char *), sizeof(ProtobufCBinaryData), sizeof(ProtobufCMessage *)};
+  return (unsigned)t < sizeof size ? size[t] : 0;
+}
+
+/* Copies a value of `size` bytes; the common sizes as single moves. */
+static inline void val_copy(void *dst, const void *v, size_t size) {
+  if (size == 8)
+    memcpy(dst, v, 8);
+  else if (size == 4)
+    memcpy(dst, v, 4);
+  else
+    memcpy(dst, v, size);
+}
+
 /* Writes a singular value; a oneof member also sets its oneof's case. */
 static void store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const jsondec_val *v) {
-  memcpy(evrec__field_ptr(m, f), v, evrec__sizeof_type(f->type));
+  val_copy(evrec__field_ptr(m, f), v, val_size(f->type));
   if (evrec__is_oneof(f)) *(uint32_t *)evrec__quant_ptr(m, f) = f->id;
 }
 
@@ -1263,7 +1355,7 @@ static void vec_push(jsondec *d, jsondec_vec *v, const void *elem) {
     v->data = p;
     v->cap = cap;
   }
-  memcpy(v->data + v->n * v->size, elem, v->size);
+  val_copy(v->data + v->n * v->size, elem, v->size);
   v->n++;
 }
 
@@ -1291,7 +1383,7 @@ static void jsondec_no_null(jsondec *d, const ProtobufCFieldDescriptor *f, const
 
 static JSONDEC_NOINLINE void jsondec_array(jsondec *d, ProtobufCMessage *m,
                                            const ProtobufCFieldDescriptor *f) {
-  jsondec_vec vec = {NULL, 0, 0, evrec__sizeof_type(f->type)};
+  jsondec_vec vec = {NULL, 0, 0, val_size(f->type)};
   jsondec_seg seg;
   jd_tok t = jsondec_peek(d);
   if (t != JD_ARRAY) jsondec_wrongtype(d, t, "an array", "repeated field");
@@ -1339,7 +1431,7 @@ static jsondec_key entry_key(const ProtobufCMessage *entry, const ProtobufCField
   jsondec_key key = {k->ptr, k->len};
   if (kf->type != PROTOBUF_C_TYPE_STRING) {
     key.p = evrec__field_ptr(entry, kf);
-    key.len = evrec__sizeof_type(kf->type);
+    key.len = val_size(kf->type);
   }
   return key;
 }
@@ -1354,7 +1446,7 @@ static ProtobufCMessage *jsondec_mapentry(jsondec *d, const ProtobufCFieldDescri
   const char *at = d->ptr;
   jsondec_str k;
   jsondec_val v;
-  jsondec_string(d, &k, true);
+  jsondec_string(d, &k, STR_SLICE);
   seg->kind = SEG_NONE; /* key errors name the map field itself */
   jsondec_mapkey(d, entry, kf, &k, at);
   jsondec_key ek = entry_key(entry, kf, &k);
@@ -1441,7 +1533,7 @@ static void seen_init(jsondec *d, jsondec_seen *s, unsigned n_fields) {
   size_t words = (n_fields + 63) / 64;
   s->dup = words * 2 <= 8 ? s->small : jsondec_alloc(d, words * 2 * sizeof(uint64_t));
   s->oneof = s->dup + words;
-  memset(s->dup, 0, words * 2 * sizeof(uint64_t));
+  for (size_t i = 0; i < words * 2; i++) s->dup[i] = 0; /* mostly 2 words: no memset call */
   s->unknown.slots = NULL;
   s->unknown.cap = s->unknown.n = 0;
   s->any_type = false;
@@ -1526,7 +1618,7 @@ static void jsondec_members(jsondec *d, ProtobufCMessage *m, jsondec_seen *s, bo
   while (jsondec_objnext(d)) {
     const char *at = d->ptr;
     jsondec_str k;
-    jsondec_string(d, &k, true);
+    jsondec_string(d, &k, STR_SLICE);
     const ProtobufCFieldDescriptor *f = jsondec_lookup(d, md, &k);
     if (f) {
       jsondec_member(d, m, f, s, at);
@@ -1596,7 +1688,7 @@ static const char *wkt_string(jsondec *d, const ProtobufCMessage *m, jsondec_str
   jd_tok t = jsondec_peek(d);
   const char *at = d->ptr;
   if (t != JD_STRING) jsondec_wrongtype(d, t, "a string", m->descriptor->name);
-  jsondec_string(d, s, true);
+  jsondec_string(d, s, STR_SLICE);
   return at;
 }
 
@@ -1789,7 +1881,7 @@ static JSONDEC_NOINLINE ProtobufCMessage *struct_key(jsondec *d,
   jsondec_str k;
   jsondec_val v;
   ProtobufCMessage *entry = jsondec_newmsg(d, ed);
-  jsondec_string(d, &k, true);
+  jsondec_string(d, &k, STR_SLICE);
   seg->kind = SEG_NONE;
   jsondec_newkey(d, keys, &k, at);
   v.s = jsondec_cstr(d, &k, at);
@@ -1900,7 +1992,7 @@ static void any_typeurl(jsondec *d, jsondec_str *url, const char **at) {
   jd_tok t = jsondec_peek(d);
   *at = d->ptr;
   if (t != JD_STRING) jsondec_wrongtype(d, t, "a string", "\"@type\"");
-  jsondec_string(d, url, true);
+  jsondec_string(d, url, STR_SLICE);
 }
 
 static bool is_type_key(const jsondec_str *k) {
@@ -1916,7 +2008,7 @@ static bool any_scan(jsondec *d, jsondec_str *url, const char **url_at, bool *fi
   jsondec_seqstart(d);
   while (jsondec_objnext(d)) {
     jsondec_str k;
-    jsondec_string(d, &k, true);
+    jsondec_string(d, &k, STR_SLICE);
     jsondec_colon(d);
     if (is_type_key(&k)) {
       any_typeurl(d, url, url_at);
@@ -1949,7 +2041,7 @@ static void any_wkt_members(jsondec *d, ProtobufCMessage *payload, jsondec_seen 
   while (jsondec_objnext(d)) {
     const char *at = d->ptr;
     jsondec_str k;
-    jsondec_string(d, &k, true);
+    jsondec_string(d, &k, STR_SLICE);
     if (is_type_key(&k)) {
       if (s->any_type) jsondec_errat(d, at, EVREC_E_SCHEMA, "duplicate key \"@type\"");
       s->any_type = true;
@@ -2067,6 +2159,7 @@ static void jsondec_init(jsondec *d, const char *json, size_t len, evrec_arena *
   d->end = json + len;
   d->base = base ? *base : start;
   d->arena = arena;
+  d->space = evrec__arena_space_of(arena);
   d->err = err;
   d->max_depth = opts && opts->max_depth ? opts->max_depth : EVREC_JSON_DEFAULT_MAX_DEPTH;
   d->max_nest = d->max_depth > JSONDEC_NEST_CEILING / JSONDEC_NEST_PER_DEPTH
