@@ -939,22 +939,54 @@ static void jsondec_skipval(jsondec *d) {
  * Key lookup memory
  *
  * The same few dozen keys repeat in every record, so a reader passes a
- * small direct-mapped table (evrec__json_keys) that it keeps across records:
- * a hit costs a hash and a short memcmp instead of evrec__field_by_key's
- * searches over proto and JSON names (a tenth of the decoder before). The
- * table belongs to the caller, so there is no shared mutable state. A hit
- * needs the same bytes under the same descriptor, so it returns exactly what
- * the search returned; a collision only evicts. Unknown and long keys are
- * not stored. (Enum names were tried too: their many distinct values evict
- * keys and the total got worse.)
+ * small table (evrec__json_keys) that it keeps across records: a hit costs
+ * a hash and a short compare instead of evrec__field_by_key's searches over
+ * proto and JSON names (a tenth of the decoder before). The table belongs to
+ * the caller, so there is no shared mutable state. A hit needs the same
+ * bytes under the same descriptor, so it returns exactly what the search
+ * returned. The table is 2-way set associative: evrec.v1 has about 180
+ * (type, key) pairs, which direct mapping into 256 slots made collide often
+ * enough that one lookup in six missed; a new pair goes first in its set and
+ * the older one moves second. Unknown and long keys are not stored. (Enum
+ * names were tried too: their many distinct values evict keys and the
+ * total got worse.)
  * ====================================================================== */
 
-static unsigned keys_slot(const ProtobufCMessageDescriptor *desc, const char *k, size_t len) {
+static unsigned keys_set(const ProtobufCMessageDescriptor *desc, const char *k, size_t len) {
   uint32_t h = (uint32_t)((uintptr_t)desc >> 4) ^ (uint32_t)len * 0x85EBCA6Bu;
   h ^= (uint32_t)(unsigned char)k[0] | (uint32_t)(unsigned char)k[len / 2] << 8 |
        (uint32_t)(unsigned char)k[len - 1] << 16;
   h *= 0x9E3779B1u; /* Fibonacci hashing: the top bits mix every input bit */
-  return h >> (32 - EVREC__JSON_KEYS_LOG2);
+  return (h >> (32 - EVREC__JSON_KEYS_LOG2)) & ~1u;
+}
+
+static inline uint64_t load8(const char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+static inline uint32_t load4(const char *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
+/* a[0..len) == b[0..len) for 0 < len, with overlapping word loads (keys are
+ * short: no memcmp call). */
+static inline bool key_eq(const char *a, const char *b, size_t len) {
+  if (len >= 8) {
+    for (size_t i = 0; i + 8 < len; i += 8)
+      if (load8(a + i) != load8(b + i)) return false;
+    return load8(a + len - 8) == load8(b + len - 8);
+  }
+  if (len >= 4) return load4(a) == load4(b) && load4(a + len - 4) == load4(b + len - 4);
+  return a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1];
+}
+
+static inline bool key_is(const evrec__json_key *e, const ProtobufCMessageDescriptor *desc,
+                          const jsondec_str *k) {
+  return e->desc == desc && e->len == k->len && key_eq(e->key, k->ptr, k->len);
 }
 
 /* The field key k named under desc, or NULL when not remembered. */
@@ -962,19 +994,21 @@ static const ProtobufCFieldDescriptor *keys_find(jsondec *d,
                                                  const ProtobufCMessageDescriptor *desc,
                                                  const jsondec_str *k) {
   if (!d->keys || k->len == 0 || k->len > EVREC__JSON_KEY_MAX) return NULL;
-  const evrec__json_key *e = &d->keys->slot[keys_slot(desc, k->ptr, k->len)];
-  if (e->desc == desc && e->len == k->len && memcmp(e->key, k->ptr, k->len) == 0) return e->hit;
+  const evrec__json_key *e = &d->keys->slot[keys_set(desc, k->ptr, k->len)];
+  if (key_is(&e[0], desc, k)) return e[0].hit;
+  if (key_is(&e[1], desc, k)) return e[1].hit;
   return NULL;
 }
 
 static void keys_put(jsondec *d, const ProtobufCMessageDescriptor *desc, const jsondec_str *k,
                       const ProtobufCFieldDescriptor *hit) {
   if (!d->keys || k->len == 0 || k->len > EVREC__JSON_KEY_MAX) return;
-  evrec__json_key *e = &d->keys->slot[keys_slot(desc, k->ptr, k->len)];
-  e->desc = desc;
-  e->hit = hit;
-  e->len = (unsigned char)k->len;
-  memcpy(e->key, k->ptr, k->len);
+  evrec__json_key *e = &d->keys->slot[keys_set(desc, k->ptr, k->len)];
+  e[1] = e[0];
+  e[0].desc = desc;
+  e[0].hit = hit;
+  e[0].len = (unsigned char)k->len;
+  memcpy(e[0].key, k->ptr, k->len);
 }
 
 /* ======================================================================
