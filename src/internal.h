@@ -255,16 +255,18 @@ typedef struct evrec__json_pos {
   uint32_t column; /* 1-based column of slice[0] */
 } evrec__json_pos;
 
-/** The JSON decoder's memory of key -> field lookups, kept by a reader
- *  across its records (the same few dozen keys repeat in every record). A
+/** The JSON decoder's memory of key -> field and enum name -> value
+ *  lookups, kept by a reader across its records (the same few dozen keys
+ *  and enum names repeat in every record). A
  *  2-way set-associative table (48 KiB) holding copies of the keys, so
  *  nothing in it points into past input; its descriptors must outlive it.
  *  Plain data: all zero is empty. See "Key lookup memory" in json_decode.c. */
 #define EVREC__JSON_KEYS_LOG2 10
 #define EVREC__JSON_KEY_MAX 30 /* longer keys are looked up every time */
 typedef struct evrec__json_key {
-  const ProtobufCMessageDescriptor *desc; /* NULL: empty slot */
-  const ProtobufCFieldDescriptor *hit;
+  const void *scope; /* message descriptor (key) or enum descriptor (value
+                        name); NULL: empty slot */
+  const void *hit;   /* its field descriptor or enum value */
   unsigned char len;
   char key[EVREC__JSON_KEY_MAX + 1];
 } evrec__json_key;

@@ -73,9 +73,12 @@
 /* Likewise for helpers whose locals would otherwise be inlined into every
  * level of the recursion although only one branch needs them. */
 #define JSONDEC_NOINLINE __attribute__((noinline))
+/* Small steps of the member loop that the compiler would call otherwise. */
+#define JSONDEC_INLINE inline __attribute__((always_inline))
 #else
 #define JSONDEC_COLD
 #define JSONDEC_NOINLINE
+#define JSONDEC_INLINE inline
 #endif
 
 /* Hard ceiling for `nest`, whatever max_depth says: the deepest recursion
@@ -944,16 +947,17 @@ static void jsondec_skipval(jsondec *d) {
  * proto and JSON names (a tenth of the decoder before). The table belongs to
  * the caller, so there is no shared mutable state. A hit needs the same
  * bytes under the same descriptor, so it returns exactly what the search
- * returned. The table is 2-way set associative: evrec.v1 has about 180
- * (type, key) pairs, which direct mapping into 256 slots made collide often
- * enough that one lookup in six missed; a new pair goes first in its set and
- * the older one moves second. Unknown and long keys are not stored. (Enum
- * names were tried too: their many distinct values evict keys and the
- * total got worse.)
+ * returned. Enum value names go in the same table, scoped by their enum
+ * descriptor (a hit saves evrec__enum_by_name's binary search, whose names
+ * share long prefixes such as "ACTOR_KIND_"). The table is 2-way set
+ * associative: evrec.v1 records use about 180 (type, key) pairs and 60 enum
+ * names, which direct mapping into 256 slots made collide often enough
+ * that one key lookup in six missed; a new entry goes first in its set and
+ * the older one moves second. Unknown and long names are not stored.
  * ====================================================================== */
 
-static unsigned keys_set(const ProtobufCMessageDescriptor *desc, const char *k, size_t len) {
-  uint32_t h = (uint32_t)((uintptr_t)desc >> 4) ^ (uint32_t)len * 0x85EBCA6Bu;
+static unsigned keys_set(const void *scope, const char *k, size_t len) {
+  uint32_t h = (uint32_t)((uintptr_t)scope >> 4) ^ (uint32_t)len * 0x85EBCA6Bu;
   h ^= (uint32_t)(unsigned char)k[0] | (uint32_t)(unsigned char)k[len / 2] << 8 |
        (uint32_t)(unsigned char)k[len - 1] << 16;
   h *= 0x9E3779B1u; /* Fibonacci hashing: the top bits mix every input bit */
@@ -984,28 +988,26 @@ static inline bool key_eq(const char *a, const char *b, size_t len) {
   return a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1];
 }
 
-static inline bool key_is(const evrec__json_key *e, const ProtobufCMessageDescriptor *desc,
-                          const jsondec_str *k) {
-  return e->desc == desc && e->len == k->len && key_eq(e->key, k->ptr, k->len);
+static inline bool key_is(const evrec__json_key *e, const void *scope, const jsondec_str *k) {
+  return e->scope == scope && e->len == k->len && key_eq(e->key, k->ptr, k->len);
 }
 
-/* The field key k named under desc, or NULL when not remembered. */
-static const ProtobufCFieldDescriptor *keys_find(jsondec *d,
-                                                 const ProtobufCMessageDescriptor *desc,
-                                                 const jsondec_str *k) {
+/* What k named under scope (a field of a message descriptor, a value of an
+ * enum descriptor), or NULL when not remembered. */
+static JSONDEC_INLINE const void *keys_find(jsondec *d, const void *scope,
+                                           const jsondec_str *k) {
   if (!d->keys || k->len == 0 || k->len > EVREC__JSON_KEY_MAX) return NULL;
-  const evrec__json_key *e = &d->keys->slot[keys_set(desc, k->ptr, k->len)];
-  if (key_is(&e[0], desc, k)) return e[0].hit;
-  if (key_is(&e[1], desc, k)) return e[1].hit;
+  const evrec__json_key *e = &d->keys->slot[keys_set(scope, k->ptr, k->len)];
+  if (key_is(&e[0], scope, k)) return e[0].hit;
+  if (key_is(&e[1], scope, k)) return e[1].hit;
   return NULL;
 }
 
-static void keys_put(jsondec *d, const ProtobufCMessageDescriptor *desc, const jsondec_str *k,
-                      const ProtobufCFieldDescriptor *hit) {
+static void keys_put(jsondec *d, const void *scope, const jsondec_str *k, const void *hit) {
   if (!d->keys || k->len == 0 || k->len > EVREC__JSON_KEY_MAX) return;
-  evrec__json_key *e = &d->keys->slot[keys_set(desc, k->ptr, k->len)];
+  evrec__json_key *e = &d->keys->slot[keys_set(scope, k->ptr, k->len)];
   e[1] = e[0];
-  e[0].desc = desc;
+  e[0].scope = scope;
   e[0].hit = hit;
   e[0].len = (unsigned char)k->len;
   memcpy(e[0].key, k->ptr, k->len);
@@ -1302,7 +1304,8 @@ static JSONDEC_NOINLINE bool jsondec_enum(jsondec *d, const ProtobufCFieldDescri
   } else if (t == JD_STRING) {
     jsondec_str s;
     jsondec_string(d, &s, STR_SLICE);
-    const ProtobufCEnumValue *ev = evrec__enum_by_name(e, s.ptr, s.len);
+    const ProtobufCEnumValue *ev = keys_find(d, e, &s);
+    if (!ev && (ev = evrec__enum_by_name(e, s.ptr, s.len)) != NULL) keys_put(d, e, &s, ev);
     if (ev) {
       v->i32 = ev->value;
       return true;
