@@ -1014,6 +1014,88 @@ static void keys_put(jsondec *d, const void *scope, const jsondec_str *k, const 
 }
 
 /* ======================================================================
+ * Numbers: fast paths
+ *
+ * Most numbers in records are short: counts, offsets, coordinates, scores.
+ * An integer field converts a JSON integer of at most 19 digits as it lexes
+ * it (int_fast, with the conversions below). For a float field dec_lex
+ * reads a number with at most 19 significant digits into an integer
+ * significand w and a power of ten e; when w <= 2^53 and |e| <= 22 the
+ * value is w * 10^e or w / 10^-e, where both operands are exact doubles and
+ * one correctly rounded operation gives what strtod gives (Clinger's fast
+ * path). Everything else, and every error, goes the exact way (num_lex,
+ * num_to_u64, strtod), which reads the number again.
+ * ====================================================================== */
+
+typedef struct jsondec_dec {
+  uint64_t w;      /* the significant digits */
+  int exp;         /* value = w * 10^exp */
+  bool neg;
+  const char *end; /* after the number */
+} jsondec_dec;
+
+static inline bool is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
+/* Digits at p, accumulated into *w (wrapping past 19 digits: callers count). */
+static inline const char *dec_digits(const char *p, const char *end, uint64_t *w) {
+  uint64_t v = *w;
+  for (unsigned c; p != end && (c = (unsigned)(unsigned char)*p - '0') < 10; p++) v = v * 10 + c;
+  *w = v;
+  return p;
+}
+
+/* A JSON number at p that the fast paths take (see above), ending before
+ * the end of input. @return false for anything else. */
+static bool dec_lex(const char *p, const char *end, jsondec_dec *r) {
+  const char *i0, *f0 = NULL, *f1 = NULL;
+  r->w = 0;
+  r->exp = 0;
+  r->neg = p != end && *p == '-';
+  i0 = p + r->neg;
+  p = dec_digits(i0, end, &r->w);
+  size_t ni = (size_t)(p - i0), nf = 0;
+  if (ni == 0 || p == end || (*i0 == '0' && ni > 1)) return false;
+  r->end = p;
+  if (*p != '.' && *p != 'e' && *p != 'E') return ni <= 19;
+  if (*p == '.') {
+    f0 = p + 1;
+    p = f1 = dec_digits(f0, end, &r->w);
+    nf = (size_t)(f1 - f0);
+    if (nf == 0 || nf > 400) return false;
+    r->exp = -(int)nf;
+  }
+  if (ni + nf > 19) { /* unless the leading zeros of 0.000ddd make it fit */
+    const char *q = f0;
+    if (ni > 1 || *i0 != '0' || !q) return false;
+    while (q != f1 && *q == '0') q++;
+    if (f1 - q > 19) return false;
+  }
+  if (p != end && (*p == 'e' || *p == 'E')) {
+    bool eneg = ++p != end && *p == '-';
+    uint64_t e = 0;
+    p += p != end && (*p == '+' || *p == '-');
+    const char *e0 = p;
+    p = dec_digits(p, end, &e);
+    if (p == e0 || p - e0 > 4) return false;
+    r->exp += eneg ? -(int)e : (int)e;
+  }
+  r->end = p;
+  return p != end;
+}
+
+/* Clinger's fast path for r. @return false when it does not apply. */
+static bool dec_to_double(const jsondec_dec *r, double *out) {
+  static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (r->w > (UINT64_C(1) << 53) || r->exp < -22 || r->exp > 22) return false;
+  double x = (double)r->w;
+  x = r->exp < 0 ? x / p10[-r->exp] : x * p10[r->exp];
+  *out = r->neg ? -x : x;
+  return true;
+}
+
+/* ======================================================================
  * Conversions: integers (exact), floats, bools
  * ====================================================================== */
 
@@ -1070,23 +1152,35 @@ static jsondec_intconv num_to_u64(const jsondec_num *n, uint64_t *out) {
   return INT_OK;
 }
 
-static bool type_is_signed(ProtobufCType t) {
-  return t == PROTOBUF_C_TYPE_INT32 || t == PROTOBUF_C_TYPE_SINT32 ||
-         t == PROTOBUF_C_TYPE_SFIXED32 || t == PROTOBUF_C_TYPE_INT64 ||
-         t == PROTOBUF_C_TYPE_SINT64 || t == PROTOBUF_C_TYPE_SFIXED64 || t == PROTOBUF_C_TYPE_ENUM;
+/* Integer types: signed, 64 bits (bit 0, bit 1), by ProtobufCType. */
+static inline unsigned int_kind(ProtobufCType t) {
+  static const unsigned char kind[] = {1, 1, 1, 3, 3, 3, 0, 0, 2, 2, 0, 0, 0, 1, 0, 0, 0};
+  return (unsigned)t < sizeof kind ? kind[t] : 0;
 }
 
-static bool type_is_64(ProtobufCType t) {
-  return t == PROTOBUF_C_TYPE_INT64 || t == PROTOBUF_C_TYPE_SINT64 ||
-         t == PROTOBUF_C_TYPE_SFIXED64 || t == PROTOBUF_C_TYPE_UINT64 ||
-         t == PROTOBUF_C_TYPE_FIXED64;
-}
+static inline bool type_is_signed(ProtobufCType t) { return int_kind(t) & 1; }
+
+static inline bool type_is_64(ProtobufCType t) { return (int_kind(t) & 2) != 0; }
 
 /* Largest magnitude an integer type holds for the given sign. */
-static uint64_t int_limit(ProtobufCType t, bool neg) {
-  if (!type_is_signed(t)) return neg ? 0 : type_is_64(t) ? UINT64_MAX : UINT32_MAX;
-  if (type_is_64(t)) return neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-  return neg ? (uint64_t)INT32_MAX + 1 : (uint64_t)INT32_MAX;
+static inline uint64_t int_limit(ProtobufCType t, bool neg) {
+  static const uint64_t limit[4][2] = {
+      {UINT32_MAX, 0},
+      {INT32_MAX, (uint64_t)INT32_MAX + 1},
+      {UINT64_MAX, 0},
+      {INT64_MAX, (uint64_t)INT64_MAX + 1}};
+  return limit[int_kind(t)][neg];
+}
+
+/* Stores magnitude `mag` (within int_limit(t, neg)) as a value of type t. */
+static void int_store(ProtobufCType t, uint64_t mag, bool neg, jsondec_val *v) {
+  int64_t sv = !neg ? (int64_t)mag : mag > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)mag;
+  if (type_is_64(t))
+    v->u64 = type_is_signed(t) ? (uint64_t)sv : mag;
+  else if (type_is_signed(t))
+    v->i32 = (int32_t)sv;
+  else
+    v->u32 = (uint32_t)mag;
 }
 
 /* Converts a lexed number into the integer field f's value, exactly. */
@@ -1103,13 +1197,24 @@ static void jsondec_intval(jsondec *d, const char *at, const ProtobufCFieldDescr
   if (c == INT_RANGE || mag > int_limit(f->type, neg))
     jsondec_errat(d, at, EVREC_E_RANGE, "value %.*s%s out of range for %s", w, n->p, more,
                   type_name(f));
-  int64_t sv = !neg ? (int64_t)mag : mag > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)mag;
-  if (type_is_64(f->type))
-    v->u64 = type_is_signed(f->type) ? (uint64_t)sv : mag;
-  else if (type_is_signed(f->type))
-    v->i32 = (int32_t)sv;
-  else
-    v->u32 = (uint32_t)mag;
+  int_store(f->type, mag, neg, v);
+}
+
+/* jsondec_int's fast path: a plain JSON integer (at most 19 digits, no
+ * fraction or exponent) in f's range, ending before the end of input.
+ * @return false for anything else. */
+static inline bool int_fast(jsondec *d, const ProtobufCFieldDescriptor *f, jsondec_val *v) {
+  const char *p = d->ptr, *i0 = p + (*p == '-');
+  uint64_t w = 0;
+  p = dec_digits(i0, d->end, &w);
+  size_t n = (size_t)(p - i0);
+  if (n - 1 >= 19 || p == d->end || (*i0 == '0' && n > 1) || *p == '.' || (*p | 0x20) == 'e')
+    return false;
+  bool neg = *d->ptr == '-' && w;
+  if (w > int_limit(f->type, neg)) return false;
+  int_store(f->type, w, neg, v);
+  d->ptr = p;
+  return true;
 }
 
 /* An integer field: a JSON number or a string holding one. */
@@ -1118,6 +1223,7 @@ static JSONDEC_NOINLINE void jsondec_int(jsondec *d, const ProtobufCFieldDescrip
   jd_tok t = jsondec_peek(d);
   const char *at = d->ptr;
   jsondec_num n;
+  if (t == JD_NUMBER && int_fast(d, f, v)) return;
   if (t == JD_NUMBER) {
     jsondec_number(d, &n);
   } else if (t == JD_STRING) {
@@ -1195,7 +1301,10 @@ static JSONDEC_NOINLINE void jsondec_float(jsondec *d, const ProtobufCFieldDescr
   bool is_float = f->type == PROTOBUF_C_TYPE_FLOAT;
   double x;
   jsondec_num n;
-  if (t == JD_NUMBER) {
+  jsondec_dec r;
+  if (t == JD_NUMBER && dec_lex(d->ptr, d->end, &r) && dec_to_double(&r, &x)) {
+    d->ptr = r.end; /* far from the float range's limits: nothing to check */
+  } else if (t == JD_NUMBER) {
     jsondec_number(d, &n);
     x = jsondec_fltval(d, at, &n, is_float, type_name(f));
   } else if (t == JD_STRING) {
@@ -1981,6 +2090,12 @@ static void jsondec_listvalue(jsondec *d, ProtobufCMessage *m) {
 static JSONDEC_NOINLINE double value_number(jsondec *d) {
   const char *at = d->ptr;
   jsondec_num n;
+  jsondec_dec r;
+  double x;
+  if (dec_lex(d->ptr, d->end, &r) && dec_to_double(&r, &x)) {
+    d->ptr = r.end;
+    return x;
+  }
   jsondec_number(d, &n);
   return jsondec_fltval(d, at, &n, false, "google.protobuf.Value");
 }
