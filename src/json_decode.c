@@ -137,6 +137,9 @@ typedef struct jsondec {
   int status;              /* the error code, for the longjmp */
   jmp_buf jb;
   evrec__json_keys *keys; /* the caller's lookup memory, or NULL */
+  const ProtobufCMessageDescriptor *wkt_md[4]; /* the last well-known types found */
+  evrec__wkt wkt[4];                           /* and which ones they are */
+  unsigned wkt_next;                           /* the entry to replace next */
 } jsondec;
 
 /* Every value a field can hold; stored with memcpy of the field's size. */
@@ -1791,9 +1794,21 @@ static void jsondec_object(jsondec *d, ProtobufCMessage *m) {
 
 static void jsondec_wkt(jsondec *d, ProtobufCMessage *m, evrec__wkt w);
 
+/* evrec__wkt_of(md) for the message being entered. Records are full of
+ * Timestamps and wrappers, so the last four well-known types found are
+ * remembered; other packages are told by their first letter. */
+static inline evrec__wkt jsondec_wkt_of(jsondec *d, const ProtobufCMessageDescriptor *md) {
+  if (md->name[0] != 'g') return EVREC__WKT_NONE; /* not google.protobuf */
+  for (unsigned i = 0; i < 4; i++)
+    if (d->wkt_md[i] == md) return d->wkt[i];
+  unsigned i = d->wkt_next++ & 3;
+  d->wkt_md[i] = md;
+  return d->wkt[i] = evrec__wkt_of(md);
+}
+
 /* The body of message m: its special form for well-known types. */
 static void jsondec_body(jsondec *d, ProtobufCMessage *m) {
-  evrec__wkt w = evrec__wkt_of(m->descriptor);
+  evrec__wkt w = jsondec_wkt_of(d, m->descriptor);
   if (w == EVREC__WKT_NONE || w == EVREC__WKT_EMPTY)
     jsondec_object(d, m); /* Empty's form is the object {} */
   else
