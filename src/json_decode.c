@@ -335,22 +335,32 @@ static inline void jsondec_ws(jsondec *d) {
   jsondec_ws_loop(d);
 }
 
-/* Skips whitespace and classifies the next value; fails on anything else. */
-static jd_tok jsondec_peek(jsondec *d) {
+/* The token (jd_tok) a value starting with byte c is, -1 when none. */
+static inline int tok_of(unsigned char c) {
+  enum { N = JD_NUMBER + 1 }; /* entries are token + 1, so 0 is JD_BAD */
+  static const unsigned char tok[256] = {
+      ['{'] = JD_OBJECT + 1, ['['] = JD_ARRAY + 1, ['"'] = JD_STRING + 1, ['t'] = JD_TRUE + 1,
+      ['f'] = JD_FALSE + 1,  ['n'] = JD_NULL + 1,  ['-'] = N, ['0'] = N, ['1'] = N, ['2'] = N,
+      ['3'] = N, ['4'] = N, ['5'] = N, ['6'] = N, ['7'] = N, ['8'] = N, ['9'] = N};
+  return tok[c] - 1;
+}
+
+static JSONDEC_NOINLINE jd_tok jsondec_peek_slow(jsondec *d) {
   jsondec_ws(d);
   if (d->ptr == d->end) jsondec_eof(d);
-  switch (*d->ptr) {
-  case '{': return JD_OBJECT;
-  case '[': return JD_ARRAY;
-  case '"': return JD_STRING;
-  case 't': return JD_TRUE;
-  case 'f': return JD_FALSE;
-  case 'n': return JD_NULL;
-  case '-': return JD_NUMBER;
-  default:
-    if (*d->ptr >= '0' && *d->ptr <= '9') return JD_NUMBER;
-    jsondec_errbyte(d, d->ptr, d->ptr, "expected a JSON value, found ");
+  int t = tok_of((unsigned char)*d->ptr);
+  if (t < 0) jsondec_errbyte(d, d->ptr, d->ptr, "expected a JSON value, found ");
+  return (jd_tok)t;
+}
+
+/* Skips whitespace and classifies the next value; fails on anything else.
+ * Inline for a value right at d->ptr (compact JSON). */
+static inline jd_tok jsondec_peek(jsondec *d) {
+  if (EVREC__LIKELY(d->ptr != d->end)) {
+    int t = tok_of((unsigned char)*d->ptr);
+    if (EVREC__LIKELY(t >= 0)) return (jd_tok)t;
   }
+  return jsondec_peek_slow(d);
 }
 
 /* Consumes the literal `lit` (true, false, null) at d->ptr. */
