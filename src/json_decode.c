@@ -408,14 +408,7 @@ static void jsondec_seqstart(jsondec *d) {
 /* Advances to the next member/element. @return false after the closing
  * bracket (consumed). Works across nesting because every nested sequence
  * ends with is_first == false, which is what the enclosing one needs. */
-static bool jsondec_seqnext(jsondec *d, char close) {
-  const char *p = d->ptr;
-  /* compact JSON: ',' and then the next value's first byte */
-  if (EVREC__LIKELY(!d->is_first && d->end - p >= 2 && *p == ',' && (unsigned char)p[1] > ' ' &&
-                    p[1] != close)) {
-    d->ptr = p + 1;
-    return true;
-  }
+static JSONDEC_NOINLINE bool jsondec_seqnext_slow(jsondec *d, char close) {
   bool first = d->is_first;
   d->is_first = false;
   jsondec_ws(d);
@@ -438,7 +431,25 @@ static bool jsondec_seqnext(jsondec *d, char close) {
   return true;
 }
 
-static bool jsondec_objnext(jsondec *d) {
+/* Inline for compact JSON: ',' and then the next value's first byte, or
+ * the closing bracket. */
+static JSONDEC_INLINE bool jsondec_seqnext(jsondec *d, char close) {
+  const char *p = d->ptr;
+  if (EVREC__LIKELY(!d->is_first && d->end - p >= 2)) {
+    if (*p == ',' && (unsigned char)p[1] > ' ' && p[1] != close) {
+      d->ptr = p + 1;
+      return true;
+    }
+    if (*p == close) {
+      d->ptr = p + 1;
+      d->nest--;
+      return false;
+    }
+  }
+  return jsondec_seqnext_slow(d, close);
+}
+
+static JSONDEC_INLINE bool jsondec_objnext(jsondec *d) {
   if (!jsondec_seqnext(d, '}')) return false;
   if (*d->ptr != '"') jsondec_errbyte(d, d->ptr, d->ptr, "expected a string key in object, found ");
   return true;
@@ -447,15 +458,18 @@ static bool jsondec_objnext(jsondec *d) {
 static bool jsondec_arrnext(jsondec *d) { return jsondec_seqnext(d, ']'); }
 
 /* The ':' between a key and its value. */
-static void jsondec_colon(jsondec *d) {
-  if (EVREC__LIKELY(d->ptr != d->end && *d->ptr == ':')) {
-    d->ptr++;
-    return;
-  }
+static JSONDEC_NOINLINE void jsondec_colon_slow(jsondec *d) {
   jsondec_ws(d);
   if (d->ptr == d->end) jsondec_eof(d);
   if (*d->ptr != ':') jsondec_errat(d, d->ptr, EVREC_E_SYNTAX, "expected ':' after object key");
   d->ptr++;
+}
+
+static JSONDEC_INLINE void jsondec_colon(jsondec *d) {
+  if (EVREC__LIKELY(d->ptr != d->end && *d->ptr == ':'))
+    d->ptr++;
+  else
+    jsondec_colon_slow(d);
 }
 
 /* ======================================================================
@@ -597,7 +611,8 @@ static JSONDEC_NOINLINE int jsondec_escape(jsondec *d, char *out, jsondec_str *s
   if (d->end - d->ptr < 2) jsondec_eof(d);
   d->ptr += 2;
   if ((tmp[0] = simple_escape(esc[1])) == 0) {
-    if (esc[1] != 'u') jsondec_errbyte(d, esc, esc + 1, "invalid escape in string: backslash before ");
+    if (esc[1] != 'u')
+      jsondec_errbyte(d, esc, esc + 1, "invalid escape in string: backslash before ");
     uint32_t cp = jsondec_uescape(d, esc);
     if (cp == 0) s->has_nul = true;
     n = evrec__utf8_encode(cp, tmp);
@@ -702,19 +717,12 @@ static void jsondec_strcopy(jsondec *d, jsondec_str *s) {
   jsondec_str_slow(d, s, &r, p, STR_COPY);
 }
 
-/* Lexes the string at d->ptr ('"') as `mode` says. For STR_SKIP s->ptr is
- * meaningless when there were escapes. */
-static void jsondec_string(jsondec *d, jsondec_str *s, jsondec_strmode mode) {
-  if (mode == STR_COPY) {
-    jsondec_strcopy(d, s);
-    return;
-  }
+/* jsondec_string's way for a string that is not one ASCII run. */
+static JSONDEC_NOINLINE void jsondec_str_other(jsondec *d, jsondec_str *s, const char *stop,
+                                               bool hi, jsondec_strmode mode) {
   const char *start = d->ptr + 1;
-  bool hi;
-  const char *stop = evrec__json_run_end(start, d->end, &hi);
-  s->has_nul = false;
-  if (EVREC__LIKELY(stop != d->end && *stop == '"')) {
-    if (hi) jsondec_utf8(d, start, stop);
+  if (stop != d->end && *stop == '"') { /* one run with bytes >= 0x80 */
+    jsondec_utf8(d, start, stop);
     s->ptr = start;
     s->len = (size_t)(stop - start);
     s->owned = false;
@@ -723,6 +731,28 @@ static void jsondec_string(jsondec *d, jsondec_str *s, jsondec_strmode mode) {
   }
   jsondec_sread r = {start, start, hi, NULL, NULL, NULL};
   jsondec_str_slow(d, s, &r, stop, mode);
+}
+
+/* Lexes the string at d->ptr ('"') as `mode` says. For STR_SKIP s->ptr is
+ * meaningless when there were escapes. Inline for keys and other short
+ * ASCII strings without escapes. */
+static JSONDEC_INLINE void jsondec_string(jsondec *d, jsondec_str *s, jsondec_strmode mode) {
+  if (mode == STR_COPY) {
+    jsondec_strcopy(d, s);
+    return;
+  }
+  const char *start = d->ptr + 1;
+  bool hi;
+  const char *stop = evrec__json_run_end(start, d->end, &hi);
+  s->has_nul = false;
+  if (EVREC__LIKELY(!hi && stop != d->end && *stop == '"')) {
+    s->ptr = start;
+    s->len = (size_t)(stop - start);
+    s->owned = false;
+    d->ptr = stop + 1;
+    return;
+  }
+  jsondec_str_other(d, s, stop, hi, mode);
 }
 
 static JSONDEC_COLD _Noreturn void jsondec_toolong(jsondec *d, const char *at, const char *what,

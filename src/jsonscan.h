@@ -26,6 +26,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__GNUC__)
+/* Inlined even where the compiler would not: each codec's loop wants its
+ * own copy next to what it does with the run. */
+#define EVREC__JSONSCAN_INLINE inline __attribute__((always_inline))
+#else
+#define EVREC__JSONSCAN_INLINE inline
+#endif
+
 #define EVREC__SWAR_ONES UINT64_C(0x0101010101010101)
 #define EVREC__SWAR_HIGHS UINT64_C(0x8080808080808080)
 
@@ -94,7 +102,8 @@ static inline const char *evrec__json_run_tail(const char *p, const char *end, c
 
 /* End of the plain run at p (p itself when it is a stop, `end` when the
  * input ends first); *hi tells whether the run holds bytes >= 0x80. */
-static inline const char *evrec__json_run_end(const char *p, const char *end, bool *hi) {
+static EVREC__JSONSCAN_INLINE const char *evrec__json_run_end(const char *p, const char *end,
+                                                             bool *hi) {
   uint64_t acc = 0;
 #ifdef EVREC__JSONSCAN_SSE2
   unsigned high = 0; /* movemask of bytes >= 0x80 in the plain part */
@@ -117,8 +126,8 @@ static inline const char *evrec__json_run_end(const char *p, const char *end, bo
 /* evrec__json_run_end() that also copies the run to dst, which must have
  * room for end - p bytes: whole 16- and 8-byte blocks are stored, so bytes
  * after the stop may be written too (never past that room). */
-static inline const char *evrec__json_run_copy(const char *p, const char *end, char *dst,
-                                               bool *hi) {
+static EVREC__JSONSCAN_INLINE const char *evrec__json_run_copy(const char *p, const char *end,
+                                                              char *dst, bool *hi) {
   uint64_t acc = 0;
 #ifdef EVREC__JSONSCAN_SSE2
   unsigned high = 0;
