@@ -1509,7 +1509,8 @@ static inline void val_copy(void *dst, const void *v, size_t size) {
 }
 
 /* Writes a singular value; a oneof member also sets its oneof's case. */
-static void store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const jsondec_val *v) {
+static JSONDEC_INLINE void store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                                 const jsondec_val *v) {
   val_copy(evrec__field_ptr(m, f), v, val_size(f->type));
   if (evrec__is_oneof(f)) *(uint32_t *)evrec__quant_ptr(m, f) = f->id;
 }
@@ -1554,13 +1555,11 @@ static void store_repeated(ProtobufCMessage *m, const ProtobufCFieldDescriptor *
   *(void **)evrec__field_ptr(m, f) = v->data;
 }
 
+/* Pushes a path segment; its kind's member (field, key, index) is set by
+ * the caller before anything can fail with it (path_render reads no other). */
 static void jsondec_push(jsondec *d, jsondec_seg *seg, jsondec_segkind kind) {
   seg->up = d->path;
   seg->kind = kind;
-  seg->field = NULL;
-  seg->key = NULL;
-  seg->key_len = 0;
-  seg->index = 0;
   d->path = seg;
 }
 
@@ -1720,9 +1719,15 @@ typedef struct jsondec_seen {
 
 static void seen_init(jsondec *d, jsondec_seen *s, unsigned n_fields) {
   size_t words = (n_fields + 63) / 64;
-  s->dup = words * 2 <= 8 ? s->small : jsondec_alloc(d, words * 2 * sizeof(uint64_t));
-  s->oneof = s->dup + words;
-  for (size_t i = 0; i < words * 2; i++) s->dup[i] = 0; /* mostly 2 words: no memset call */
+  if (EVREC__LIKELY(words == 1)) { /* up to 64 fields: no loop */
+    s->small[0] = s->small[1] = 0;
+    s->dup = s->small;
+    s->oneof = s->small + 1;
+  } else {
+    s->dup = words * 2 <= 8 ? s->small : jsondec_alloc(d, words * 2 * sizeof(uint64_t));
+    s->oneof = s->dup + words;
+    memset(s->dup, 0, words * 2 * sizeof(uint64_t));
+  }
   s->unknown.slots = NULL;
   s->unknown.cap = s->unknown.n = 0;
   s->any_type = false;
