@@ -455,7 +455,7 @@ static JSONDEC_INLINE bool jsondec_objnext(jsondec *d) {
   return true;
 }
 
-static bool jsondec_arrnext(jsondec *d) { return jsondec_seqnext(d, ']'); }
+static JSONDEC_INLINE bool jsondec_arrnext(jsondec *d) { return jsondec_seqnext(d, ']'); }
 
 /* The ':' between a key and its value. */
 static JSONDEC_NOINLINE void jsondec_colon_slow(jsondec *d) {
@@ -1536,15 +1536,17 @@ typedef struct jsondec_vec {
   size_t n, cap, size;
 } jsondec_vec;
 
-static void vec_push(jsondec *d, jsondec_vec *v, const void *elem) {
-  if (v->n == v->cap) {
-    size_t cap = v->cap ? v->cap * 2 : 8;
-    if (cap > SIZE_MAX / v->size) jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
-    char *p = jsondec_alloc(d, cap * v->size);
-    if (v->n) memcpy(p, v->data, v->n * v->size);
-    v->data = p;
-    v->cap = cap;
-  }
+static JSONDEC_NOINLINE void vec_grow(jsondec *d, jsondec_vec *v) {
+  size_t cap = v->cap ? v->cap * 2 : 8;
+  if (cap > SIZE_MAX / v->size) jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
+  char *p = jsondec_alloc(d, cap * v->size);
+  if (v->n) memcpy(p, v->data, v->n * v->size);
+  v->data = p;
+  v->cap = cap;
+}
+
+static JSONDEC_INLINE void vec_push(jsondec *d, jsondec_vec *v, const void *elem) {
+  if (EVREC__UNLIKELY(v->n == v->cap)) vec_grow(d, v);
   val_copy(v->data + v->n * v->size, elem, v->size);
   v->n++;
 }
@@ -1878,7 +1880,10 @@ static ProtobufCMessage *jsondec_message(jsondec *d, const ProtobufCMessageDescr
 /* Field `id` of a well-known type (by number: works for any generated copy). */
 static const ProtobufCFieldDescriptor *wkt_field(jsondec *d, const ProtobufCMessage *m,
                                                  unsigned id) {
-  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(m->descriptor, id);
+  const ProtobufCMessageDescriptor *md = m->descriptor;
+  /* well-known types number their fields 1, 2, ... in order */
+  if (id - 1 < md->n_fields && md->fields[id - 1].id == id) return &md->fields[id - 1];
+  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(md, id);
   if (!f)
     jsondec_errat(d, d->ptr, EVREC_E_UNSUPPORTED, "malformed descriptor for %s",
                   m->descriptor->name);
