@@ -690,20 +690,29 @@ static JSONDEC_NOINLINE void jsondec_str_slow(jsondec *d, jsondec_str *s, jsonde
   str_finish(d, s, r, p);
 }
 
+/* jsondec_strcopy's way when the string is not one run that fits in the
+ * free space: the first p - start bytes are copied, hi tells about them. */
+static JSONDEC_NOINLINE void strcopy_slow(jsondec *d, jsondec_str *s, const char *p, bool hi) {
+  evrec__arena_space *sp = d->space;
+  const char *start = d->ptr + 1;
+  jsondec_sread r = {start, start, hi, sp->ptr, sp->ptr + (p - start), sp->end};
+  jsondec_str_slow(d, s, &r, p, STR_COPY);
+}
+
 /* A string field's value (d->ptr at '"'): decoded into the arena's free
  * space, NUL-terminated. */
-static void jsondec_strcopy(jsondec *d, jsondec_str *s) {
+static JSONDEC_INLINE void jsondec_strcopy(jsondec *d, jsondec_str *s) {
   evrec__arena_space *sp = d->space;
   const char *start = d->ptr + 1, *p = start, *end = d->end;
   size_t room = (size_t)(sp->end - sp->ptr);
-  jsondec_sread r = {start, start, false, sp->ptr, sp->ptr, sp->end};
+  bool hi = false;
   s->has_nul = false;
   if (EVREC__LIKELY(room > 5)) {
     const char *lim = (size_t)(end - start) > room - 5 ? start + (room - 5) : end;
-    p = evrec__json_run_copy(start, lim, sp->ptr, &r.hi);
+    p = evrec__json_run_copy(start, lim, sp->ptr, &hi);
     if (EVREC__LIKELY(p != lim && *p == '"')) {
       size_t len = (size_t)(p - start);
-      if (r.hi) jsondec_utf8(d, start, p);
+      if (hi) jsondec_utf8(d, start, p);
       sp->ptr[len] = '\0';
       s->ptr = sp->ptr;
       s->len = len;
@@ -712,9 +721,8 @@ static void jsondec_strcopy(jsondec *d, jsondec_str *s) {
       d->ptr = p + 1;
       return;
     }
-    r.o += p - start;
   }
-  jsondec_str_slow(d, s, &r, p, STR_COPY);
+  strcopy_slow(d, s, p, hi);
 }
 
 /* jsondec_string's way for a string that is not one ASCII run. */
@@ -773,7 +781,7 @@ static void jsondec_strlimit(jsondec *d, const char *at, const char *what, size_
  * "" gets its own copy too: protobuf-c's pack() skips a oneof member that
  * points at protobuf_c_empty_string (its default), which would lose
  * {"oneofString": ""} and turn {"value": ""} into a Value without a kind. */
-static char *jsondec_cstr(jsondec *d, const jsondec_str *s, const char *at) {
+static JSONDEC_INLINE char *jsondec_cstr(jsondec *d, const jsondec_str *s, const char *at) {
   if (s->has_nul)
     jsondec_errat(d, at, EVREC_E_UNSUPPORTED,
                   "string contains U+0000, which protobuf-c strings cannot hold");
