@@ -1000,20 +1000,18 @@ static void jsondec_skipval(jsondec *d) {
  * bytes under the same descriptor, so it returns exactly what the search
  * returned. Enum value names go in the same table, scoped by their enum
  * descriptor (a hit saves evrec__enum_by_name's binary search, whose names
- * share long prefixes such as "ACTOR_KIND_"). The table is 2-way set
+ * share long prefixes such as "ACTOR_KIND_"). The table is 4-way set
  * associative: evrec.v1 records use about 180 (type, key) pairs and 60 enum
  * names, which direct mapping into 256 slots made collide often enough
- * that one key lookup in six missed; a new entry goes first in its set and
- * the older one moves second. Unknown and long names are not stored.
+ * that one key lookup in six missed, and 2 ways in 512 sets still left a
+ * few sets of three that took turns. A new entry takes the first free way,
+ * else the last, so the first ones stay. Unknown and long names are not
+ * stored. Keys are hashed on their first 16 bytes, so that with SSE2 a
+ * short key is scanned, hashed and compared out of one vector
+ * (jsondec_keyfield).
  * ====================================================================== */
 
-static unsigned keys_set(const void *scope, const char *k, size_t len) {
-  uint32_t h = (uint32_t)((uintptr_t)scope >> 4) ^ (uint32_t)len * 0x85EBCA6Bu;
-  h ^= (uint32_t)(unsigned char)k[0] | (uint32_t)(unsigned char)k[len / 2] << 8 |
-       (uint32_t)(unsigned char)k[len - 1] << 16;
-  h *= 0x9E3779B1u; /* Fibonacci hashing: the top bits mix every input bit */
-  return (h >> (32 - EVREC__JSON_KEYS_LOG2)) & ~1u;
-}
+#define KEYS_WAYS 4u /* entries per set of the key memory */
 
 static inline uint64_t load8(const char *p) {
   uint64_t w;
@@ -1025,6 +1023,39 @@ static inline uint32_t load4(const char *p) {
   uint32_t w;
   memcpy(&w, p, 4);
   return w;
+}
+
+/* What a key is hashed on: its first 16 bytes as two words, zero after its
+ * end (built from overlapping loads), or for a longer key its first and
+ * last 8 bytes. jsondec_keyfield makes the same words out of a vector. */
+static inline void key_words(const char *k, size_t len, uint64_t w[2]) {
+  const unsigned char *u = (const unsigned char *)k;
+  if (len > 16) {
+    w[0] = load8(k);
+    w[1] = load8(k + len - 8);
+  } else if (len > 8) {
+    w[0] = load8(k);
+    w[1] = load8(k + len - 8) >> (8 * (16 - len));
+  } else if (len >= 4) {
+    w[0] = load4(k) | (uint64_t)load4(k + len - 4) << (8 * (len - 4));
+    w[1] = 0;
+  } else {
+    w[0] = (uint64_t)u[0] | (uint64_t)u[len / 2] << (8 * (len / 2)) |
+           (uint64_t)u[len - 1] << (8 * (len - 1));
+    w[1] = 0;
+  }
+}
+
+static inline unsigned keys_set_of(const void *scope, size_t len, const uint64_t w[2]) {
+  uint64_t h = (w[0] ^ (uint64_t)(uintptr_t)scope * 0xFF51AFD7ED558CCDull) + w[1] + len;
+  h = (h ^ h >> 29) * 0x9E3779B97F4A7C15ull; /* Fibonacci hashing: top bits mix every bit */
+  return (unsigned)(h >> (64 - EVREC__JSON_KEYS_LOG2)) & ~(KEYS_WAYS - 1u);
+}
+
+static inline unsigned keys_set(const void *scope, const char *k, size_t len) {
+  uint64_t w[2];
+  key_words(k, len, w);
+  return keys_set_of(scope, len, w);
 }
 
 /* a[0..len) == b[0..len) for 0 < len, with overlapping word loads (keys are
@@ -1049,15 +1080,17 @@ static JSONDEC_INLINE const void *keys_find(jsondec *d, const void *scope,
                                            const jsondec_str *k) {
   if (!d->keys || k->len == 0 || k->len > EVREC__JSON_KEY_MAX) return NULL;
   const evrec__json_key *e = &d->keys->slot[keys_set(scope, k->ptr, k->len)];
-  if (key_is(&e[0], scope, k)) return e[0].hit;
-  if (key_is(&e[1], scope, k)) return e[1].hit;
+  for (unsigned i = 0; i < KEYS_WAYS; i++)
+    if (key_is(&e[i], scope, k)) return e[i].hit;
   return NULL;
 }
 
 static void keys_put(jsondec *d, const void *scope, const jsondec_str *k, const void *hit) {
   if (!d->keys || k->len == 0 || k->len > EVREC__JSON_KEY_MAX) return;
   evrec__json_key *e = &d->keys->slot[keys_set(scope, k->ptr, k->len)];
-  e[1] = e[0];
+  /* the first free way; when none is, the last one (the others keep what
+   * came first: a set that overflows still hits most of the time) */
+  for (unsigned i = 0; i < KEYS_WAYS - 1 && e->scope; i++) e++;
   e[0].scope = scope;
   e[0].hit = hit;
   e[0].len = (unsigned char)k->len;
@@ -1815,6 +1848,55 @@ static const ProtobufCFieldDescriptor *jsondec_lookup(jsondec *d,
   return f;
 }
 
+/* jsondec_keyfield's way for a key it did not find: searched, then remembered. */
+static JSONDEC_NOINLINE const ProtobufCFieldDescriptor *key_search(
+    jsondec *d, const ProtobufCMessageDescriptor *md, const jsondec_str *k) {
+  const ProtobufCFieldDescriptor *f = evrec__field_by_key(md, k->ptr, k->len);
+  if (f) keys_put(d, md, k, f);
+  return f;
+}
+
+#ifdef EVREC__JSONSCAN_SSE2
+/* 16 bytes 0xFF then 16 zeros: at offset 16 - n, a mask of the first n bytes. */
+static const unsigned char key_mask[32] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                           255, 255, 255, 255, 255, 255, 255, 255};
+#endif
+
+/* The key at d->ptr ('"') of a member of an md object, lexed into k, and
+ * the field it names (NULL: none). With SSE2 a key of 1-15 ASCII bytes
+ * without escapes -- nearly every key -- is scanned, hashed and compared
+ * with the key memory out of one 16-byte load. */
+static JSONDEC_INLINE const ProtobufCFieldDescriptor *jsondec_keyfield(
+    jsondec *d, const ProtobufCMessageDescriptor *md, jsondec_str *k) {
+#ifdef EVREC__JSONSCAN_SSE2
+  if (EVREC__LIKELY(d->keys != NULL && d->end - d->ptr > 16)) {
+    const char *p = d->ptr + 1;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    unsigned stops = evrec__json_sse_stops(v) | (unsigned)_mm_movemask_epi8(v) | 0x10000u;
+    unsigned len = (unsigned)__builtin_ctz(stops);
+    if (EVREC__LIKELY(len - 1 < 15 && p[len] == '"')) {
+      __m128i mask = _mm_loadu_si128((const __m128i *)(const void *)(key_mask + 16 - len));
+      uint64_t w[2];
+      _mm_storeu_si128((__m128i *)(void *)w, _mm_and_si128(v, mask));
+      const evrec__json_key *e = &d->keys->slot[keys_set_of(md, len, w)];
+      k->ptr = p;
+      k->len = len;
+      k->owned = k->has_nul = false;
+      d->ptr = p + len + 1;
+      for (unsigned i = 0; i < KEYS_WAYS; i++) {
+        __m128i ek = _mm_loadu_si128((const __m128i *)(const void *)e[i].key);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ek));
+        if (e[i].scope == md && e[i].len == len && (~eq & ((1u << len) - 1)) == 0)
+          return e[i].hit;
+      }
+      return key_search(d, md, k);
+    }
+  }
+#endif
+  jsondec_string(d, k, STR_SLICE);
+  return jsondec_lookup(d, md, k);
+}
+
 /* The members of an object whose '{' is already consumed. In an Any payload
  * (in_any) the "@type" member is skipped; *s may already record it. */
 static void jsondec_members(jsondec *d, ProtobufCMessage *m, jsondec_seen *s, bool in_any) {
@@ -1822,8 +1904,7 @@ static void jsondec_members(jsondec *d, ProtobufCMessage *m, jsondec_seen *s, bo
   while (jsondec_objnext(d)) {
     const char *at = d->ptr;
     jsondec_str k;
-    jsondec_string(d, &k, STR_SLICE);
-    const ProtobufCFieldDescriptor *f = jsondec_lookup(d, md, &k);
+    const ProtobufCFieldDescriptor *f = jsondec_keyfield(d, md, &k);
     if (f) {
       jsondec_member(d, m, f, s, at);
     } else if (in_any && k.len == 5 && memcmp(k.ptr, "@type", 5) == 0) {
