@@ -435,15 +435,21 @@ static JSONDEC_NOINLINE bool jsondec_seqnext_slow(jsondec *d, char close) {
  * the closing bracket. */
 static JSONDEC_INLINE bool jsondec_seqnext(jsondec *d, char close) {
   const char *p = d->ptr;
-  if (EVREC__LIKELY(!d->is_first && d->end - p >= 2)) {
-    if (*p == ',' && (unsigned char)p[1] > ' ' && p[1] != close) {
-      d->ptr = p + 1;
-      return true;
-    }
+  if (EVREC__LIKELY(d->end - p >= 2)) {
     if (*p == close) {
       d->ptr = p + 1;
       d->nest--;
+      d->is_first = false;
       return false;
+    }
+    if (d->is_first) {
+      if ((unsigned char)*p > ' ') {
+        d->is_first = false;
+        return true;
+      }
+    } else if (*p == ',' && (unsigned char)p[1] > ' ' && p[1] != close) {
+      d->ptr = p + 1;
+      return true;
     }
   }
   return jsondec_seqnext_slow(d, close);
@@ -1301,13 +1307,12 @@ static inline bool int_fast(jsondec *d, const ProtobufCFieldDescriptor *f, jsond
   return true;
 }
 
-/* An integer field: a JSON number or a string holding one. */
-static JSONDEC_NOINLINE void jsondec_int(jsondec *d, const ProtobufCFieldDescriptor *f,
-                                         jsondec_val *v) {
+/* jsondec_int's exact way: any number, a quoted one, or the error. */
+static JSONDEC_NOINLINE void jsondec_int_exact(jsondec *d, const ProtobufCFieldDescriptor *f,
+                                               jsondec_val *v) {
   jd_tok t = jsondec_peek(d);
   const char *at = d->ptr;
   jsondec_num n;
-  if (t == JD_NUMBER && int_fast(d, f, v)) return;
   if (t == JD_NUMBER) {
     jsondec_number(d, &n);
   } else if (t == JD_STRING) {
@@ -1319,6 +1324,12 @@ static JSONDEC_NOINLINE void jsondec_int(jsondec *d, const ProtobufCFieldDescrip
     jsondec_wrongtype(d, t, "a number or numeric string", type_name(f));
   }
   jsondec_intval(d, at, f, &n, v);
+}
+
+/* An integer field: a JSON number or a string holding one. */
+static JSONDEC_NOINLINE void jsondec_int(jsondec *d, const ProtobufCFieldDescriptor *f,
+                                         jsondec_val *v) {
+  if (jsondec_peek(d) != JD_NUMBER || !int_fast(d, f, v)) jsondec_int_exact(d, f, v);
 }
 
 /* strtod on a validated lexeme, independent of the C locale's decimal point
