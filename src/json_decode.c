@@ -24,6 +24,27 @@
  * unwinds with one longjmp to the entry point (as upb does), so nothing needs
  * freeing and nothing can leak.
  *
+ * Speed (issue 11; bench/README.md has the instruction counts per lever):
+ * compact JSON -- no whitespace between tokens, short keys, short numbers,
+ * strings without escapes -- takes inline fast paths, and everything else
+ * the general code they fall back to, which also raises every error (the
+ * out-of-line halves are named *_slow, *_exact, *_other):
+ *  - whitespace, ',' ':' and brackets are tested in place (jsondec_ws,
+ *    jsondec_seqnext, jsondec_colon); jsondec_peek maps the first byte of a
+ *    value to its token with a table;
+ *  - strings are scanned 16 bytes per step by jsonscan.h, which the encoder
+ *    can share; a string field's value is decoded straight into the arena's
+ *    free space while it is scanned (see "Lexer: strings");
+ *  - a key of up to 15 ASCII bytes is scanned, hashed and compared with the
+ *    key memory out of one 16-byte load (jsondec_keyfield); enum names are
+ *    remembered there too;
+ *  - integers convert while they are lexed, short floats by Clinger's fast
+ *    path (see "Numbers: fast paths");
+ *  - arena memory is a pointer bump (jsondec_alloc), and the well-known
+ *    type of a message comes from a memo of the last four (jsondec_wkt_of).
+ * The fast paths give exactly the general paths' results and errors
+ * (test_number_fast_paths, test_string_paths, test_string_error_order).
+ *
  * Invariants:
  *  - d->ptr only moves forward within [begin, end], except for the Any
  *    rewind (scan ahead for "@type", then parse the object again).
@@ -47,10 +68,14 @@
  *    paths, Any values) are checked against max_string_size after
  *    unescaping or base64 decoding; skipped values are not stored, so not
  *    limited -- as for binary input.
- *  - Key -> field lookups go through the caller's evrec__json_keys when it
- *    passes one (the reader keeps one across records); it only holds copies
- *    of keys and what evrec__field_by_key gave for them, so decoding with
- *    or without it is identical.
+ *  - Key -> field and enum name -> value lookups go through the caller's
+ *    evrec__json_keys when it passes one (the reader keeps one across
+ *    records); it only holds copies of names and what evrec__field_by_key
+ *    and evrec__enum_by_name gave for them, so decoding with or without it
+ *    is identical.
+ *  - Nothing else is allocated in the arena while a string is being decoded
+ *    into its free space: the string is claimed (evrec__arena_claim) before
+ *    the next allocation.
  *  - Built messages have the layout protobuf_c_message_unpack() produces:
  *    message_init() defaults, n_ counts with arena arrays, a oneof's case set
  *    to the member's number, NUL-terminated strings.
