@@ -1149,8 +1149,6 @@ typedef struct jsondec_dec {
   const char *end; /* after the number */
 } jsondec_dec;
 
-static inline bool is_digit(char c) { return (unsigned char)(c - '0') < 10; }
-
 /* Digits at p, accumulated into *w (wrapping past 19 digits: callers count). */
 static inline const char *dec_digits(const char *p, const char *end, uint64_t *w) {
   uint64_t v = *w;
