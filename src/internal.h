@@ -257,10 +257,10 @@ typedef struct evrec__json_pos {
 
 /** The JSON decoder's memory of key -> field and enum name -> value
  *  lookups, kept by a reader across its records (the same few dozen keys
- *  and enum names repeat in every record). A
- *  4-way set-associative table (48 KiB) holding copies of the keys, so
- *  nothing in it points into past input; its descriptors must outlive it.
- *  Plain data: all zero is empty. See "Key lookup memory" in json_decode.c. */
+ *  and enum names repeat in every record). A 4-way set-associative table
+ *  (48 KiB) holding copies of the names, so nothing in it points into past
+ *  input; its descriptors must outlive it. Plain data: all zero is empty.
+ *  See "Key lookup memory" in json_decode.c. */
 #define EVREC__JSON_KEYS_LOG2 10
 #define EVREC__JSON_KEY_MAX 30 /* longer keys are looked up every time */
 typedef struct evrec__json_key {

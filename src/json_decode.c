@@ -362,7 +362,7 @@ static inline void jsondec_ws(jsondec *d) {
 
 /* The token (jd_tok) a value starting with byte c is, -1 when none. */
 static inline int tok_of(unsigned char c) {
-  enum { N = JD_NUMBER + 1 }; /* entries are token + 1, so 0 is JD_BAD */
+  enum { N = JD_NUMBER + 1 }; /* entries are token + 1: 0 is no value */
   static const unsigned char tok[256] = {
       ['{'] = JD_OBJECT + 1, ['['] = JD_ARRAY + 1, ['"'] = JD_STRING + 1, ['t'] = JD_TRUE + 1,
       ['f'] = JD_FALSE + 1,  ['n'] = JD_NULL + 1,  ['-'] = N, ['0'] = N, ['1'] = N, ['2'] = N,
