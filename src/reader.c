@@ -27,7 +27,7 @@
  *                memchr in consumed bytes) so that errors are file-relative.
  *                A UTF-8 byte order mark at the very start is skipped.
  *                The reader keeps the decoder's key -> field memory
- *                (evrec__json_keys, 12 KiB, in this struct) across
+ *                (evrec__json_keys, 48 KiB, in this struct) across
  *                records, since every record repeats the same keys.
  *   pb           The whole input is one message (bounded by
  *                max_record_size). An empty input is the empty message, one
