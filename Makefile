@@ -71,7 +71,8 @@ DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
                 protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
                 python3 python3-protobuf locales iso-codes \
                 groff-base groff man-db python3-jsonschema \
-                python3-dev python3-pytest python3-pandas python3-dask python3-distributed
+                python3-dev python3-pytest python3-pandas python3-dask python3-distributed \
+                python3-jsonpatch
 # What `make test` needs beyond the build (installed by it, as root): the
 # other protoc generators the schema is tested with (tests/plugins/run.sh).
 # Kept apart so that `make` and `make demo` do not pull in a JDK.

@@ -32,7 +32,7 @@ BENCH_RSS_N ?= 1G
 # and >= 3x Python's csv module reading the same file).
 GDELT_N    ?= $(BENCH_N)
 
-BENCH_PACKAGES := g++ libprotobuf-dev protobuf-compiler pigz tabix time valgrind
+BENCH_PACKAGES := g++ libprotobuf-dev protobuf-compiler pigz tabix time valgrind jq
 
 CORPUS_DIR := $(B)/corpus
 # corpus-64M.ndjson for the default seed, corpus-64M-s7.ndjson for SEED=7.

@@ -15,7 +15,8 @@
  *
  * The header reads top-down: version, status and error, arenas, the JSON codec,
  * then streaming readers and writers, the .evr container, binary helpers,
- * and validation (the rules of evrec.v1 records, docs/VALIDATION.md).
+ * validation (the rules of evrec.v1 records, docs/VALIDATION.md), positions
+ * in a reader, and diff and patch (docs/DIFF.md).
  *
  * Conventions (hold for every function below unless its comment says otherwise):
  *  - Functions returning `int` return EVREC_OK (0) on success and a negative
@@ -125,7 +126,11 @@ typedef enum evrec_status {
                                     for the operation (e.g. two records written to pb) */,
   EVREC_E_CORRUPT = -12,       /**< damaged data: bad gzip member header, bad CRC,
                                     bad deflate data, inconsistent counts */
-  EVREC_E_NOT_FOUND = -13      /**< random access: no record with that id/ordinal */
+  EVREC_E_NOT_FOUND = -13,     /**< random access: no record with that id/ordinal; patch:
+                                    a path, entity or record the delta names is missing */
+  EVREC_E_CONFLICT = -14       /**< the data contradicts the operation: a record id twice
+                                    on one side of a diff; a patch whose old value is not
+                                    the record's, or that adds a record that exists */
 } evrec_status;
 
 /** @return a short constant English name for a status ("syntax error" ...);
@@ -1081,6 +1086,265 @@ EVREC_API EVREC_NODISCARD int evrec_reader_blocks(evrec_reader *r, evrec_block *
  */
 EVREC_API EVREC_NODISCARD int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, uint64_t end,
                                       evrec_error *err);
+
+/* ======================================================================
+ * Positions: going back to a record
+ *
+ * A reader over a regular file or memory can return to a record it read
+ * before: take its position with evrec_reader_tell() just before the
+ * evrec_reader_next() that returns it, and later evrec_reader_seek() there.
+ * evrec_diff() uses this to decode again the few records that differ.
+ * ====================================================================== */
+
+/**
+ * @return the position of the next record evrec_reader_next() will return
+ * (or of the end of input): an opaque number that evrec_reader_seek() on
+ * the same reader accepts. json/ndjson/pb/pbd: the byte offset of the
+ * record and the state of the layout parser (inside an array or not);
+ * .evr: the record's ordinal, i.e. evrec_reader_count(), which equals it
+ * unless damaged blocks were skipped. Costs no I/O; valid for
+ * any input, but only seekable inputs can go back to it. 0 for NULL.
+ */
+EVREC_API uint64_t evrec_reader_tell(const evrec_reader *r);
+
+/**
+ * Positions the reader so that the next evrec_reader_next() returns the
+ * record at `pos`, a value evrec_reader_tell() gave on this reader. A seek
+ * inside the bytes still buffered costs no I/O. Clears a sticky error.
+ * Afterwards evrec_reader_count() is unchanged (a position does not know
+ * its ordinal; .evr excepted, where it is the ordinal), and JSON errors
+ * give the byte offset but no line and column (err->line is 0 for the
+ * line the position is on). .evr: evrec_reader_seek_ordinal(r, pos).
+ * @return EVREC_OK, EVREC_E_UNSUPPORTED (a pipe or terminal: only memory
+ *         and regular files can go back), EVREC_E_INVALID_ARG (not a
+ *         position of this input), EVREC_E_IO; .evr: as
+ *         evrec_reader_seek_ordinal().
+ */
+EVREC_API int evrec_reader_seek(evrec_reader *r, uint64_t pos, evrec_error *err);
+
+/** @return the byte offset in the input of a position from
+ *  evrec_reader_tell() (the record's first byte, or for JSON possibly the
+ *  blanks and separator before it); EVREC_UNKNOWN for .evr input. */
+EVREC_API uint64_t evrec_reader_pos_offset(const evrec_reader *r, uint64_t pos);
+
+/* ======================================================================
+ * Diff and patch (docs/DIFF.md)
+ *
+ * evrec_record_diff() compares two messages of one type; evrec_diff()
+ * compares two streams of records matched by their "id" field. Both report
+ * each difference to a callback, in a stable order, as an operation on a
+ * path with the old and new values as canonical JSON. The comparison is
+ * generic over descriptors, like the JSON codec: maps are compared by key,
+ * repeated fields as ordered lists (a longest common subsequence, so an
+ * inserted element is one addition), well-known types as single values.
+ * On top of that, entities -- elements of a repeated message field whose
+ * type has a string field "id" (in evrec.v1: actors, places, events,
+ * claims) -- are matched by that local id regardless of their order, so
+ * reordering entities is not a difference. A list of entities where an id
+ * is empty or repeated is compared as an ordered list instead.
+ *
+ * evrec_difference_format() and evrec_difference_parse() write and read
+ * the JSON delta form (one object per difference), and
+ * evrec_record_patch() applies the differences of one record, so that
+ * applying diff(A, B) to A gives B (equal as evrec_record_diff() sees it).
+ * ====================================================================== */
+
+/** Diff flags (evrec_diff_options.flags). */
+#define EVREC_DIFF_IGNORE_ORDER 0x1u /**< every repeated field is a multiset: order
+                                          never matters, elements match by equality */
+/** Report paths as RFC 6901 JSON pointers into the canonical JSON of the A-side
+ *  record ("/events/1/participants/0/role") with array indices, in an order
+ *  that an RFC 6902 JSON Patch applies (each op sees the document as the ops
+ *  before it left it; "/actors/-" appends). An absent array or object
+ *  becomes one "add" of the whole value. See docs/DIFF.md. */
+#define EVREC_DIFF_JSON_PATCH 0x2u
+
+typedef struct evrec_diff_options {
+  unsigned int version; /**< EVREC_DIFF_OPTIONS_VERSION */
+  unsigned int flags;   /**< EVREC_DIFF_IGNORE_ORDER, EVREC_DIFF_JSON_PATCH */
+  /** Floating-point values (float, double and their wrappers) whose
+   *  difference is at most this are equal; 0 = exact. NaN equals NaN.
+   *  Must be finite and >= 0. */
+  double float_tolerance;
+  /** Glob patterns of paths to leave out ('*' any run of characters, '?'
+   *  one character, '\\' quotes the next). A pattern matches a path in the
+   *  entity-keyed form ("events[id=e2].confidence") or in the field form
+   *  ("events.confidence"), and then everything below it is ignored too.
+   *  Copied by the call; may be NULL when n_ignore is 0. */
+  const char *const *ignore;
+  size_t n_ignore;
+  /** evrec_diff(): 0 = read A and B at the same time on two threads when
+   *  the machine has two or more cores; 1 = one after the other. */
+  unsigned int threads;
+  /** evrec_diff(): directory for the temporary file that holds the records
+   *  of a side that cannot seek (a pipe); NULL = $TMPDIR, else /tmp. */
+  const char *temp_dir;
+} evrec_diff_options;
+
+#define EVREC_DIFF_OPTIONS_VERSION 1
+#define EVREC_DIFF_OPTIONS_INIT {EVREC_DIFF_OPTIONS_VERSION, 0, 0.0, NULL, 0, 0, NULL}
+
+typedef enum evrec_diff_op {
+  EVREC_DIFF_ADD = 1,    /**< only in B: new_value set, old_value NULL */
+  EVREC_DIFF_REMOVE = 2, /**< only in A: old_value set, new_value NULL */
+  EVREC_DIFF_REPLACE = 3 /**< in both, different: both set */
+} evrec_diff_op;
+
+/**
+ * One difference. Every pointer is valid only during the callback that
+ * receives it (copy what you keep).
+ */
+typedef struct evrec_difference {
+  evrec_diff_op op;
+  /** The record's id (its "id" field; "" when it has none). */
+  const char *id;
+  /** Where: "" for the whole record (a record added or removed); else a
+   *  path in JSON field names with entities by local id, list elements
+   *  by index and map entries by key:
+   *  events[id=e2].participants[0].role, extensions["k"]. An index is the
+   *  element's index in A, except the last index of an EVREC_DIFF_ADD,
+   *  which is its index in B. An id that is not plain (letters, digits,
+   *  "_-:/@+~") is a JSON string: actors[id="a b"]. With
+   *  EVREC_DIFF_JSON_PATCH: a JSON pointer (see the flag). */
+  const char *path;
+  /** The path's field names only, "events.participants.role" ("" for the
+   *  whole record): what changes, whichever element. */
+  const char *field;
+  /** Canonical compact JSON of the value in A / in B, NUL-terminated; NULL
+   *  when absent on that side. The whole record for a record added or
+   *  removed; the whole element, entity, map value or field otherwise. */
+  const char *old_value;
+  size_t old_len;
+  const char *new_value;
+  size_t new_len;
+  /** When the path is inside an entity or names one: the entity list's JSON
+   *  name ("events") and the entity's local id; NULL otherwise. */
+  const char *entity;
+  const char *entity_id;
+  /** 1 when the difference adds or removes that entity as a whole. */
+  int entity_whole;
+  /** 0-based numbers of the record in A and in B; EVREC_UNKNOWN on a side
+   *  that does not have it, and always in evrec_record_diff(). */
+  uint64_t a_record, b_record;
+} evrec_difference;
+
+/** Receives one difference; a non-zero return stops the call, which then
+ *  returns EVREC_STOPPED. */
+typedef int (*evrec_diff_cb)(const evrec_difference *d, void *payload);
+
+/**
+ * Compares two messages of the same type and reports every difference, in
+ * field-number order; within a list of entities, those of A in A's order,
+ * then those only in B in B's order; within a map, by key.
+ * @param cb may be NULL (then only the status tells: EVREC_STOPPED is never
+ *           returned, use a callback returning 1 to test for equality).
+ * @return EVREC_OK, EVREC_STOPPED, EVREC_E_INVALID_ARG (different types, bad
+ *         options), EVREC_E_LIMIT (nested deeper than 1000 messages),
+ *         encoding errors of the values as evrec_json_encode() (e.g.
+ *         EVREC_E_UTF8 for a string the caller filled with invalid UTF-8),
+ *         EVREC_E_NOMEM.
+ */
+EVREC_API int evrec_record_diff(const ProtobufCMessage *a, const ProtobufCMessage *b,
+                                const evrec_diff_options *opts, evrec_diff_cb cb,
+                                void *payload, evrec_error *err);
+
+/** Counts of an evrec_diff() run (also after a failure or a stop: so far). */
+typedef struct evrec_diff_stats {
+  uint64_t a_records, b_records; /**< records read from A and from B */
+  uint64_t same;      /**< in both, no difference reported */
+  uint64_t changed;   /**< in both, with differences */
+  uint64_t removed;   /**< only in A */
+  uint64_t added;     /**< only in B */
+  uint64_t decoded_again; /**< records read a second time (their hashes differed) */
+  uint64_t differences;   /**< callbacks made */
+  /** On failure, the input at fault: 1 = A, 2 = B, 0 = neither (options,
+   *  memory, the temporary file, the callback). */
+  int error_side;
+} evrec_diff_stats;
+
+/**
+ * Compares two streams of records, matched by their top-level string field
+ * "id" (each side in any format). Reports removed and changed records in
+ * A's order, then added records in B's order; all differences of one
+ * record are consecutive. A record added or removed is one difference with
+ * path "" and the whole record as its value; a changed record is reported
+ * field by field as evrec_record_diff() does.
+ *
+ * How: both readers are read to the end once (at the same time, see
+ * opts->threads), keeping per record a 64-bit hash of its id, a 128-bit
+ * hash of its binary encoding and its position (evrec_reader_tell()) --
+ * about 45 bytes per record, whatever the record's size. Records of equal
+ * hashes are equal (SipHash-1-3 with a random key per call, so collisions
+ * cannot be crafted: a changed record passes for unchanged with a chance of
+ * 2^-128). Only records whose hashes differ are decoded again, by
+ * evrec_reader_seek(); the records of a side that cannot seek (a pipe) are
+ * kept in a temporary file meanwhile (opts->temp_dir). Records whose
+ * encodings differ but compare equal (reordered entities, map order,
+ * a tolerance, ignored paths) count as same.
+ *
+ * The readers must return records of the same message type, and must not
+ * be used by anyone else during the call; afterwards their position is
+ * unspecified.
+ * @param out  receives the counts; may be NULL.
+ * @return EVREC_OK (also when there are differences: see out or the
+ *         callback), EVREC_STOPPED, EVREC_E_CONFLICT (a record id twice on
+ *         one side: err->record and err->offset give the second, the
+ *         message the first, "duplicate record id "x" (first as record 3
+ *         at byte 120)", with record numbers counted from 1 as the CLI
+ *         does), any error of evrec_reader_next() (with out->error_side),
+ *         EVREC_E_IO (a side changed while being compared; the temporary
+ *         file), EVREC_E_UNSUPPORTED (the type has no string field "id"),
+ *         EVREC_E_LIMIT (more than 4 Gi records on a side),
+ *         EVREC_E_INVALID_ARG, EVREC_E_NOMEM, or as evrec_record_diff().
+ */
+EVREC_API int evrec_diff(evrec_diff_stats *out, evrec_reader *a, evrec_reader *b,
+                         const evrec_diff_options *opts, evrec_diff_cb cb, void *payload,
+                         evrec_error *err);
+
+/**
+ * Writes a difference (entity-keyed paths, not EVREC_DIFF_JSON_PATCH) as one
+ * line of the JSON delta form, without the newline:
+ * {"op":"replace","id":"r1","path":"events[id=e2].confidence","old":0.5,"new":0.75}
+ * ("op" is "add", "remove" or "replace"; "old" and "new" are left out when
+ * absent; values are the canonical JSON as given).
+ * @param out receives a NUL-terminated string from malloc(); free() it.
+ * @return EVREC_OK, EVREC_E_INVALID_ARG, EVREC_E_NOMEM.
+ */
+EVREC_API int evrec_difference_format(char **out, size_t *out_len,
+                                      const evrec_difference *d, evrec_error *err);
+
+/**
+ * Reads one line of the JSON delta form (evrec_difference_format()): an
+ * object with members "op", "id", "path" (strings), "old" and "new" (any
+ * JSON values; whichever the op needs), in any order; other members are
+ * ignored. The strings and the values' JSON text are copied into `arena`;
+ * "field" and the entity members of *out are not set.
+ * @return EVREC_OK, EVREC_E_SYNTAX (not one JSON object, with err->offset),
+ *         EVREC_E_SCHEMA (a member missing or of the wrong type, an unknown
+ *         op), EVREC_E_UTF8, EVREC_E_NOMEM.
+ */
+EVREC_API int evrec_difference_parse(evrec_difference *out, const char *json, size_t len,
+                                     evrec_arena *arena, evrec_error *err);
+
+/**
+ * Applies differences of one record (entity-keyed paths, path not "") to a
+ * copy of `msg`, checking each old value: the ops of one record from
+ * evrec_diff() or evrec_record_diff(), in any order. Removals and additions
+ * in a list take effect together at the end, indices in paths being A's
+ * (B's for the last index of an addition), so the ops never see each
+ * other's effects; an entity added goes at the end of its list.
+ * @param out  receives the patched record, allocated in `arena`.
+ * @return EVREC_OK; EVREC_E_CONFLICT (an old value is not the record's; an
+ *         addition where a value exists), EVREC_E_NOT_FOUND (an entity,
+ *         index or key that the record lacks), EVREC_E_SCHEMA (a path that
+ *         names no field, a value that does not decode as the field's
+ *         type), EVREC_E_INVALID_ARG, EVREC_E_NOMEM; err->path is the op's
+ *         path and err->message names the op ("replace at
+ *         events[id=e2].confidence: the record has 0.6, not 0.5").
+ */
+EVREC_API int evrec_record_patch(ProtobufCMessage **out, const ProtobufCMessage *msg,
+                                 const evrec_difference *ops, size_t n_ops,
+                                 evrec_arena *arena, evrec_error *err);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,11 @@
  * The arena also exposes itself as a ProtobufCAllocator whose free is a no-op,
  * for protobuf_c_message_unpack() and free_unpacked() (evrec's own decoder,
  * binary.c, allocates from the arena directly).
+ *
+ * The free part of the newest block is the struct's first member
+ * (evrec__arena_space, internal.h): the JSON decoder allocates from it
+ * inline and decodes strings of unknown length straight into it, claiming
+ * the bytes once a string ends (evrec__arena_reserve makes it large enough).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +45,10 @@ typedef struct arena_block {
 #define BLOCK_HDR (((sizeof(arena_block) + ARENA_ALIGN - 1) / ARENA_ALIGN) * ARENA_ALIGN)
 
 struct evrec_arena {
-  arena_block *head; /* newest block; the chain ends at the first block */
-  char *ptr;         /* next free byte in head */
-  char *end;         /* end of head's payload */
-  size_t total;      /* bytes held from the system */
-  size_t keep_max;   /* reset keeps the newest block of at most this size */
+  evrec__arena_space space; /* free part of head; first, see internal.h */
+  arena_block *head;        /* newest block; the chain ends at the first block */
+  size_t total;             /* bytes held from the system */
+  size_t keep_max;          /* reset keeps the newest block of at most this size */
   ProtobufCAllocator pbc;
 };
 
@@ -70,8 +74,8 @@ static arena_block *block_new(size_t size) {
 static void arena_use(evrec_arena *a, arena_block *b) {
   b->next = a->head;
   a->head = b;
-  a->ptr = (char *)b + BLOCK_HDR;
-  a->end = a->ptr + b->size;
+  a->space.ptr = (char *)b + BLOCK_HDR;
+  a->space.end = a->space.ptr + b->size;
 }
 
 evrec_arena *evrec_arena_new(size_t block_size) {
@@ -92,29 +96,31 @@ evrec_arena *evrec_arena_new(size_t block_size) {
   return a;
 }
 
-/* Slow path: the current block is full. */
-static void *arena_grow(evrec_arena *a, size_t size) {
+/* Starts a new block with room for `size` bytes at least. */
+static bool arena_grow(evrec_arena *a, size_t size) {
   size_t want = a->head->size * 2;
   if (want < size) want = size;
   arena_block *b = block_new(want);
-  if (!b) return NULL;
+  if (!b) return false;
   arena_use(a, b);
   a->total += BLOCK_HDR + want;
-  void *p = a->ptr;
-  a->ptr += size;
-  return p;
+  return true;
 }
 
 void *evrec__arena_alloc(evrec_arena *a, size_t size) {
   if (size > SIZE_MAX - ARENA_ALIGN) return NULL;
   size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
   if (size == 0) size = ARENA_ALIGN;
-  if (EVREC__LIKELY((size_t)(a->end - a->ptr) >= size)) {
-    void *p = a->ptr;
-    a->ptr += size;
-    return p;
-  }
-  return arena_grow(a, size);
+  if ((size_t)(a->space.end - a->space.ptr) < size && !arena_grow(a, size)) return NULL;
+  void *p = a->space.ptr;
+  a->space.ptr += size;
+  return p;
+}
+
+bool evrec__arena_reserve(evrec_arena *a, size_t n) {
+  if (n > SIZE_MAX - ARENA_ALIGN) return false;
+  n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+  return (size_t)(a->space.end - a->space.ptr) >= n || arena_grow(a, n);
 }
 
 char *evrec__arena_strndup(evrec_arena *a, const char *s, size_t len) {
@@ -161,7 +167,9 @@ void evrec__arena_recycle(evrec_arena *a) {
   arena_use(a, keep);
 }
 
-size_t evrec__arena_used(const evrec_arena *a) { return a->total - (size_t)(a->end - a->ptr); }
+size_t evrec__arena_used(const evrec_arena *a) {
+  return a->total - (size_t)(a->space.end - a->space.ptr);
+}
 
 void evrec_arena_free(evrec_arena *a) {
   if (!a) return;

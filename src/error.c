@@ -28,6 +28,7 @@ const char *evrec_status_str(int status) {
   case EVREC_E_FORMAT: return "format error";
   case EVREC_E_CORRUPT: return "damaged data";
   case EVREC_E_NOT_FOUND: return "not found";
+  case EVREC_E_CONFLICT: return "conflict";
   default: return "unknown status";
   }
 }

@@ -50,6 +50,40 @@ void evrec__arena_recycle(evrec_arena *a);
  *  the unused tails of full blocks included). */
 size_t evrec__arena_used(const evrec_arena *a);
 
+/** The free space of an arena's current block, [ptr, end): the first member
+ *  of every evrec_arena, so that hot paths can allocate inline
+ *  (evrec__arena_bump) and write a value of unknown length straight into
+ *  the free space, then claim what it used (evrec__arena_claim). */
+typedef struct evrec__arena_space {
+  char *ptr; /* 16-byte aligned, or == end */
+  char *end;
+} evrec__arena_space;
+
+static inline evrec__arena_space *evrec__arena_space_of(evrec_arena *a) {
+  return (evrec__arena_space *)(void *)a;
+}
+
+/** Makes the free space at least `n` bytes, in a new block when the current
+ *  one has less (its rest stays unused). @return false when out of memory. */
+bool evrec__arena_reserve(evrec_arena *a, size_t n);
+
+/** Claims the first `n` bytes of the free space (n <= its size), keeping
+ *  later allocations aligned. */
+static inline void evrec__arena_claim(evrec__arena_space *s, size_t n) {
+  size_t room = (size_t)(s->end - s->ptr), r = (n + 15) & ~(size_t)15;
+  s->ptr += r < room ? r : room;
+}
+
+/** evrec__arena_alloc()'s fast path: NULL when `size` (> 0) does not fit in
+ *  the current block (then call evrec__arena_alloc). */
+static inline void *evrec__arena_bump(evrec__arena_space *s, size_t size) {
+  size_t room = (size_t)(s->end - s->ptr);
+  if (size > room || ((size + 15) & ~(size_t)15) > room) return NULL;
+  void *p = s->ptr;
+  s->ptr += (size + 15) & ~(size_t)15;
+  return p;
+}
+
 /* ---------------------------------------------------------------- buf */
 
 /** Growable buffer on malloc. `data` is NUL-terminated when len > 0 is not
@@ -275,16 +309,18 @@ typedef struct evrec__json_pos {
   uint32_t column; /* 1-based column of slice[0] */
 } evrec__json_pos;
 
-/** The JSON decoder's memory of key -> field lookups, kept by a reader
- *  across its records (the same few dozen keys repeat in every record). A
- *  direct-mapped table holding copies of the keys, so nothing in it points
- *  into past input; its descriptors must outlive it. Plain data: all zero is
- *  empty. See "Key lookup memory" in json_decode.c. */
-#define EVREC__JSON_KEYS_LOG2 8
+/** The JSON decoder's memory of key -> field and enum name -> value
+ *  lookups, kept by a reader across its records (the same few dozen keys
+ *  and enum names repeat in every record). A 4-way set-associative table
+ *  (48 KiB) holding copies of the names, so nothing in it points into past
+ *  input; its descriptors must outlive it. Plain data: all zero is empty.
+ *  See "Key lookup memory" in json_decode.c. */
+#define EVREC__JSON_KEYS_LOG2 10
 #define EVREC__JSON_KEY_MAX 30 /* longer keys are looked up every time */
 typedef struct evrec__json_key {
-  const ProtobufCMessageDescriptor *desc; /* NULL: empty slot */
-  const ProtobufCFieldDescriptor *hit;
+  const void *scope; /* message descriptor (key) or enum descriptor (value
+                        name); NULL: empty slot */
+  const void *hit;   /* its field descriptor or enum value */
   unsigned char len;
   char key[EVREC__JSON_KEY_MAX + 1];
 } evrec__json_key;

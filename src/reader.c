@@ -27,7 +27,7 @@
  *                memchr in consumed bytes) so that errors are file-relative.
  *                A UTF-8 byte order mark at the very start is skipped.
  *                The reader keeps the decoder's key -> field memory
- *                (evrec__json_keys, 12 KiB, in this struct) across
+ *                (evrec__json_keys, 48 KiB, in this struct) across
  *                records, since every record repeats the same keys.
  *   pb           The whole input is one message (bounded by
  *                max_record_size). An empty input is the empty message, one
@@ -875,4 +875,114 @@ int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, uint64_t 
   if (rc == EVREC_OK) rc = evr__reader_seek_block(r->evr, block, end, err);
   if (rc == EVREC_OK) r->count = block->first, r->failed = 0;
   return rc;
+}
+
+/* ====================================================================== */
+/* Positions: going back to a record (evrec_reader_tell / _seek)          */
+/* ====================================================================== */
+
+/* A position is where reading resumes, plus what the JSON layout parser
+ * expects there: (byte offset << POS_SHIFT) | state. The state is part of
+ * the position because the same bytes mean different things inside and
+ * outside an array of records. .evr positions are record ordinals instead
+ * (the container has its own random access through the index). Callers
+ * treat positions as opaque. Used by diff.c to decode again the few
+ * records whose content hashes differ. */
+#define POS_SHIFT 3
+enum { POS_OBJECTS, POS_ARRAY_FIRST, POS_ARRAY_NEXT, POS_START, POS_ARRAY_DONE, POS_PB_DONE };
+
+/* Blanks from buf[i] within the buffer; @return the first other byte's
+ * index, or end when the buffer ends first. */
+static size_t pos_skip_ws(const evrec_reader *r, size_t i) {
+  while (i < r->end && is_ws(r->buf[i])) i++;
+  return i;
+}
+
+/* JSON: the next record's own first byte when the buffer shows it (so
+ * that an offset reported for the record is its '{'), else where the
+ * layout parser stands, which evrec_reader_next() resumes from just as
+ * well. */
+static uint64_t pos_json(const evrec_reader *r) {
+  static const unsigned state_of[] = {[J_START] = POS_START, [J_OBJECTS] = POS_OBJECTS,
+                                      [J_ARRAY_FIRST] = POS_ARRAY_FIRST,
+                                      [J_ARRAY_NEXT] = POS_ARRAY_NEXT,
+                                      [J_ARRAY_DONE] = POS_ARRAY_DONE};
+  uint64_t fallback = rd_offset(r) << POS_SHIFT | state_of[r->js];
+  size_t i = pos_skip_ws(r, r->pos);
+  unsigned st = state_of[r->js];
+  if (i < r->end && ((r->js == J_START && r->buf[i] == '[') ||
+                     (r->js == J_ARRAY_NEXT && r->buf[i] == ','))) {
+    i = pos_skip_ws(r, i + 1);
+    st = POS_ARRAY_FIRST;
+  } else if (r->js == J_START) {
+    st = POS_OBJECTS;
+  }
+  if (i >= r->end || r->buf[i] != '{' || r->js == J_ARRAY_DONE) return fallback;
+  return (r->buf_off + i) << POS_SHIFT | st;
+}
+
+uint64_t evrec_reader_tell(const evrec_reader *r) {
+  if (!r) return 0;
+  switch (r->format) {
+  case EVREC_FORMAT_EVR: return r->count;
+  case EVREC_FORMAT_PB: return r->pb_done ? POS_PB_DONE : 0;
+  case EVREC_FORMAT_PBD: return rd_offset(r) << POS_SHIFT;
+  default: return pos_json(r);
+  }
+}
+
+uint64_t evrec_reader_pos_offset(const evrec_reader *r, uint64_t pos) {
+  if (!r || r->format == EVREC_FORMAT_EVR) return EVREC_UNKNOWN;
+  return pos >> POS_SHIFT;
+}
+
+/* True when the input can go back: memory, or a regular file. */
+static bool rd_seekable(const evrec_reader *r) {
+  struct stat st;
+  if (r->kind == SRC_MEM) return true;
+  int fd = r->kind == SRC_FD ? r->fd : fileno(r->fp);
+  return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The layout parser's state at a position into *js; false for a state
+ * that no position of this format has. */
+static bool pos_state(const evrec_reader *r, unsigned st, jstate *js) {
+  static const jstate js_of[] = {[POS_OBJECTS] = J_OBJECTS, [POS_ARRAY_FIRST] = J_ARRAY_FIRST,
+                                 [POS_ARRAY_NEXT] = J_ARRAY_NEXT, [POS_START] = J_START,
+                                 [POS_ARRAY_DONE] = J_ARRAY_DONE};
+  *js = r->js;
+  switch (r->format) {
+  case EVREC_FORMAT_PB: return st == 0 || st == POS_PB_DONE;
+  case EVREC_FORMAT_PBD: return st == 0;
+  default: break;
+  }
+  if (st > POS_ARRAY_DONE) return false;
+  *js = js_of[st];
+  return true;
+}
+
+int evrec_reader_seek(evrec_reader *r, uint64_t pos, evrec_error *err) {
+  if (!r) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  if (r->format == EVREC_FORMAT_EVR) return evrec_reader_seek_ordinal(r, pos, err);
+  if (!rd_seekable(r))
+    return evrec__err(err, EVREC_E_UNSUPPORTED, "cannot go back in %s: not a regular file",
+                      r->name);
+  unsigned st = (unsigned)(pos & ((1u << POS_SHIFT) - 1));
+  uint64_t off = pos >> POS_SHIFT;
+  jstate js;
+  if (!pos_state(r, st, &js) || (r->format == EVREC_FORMAT_PB && off != 0))
+    return evrec__err(err, EVREC_E_INVALID_ARG, "%" PRIu64 " is not a position in %s", pos,
+                      r->name);
+  if (off >= rd_offset(r) && off - r->buf_off <= r->end) {
+    if (off > rd_offset(r)) rd_advance(r, (size_t)(off - rd_offset(r))); /* lines still known */
+  } else {
+    int rc = io_seek(r, off, err);
+    if (rc) return rc;
+    r->line = 0; /* unknown: errors give the byte offset */
+    r->column = 1;
+  }
+  r->js = js;
+  r->pb_done = st == POS_PB_DONE;
+  r->failed = 0;
+  return EVREC_OK;
 }

@@ -65,6 +65,7 @@
 #include "google/protobuf/any.pb-c.h"
 #include "google/protobuf/struct.pb-c.h"
 #include "internal.h"
+#include "util/mutate.h"
 #include "util/randmsg.h"
 
 #ifndef FAULTS_SEED_JSON
@@ -308,6 +309,17 @@ static struct {
   blob validate_in; /* recs as NDJSON, then records with violations */
 } g;
 
+/* B of the diff scenarios (made once, unarmed): the seed record edited by
+ * mutate_message() (entities, lists, values), "second" gone, "small"
+ * edited, a new record; and the same B as a file. */
+static struct {
+  const ProtobufCMessage *a, *b; /* seed and its edited copy */
+  blob pbd;                      /* B's set as pbd, in memory */
+  char path[96];                 /* ... and as NDJSON on disk */
+  evrec_difference *ops;         /* diff(a, b), parsed back from delta lines */
+  size_t n_ops;
+} dg;
+
 static const char value_json[] =
     "{\"a\":[1,\"two\",true,null,{\"b\":{\"c\":[]}}],\"d\":-2.5,\"e\":\"\\u00e9x\","
     "\"f\":{\"g\":{\"h\":[[],{}]}}}";
@@ -520,6 +532,8 @@ static int group_teardown(void **state) {
   blob *bs[] = {&g.seed_json, &g.alltypes_json, &g.seed_pb, &g.alltypes_pb, &g.ndjson,
                 &g.array, &g.pbd, &g.pb, &g.evr, &g.small_evr, &g.damaged, &g.validate_in};
   for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) free(bs[i]->p);
+  free(dg.pbd.p);
+  free(dg.ops);
   evrec_arena_free(g.arena);
   return 0;
 }
@@ -959,6 +973,97 @@ static void check_writer(const scenario *s, int rc) {
   }
 }
 
+/* ---------------------------------------------------------------- diff and patch */
+
+static int collect_op(const evrec_difference *d, void *payload) {
+  (void)payload;
+  char *line;
+  size_t len;
+  evrec_difference *v = realloc(dg.ops, (dg.n_ops + 1) * sizeof *v);
+  assert_non_null(v);
+  dg.ops = v;
+  assert_int_equal(evrec_difference_format(&line, &len, d, NULL), EVREC_OK);
+  assert_int_equal(evrec_difference_parse(&dg.ops[dg.n_ops++], line, len, g.arena, NULL),
+                   EVREC_OK);
+  free(line);
+  return 0;
+}
+
+static void prep_diff(const scenario *s) {
+  (void)s;
+  if (dg.a) return;
+  dg.a = g.recs[0];
+  for (uint64_t seed = 1; !dg.b || dg.n_ops < 8; seed++) { /* a B with some changes */
+    dg.n_ops = 0;
+    dg.b = mutate_message(dg.a, seed, 12, true, g.arena);
+    assert_non_null(dg.b);
+    assert_int_equal(evrec_record_diff(dg.a, dg.b, NULL, collect_op, NULL, NULL), EVREC_OK);
+  }
+  const ProtobufCMessage *small = mutate_message(g.recs[2], 7, 3, true, g.arena);
+  Evrec__V1__Record *added = (Evrec__V1__Record *)mutate_message(g.recs[2], 8, 2, true, g.arena);
+  assert_non_null(small);
+  assert_non_null(added);
+  added->id = "added";
+  const ProtobufCMessage *bset[] = {&added->base, small, g.recs[3], dg.b};
+  char path[96];
+  write_recs(bset, "diff-b.pbd", EVREC_FORMAT_PBD, 0, 0, 4, path, sizeof path);
+  dg.pbd = slurp(path);
+  write_recs(bset, "diff-b.ndjson", EVREC_FORMAT_NDJSON, 0, 0, 4, dg.path, sizeof dg.path);
+}
+
+/* Digests every difference reported. */
+static int digest_op(const evrec_difference *d, void *payload) {
+  (void)payload;
+  res_bytes(d->path, strlen(d->path));
+  res_bytes(d->field, strlen(d->field));
+  if (d->old_value) res_bytes(d->old_value, d->old_len);
+  if (d->new_value) res_bytes(d->new_value, d->new_len);
+  if (d->entity_id) res_bytes(d->entity_id, strlen(d->entity_id));
+  return 0;
+}
+
+static int run_record_diff(const scenario *s, evrec_error *err) {
+  static const char *const globs[] = {"events[id=e3]", "*.mentions"};
+  evrec_diff_options o = EVREC_DIFF_OPTIONS_INIT;
+  o.flags = s->json_flags; /* here: diff flags */
+  o.ignore = globs;
+  o.n_ignore = 2;
+  o.float_tolerance = 1e-9;
+  return evrec_record_diff(dg.a, dg.b, &o, digest_op, NULL, err);
+}
+
+static int run_record_patch(const scenario *s, evrec_error *err) {
+  (void)s;
+  evrec_arena *a = evrec_arena_new(0);
+  if (!a) return null_result(err, "evrec_arena_new");
+  ProtobufCMessage *out;
+  int rc = evrec_record_patch(&out, dg.a, dg.ops, dg.n_ops, a, err);
+  if (rc == EVREC_OK) res_msg(out);
+  evrec_arena_free(a);
+  return rc;
+}
+
+/* evrec_diff of recs (A) against the edited set (B), from memory or files. */
+static int run_diff(const scenario *s, evrec_error *err) {
+  evrec_reader *r[2] = {NULL, NULL};
+  evrec_reader_options o = EVREC_READER_OPTIONS_INIT;
+  int rc = s->path ? evrec_reader_open_file(&r[0], s->path, &o, err)
+                   : evrec_reader_open_memory(&r[0], g.ndjson.p, g.ndjson.n, &o, err);
+  o.format = s->path ? EVREC_FORMAT_AUTO : EVREC_FORMAT_PBD;
+  if (rc == EVREC_OK)
+    rc = s->path ? evrec_reader_open_file(&r[1], dg.path, &o, err)
+                 : evrec_reader_open_memory(&r[1], dg.pbd.p, dg.pbd.n, &o, err);
+  evrec_diff_options d = EVREC_DIFF_OPTIONS_INIT;
+  d.threads = s->threads;
+  d.flags = s->json_flags;
+  evrec_diff_stats st;
+  if (rc == EVREC_OK) rc = evrec_diff(&st, r[0], r[1], &d, digest_op, NULL, err);
+  if (rc == EVREC_OK) res_bytes(&st.changed, sizeof st.changed);
+  evrec_reader_close(r[0]);
+  evrec_reader_close(r[1]);
+  return rc;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 #define SEED_REC ((const ProtobufCMessage *const *)&g.recs[0])
@@ -1039,6 +1144,15 @@ static scenario scenarios[] = {
      .first = 2, .nrec = 2},
     {.name = "writer ndjson through a symlink", .prep = prep_symlink, .run = run_writer,
      .check = check_writer, .path = "target.ndjson", .nrec = 2, .via_link = true},
+    /* diff and patch (.json_flags: the diff flags) */
+    {.name = "record_diff", .prep = prep_diff, .run = run_record_diff, .flags = ARENA_TOO},
+    {.name = "record_diff json-patch, ignore order", .prep = prep_diff, .run = run_record_diff,
+     .json_flags = EVREC_DIFF_JSON_PATCH | EVREC_DIFF_IGNORE_ORDER},
+    {.name = "record_patch", .prep = prep_diff, .run = run_record_patch, .flags = ARENA_TOO},
+    {.name = "diff memory ndjson / pbd, 1 thread", .prep = prep_diff, .run = run_diff,
+     .flags = ARENA_TOO, .threads = 1},
+    {.name = "diff files, 2 threads", .prep = prep_diff, .run = run_diff,
+     .flags = MAY_SUCCEED, .path = g.p_ndjson},
 };
 
 /* ====================================================================== */

@@ -13,6 +13,8 @@ TEST_UTIL    := $(filter-out tests/util/failio.c,$(wildcard tests/util/*.c))
 TEST_UTIL_OBJ := $(TEST_UTIL:tests/%.c=$(OBJ)/tests/%.o) $(OBJ)/gen/alltypes.pb-c.o \
                  $(OBJ)/gen/proto2.pb-c.o
 TEST_SCRIPTS := $(sort $(wildcard tests/*.sh))
+# Programs the script tests run besides the CLI (tests/diff.sh).
+TEST_TOOLS   = $(B)/tests/diffmut
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 $(GEN)/alltypes.pb-c.c $(GEN)/alltypes.pb-c.h: $(TEST_PROTO)
@@ -88,7 +90,7 @@ $(B)/tests/failio.so: tests/util/failio.c
 
 # Fast suite: unit tests, then script tests (CLI, golden errors).
 check: deps
-	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8 \
+	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(TEST_TOOLS) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8 \
 	  $(GENCORPUS)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LOCPATH=$(TEST_LOCPATH) $$t; done
 	@$(if $(FUZZ_REPLAY),echo "== $(FUZZ_REPLAY)"; $(FUZZ_REPLAY_RUN))
@@ -105,10 +107,11 @@ test-asan:
 
 # ThreadSanitizer over every threaded path: the .evr writer's compression
 # threads and the reader's read-ahead workers (unit tests of the container,
-# reader, writer and validation, then the container CLI tests, which write
-# with -j 1..8 and read files, pipes and damaged input). A data race or a
-# lock-order problem fails the run (halt_on_error, exit status 66).
-TSAN_TESTS := test_container test_reader test_writer test_validate
+# reader, writer, validation and diff (A and B hashed on two threads), then
+# the container CLI tests, which write with -j 1..8 and read files, pipes
+# and damaged input). A data race or a lock-order problem fails the run
+# (halt_on_error, exit status 66).
+TSAN_TESTS := test_container test_reader test_writer test_validate test_diff
 test-tsan:
 	@$(MAKE) --no-print-directory B=$(B)/tsan OPT=-O1 SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
 	  lib cli $(TSAN_TESTS:%=$(B)/tsan/tests/%)

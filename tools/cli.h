@@ -220,5 +220,7 @@ int cli_cmd_get(const cli_command *cmd, int argc, char **argv);     /* cmd_get.c
 int cli_cmd_import(const cli_command *cmd, int argc, char **argv);  /* cmd_import.c */
 int cli_cmd_export(const cli_command *cmd, int argc, char **argv);  /* cmd_export.c */
 int cli_cmd_validate(const cli_command *cmd, int argc, char **argv); /* cmd_validate.c */
+int cli_cmd_diff(const cli_command *cmd, int argc, char **argv);    /* cmd_diff.c */
+int cli_cmd_patch(const cli_command *cmd, int argc, char **argv);   /* cmd_patch.c */
 
 #endif /* EVREC_CLI_H */

@@ -155,6 +155,32 @@ static const cli_option validate_options[] = {
     {0, 0, NULL, NULL, NULL},
 };
 
+static const cli_option diff_options[] = {
+    {'F', 0, "format", "FORM", "text (default), json (a delta for 'evrec patch') or json-patch"},
+    {'s', 0, "summary", NULL, "only count records and entities added, removed, changed"},
+    {'S', 0, "stat", NULL, "only list the fields that change most often"},
+    {'i', 0, "ignore", "PATH", "leave out paths that match the glob (repeatable)"},
+    {'T', 0, "float-tolerance", "X", "floating-point values at most X apart are equal"},
+    {'O', 0, "ignore-order", NULL, "the order of no repeated field matters"},
+    {'q', 'q', "quiet", NULL, "print nothing: the exit status says whether A and B differ"},
+    {'f', 'f', "from", "FMT", "input format of A and B (default: detect each)"},
+    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
+    LIMIT_OPTIONS,
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
+static const cli_option patch_options[] = {
+    {'o', 'o', "output", "FILE", "write B to FILE ('-' = stdout, the default)"},
+    {'f', 'f', "from", "FMT", "input format of A (default: detect)"},
+    {'t', 't', "to", "FMT", "output format (default: from -o's extension, else ndjson)"},
+    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names in A"},
+    EVR_OPTIONS,
+    LIMIT_OPTIONS,
+    {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {0, 0, NULL, NULL, NULL},
+};
+
 static const cli_command commands[] = {
     {"convert", "[OPTIONS] [IN...|-]", "convert records between json, ndjson, pb, pbd and evr",
      "Reads records (evrec.v1.Record) from each IN in turn (default: stdin) and\n"
@@ -295,6 +321,46 @@ static const cli_command commands[] = {
      "Exit status: 0 when no error was found, 1 when one was (or a warning,\n"
      "with --strict), 2 when an input could not be read or on usage errors.",
      validate_options, cli_cmd_validate},
+    {"diff", "[OPTIONS] A B", "what changed between two sets of records",
+     "Matches the records of A and B (any formats, files or one '-') by their\n"
+     "id and reports what was added, removed and changed. Inside a record,\n"
+     "actors, places, events and claims are matched by their local id, so\n"
+     "reordering them is no change; other lists are compared in order (an\n"
+     "inserted element is one addition), maps by key. docs/DIFF.md has the\n"
+     "details.\n"
+     "\n"
+     "Text output: '+ ID' and '- ID' for records added and removed, '~ ID'\n"
+     "and then '  PATH: OLD -> NEW' for each change of a changed record, with\n"
+     "paths such as events[id=e2].participants[0].role and values as\n"
+     "canonical JSON, shortened; (none) where a value is absent. --format json\n"
+     "prints one JSON object per change, {\"op\",\"id\",\"path\",\"old\",\"new\"},\n"
+     "which 'evrec patch' applies; --format json-patch one line per record,\n"
+     "{\"id\":ID,\"patch\":[...]}, an RFC 6902 JSON Patch against the canonical\n"
+     "JSON of A's record ({\"id\":ID,\"removed\":true} for a removed record).\n"
+     "\n"
+     "Memory grows by about 45 bytes per record, not with their size: records\n"
+     "are compared by hashes first and only those that differ are read again.\n"
+     "\n"
+     "Exit status: 0 when A and B hold the same records, 1 when they differ,\n"
+     "2 on any error (usage, I/O, an invalid record, a record id twice in one\n"
+     "input, named with both record numbers).",
+     diff_options, cli_cmd_diff},
+    {"patch", "[OPTIONS] A DELTA [-o B]", "apply the output of 'evrec diff --format json'",
+     "Reads the records of A (any format, or '-') and writes them to B with\n"
+     "the changes of DELTA, the output of 'evrec diff A B --format json':\n"
+     "records removed, records added (at the end, in DELTA's order), and\n"
+     "changes inside records, each checked against its old value. The result\n"
+     "equals B as 'evrec diff' compares records (entities may be in another\n"
+     "order). DELTA is held in memory; A is streamed.\n"
+     "\n"
+     "A delta that does not apply -- an old value that is not A's, a record\n"
+     "or path A lacks, a record added that A has -- is an error naming the\n"
+     "DELTA line, the op, the record and the path, and nothing is written (an\n"
+     "output file is only renamed into place on success).\n"
+     "\n"
+     "Exit status: 0 applied, 1 the delta does not apply or an input is\n"
+     "invalid, 2 usage or I/O error.",
+     patch_options, cli_cmd_patch},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -19,7 +19,7 @@
 # A crasher worth keeping goes, minimised (fuzzer -minimize_crash=1), to
 # tests/fuzz/regressions/<target>/ so that every `make check` replays it.
 
-FUZZ_TARGETS ?= json_record json_value json_alltypes pb pbd container reader_json validate
+FUZZ_TARGETS ?= json_record json_value json_alltypes pb pbd container reader_json validate diff
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_CC      ?= clang

@@ -15,7 +15,7 @@ B=${1:-build}
 CLI=$B/evrec
 C=tests/fuzz/corpus
 rm -rf "$C"
-mkdir -p $C/{json_record,json_value,json_alltypes,pb,pbd,container,reader_json,validate}
+mkdir -p $C/{json_record,json_value,json_alltypes,pb,pbd,container,reader_json,validate,diff}
 prefix() { { printf '%s' "$1"; cat "$2"; } > "$3"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
@@ -95,6 +95,24 @@ prefix '"' tests/data/io/bad-field.ndjson $C/reader_json/ignore-unknown.ndjson
 { printf ' \xef\xbb\xbf'; cat tests/data/io/one.json; } > $C/reader_json/bom.json
 printf ' [ ]' > $C/reader_json/empty-array.json
 prefix '$' examples/seed.json $C/reader_json/depth8-seed.json
+# diff: option byte, set A, 0xFF, set B (fuzz_diff.c). Small hand-made sets,
+# the seed record against edited copies (tests/diffmut, built by make check).
+diffseed() { { printf "$1"; cat "$2"; printf '\xff'; cat "$3"; } > "$C/diff/$4"; }
+printf '%s\n' '{"id":"r1","actors":[{"id":"a1","name":"Ann"},{"id":"a2","name":"Bob"}],"events":[{"id":"e1","confidence":0.5,"participants":[{"actorId":"a1","role":"PARTICIPANT_ROLE_ACTOR"}]}]}' \
+  '{"id":"r2","revision":1,"article":{"headline":"Two","keywords":["a","b"]},"extensions":{"k":"v"}}' '{"id":"r3"}' > $tmp/a.ndjson
+printf '%s\n' '{"id":"r4"}' '{"id":"r2","revision":2,"article":{"headline":"Two","keywords":["a","c","b"]},"extensions":{"k":"w","l":"x"}}' \
+  '{"id":"r1","actors":[{"id":"a2","name":"Bob"},{"id":"a1","name":"Ann"}],"events":[{"id":"e1","confidence":0.75,"participants":[{"actorId":"a1","role":"PARTICIPANT_ROLE_RECIPIENT"}]}]}' > $tmp/b.ndjson
+printf '%s\n' '{"id":"r1","claims":[{"id":"c","text":"x"},{"id":"c","text":"y"}]}' '{"id":"r1"}' > $tmp/dup.ndjson
+diffseed ' ' $tmp/a.ndjson $tmp/b.ndjson small.txt
+diffseed '\x01' $tmp/a.ndjson $tmp/b.ndjson small-ignore-order.txt
+diffseed '\x02' $tmp/b.ndjson $tmp/a.ndjson small-json-patch.txt
+diffseed '\x1c' $tmp/a.ndjson $tmp/b.ndjson small-tolerance-ignore-threads.txt
+diffseed ' ' $tmp/a.ndjson $tmp/dup.ndjson duplicates.txt
+"$CLI" convert examples/seed.json -o $tmp/seed.ndjson
+"$B/tests/diffmut" mutate 3 100 $tmp/seed.ndjson $tmp/seed-b.ndjson
+diffseed ' ' $tmp/seed.ndjson $tmp/seed-b.ndjson seed-edited.txt
+"$B/tests/diffmut" random 6 11 $tmp/ra.ndjson $tmp/rb.ndjson
+diffseed ' ' $tmp/ra.ndjson $tmp/rb.ndjson random.txt
 du -sh $C
 
 # validate: every rule's test case (NDJSON; the damaged .evr is container's

@@ -1,0 +1,78 @@
+/*
+ * diff.h -- private interface between the record comparison (diff.c), the
+ * comparison of record streams (diff_sets.c) and the patcher (patch.c).
+ */
+#ifndef EVREC_DIFF_H
+#define EVREC_DIFF_H
+
+#include "internal.h"
+
+/* ---------------------------------------------------------------- hashing (diff_sets.c) */
+
+/** SipHash-1-3 key: two 64-bit words. */
+typedef struct evrec__sipkey {
+  uint64_t k0, k1;
+} evrec__sipkey;
+
+/** 64-bit SipHash-1-3 of p[0..n). */
+uint64_t evrec__sip64(const evrec__sipkey *k, const void *p, size_t n);
+
+/** 128-bit SipHash-1-3 of p[0..n) into out[0..2). */
+void evrec__sip128(const evrec__sipkey *k, const void *p, size_t n, uint64_t out[2]);
+
+/* ---------------------------------------------------------------- record comparison (diff.c) */
+
+/** A comparison in progress: options, callback, scratch memory, paths. */
+typedef struct evrec__dw evrec__dw;
+
+/** Checks the options and creates a comparison; *out is NULL on error. */
+int evrec__dw_new(evrec__dw **out, const evrec_diff_options *opts, evrec_diff_cb cb,
+                  void *payload, evrec_error *err);
+void evrec__dw_free(evrec__dw *w);
+
+/** Compares two records of one type; a_record/b_record go into every
+ *  difference. *emitted (may be NULL) receives the number reported.
+ *  @return as evrec_record_diff(). */
+int evrec__dw_records(evrec__dw *w, const ProtobufCMessage *a, const ProtobufCMessage *b,
+                      uint64_t a_record, uint64_t b_record, size_t *emitted);
+
+/** Reports a whole record added (op ADD, msg is B's) or removed (REMOVE,
+ *  A's). @return EVREC_OK, EVREC_STOPPED or an encoding error. */
+int evrec__dw_record_op(evrec__dw *w, evrec_diff_op op, const ProtobufCMessage *msg,
+                        uint64_t a_record, uint64_t b_record);
+
+/** The string field "id" of a message type, or NULL when it has none. */
+const ProtobufCFieldDescriptor *evrec__id_field(const ProtobufCMessageDescriptor *d);
+
+/** The value of a message's "id" field ("" when unset or absent). */
+const char *evrec__record_id(const ProtobufCMessage *m);
+
+/** True when repeated field f holds entities: a message type (not a map
+ *  entry) with a singular string field "id". */
+bool evrec__is_entity_list(const ProtobufCFieldDescriptor *f);
+
+/** Deep equality of two messages as the comparison sees it with default
+ *  options (maps by key, entities by id, exact floats). */
+int evrec__messages_equal(const ProtobufCMessage *a, const ProtobufCMessage *b, bool *equal,
+                          evrec_error *err);
+
+/** Appends the canonical JSON of field f of m alone; with index !=
+ *  SIZE_MAX only that element of a repeated field, with entry (a map entry
+ *  of map field f) only that entry's value; f NULL: m itself. Temporary
+ *  messages go to scratch. @return EVREC_OK or an encoding error. */
+int evrec__value_json(evrec__buf *out, const ProtobufCMessage *m,
+                      const ProtobufCFieldDescriptor *f, size_t index,
+                      const ProtobufCMessage *entry, evrec_arena *scratch, evrec_error *err);
+
+/** An instance of d with its defaults (message_init), in the arena. */
+ProtobufCMessage *evrec__new_instance(evrec_arena *a, const ProtobufCMessageDescriptor *d);
+
+/** Copies field f -- value slot and quantifier (count, oneof case, has_
+ *  flag) -- from m into t, shallowly. */
+void evrec__copy_field(ProtobufCMessage *t, const ProtobufCMessage *m,
+                       const ProtobufCFieldDescriptor *f);
+
+/** True when field f of m has a value the canonical JSON prints. */
+bool evrec__field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
+
+#endif /* EVREC_DIFF_H */
