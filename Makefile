@@ -2,7 +2,7 @@
 #
 #   make            library (static + shared), CLI          -> build/
 #   make demo       build, then a tour: JSON <-> pb, 10k records to .evr, info,
-#                   get, validate (examples/demo.sh)
+#                   get, validate, diff (examples/demo.sh)
 #   make check      fast unit, golden and CLI tests
 #   make test       everything: check + differential tests against Google's
 #                   protobuf + the whole suite again under ASan+UBSan + the

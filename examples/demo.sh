@@ -12,9 +12,9 @@
 #   2. 10,000 generated records -> .evr, its size beside gzip -6's
 #   3. evrec info on that file
 #   4. evrec get: one record by id, one block inflated
-#   5. evrec validate: the seed (clean), then a copy with a planted fault
-#      (exit status 1 shown)
-#   6. (evrec diff of the seed and the faulty copy: added when diff lands)
+#   5. evrec validate on the seed: clean
+#   6. evrec validate on a copy with a planted fault (exit status 1 shown)
+#   7. evrec diff of the seed and that copy (exit status 1 shown)
 set -u
 
 EVREC=$(realpath "$1")
@@ -74,7 +74,11 @@ rc=${PIPESTATUS[0]}
 echo "     (exit status $rc: an error found)"
 [ "$rc" -eq 1 ] || fail "the planted fault was not found"
 
-# ---- 6. diff: when `evrec diff` lands, show here what changed between the
-# seed and fault.json (one step: say "...", the diff indented).
+# ---- 7. what changed between the seed and the faulty copy
+say "what changed, record by record, entity by entity: evrec diff examples/seed.json fault.json"
+(cd "$OUT" && "$EVREC" diff "$SEED" fault.json) | sed "s|$SEED|examples/seed.json|" | indent
+rc=${PIPESTATUS[0]}
+echo "     (exit status $rc: they differ)"
+[ "$rc" -eq 1 ] || fail "diff did not find the planted fault"
 
 exit 0

@@ -9,7 +9,7 @@
 # each step must show -- the seed's JSON -> pb -> JSON round trip
 # identical, 10,000 records in .evr beside gzip -6's size, `evrec info`'s
 # facts, a record got by id with one block inflated, the seed valid, the
-# planted fault found with exit status 1. It writes nowhere but its output
+# planted fault found with exit status 1, and shown by evrec diff. It writes nowhere but its output
 # directory.
 #
 # Ends with "demo: N passed, M failed"; exits non-zero on failure.
@@ -47,7 +47,8 @@ step 3 'what the container says about itself: evrec info corpus\.evr$'
 step 4 'random access by id, through the index: evrec get corpus\.evr [^ ]+ --stats$'
 step 5 'validation of the seed: evrec validate examples/seed\.json$'
 step 6 'a planted fault .*: evrec validate fault\.json$'
-[ "$(grep -c '^[0-9]*\. ' tour)" -eq 6 ] && ok || bad "want 6 steps: $(grep -c '^[0-9]*\. ' tour)"
+step 7 'what changed, .*: evrec diff examples/seed\.json fault\.json$'
+[ "$(grep -c '^[0-9]*\. ' tour)" -eq 7 ] && ok || bad "want 7 steps: $(grep -c '^[0-9]*\. ' tour)"
 grep -q '^     records:     10000$' tour && ok || bad "info: records"
 grep -q '^     damage:      none$' tour && ok || bad "info: damage"
 grep -q '^     index:       ok$' tour && ok || bad "info: index"
@@ -59,6 +60,8 @@ grep -q '^     fault.json: record 1 (id [^)]*): events\[0\]\.participants\[0\]\.
   ok || bad "the planted fault"
 grep -Fq '     1 record, 1 error, 0 warnings in 1 file' tour && ok || bad "fault: summary"
 grep -Fq '     (exit status 1: an error found)' tour && ok || bad "fault: exit status shown"
+grep -Fq '       events[id=e1].participants[0].actorId: "a1" -> "a99"' tour && ok || bad "diff: the change"
+grep -Fq '     (exit status 1: they differ)' tour && ok || bad "diff: exit status shown"
 
 # The sizes are the files' own.
 evr=$(stat -c %s out/corpus.evr)
