@@ -50,6 +50,40 @@ void evrec__arena_recycle(evrec_arena *a);
  *  the unused tails of full blocks included). */
 size_t evrec__arena_used(const evrec_arena *a);
 
+/** The free space of an arena's current block, [ptr, end): the first member
+ *  of every evrec_arena, so that hot paths can allocate inline
+ *  (evrec__arena_bump) and write a value of unknown length straight into
+ *  the free space, then claim what it used (evrec__arena_claim). */
+typedef struct evrec__arena_space {
+  char *ptr; /* 16-byte aligned, or == end */
+  char *end;
+} evrec__arena_space;
+
+static inline evrec__arena_space *evrec__arena_space_of(evrec_arena *a) {
+  return (evrec__arena_space *)(void *)a;
+}
+
+/** Makes the free space at least `n` bytes, in a new block when the current
+ *  one has less (its rest stays unused). @return false when out of memory. */
+bool evrec__arena_reserve(evrec_arena *a, size_t n);
+
+/** Claims the first `n` bytes of the free space (n <= its size), keeping
+ *  later allocations aligned. */
+static inline void evrec__arena_claim(evrec__arena_space *s, size_t n) {
+  size_t room = (size_t)(s->end - s->ptr), r = (n + 15) & ~(size_t)15;
+  s->ptr += r < room ? r : room;
+}
+
+/** evrec__arena_alloc()'s fast path: NULL when `size` (> 0) does not fit in
+ *  the current block (then call evrec__arena_alloc). */
+static inline void *evrec__arena_bump(evrec__arena_space *s, size_t size) {
+  size_t room = (size_t)(s->end - s->ptr);
+  if (size > room || ((size + 15) & ~(size_t)15) > room) return NULL;
+  void *p = s->ptr;
+  s->ptr += (size + 15) & ~(size_t)15;
+  return p;
+}
+
 /* ---------------------------------------------------------------- buf */
 
 /** Growable buffer on malloc. `data` is NUL-terminated when len > 0 is not
@@ -210,13 +244,38 @@ const ProtobufCEnumValue *evrec__enum_by_number(const ProtobufCEnumDescriptor *e
                                                 int value);
 
 /**
- * Looks a message type up by full name ("evrec.v1.Record") in the extra list
- * first, then among the built-in types (evrec.v1 and the well-known types).
- * Used for google.protobuf.Any. @return NULL when unknown.
+ * Looks a message type up by full name ("evrec.v1.Record") in the registry
+ * `types` (may be NULL), then the extra list, then among the built-in types
+ * (evrec.v1 and the well-known types). Used for google.protobuf.Any.
+ * @return NULL when unknown.
  */
 const ProtobufCMessageDescriptor *evrec__find_type(
-    const char *full_name, size_t len,
+    const char *full_name, size_t len, const evrec_types *types,
     const ProtobufCMessageDescriptor *const *extra, size_t n_extra);
+
+/** The registry part of evrec__find_type() (types.c); NULL when absent. */
+const ProtobufCMessageDescriptor *evrec__types_lookup(const evrec_types *types,
+                                                     const char *name, size_t len);
+
+/* ---------------------------------------------------------------- options */
+
+/* Options structs of any supported version, copied into the current layout
+ * (the fields the caller's version has; defaults for the rest). NULL in =
+ * defaults. @return EVREC_OK or EVREC_E_INVALID_ARG (unknown version).
+ * (options.c) */
+int evrec__json_decode_options_get(evrec_json_decode_options *out,
+                                   const evrec_json_decode_options *in, evrec_error *err);
+int evrec__json_encode_options_get(evrec_json_encode_options *out,
+                                   const evrec_json_encode_options *in, evrec_error *err);
+int evrec__reader_options_get(evrec_reader_options *out, const evrec_reader_options *in,
+                              evrec_error *err);
+int evrec__writer_options_get(evrec_writer_options *out, const evrec_writer_options *in,
+                              evrec_error *err);
+
+/** `one` when n is 1, else `many`: "1 record lost", "2 records lost". */
+static inline const char *evrec__plural(uint64_t n, const char *one, const char *many) {
+  return n == 1 ? one : many;
+}
 
 /** Address of a field inside a message (offset applied). */
 static inline void *evrec__field_ptr(const ProtobufCMessage *m,
@@ -250,16 +309,18 @@ typedef struct evrec__json_pos {
   uint32_t column; /* 1-based column of slice[0] */
 } evrec__json_pos;
 
-/** The JSON decoder's memory of key -> field lookups, kept by a reader
- *  across its records (the same few dozen keys repeat in every record). A
- *  direct-mapped table holding copies of the keys, so nothing in it points
- *  into past input; its descriptors must outlive it. Plain data: all zero is
- *  empty. See "Key lookup memory" in json_decode.c. */
-#define EVREC__JSON_KEYS_LOG2 8
+/** The JSON decoder's memory of key -> field and enum name -> value
+ *  lookups, kept by a reader across its records (the same few dozen keys
+ *  and enum names repeat in every record). A 4-way set-associative table
+ *  (48 KiB) holding copies of the names, so nothing in it points into past
+ *  input; its descriptors must outlive it. Plain data: all zero is empty.
+ *  See "Key lookup memory" in json_decode.c. */
+#define EVREC__JSON_KEYS_LOG2 10
 #define EVREC__JSON_KEY_MAX 30 /* longer keys are looked up every time */
 typedef struct evrec__json_key {
-  const ProtobufCMessageDescriptor *desc; /* NULL: empty slot */
-  const ProtobufCFieldDescriptor *hit;
+  const void *scope; /* message descriptor (key) or enum descriptor (value
+                        name); NULL: empty slot */
+  const void *hit;   /* its field descriptor or enum value */
   unsigned char len;
   char key[EVREC__JSON_KEY_MAX + 1];
 } evrec__json_key;

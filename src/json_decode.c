@@ -24,6 +24,27 @@
  * unwinds with one longjmp to the entry point (as upb does), so nothing needs
  * freeing and nothing can leak.
  *
+ * Speed (issue 11; bench/README.md has the instruction counts per lever):
+ * compact JSON -- no whitespace between tokens, short keys, short numbers,
+ * strings without escapes -- takes inline fast paths, and everything else
+ * the general code they fall back to, which also raises every error (the
+ * out-of-line halves are named *_slow, *_exact, *_other):
+ *  - whitespace, ',' ':' and brackets are tested in place (jsondec_ws,
+ *    jsondec_seqnext, jsondec_colon); jsondec_peek maps the first byte of a
+ *    value to its token with a table;
+ *  - strings are scanned 16 bytes per step by jsonscan.h, which the encoder
+ *    can share; a string field's value is decoded straight into the arena's
+ *    free space while it is scanned (see "Lexer: strings");
+ *  - a key of up to 15 ASCII bytes is scanned, hashed and compared with the
+ *    key memory out of one 16-byte load (jsondec_keyfield); enum names are
+ *    remembered there too;
+ *  - integers convert while they are lexed, short floats by Clinger's fast
+ *    path (see "Numbers: fast paths");
+ *  - arena memory is a pointer bump (jsondec_alloc), and the well-known
+ *    type of a message comes from a memo of the last four (jsondec_wkt_of).
+ * The fast paths give exactly the general paths' results and errors
+ * (test_number_fast_paths, test_string_paths, test_string_error_order).
+ *
  * Invariants:
  *  - d->ptr only moves forward within [begin, end], except for the Any
  *    rewind (scan ahead for "@type", then parse the object again).
@@ -47,10 +68,14 @@
  *    paths, Any values) are checked against max_string_size after
  *    unescaping or base64 decoding; skipped values are not stored, so not
  *    limited -- as for binary input.
- *  - Key -> field lookups go through the caller's evrec__json_keys when it
- *    passes one (the reader keeps one across records); it only holds copies
- *    of keys and what evrec__field_by_key gave for them, so decoding with
- *    or without it is identical.
+ *  - Key -> field and enum name -> value lookups go through the caller's
+ *    evrec__json_keys when it passes one (the reader keeps one across
+ *    records); it only holds copies of names and what evrec__field_by_key
+ *    and evrec__enum_by_name gave for them, so decoding with or without it
+ *    is identical.
+ *  - Nothing else is allocated in the arena while a string is being decoded
+ *    into its free space: the string is claimed (evrec__arena_claim) before
+ *    the next allocation.
  *  - Built messages have the layout protobuf_c_message_unpack() produces:
  *    message_init() defaults, n_ counts with arena arrays, a oneof's case set
  *    to the member's number, NUL-terminated strings.
@@ -64,6 +89,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "jsonscan.h"
 
 #if defined(__GNUC__)
 /* Error paths: kept out of line so their buffers stay out of the frames of
@@ -72,9 +98,12 @@
 /* Likewise for helpers whose locals would otherwise be inlined into every
  * level of the recursion although only one branch needs them. */
 #define JSONDEC_NOINLINE __attribute__((noinline))
+/* Small steps of the member loop that the compiler would call otherwise. */
+#define JSONDEC_INLINE inline __attribute__((always_inline))
 #else
 #define JSONDEC_COLD
 #define JSONDEC_NOINLINE
+#define JSONDEC_INLINE inline
 #endif
 
 /* Hard ceiling for `nest`, whatever max_depth says: the deepest recursion
@@ -115,7 +144,9 @@ typedef struct jsondec {
   const char *begin; /* input start: offsets, line and column are relative to it */
   evrec__json_pos base;
   evrec_arena *arena;
+  evrec__arena_space *space; /* the arena's free space (inline allocation) */
   evrec_error *err; /* may be NULL */
+  const evrec_types *types; /* the caller's Any registry, or NULL */
   const ProtobufCMessageDescriptor *const *any_types;
   size_t n_any_types;
   bool ignore_unknown;
@@ -132,6 +163,9 @@ typedef struct jsondec {
   int status;              /* the error code, for the longjmp */
   jmp_buf jb;
   evrec__json_keys *keys; /* the caller's lookup memory, or NULL */
+  const ProtobufCMessageDescriptor *wkt_md[4]; /* the last well-known types found */
+  evrec__wkt wkt[4];                           /* and which ones they are */
+  unsigned wkt_next;                           /* the entry to replace next */
 } jsondec;
 
 /* Every value a field can hold; stored with memcpy of the field's size. */
@@ -277,10 +311,16 @@ static _Noreturn void jsondec_eof(jsondec *d) {
   jsondec_errat(d, d->end, EVREC_E_TRUNCATED, "unexpected end of input");
 }
 
-static void *jsondec_alloc(jsondec *d, size_t size) {
+static JSONDEC_NOINLINE void *jsondec_alloc_slow(jsondec *d, size_t size) {
   void *p = evrec__arena_alloc(d->arena, size);
   if (!p) jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
   return p;
+}
+
+/* Arena memory (size > 0): a pointer bump while the current block has room. */
+static inline void *jsondec_alloc(jsondec *d, size_t size) {
+  void *p = evrec__arena_bump(d->space, size);
+  return EVREC__LIKELY(p != NULL) ? p : jsondec_alloc_slow(d, size);
 }
 
 /* Fails at `at` with `pre` followed by a description of the byte at `p`. */
@@ -302,7 +342,7 @@ static const char *tok_name(jd_tok t) {
  * Lexer: whitespace, depth, sequences, literals
  * ====================================================================== */
 
-static void jsondec_ws(jsondec *d) {
+static JSONDEC_NOINLINE void jsondec_ws_loop(jsondec *d) {
   while (d->ptr != d->end) {
     switch (*d->ptr) {
     case ' ':
@@ -314,22 +354,39 @@ static void jsondec_ws(jsondec *d) {
   }
 }
 
-/* Skips whitespace and classifies the next value; fails on anything else. */
-static jd_tok jsondec_peek(jsondec *d) {
+/* Skips whitespace. Compact JSON has none between tokens, so a byte above
+ * ' ' (never whitespace) returns at once and the loop stays out of line. */
+static inline void jsondec_ws(jsondec *d) {
+  if (EVREC__LIKELY(d->ptr != d->end && (unsigned char)*d->ptr > ' ')) return;
+  jsondec_ws_loop(d);
+}
+
+/* The token (jd_tok) a value starting with byte c is, -1 when none. */
+static inline int tok_of(unsigned char c) {
+  enum { N = JD_NUMBER + 1 }; /* entries are token + 1: 0 is no value */
+  static const unsigned char tok[256] = {
+      ['{'] = JD_OBJECT + 1, ['['] = JD_ARRAY + 1, ['"'] = JD_STRING + 1, ['t'] = JD_TRUE + 1,
+      ['f'] = JD_FALSE + 1,  ['n'] = JD_NULL + 1,  ['-'] = N, ['0'] = N, ['1'] = N, ['2'] = N,
+      ['3'] = N, ['4'] = N, ['5'] = N, ['6'] = N, ['7'] = N, ['8'] = N, ['9'] = N};
+  return tok[c] - 1;
+}
+
+static JSONDEC_NOINLINE jd_tok jsondec_peek_slow(jsondec *d) {
   jsondec_ws(d);
   if (d->ptr == d->end) jsondec_eof(d);
-  switch (*d->ptr) {
-  case '{': return JD_OBJECT;
-  case '[': return JD_ARRAY;
-  case '"': return JD_STRING;
-  case 't': return JD_TRUE;
-  case 'f': return JD_FALSE;
-  case 'n': return JD_NULL;
-  case '-': return JD_NUMBER;
-  default:
-    if (*d->ptr >= '0' && *d->ptr <= '9') return JD_NUMBER;
-    jsondec_errbyte(d, d->ptr, d->ptr, "expected a JSON value, found ");
+  int t = tok_of((unsigned char)*d->ptr);
+  if (t < 0) jsondec_errbyte(d, d->ptr, d->ptr, "expected a JSON value, found ");
+  return (jd_tok)t;
+}
+
+/* Skips whitespace and classifies the next value; fails on anything else.
+ * Inline for a value right at d->ptr (compact JSON). */
+static inline jd_tok jsondec_peek(jsondec *d) {
+  if (EVREC__LIKELY(d->ptr != d->end)) {
+    int t = tok_of((unsigned char)*d->ptr);
+    if (EVREC__LIKELY(t >= 0)) return (jd_tok)t;
   }
+  return jsondec_peek_slow(d);
 }
 
 /* Consumes the literal `lit` (true, false, null) at d->ptr. */
@@ -377,7 +434,7 @@ static void jsondec_seqstart(jsondec *d) {
 /* Advances to the next member/element. @return false after the closing
  * bracket (consumed). Works across nesting because every nested sequence
  * ends with is_first == false, which is what the enclosing one needs. */
-static bool jsondec_seqnext(jsondec *d, char close) {
+static JSONDEC_NOINLINE bool jsondec_seqnext_slow(jsondec *d, char close) {
   bool first = d->is_first;
   d->is_first = false;
   jsondec_ws(d);
@@ -400,139 +457,127 @@ static bool jsondec_seqnext(jsondec *d, char close) {
   return true;
 }
 
-static bool jsondec_objnext(jsondec *d) {
+/* Inline for compact JSON: ',' and then the next value's first byte, or
+ * the closing bracket. */
+static JSONDEC_INLINE bool jsondec_seqnext(jsondec *d, char close) {
+  const char *p = d->ptr;
+  if (EVREC__LIKELY(d->end - p >= 2)) {
+    if (*p == close) {
+      d->ptr = p + 1;
+      d->nest--;
+      d->is_first = false;
+      return false;
+    }
+    if (d->is_first) {
+      if ((unsigned char)*p > ' ') {
+        d->is_first = false;
+        return true;
+      }
+    } else if (*p == ',' && (unsigned char)p[1] > ' ' && p[1] != close) {
+      d->ptr = p + 1;
+      return true;
+    }
+  }
+  return jsondec_seqnext_slow(d, close);
+}
+
+static JSONDEC_INLINE bool jsondec_objnext(jsondec *d) {
   if (!jsondec_seqnext(d, '}')) return false;
   if (*d->ptr != '"') jsondec_errbyte(d, d->ptr, d->ptr, "expected a string key in object, found ");
   return true;
 }
 
-static bool jsondec_arrnext(jsondec *d) { return jsondec_seqnext(d, ']'); }
+static JSONDEC_INLINE bool jsondec_arrnext(jsondec *d) { return jsondec_seqnext(d, ']'); }
 
 /* The ':' between a key and its value. */
-static void jsondec_colon(jsondec *d) {
+static JSONDEC_NOINLINE void jsondec_colon_slow(jsondec *d) {
   jsondec_ws(d);
   if (d->ptr == d->end) jsondec_eof(d);
   if (*d->ptr != ':') jsondec_errat(d, d->ptr, EVREC_E_SYNTAX, "expected ':' after object key");
   d->ptr++;
 }
 
+static JSONDEC_INLINE void jsondec_colon(jsondec *d) {
+  if (EVREC__LIKELY(d->ptr != d->end && *d->ptr == ':'))
+    d->ptr++;
+  else
+    jsondec_colon_slow(d);
+}
+
 /* ======================================================================
  * Lexer: strings
  *
- * A string is a series of plain runs (no '"', '\\' or control byte), found
- * 16 bytes at a time with SSE2 (eight with SWAR elsewhere and for the tail),
- * separated by escapes. A string without escapes is
- * returned as a slice of the input; the first escape switches to building an
- * arena copy. UTF-8 is validated per run, only when the run has a byte >= 0x80.
+ * A string is a series of plain runs (no '"', '\\' or control byte, found
+ * 16 bytes per step by jsonscan.h) separated by escapes. Callers want:
+ *   STR_SKIP   validation only (skipped values);
+ *   STR_SLICE  the bytes: a slice of the input when there is no escape
+ *              (keys, enum names, quoted numbers ...), else an arena copy;
+ *   STR_COPY   a NUL-terminated arena copy (string fields), decoded straight
+ *              into the arena's free space while the runs are scanned and
+ *              claimed at the closing quote: each byte is read once and
+ *              written once, escapes or not.
+ * The fast paths take a string that is a single run; escapes, strings
+ * longer than the free space and errors continue in jsondec_str_slow.
+ *
+ * UTF-8 is checked once per string, and only when it has a byte >= 0x80:
+ * escapes are ASCII, so no sequence spans one, and checking the raw bytes
+ * checks every run. Errors still come in the order of a run-by-run check:
+ * before an error inside the string, the runs before it are checked
+ * (str_check).
  * ====================================================================== */
 
-#define SWAR_ONES 0x0101010101010101ull
-#define SWAR_HIGHS 0x8080808080808080ull
+typedef enum { STR_SKIP, STR_SLICE, STR_COPY } jsondec_strmode;
 
-/* Nonzero when some byte of w equals c / is below c (c <= 0x80). */
-static inline uint64_t swar_eq(uint64_t w, unsigned char c) {
-  uint64_t x = w ^ (SWAR_ONES * c);
-  return (x - SWAR_ONES) & ~x & SWAR_HIGHS;
-}
-
-static inline uint64_t swar_lt(uint64_t w, unsigned char c) {
-  return (w - SWAR_ONES * c) & ~w & SWAR_HIGHS;
-}
-
-/* With little-endian words the lowest flagged byte of a SWAR mask is exact
- * (borrows only corrupt the bytes above it), so the stop inside the word is
- * found without a byte loop. Keys and short values end in their first word,
- * which made that byte loop a tenth of the decoder. */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SWAR_CTZ 1
-#endif
-
-#if defined(__SSE2__) && defined(__GNUC__)
-/* SSE2 (every x86-64) finds the run 16 bytes per step with a third of the
- * instructions of two SWAR steps; the SWAR loop below finishes the tail. */
-#include <emmintrin.h>
-#define STR_SSE2 1
-
-/* Bit i set when byte i of v is '"', '\\' or below 0x20 (unsigned). */
-static inline unsigned sse_stops(__m128i v) {
-  __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
-  __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-  __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-  return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, bs)));
-}
-#endif
-
-/* End of the plain run at p; *hi tells whether it holds bytes >= 0x80. */
-static const char *str_run_end(const char *p, const char *end, bool *hi) {
-  uint64_t acc = 0;
-#ifdef STR_SSE2
-  unsigned high = 0; /* movemask of bytes >= 0x80 in the plain part */
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    unsigned m = sse_stops(v), h = (unsigned)_mm_movemask_epi8(v);
-    if (m) {
-      unsigned k = (unsigned)__builtin_ctz(m); /* plain bytes before the stop */
-      *hi = (high | (h & ((1u << k) - 1))) != 0;
-      return p + k;
-    }
-    high |= h;
-    p += 16;
-  }
-  acc = high ? SWAR_HIGHS : 0;
-#endif
-  while (end - p >= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    uint64_t m = swar_eq(w, '"') | swar_eq(w, '\\') | swar_lt(w, 0x20);
-#ifdef SWAR_CTZ
-    if (m) {
-      unsigned k = (unsigned)__builtin_ctzll(m) >> 3; /* plain bytes before the stop */
-      acc |= k ? w & (~0ull >> (64 - 8 * k)) : 0;
-      *hi = (acc & SWAR_HIGHS) != 0;
-      return p + k;
-    }
-#else
-    if (m) break;
-#endif
-    acc |= w;
-    p += 8;
-  }
-  for (; p != end; p++) {
-    unsigned char c = (unsigned char)*p;
-    if (c == '"' || c == '\\' || c < 0x20) break;
-    acc |= c;
-  }
-  *hi = (acc & SWAR_HIGHS) != 0;
-  return p;
-}
-
-/* Growable arena buffer for strings with escapes. */
-typedef struct jsondec_sbuf {
-  char *data;
-  size_t len, cap;
-} jsondec_sbuf;
-
-static void sbuf_add(jsondec *d, jsondec_sbuf *b, const char *p, size_t n) {
-  if (n >= b->cap - b->len || !b->data) {
-    size_t cap = b->cap ? b->cap : 32;
-    while (cap - b->len <= n) {
-      if (cap > SIZE_MAX / 2) jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
-      cap *= 2;
-    }
-    char *nd = jsondec_alloc(d, cap);
-    if (b->len) memcpy(nd, b->data, b->len);
-    b->data = nd;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-}
+/* A string being read by jsondec_str_slow. */
+typedef struct jsondec_sread {
+  const char *start;     /* first byte after the opening quote */
+  const char *checked;   /* UTF-8 is checked up to here */
+  bool hi;               /* a byte >= 0x80 may follow `checked` */
+  char *base, *o, *oend; /* copying: base..o decoded, room up to oend; else NULL */
+} jsondec_sread;
 
 static void jsondec_utf8(jsondec *d, const char *p, const char *stop) {
   size_t ok = evrec__utf8_valid_prefix(p, (size_t)(stop - p));
   if (p + ok != stop)
     jsondec_errat(d, p + ok, EVREC_E_UTF8, "invalid UTF-8 (byte 0x%02X) in string",
                   (unsigned char)p[ok]);
+}
+
+/* Checks the UTF-8 read since the last check, up to `upto`. */
+static void str_check(jsondec *d, jsondec_sread *r, const char *upto) {
+  if (r->hi) jsondec_utf8(d, r->checked, upto);
+  r->checked = upto;
+  r->hi = false;
+}
+
+static JSONDEC_COLD _Noreturn void jsondec_nomem(jsondec *d) {
+  jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
+}
+
+/* Makes room for `need` more output bytes: a larger free space in the
+ * arena (a new block), where the bytes so far move. */
+static JSONDEC_NOINLINE void str_grow(jsondec *d, jsondec_sread *r, size_t need) {
+  size_t used = (size_t)(r->o - r->base), cap = (size_t)(r->oend - r->base);
+  if (cap > SIZE_MAX / 4 || used > SIZE_MAX / 4 - need) jsondec_nomem(d);
+  cap = cap * 2 > used + need ? cap * 2 : used + need;
+  if (cap < 256) cap = 256;
+  if (!evrec__arena_reserve(d->arena, cap)) jsondec_nomem(d);
+  char *nb = d->space->ptr;
+  if (used && nb != r->base) memcpy(nb, r->base, used);
+  r->base = nb;
+  r->o = nb + used;
+  r->oend = d->space->end;
+}
+
+/* A slice string met its first escape at p: from here it is an arena copy,
+ * starting with the bytes before p. */
+static void str_start_copy(jsondec *d, jsondec_sread *r, const char *p) {
+  size_t used = (size_t)(p - r->start);
+  if (used > SIZE_MAX / 2 || !evrec__arena_reserve(d->arena, used + 256)) jsondec_nomem(d);
+  r->base = d->space->ptr;
+  memcpy(r->base, r->start, used);
+  r->o = r->base + used;
+  r->oend = d->space->end;
 }
 
 static int hex_value(char c) {
@@ -574,65 +619,180 @@ lone:
   jsondec_errat(d, esc, EVREC_E_UTF8, "unpaired UTF-16 surrogate \\u%04X in string", (unsigned)cp);
 }
 
-/* One escape at d->ptr ('\\'); appends its bytes to b (NULL: validate only). */
-static void jsondec_escape(jsondec *d, jsondec_sbuf *b, jsondec_str *s) {
+/* The byte a one-character escape stands for (\" \\ \/ \b \f \n \r \t), or 0. */
+static inline char simple_escape(char c) {
+  switch (c) {
+  case '"': return '"';
+  case '\\': return '\\';
+  case '/': return '/';
+  case 'b': return '\b';
+  case 'f': return '\f';
+  case 'n': return '\n';
+  case 'r': return '\r';
+  case 't': return '\t';
+  default: return 0;
+  }
+}
+
+/* Any escape at d->ptr ('\\'), failing on a malformed one; its bytes go to
+ * out (NULL: validate only). @return their count. */
+static JSONDEC_NOINLINE int jsondec_escape(jsondec *d, char *out, jsondec_str *s) {
   const char *esc = d->ptr;
-  char out[4];
+  char tmp[4];
   int n = 1;
   if (d->end - d->ptr < 2) jsondec_eof(d);
   d->ptr += 2;
-  switch (esc[1]) {
-  case '"': out[0] = '"'; break;
-  case '\\': out[0] = '\\'; break;
-  case '/': out[0] = '/'; break;
-  case 'b': out[0] = '\b'; break;
-  case 'f': out[0] = '\f'; break;
-  case 'n': out[0] = '\n'; break;
-  case 'r': out[0] = '\r'; break;
-  case 't': out[0] = '\t'; break;
-  case 'u': {
+  if ((tmp[0] = simple_escape(esc[1])) == 0) {
+    if (esc[1] != 'u')
+      jsondec_errbyte(d, esc, esc + 1, "invalid escape in string: backslash before ");
     uint32_t cp = jsondec_uescape(d, esc);
     if (cp == 0) s->has_nul = true;
-    n = evrec__utf8_encode(cp, out);
-    break;
+    n = evrec__utf8_encode(cp, tmp);
   }
-  default: jsondec_errbyte(d, esc, esc + 1, "invalid escape in string: backslash before ");
-  }
-  if (b) sbuf_add(d, b, out, (size_t)n);
+  if (out) memcpy(out, tmp, (size_t)n);
+  return n;
 }
 
-/* Lexes the string at d->ptr ('"'). With keep == false escapes are only
- * validated (skipping), and s->ptr is meaningless when there were some. */
-static void jsondec_string(jsondec *d, jsondec_str *s, bool keep) {
-  const char *start = ++d->ptr;
-  jsondec_sbuf b = {NULL, 0, 0};
-  bool escaped = false;
-  s->has_nul = false;
-  for (;;) {
-    bool hi;
-    const char *run = d->ptr, *stop = str_run_end(run, d->end, &hi);
-    if (stop == d->end) jsondec_eof(d);
-    if (hi) jsondec_utf8(d, run, stop);
-    if (escaped && keep) sbuf_add(d, &b, run, (size_t)(stop - run));
-    d->ptr = stop;
-    if (*stop == '"') break;
-    if (*stop != '\\')
-      jsondec_errat(d, stop, EVREC_E_SYNTAX, "control character U+%04X in string must be escaped",
-                    (unsigned)(unsigned char)*stop);
-    if (!escaped && keep) sbuf_add(d, &b, start, (size_t)(stop - start));
-    escaped = true;
-    jsondec_escape(d, keep ? &b : NULL, s);
+/* The escape at p: one-character escapes inline; \u and bad escapes by
+ * jsondec_escape, once the UTF-8 before them is checked. @return the byte
+ * after it. Room for 4 output bytes is there. */
+static inline const char *str_escape(jsondec *d, jsondec_sread *r, const char *p, jsondec_str *s) {
+  char c;
+  if (EVREC__LIKELY(d->end - p >= 2 && (c = simple_escape(p[1])) != 0)) {
+    if (r->o) *r->o++ = c;
+    return p + 2;
   }
-  s->owned = escaped;
-  if (escaped && keep) {
-    sbuf_add(d, &b, "", 1); /* NUL terminator, not counted */
-    s->ptr = b.data;
-    s->len = b.len - 1;
+  str_check(d, r, p);
+  d->ptr = p;
+  int n = jsondec_escape(d, r->o, s);
+  if (r->o) r->o += n;
+  return d->ptr;
+}
+
+/* Ends a string at p (its closing quote). */
+static void str_finish(jsondec *d, jsondec_str *s, jsondec_sread *r, const char *p) {
+  str_check(d, r, p);
+  d->ptr = p + 1;
+  s->owned = r->o != NULL;
+  if (r->o) {
+    *r->o = '\0';
+    s->ptr = r->base;
+    s->len = (size_t)(r->o - r->base);
+    evrec__arena_claim(d->space, s->len + 1);
   } else {
-    s->ptr = start;
-    s->len = (size_t)(d->ptr - start);
+    s->ptr = r->start;
+    s->len = (size_t)(p - r->start);
   }
-  d->ptr++; /* closing quote */
+}
+
+/* The rest of a string from p, where the first run stopped (any mode). */
+static JSONDEC_NOINLINE void jsondec_str_slow(jsondec *d, jsondec_str *s, jsondec_sread *r,
+                                              const char *p, jsondec_strmode mode) {
+  const char *run = r->start, *end = d->end; /* where the current run began */
+  for (;;) {
+    const char *lim = end;
+    if (r->o) { /* keep room for an escape's 4 bytes or the NUL after the run */
+      if (r->oend - r->o < 16) d->ptr = p, str_grow(d, r, 16);
+      size_t room = (size_t)(r->oend - r->o) - 5;
+      if ((size_t)(end - p) > room) lim = p + room;
+      bool hi;
+      const char *stop = evrec__json_run_copy(p, lim, r->o, &hi);
+      r->hi |= hi;
+      r->o += stop - p;
+      p = stop;
+      if (p == lim && p != end) continue; /* out of room */
+    } else {
+      bool hi;
+      p = evrec__json_run_end(p, end, &hi);
+      r->hi |= hi;
+    }
+    if (p == end) {
+      str_check(d, r, run);
+      jsondec_eof(d);
+    }
+    if (*p == '"') break;
+    if (*p != '\\') {
+      str_check(d, r, p);
+      jsondec_errat(d, p, EVREC_E_SYNTAX, "control character U+%04X in string must be escaped",
+                    (unsigned)(unsigned char)*p);
+    }
+    if (mode == STR_SLICE && !r->o) str_start_copy(d, r, p);
+    p = run = str_escape(d, r, p, s);
+  }
+  str_finish(d, s, r, p);
+}
+
+/* jsondec_strcopy's way when the string is not one run that fits in the
+ * free space: the first p - start bytes are copied, hi tells about them. */
+static JSONDEC_NOINLINE void strcopy_slow(jsondec *d, jsondec_str *s, const char *p, bool hi) {
+  evrec__arena_space *sp = d->space;
+  const char *start = d->ptr + 1;
+  jsondec_sread r = {start, start, hi, sp->ptr, sp->ptr + (p - start), sp->end};
+  jsondec_str_slow(d, s, &r, p, STR_COPY);
+}
+
+/* A string field's value (d->ptr at '"'): decoded into the arena's free
+ * space, NUL-terminated. */
+static JSONDEC_INLINE void jsondec_strcopy(jsondec *d, jsondec_str *s) {
+  evrec__arena_space *sp = d->space;
+  const char *start = d->ptr + 1, *p = start, *end = d->end;
+  size_t room = (size_t)(sp->end - sp->ptr);
+  bool hi = false;
+  s->has_nul = false;
+  if (EVREC__LIKELY(room > 5)) {
+    const char *lim = (size_t)(end - start) > room - 5 ? start + (room - 5) : end;
+    p = evrec__json_run_copy(start, lim, sp->ptr, &hi);
+    if (EVREC__LIKELY(p != lim && *p == '"')) {
+      size_t len = (size_t)(p - start);
+      if (hi) jsondec_utf8(d, start, p);
+      sp->ptr[len] = '\0';
+      s->ptr = sp->ptr;
+      s->len = len;
+      s->owned = true;
+      evrec__arena_claim(sp, len + 1);
+      d->ptr = p + 1;
+      return;
+    }
+  }
+  strcopy_slow(d, s, p, hi);
+}
+
+/* jsondec_string's way for a string that is not one ASCII run. */
+static JSONDEC_NOINLINE void jsondec_str_other(jsondec *d, jsondec_str *s, const char *stop,
+                                               bool hi, jsondec_strmode mode) {
+  const char *start = d->ptr + 1;
+  if (stop != d->end && *stop == '"') { /* one run with bytes >= 0x80 */
+    jsondec_utf8(d, start, stop);
+    s->ptr = start;
+    s->len = (size_t)(stop - start);
+    s->owned = false;
+    d->ptr = stop + 1;
+    return;
+  }
+  jsondec_sread r = {start, start, hi, NULL, NULL, NULL};
+  jsondec_str_slow(d, s, &r, stop, mode);
+}
+
+/* Lexes the string at d->ptr ('"') as `mode` says. For STR_SKIP s->ptr is
+ * meaningless when there were escapes. Inline for keys and other short
+ * ASCII strings without escapes. */
+static JSONDEC_INLINE void jsondec_string(jsondec *d, jsondec_str *s, jsondec_strmode mode) {
+  if (mode == STR_COPY) {
+    jsondec_strcopy(d, s);
+    return;
+  }
+  const char *start = d->ptr + 1;
+  bool hi;
+  const char *stop = evrec__json_run_end(start, d->end, &hi);
+  s->has_nul = false;
+  if (EVREC__LIKELY(!hi && stop != d->end && *stop == '"')) {
+    s->ptr = start;
+    s->len = (size_t)(stop - start);
+    s->owned = false;
+    d->ptr = stop + 1;
+    return;
+  }
+  jsondec_str_other(d, s, stop, hi, mode);
 }
 
 static JSONDEC_COLD _Noreturn void jsondec_toolong(jsondec *d, const char *at, const char *what,
@@ -653,7 +813,7 @@ static void jsondec_strlimit(jsondec *d, const char *at, const char *what, size_
  * "" gets its own copy too: protobuf-c's pack() skips a oneof member that
  * points at protobuf_c_empty_string (its default), which would lose
  * {"oneofString": ""} and turn {"value": ""} into a Value without a kind. */
-static char *jsondec_cstr(jsondec *d, const jsondec_str *s, const char *at) {
+static JSONDEC_INLINE char *jsondec_cstr(jsondec *d, const jsondec_str *s, const char *at) {
   if (s->has_nul)
     jsondec_errat(d, at, EVREC_E_UNSUPPORTED,
                   "string contains U+0000, which protobuf-c strings cannot hold");
@@ -836,7 +996,7 @@ static JSONDEC_NOINLINE void jsondec_skipobj(jsondec *d) {
   while (jsondec_objnext(d)) {
     const char *at = d->ptr;
     jsondec_str key;
-    jsondec_string(d, &key, true);
+    jsondec_string(d, &key, STR_SLICE);
     jsondec_newkey(d, &ks, &key, at); /* json_format rejects these too */
     jsondec_colon(d);
     jsondec_skipval(d);
@@ -853,7 +1013,7 @@ static void jsondec_skipval(jsondec *d) {
     jsondec_seqstart(d);
     while (jsondec_arrnext(d)) jsondec_skipval(d);
     break;
-  case JD_STRING: jsondec_string(d, &s, false); break;
+  case JD_STRING: jsondec_string(d, &s, STR_SKIP); break;
   case JD_NUMBER: jsondec_number(d, &n); break;
   case JD_TRUE: jsondec_lit(d, "true"); break;
   case JD_FALSE: jsondec_lit(d, "false"); break;
@@ -865,42 +1025,188 @@ static void jsondec_skipval(jsondec *d) {
  * Key lookup memory
  *
  * The same few dozen keys repeat in every record, so a reader passes a
- * small direct-mapped table (evrec__json_keys) that it keeps across records:
- * a hit costs a hash and a short memcmp instead of evrec__field_by_key's
- * searches over proto and JSON names (a tenth of the decoder before). The
- * table belongs to the caller, so there is no shared mutable state. A hit
- * needs the same bytes under the same descriptor, so it returns exactly what
- * the search returned; a collision only evicts. Unknown and long keys are
- * not stored. (Enum names were tried too: their many distinct values evict
- * keys and the total got worse.)
+ * small table (evrec__json_keys) that it keeps across records: a hit costs
+ * a hash and a short compare instead of evrec__field_by_key's searches over
+ * proto and JSON names (a tenth of the decoder before). The table belongs to
+ * the caller, so there is no shared mutable state. A hit needs the same
+ * bytes under the same descriptor, so it returns exactly what the search
+ * returned. Enum value names go in the same table, scoped by their enum
+ * descriptor (a hit saves evrec__enum_by_name's binary search, whose names
+ * share long prefixes such as "ACTOR_KIND_"). The table is 4-way set
+ * associative: evrec.v1 records use about 180 (type, key) pairs and 60 enum
+ * names, which direct mapping into 256 slots made collide often enough
+ * that one key lookup in six missed, and 2 ways in 512 sets still left a
+ * few sets of three that took turns. A new entry takes the first free way,
+ * else the last, so the first ones stay. Unknown and long names are not
+ * stored. Keys are hashed on their first 16 bytes, so that with SSE2 a
+ * short key is scanned, hashed and compared out of one vector
+ * (jsondec_keyfield).
  * ====================================================================== */
 
-static unsigned keys_slot(const ProtobufCMessageDescriptor *desc, const char *k, size_t len) {
-  uint32_t h = (uint32_t)((uintptr_t)desc >> 4) ^ (uint32_t)len * 0x85EBCA6Bu;
-  h ^= (uint32_t)(unsigned char)k[0] | (uint32_t)(unsigned char)k[len / 2] << 8 |
-       (uint32_t)(unsigned char)k[len - 1] << 16;
-  h *= 0x9E3779B1u; /* Fibonacci hashing: the top bits mix every input bit */
-  return h >> (32 - EVREC__JSON_KEYS_LOG2);
+#define KEYS_WAYS 4u /* entries per set of the key memory */
+
+static inline uint64_t load8(const char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
 }
 
-/* The field key k named under desc, or NULL when not remembered. */
-static const ProtobufCFieldDescriptor *keys_find(jsondec *d,
-                                                 const ProtobufCMessageDescriptor *desc,
-                                                 const jsondec_str *k) {
+static inline uint32_t load4(const char *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
+/* What a key is hashed on: its first 16 bytes as two words, zero after its
+ * end (built from overlapping loads), or for a longer key its first and
+ * last 8 bytes. jsondec_keyfield makes the same words out of a vector. */
+static inline void key_words(const char *k, size_t len, uint64_t w[2]) {
+  const unsigned char *u = (const unsigned char *)k;
+  if (len > 16) {
+    w[0] = load8(k);
+    w[1] = load8(k + len - 8);
+  } else if (len > 8) {
+    w[0] = load8(k);
+    w[1] = load8(k + len - 8) >> (8 * (16 - len));
+  } else if (len >= 4) {
+    w[0] = load4(k) | (uint64_t)load4(k + len - 4) << (8 * (len - 4));
+    w[1] = 0;
+  } else {
+    w[0] = (uint64_t)u[0] | (uint64_t)u[len / 2] << (8 * (len / 2)) |
+           (uint64_t)u[len - 1] << (8 * (len - 1));
+    w[1] = 0;
+  }
+}
+
+static inline unsigned keys_set_of(const void *scope, size_t len, const uint64_t w[2]) {
+  uint64_t h = (w[0] ^ (uint64_t)(uintptr_t)scope * 0xFF51AFD7ED558CCDull) + w[1] + len;
+  h = (h ^ h >> 29) * 0x9E3779B97F4A7C15ull; /* Fibonacci hashing: top bits mix every bit */
+  return (unsigned)(h >> (64 - EVREC__JSON_KEYS_LOG2)) & ~(KEYS_WAYS - 1u);
+}
+
+static inline unsigned keys_set(const void *scope, const char *k, size_t len) {
+  uint64_t w[2];
+  key_words(k, len, w);
+  return keys_set_of(scope, len, w);
+}
+
+/* a[0..len) == b[0..len) for 0 < len, with overlapping word loads (keys are
+ * short: no memcmp call). */
+static inline bool key_eq(const char *a, const char *b, size_t len) {
+  if (len >= 8) {
+    for (size_t i = 0; i + 8 < len; i += 8)
+      if (load8(a + i) != load8(b + i)) return false;
+    return load8(a + len - 8) == load8(b + len - 8);
+  }
+  if (len >= 4) return load4(a) == load4(b) && load4(a + len - 4) == load4(b + len - 4);
+  return a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1];
+}
+
+static inline bool key_is(const evrec__json_key *e, const void *scope, const jsondec_str *k) {
+  return e->scope == scope && e->len == k->len && key_eq(e->key, k->ptr, k->len);
+}
+
+/* What k named under scope (a field of a message descriptor, a value of an
+ * enum descriptor), or NULL when not remembered. */
+static JSONDEC_INLINE const void *keys_find(jsondec *d, const void *scope,
+                                           const jsondec_str *k) {
   if (!d->keys || k->len == 0 || k->len > EVREC__JSON_KEY_MAX) return NULL;
-  const evrec__json_key *e = &d->keys->slot[keys_slot(desc, k->ptr, k->len)];
-  if (e->desc == desc && e->len == k->len && memcmp(e->key, k->ptr, k->len) == 0) return e->hit;
+  const evrec__json_key *e = &d->keys->slot[keys_set(scope, k->ptr, k->len)];
+  for (unsigned i = 0; i < KEYS_WAYS; i++)
+    if (key_is(&e[i], scope, k)) return e[i].hit;
   return NULL;
 }
 
-static void keys_put(jsondec *d, const ProtobufCMessageDescriptor *desc, const jsondec_str *k,
-                      const ProtobufCFieldDescriptor *hit) {
+static void keys_put(jsondec *d, const void *scope, const jsondec_str *k, const void *hit) {
   if (!d->keys || k->len == 0 || k->len > EVREC__JSON_KEY_MAX) return;
-  evrec__json_key *e = &d->keys->slot[keys_slot(desc, k->ptr, k->len)];
-  e->desc = desc;
-  e->hit = hit;
-  e->len = (unsigned char)k->len;
-  memcpy(e->key, k->ptr, k->len);
+  evrec__json_key *e = &d->keys->slot[keys_set(scope, k->ptr, k->len)];
+  /* the first free way; when none is, the last one (the others keep what
+   * came first: a set that overflows still hits most of the time) */
+  for (unsigned i = 0; i < KEYS_WAYS - 1 && e->scope; i++) e++;
+  e[0].scope = scope;
+  e[0].hit = hit;
+  e[0].len = (unsigned char)k->len;
+  memcpy(e[0].key, k->ptr, k->len);
+}
+
+/* ======================================================================
+ * Numbers: fast paths
+ *
+ * Most numbers in records are short: counts, offsets, coordinates, scores.
+ * An integer field converts a JSON integer of at most 19 digits as it lexes
+ * it (int_fast, with the conversions below). For a float field dec_lex
+ * reads a number with at most 19 significant digits into an integer
+ * significand w and a power of ten e; when w <= 2^53 and |e| <= 22 the
+ * value is w * 10^e or w / 10^-e, where both operands are exact doubles and
+ * one correctly rounded operation gives what strtod gives (Clinger's fast
+ * path). Everything else, and every error, goes the exact way (num_lex,
+ * num_to_u64, strtod), which reads the number again.
+ * ====================================================================== */
+
+typedef struct jsondec_dec {
+  uint64_t w;      /* the significant digits */
+  int exp;         /* value = w * 10^exp */
+  bool neg;
+  const char *end; /* after the number */
+} jsondec_dec;
+
+/* Digits at p, accumulated into *w (wrapping past 19 digits: callers count). */
+static inline const char *dec_digits(const char *p, const char *end, uint64_t *w) {
+  uint64_t v = *w;
+  for (unsigned c; p != end && (c = (unsigned)(unsigned char)*p - '0') < 10; p++) v = v * 10 + c;
+  *w = v;
+  return p;
+}
+
+/* A JSON number at p that the fast paths take (see above), ending before
+ * the end of input. @return false for anything else. */
+static bool dec_lex(const char *p, const char *end, jsondec_dec *r) {
+  const char *i0, *f0 = NULL, *f1 = NULL;
+  r->w = 0;
+  r->exp = 0;
+  r->neg = p != end && *p == '-';
+  i0 = p + r->neg;
+  p = dec_digits(i0, end, &r->w);
+  size_t ni = (size_t)(p - i0), nf = 0;
+  if (ni == 0 || p == end || (*i0 == '0' && ni > 1)) return false;
+  r->end = p;
+  if (*p != '.' && *p != 'e' && *p != 'E') return ni <= 19;
+  if (*p == '.') {
+    f0 = p + 1;
+    p = f1 = dec_digits(f0, end, &r->w);
+    nf = (size_t)(f1 - f0);
+    if (nf == 0 || nf > 400) return false;
+    r->exp = -(int)nf;
+  }
+  if (ni + nf > 19) { /* unless the leading zeros of 0.000ddd make it fit */
+    const char *q = f0;
+    if (ni > 1 || *i0 != '0' || !q) return false;
+    while (q != f1 && *q == '0') q++;
+    if (f1 - q > 19) return false;
+  }
+  if (p != end && (*p == 'e' || *p == 'E')) {
+    bool eneg = ++p != end && *p == '-';
+    uint64_t e = 0;
+    p += p != end && (*p == '+' || *p == '-');
+    const char *e0 = p;
+    p = dec_digits(p, end, &e);
+    if (p == e0 || p - e0 > 4) return false;
+    r->exp += eneg ? -(int)e : (int)e;
+  }
+  r->end = p;
+  return p != end;
+}
+
+/* Clinger's fast path for r. @return false when it does not apply. */
+static bool dec_to_double(const jsondec_dec *r, double *out) {
+  static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (r->w > (UINT64_C(1) << 53) || r->exp < -22 || r->exp > 22) return false;
+  double x = (double)r->w;
+  x = r->exp < 0 ? x / p10[-r->exp] : x * p10[r->exp];
+  *out = r->neg ? -x : x;
+  return true;
 }
 
 /* ======================================================================
@@ -960,23 +1266,35 @@ static jsondec_intconv num_to_u64(const jsondec_num *n, uint64_t *out) {
   return INT_OK;
 }
 
-static bool type_is_signed(ProtobufCType t) {
-  return t == PROTOBUF_C_TYPE_INT32 || t == PROTOBUF_C_TYPE_SINT32 ||
-         t == PROTOBUF_C_TYPE_SFIXED32 || t == PROTOBUF_C_TYPE_INT64 ||
-         t == PROTOBUF_C_TYPE_SINT64 || t == PROTOBUF_C_TYPE_SFIXED64 || t == PROTOBUF_C_TYPE_ENUM;
+/* Integer types: signed, 64 bits (bit 0, bit 1), by ProtobufCType. */
+static inline unsigned int_kind(ProtobufCType t) {
+  static const unsigned char kind[] = {1, 1, 1, 3, 3, 3, 0, 0, 2, 2, 0, 0, 0, 1, 0, 0, 0};
+  return (unsigned)t < sizeof kind ? kind[t] : 0;
 }
 
-static bool type_is_64(ProtobufCType t) {
-  return t == PROTOBUF_C_TYPE_INT64 || t == PROTOBUF_C_TYPE_SINT64 ||
-         t == PROTOBUF_C_TYPE_SFIXED64 || t == PROTOBUF_C_TYPE_UINT64 ||
-         t == PROTOBUF_C_TYPE_FIXED64;
-}
+static inline bool type_is_signed(ProtobufCType t) { return int_kind(t) & 1; }
+
+static inline bool type_is_64(ProtobufCType t) { return (int_kind(t) & 2) != 0; }
 
 /* Largest magnitude an integer type holds for the given sign. */
-static uint64_t int_limit(ProtobufCType t, bool neg) {
-  if (!type_is_signed(t)) return neg ? 0 : type_is_64(t) ? UINT64_MAX : UINT32_MAX;
-  if (type_is_64(t)) return neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-  return neg ? (uint64_t)INT32_MAX + 1 : (uint64_t)INT32_MAX;
+static inline uint64_t int_limit(ProtobufCType t, bool neg) {
+  static const uint64_t limit[4][2] = {
+      {UINT32_MAX, 0},
+      {INT32_MAX, (uint64_t)INT32_MAX + 1},
+      {UINT64_MAX, 0},
+      {INT64_MAX, (uint64_t)INT64_MAX + 1}};
+  return limit[int_kind(t)][neg];
+}
+
+/* Stores magnitude `mag` (within int_limit(t, neg)) as a value of type t. */
+static void int_store(ProtobufCType t, uint64_t mag, bool neg, jsondec_val *v) {
+  int64_t sv = !neg ? (int64_t)mag : mag > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)mag;
+  if (type_is_64(t))
+    v->u64 = type_is_signed(t) ? (uint64_t)sv : mag;
+  else if (type_is_signed(t))
+    v->i32 = (int32_t)sv;
+  else
+    v->u32 = (uint32_t)mag;
 }
 
 /* Converts a lexed number into the integer field f's value, exactly. */
@@ -993,18 +1311,29 @@ static void jsondec_intval(jsondec *d, const char *at, const ProtobufCFieldDescr
   if (c == INT_RANGE || mag > int_limit(f->type, neg))
     jsondec_errat(d, at, EVREC_E_RANGE, "value %.*s%s out of range for %s", w, n->p, more,
                   type_name(f));
-  int64_t sv = !neg ? (int64_t)mag : mag > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)mag;
-  if (type_is_64(f->type))
-    v->u64 = type_is_signed(f->type) ? (uint64_t)sv : mag;
-  else if (type_is_signed(f->type))
-    v->i32 = (int32_t)sv;
-  else
-    v->u32 = (uint32_t)mag;
+  int_store(f->type, mag, neg, v);
 }
 
-/* An integer field: a JSON number or a string holding one. */
-static JSONDEC_NOINLINE void jsondec_int(jsondec *d, const ProtobufCFieldDescriptor *f,
-                                         jsondec_val *v) {
+/* jsondec_int's fast path: a plain JSON integer (at most 19 digits, no
+ * fraction or exponent) in f's range, ending before the end of input.
+ * @return false for anything else. */
+static inline bool int_fast(jsondec *d, const ProtobufCFieldDescriptor *f, jsondec_val *v) {
+  const char *p = d->ptr, *i0 = p + (*p == '-');
+  uint64_t w = 0;
+  p = dec_digits(i0, d->end, &w);
+  size_t n = (size_t)(p - i0);
+  if (n - 1 >= 19 || p == d->end || (*i0 == '0' && n > 1) || *p == '.' || (*p | 0x20) == 'e')
+    return false;
+  bool neg = *d->ptr == '-' && w;
+  if (w > int_limit(f->type, neg)) return false;
+  int_store(f->type, w, neg, v);
+  d->ptr = p;
+  return true;
+}
+
+/* jsondec_int's exact way: any number, a quoted one, or the error. */
+static JSONDEC_NOINLINE void jsondec_int_exact(jsondec *d, const ProtobufCFieldDescriptor *f,
+                                               jsondec_val *v) {
   jd_tok t = jsondec_peek(d);
   const char *at = d->ptr;
   jsondec_num n;
@@ -1012,13 +1341,19 @@ static JSONDEC_NOINLINE void jsondec_int(jsondec *d, const ProtobufCFieldDescrip
     jsondec_number(d, &n);
   } else if (t == JD_STRING) {
     jsondec_str s;
-    jsondec_string(d, &s, true);
+    jsondec_string(d, &s, STR_SLICE);
     if (!quoted_num(&s, &n))
       jsondec_errq(d, at, EVREC_E_SCHEMA, "invalid value ", &s, " for ", type_name(f));
   } else {
     jsondec_wrongtype(d, t, "a number or numeric string", type_name(f));
   }
   jsondec_intval(d, at, f, &n, v);
+}
+
+/* An integer field: a JSON number or a string holding one. */
+static JSONDEC_NOINLINE void jsondec_int(jsondec *d, const ProtobufCFieldDescriptor *f,
+                                         jsondec_val *v) {
+  if (jsondec_peek(d) != JD_NUMBER || !int_fast(d, f, v)) jsondec_int_exact(d, f, v);
 }
 
 /* strtod on a validated lexeme, independent of the C locale's decimal point
@@ -1085,12 +1420,15 @@ static JSONDEC_NOINLINE void jsondec_float(jsondec *d, const ProtobufCFieldDescr
   bool is_float = f->type == PROTOBUF_C_TYPE_FLOAT;
   double x;
   jsondec_num n;
-  if (t == JD_NUMBER) {
+  jsondec_dec r;
+  if (t == JD_NUMBER && dec_lex(d->ptr, d->end, &r) && dec_to_double(&r, &x)) {
+    d->ptr = r.end; /* far from the float range's limits: nothing to check */
+  } else if (t == JD_NUMBER) {
     jsondec_number(d, &n);
     x = jsondec_fltval(d, at, &n, is_float, type_name(f));
   } else if (t == JD_STRING) {
     jsondec_str s;
-    jsondec_string(d, &s, true);
+    jsondec_string(d, &s, STR_SLICE);
     if (!special_float(&s, &x)) {
       if (!quoted_num(&s, &n))
         jsondec_errq(d, at, EVREC_E_SCHEMA, "invalid value ", &s, " for ", type_name(f));
@@ -1123,7 +1461,7 @@ static JSONDEC_NOINLINE void jsondec_strval(jsondec *d, const char *what, jsonde
   const char *at = d->ptr;
   jsondec_str s;
   if (t != JD_STRING) jsondec_wrongtype(d, t, "a string", what);
-  jsondec_string(d, &s, true);
+  jsondec_string(d, &s, STR_COPY);
   v->s = jsondec_cstr(d, &s, at);
 }
 
@@ -1164,7 +1502,7 @@ static JSONDEC_NOINLINE void jsondec_bytes(jsondec *d, jsondec_val *v) {
   const char *at = d->ptr;
   jsondec_str s;
   if (t != JD_STRING) jsondec_wrongtype(d, t, "a base64 string", "bytes");
-  jsondec_string(d, &s, true);
+  jsondec_string(d, &s, STR_SLICE);
   size_t n = s.len;
   for (int pad = 0; pad < 2 && n && s.ptr[n - 1] == '='; pad++) n--;
   v->bytes.len = 0;
@@ -1193,8 +1531,9 @@ static JSONDEC_NOINLINE bool jsondec_enum(jsondec *d, const ProtobufCFieldDescri
     jsondec_number(d, &n);
   } else if (t == JD_STRING) {
     jsondec_str s;
-    jsondec_string(d, &s, true);
-    const ProtobufCEnumValue *ev = evrec__enum_by_name(e, s.ptr, s.len);
+    jsondec_string(d, &s, STR_SLICE);
+    const ProtobufCEnumValue *ev = keys_find(d, e, &s);
+    if (!ev && (ev = evrec__enum_by_name(e, s.ptr, s.len)) != NULL) keys_put(d, e, &s, ev);
     if (ev) {
       v->i32 = ev->value;
       return true;
@@ -1227,9 +1566,28 @@ static ProtobufCMessage *jsondec_newmsg(jsondec *d, const ProtobufCMessageDescri
   return m;
 }
 
+/* evrec__sizeof_type(), inline: the in-memory size of a value of type t. */
+static inline size_t val_size(ProtobufCType t) {
+  static const unsigned char size[] = {
+      4, 4, 4, 8, 8, 8, 4, 4, 8, 8, 4, 8, sizeof(protobuf_c_boolean), 4,
+      sizeof(char *), sizeof(ProtobufCBinaryData), sizeof(ProtobufCMessage *)};
+  return (unsigned)t < sizeof size ? size[t] : 0;
+}
+
+/* Copies a value of `size` bytes; the common sizes as single moves. */
+static inline void val_copy(void *dst, const void *v, size_t size) {
+  if (size == 8)
+    memcpy(dst, v, 8);
+  else if (size == 4)
+    memcpy(dst, v, 4);
+  else
+    memcpy(dst, v, size);
+}
+
 /* Writes a singular value; a oneof member also sets its oneof's case. */
-static void store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const jsondec_val *v) {
-  memcpy(evrec__field_ptr(m, f), v, evrec__sizeof_type(f->type));
+static JSONDEC_INLINE void store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                                 const jsondec_val *v) {
+  val_copy(evrec__field_ptr(m, f), v, val_size(f->type));
   if (evrec__is_oneof(f)) *(uint32_t *)evrec__quant_ptr(m, f) = f->id;
 }
 
@@ -1254,16 +1612,18 @@ typedef struct jsondec_vec {
   size_t n, cap, size;
 } jsondec_vec;
 
-static void vec_push(jsondec *d, jsondec_vec *v, const void *elem) {
-  if (v->n == v->cap) {
-    size_t cap = v->cap ? v->cap * 2 : 8;
-    if (cap > SIZE_MAX / v->size) jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
-    char *p = jsondec_alloc(d, cap * v->size);
-    if (v->n) memcpy(p, v->data, v->n * v->size);
-    v->data = p;
-    v->cap = cap;
-  }
-  memcpy(v->data + v->n * v->size, elem, v->size);
+static JSONDEC_NOINLINE void vec_grow(jsondec *d, jsondec_vec *v) {
+  size_t cap = v->cap ? v->cap * 2 : 8;
+  if (cap > SIZE_MAX / v->size) jsondec_errat(d, d->ptr, EVREC_E_NOMEM, "out of memory");
+  char *p = jsondec_alloc(d, cap * v->size);
+  if (v->n) memcpy(p, v->data, v->n * v->size);
+  v->data = p;
+  v->cap = cap;
+}
+
+static JSONDEC_INLINE void vec_push(jsondec *d, jsondec_vec *v, const void *elem) {
+  if (EVREC__UNLIKELY(v->n == v->cap)) vec_grow(d, v);
+  val_copy(v->data + v->n * v->size, elem, v->size);
   v->n++;
 }
 
@@ -1273,13 +1633,11 @@ static void store_repeated(ProtobufCMessage *m, const ProtobufCFieldDescriptor *
   *(void **)evrec__field_ptr(m, f) = v->data;
 }
 
+/* Pushes a path segment; its kind's member (field, key, index) is set by
+ * the caller before anything can fail with it (path_render reads no other). */
 static void jsondec_push(jsondec *d, jsondec_seg *seg, jsondec_segkind kind) {
   seg->up = d->path;
   seg->kind = kind;
-  seg->field = NULL;
-  seg->key = NULL;
-  seg->key_len = 0;
-  seg->index = 0;
   d->path = seg;
 }
 
@@ -1291,7 +1649,7 @@ static void jsondec_no_null(jsondec *d, const ProtobufCFieldDescriptor *f, const
 
 static JSONDEC_NOINLINE void jsondec_array(jsondec *d, ProtobufCMessage *m,
                                            const ProtobufCFieldDescriptor *f) {
-  jsondec_vec vec = {NULL, 0, 0, evrec__sizeof_type(f->type)};
+  jsondec_vec vec = {NULL, 0, 0, val_size(f->type)};
   jsondec_seg seg;
   jd_tok t = jsondec_peek(d);
   if (t != JD_ARRAY) jsondec_wrongtype(d, t, "an array", "repeated field");
@@ -1339,7 +1697,7 @@ static jsondec_key entry_key(const ProtobufCMessage *entry, const ProtobufCField
   jsondec_key key = {k->ptr, k->len};
   if (kf->type != PROTOBUF_C_TYPE_STRING) {
     key.p = evrec__field_ptr(entry, kf);
-    key.len = evrec__sizeof_type(kf->type);
+    key.len = val_size(kf->type);
   }
   return key;
 }
@@ -1354,7 +1712,7 @@ static ProtobufCMessage *jsondec_mapentry(jsondec *d, const ProtobufCFieldDescri
   const char *at = d->ptr;
   jsondec_str k;
   jsondec_val v;
-  jsondec_string(d, &k, true);
+  jsondec_string(d, &k, STR_SLICE);
   seg->kind = SEG_NONE; /* key errors name the map field itself */
   jsondec_mapkey(d, entry, kf, &k, at);
   jsondec_key ek = entry_key(entry, kf, &k);
@@ -1439,9 +1797,15 @@ typedef struct jsondec_seen {
 
 static void seen_init(jsondec *d, jsondec_seen *s, unsigned n_fields) {
   size_t words = (n_fields + 63) / 64;
-  s->dup = words * 2 <= 8 ? s->small : jsondec_alloc(d, words * 2 * sizeof(uint64_t));
-  s->oneof = s->dup + words;
-  memset(s->dup, 0, words * 2 * sizeof(uint64_t));
+  if (EVREC__LIKELY(words == 1)) { /* up to 64 fields: no loop */
+    s->small[0] = s->small[1] = 0;
+    s->dup = s->small;
+    s->oneof = s->small + 1;
+  } else {
+    s->dup = words * 2 <= 8 ? s->small : jsondec_alloc(d, words * 2 * sizeof(uint64_t));
+    s->oneof = s->dup + words;
+    memset(s->dup, 0, words * 2 * sizeof(uint64_t));
+  }
   s->unknown.slots = NULL;
   s->unknown.cap = s->unknown.n = 0;
   s->any_type = false;
@@ -1519,6 +1883,55 @@ static const ProtobufCFieldDescriptor *jsondec_lookup(jsondec *d,
   return f;
 }
 
+/* jsondec_keyfield's way for a key it did not find: searched, then remembered. */
+static JSONDEC_NOINLINE const ProtobufCFieldDescriptor *key_search(
+    jsondec *d, const ProtobufCMessageDescriptor *md, const jsondec_str *k) {
+  const ProtobufCFieldDescriptor *f = evrec__field_by_key(md, k->ptr, k->len);
+  if (f) keys_put(d, md, k, f);
+  return f;
+}
+
+#ifdef EVREC__JSONSCAN_SSE2
+/* 16 bytes 0xFF then 16 zeros: at offset 16 - n, a mask of the first n bytes. */
+static const unsigned char key_mask[32] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                           255, 255, 255, 255, 255, 255, 255, 255};
+#endif
+
+/* The key at d->ptr ('"') of a member of an md object, lexed into k, and
+ * the field it names (NULL: none). With SSE2 a key of 1-15 ASCII bytes
+ * without escapes -- nearly every key -- is scanned, hashed and compared
+ * with the key memory out of one 16-byte load. */
+static JSONDEC_INLINE const ProtobufCFieldDescriptor *jsondec_keyfield(
+    jsondec *d, const ProtobufCMessageDescriptor *md, jsondec_str *k) {
+#ifdef EVREC__JSONSCAN_SSE2
+  if (EVREC__LIKELY(d->keys != NULL && d->end - d->ptr > 16)) {
+    const char *p = d->ptr + 1;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    unsigned stops = evrec__json_sse_stops(v) | (unsigned)_mm_movemask_epi8(v) | 0x10000u;
+    unsigned len = (unsigned)__builtin_ctz(stops);
+    if (EVREC__LIKELY(len - 1 < 15 && p[len] == '"')) {
+      __m128i mask = _mm_loadu_si128((const __m128i *)(const void *)(key_mask + 16 - len));
+      uint64_t w[2];
+      _mm_storeu_si128((__m128i *)(void *)w, _mm_and_si128(v, mask));
+      const evrec__json_key *e = &d->keys->slot[keys_set_of(md, len, w)];
+      k->ptr = p;
+      k->len = len;
+      k->owned = k->has_nul = false;
+      d->ptr = p + len + 1;
+      for (unsigned i = 0; i < KEYS_WAYS; i++) {
+        __m128i ek = _mm_loadu_si128((const __m128i *)(const void *)e[i].key);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ek));
+        if (e[i].scope == md && e[i].len == len && (~eq & ((1u << len) - 1)) == 0)
+          return e[i].hit;
+      }
+      return key_search(d, md, k);
+    }
+  }
+#endif
+  jsondec_string(d, k, STR_SLICE);
+  return jsondec_lookup(d, md, k);
+}
+
 /* The members of an object whose '{' is already consumed. In an Any payload
  * (in_any) the "@type" member is skipped; *s may already record it. */
 static void jsondec_members(jsondec *d, ProtobufCMessage *m, jsondec_seen *s, bool in_any) {
@@ -1526,8 +1939,7 @@ static void jsondec_members(jsondec *d, ProtobufCMessage *m, jsondec_seen *s, bo
   while (jsondec_objnext(d)) {
     const char *at = d->ptr;
     jsondec_str k;
-    jsondec_string(d, &k, true);
-    const ProtobufCFieldDescriptor *f = jsondec_lookup(d, md, &k);
+    const ProtobufCFieldDescriptor *f = jsondec_keyfield(d, md, &k);
     if (f) {
       jsondec_member(d, m, f, s, at);
     } else if (in_any && k.len == 5 && memcmp(k.ptr, "@type", 5) == 0) {
@@ -1553,9 +1965,21 @@ static void jsondec_object(jsondec *d, ProtobufCMessage *m) {
 
 static void jsondec_wkt(jsondec *d, ProtobufCMessage *m, evrec__wkt w);
 
+/* evrec__wkt_of(md) for the message being entered. Records are full of
+ * Timestamps and wrappers, so the last four well-known types found are
+ * remembered; other packages are told by their first letter. */
+static inline evrec__wkt jsondec_wkt_of(jsondec *d, const ProtobufCMessageDescriptor *md) {
+  if (md->name[0] != 'g') return EVREC__WKT_NONE; /* not google.protobuf */
+  for (unsigned i = 0; i < 4; i++)
+    if (d->wkt_md[i] == md) return d->wkt[i];
+  unsigned i = d->wkt_next++ & 3;
+  d->wkt_md[i] = md;
+  return d->wkt[i] = evrec__wkt_of(md);
+}
+
 /* The body of message m: its special form for well-known types. */
 static void jsondec_body(jsondec *d, ProtobufCMessage *m) {
-  evrec__wkt w = evrec__wkt_of(m->descriptor);
+  evrec__wkt w = jsondec_wkt_of(d, m->descriptor);
   if (w == EVREC__WKT_NONE || w == EVREC__WKT_EMPTY)
     jsondec_object(d, m); /* Empty's form is the object {} */
   else
@@ -1580,7 +2004,10 @@ static ProtobufCMessage *jsondec_message(jsondec *d, const ProtobufCMessageDescr
 /* Field `id` of a well-known type (by number: works for any generated copy). */
 static const ProtobufCFieldDescriptor *wkt_field(jsondec *d, const ProtobufCMessage *m,
                                                  unsigned id) {
-  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(m->descriptor, id);
+  const ProtobufCMessageDescriptor *md = m->descriptor;
+  /* well-known types number their fields 1, 2, ... in order */
+  if (id - 1 < md->n_fields && md->fields[id - 1].id == id) return &md->fields[id - 1];
+  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(md, id);
   if (!f)
     jsondec_errat(d, d->ptr, EVREC_E_UNSUPPORTED, "malformed descriptor for %s",
                   m->descriptor->name);
@@ -1596,7 +2023,7 @@ static const char *wkt_string(jsondec *d, const ProtobufCMessage *m, jsondec_str
   jd_tok t = jsondec_peek(d);
   const char *at = d->ptr;
   if (t != JD_STRING) jsondec_wrongtype(d, t, "a string", m->descriptor->name);
-  jsondec_string(d, s, true);
+  jsondec_string(d, s, STR_SLICE);
   return at;
 }
 
@@ -1789,7 +2216,7 @@ static JSONDEC_NOINLINE ProtobufCMessage *struct_key(jsondec *d,
   jsondec_str k;
   jsondec_val v;
   ProtobufCMessage *entry = jsondec_newmsg(d, ed);
-  jsondec_string(d, &k, true);
+  jsondec_string(d, &k, STR_SLICE);
   seg->kind = SEG_NONE;
   jsondec_newkey(d, keys, &k, at);
   v.s = jsondec_cstr(d, &k, at);
@@ -1852,6 +2279,12 @@ static void jsondec_listvalue(jsondec *d, ProtobufCMessage *m) {
 static JSONDEC_NOINLINE double value_number(jsondec *d) {
   const char *at = d->ptr;
   jsondec_num n;
+  jsondec_dec r;
+  double x;
+  if (dec_lex(d->ptr, d->end, &r) && dec_to_double(&r, &x)) {
+    d->ptr = r.end;
+    return x;
+  }
   jsondec_number(d, &n);
   return jsondec_fltval(d, at, &n, false, "google.protobuf.Value");
 }
@@ -1900,7 +2333,7 @@ static void any_typeurl(jsondec *d, jsondec_str *url, const char **at) {
   jd_tok t = jsondec_peek(d);
   *at = d->ptr;
   if (t != JD_STRING) jsondec_wrongtype(d, t, "a string", "\"@type\"");
-  jsondec_string(d, url, true);
+  jsondec_string(d, url, STR_SLICE);
 }
 
 static bool is_type_key(const jsondec_str *k) {
@@ -1916,7 +2349,7 @@ static bool any_scan(jsondec *d, jsondec_str *url, const char **url_at, bool *fi
   jsondec_seqstart(d);
   while (jsondec_objnext(d)) {
     jsondec_str k;
-    jsondec_string(d, &k, true);
+    jsondec_string(d, &k, STR_SLICE);
     jsondec_colon(d);
     if (is_type_key(&k)) {
       any_typeurl(d, url, url_at);
@@ -1937,7 +2370,8 @@ static const ProtobufCMessageDescriptor *any_resolve(jsondec *d, const jsondec_s
     if (url->ptr[i] == '/') slash = url->ptr + i;
   if (slash) name = slash + 1;
   const ProtobufCMessageDescriptor *md =
-      evrec__find_type(name, (size_t)(url->ptr + url->len - name), d->any_types, d->n_any_types);
+      evrec__find_type(name, (size_t)(url->ptr + url->len - name), d->types, d->any_types,
+                       d->n_any_types);
   if (!md) jsondec_errq(d, at, EVREC_E_UNSUPPORTED, "unknown Any type ", url, "", "");
   return md;
 }
@@ -1949,7 +2383,7 @@ static void any_wkt_members(jsondec *d, ProtobufCMessage *payload, jsondec_seen 
   while (jsondec_objnext(d)) {
     const char *at = d->ptr;
     jsondec_str k;
-    jsondec_string(d, &k, true);
+    jsondec_string(d, &k, STR_SLICE);
     if (is_type_key(&k)) {
       if (s->any_type) jsondec_errat(d, at, EVREC_E_SCHEMA, "duplicate key \"@type\"");
       s->any_type = true;
@@ -2067,6 +2501,7 @@ static void jsondec_init(jsondec *d, const char *json, size_t len, evrec_arena *
   d->end = json + len;
   d->base = base ? *base : start;
   d->arena = arena;
+  d->space = evrec__arena_space_of(arena);
   d->err = err;
   d->max_depth = opts && opts->max_depth ? opts->max_depth : EVREC_JSON_DEFAULT_MAX_DEPTH;
   d->max_nest = d->max_depth > JSONDEC_NEST_CEILING / JSONDEC_NEST_PER_DEPTH
@@ -2078,6 +2513,7 @@ static void jsondec_init(jsondec *d, const char *json, size_t len, evrec_arena *
     d->ignore_unknown = (opts->flags & EVREC_JSON_IGNORE_UNKNOWN) != 0;
     d->any_types = opts->any_types;
     d->n_any_types = opts->any_types ? opts->n_any_types : 0;
+    d->types = opts->types;
   }
 }
 
@@ -2092,14 +2528,11 @@ int evrec__json_decode_ex(ProtobufCMessage **out, const ProtobufCMessageDescript
     return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: NULL argument");
   if (desc->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
     return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: not a message descriptor");
-  evrec_json_decode_options v1;
-  if (opts && opts->version == 1) { /* the fields before max_string_size */
-    memset(&v1, 0, sizeof v1);
-    memcpy(&v1, opts, offsetof(evrec_json_decode_options, max_string_size));
-    opts = &v1;
-  } else if (opts && opts->version != EVREC_JSON_DECODE_OPTIONS_VERSION) {
-    return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: unsupported options version %u",
-                      opts->version);
+  evrec_json_decode_options older; /* an older version's fields, defaults for the rest */
+  if (opts && opts->version != EVREC_JSON_DECODE_OPTIONS_VERSION) {
+    int rc = evrec__json_decode_options_get(&older, opts, err);
+    if (rc) return rc;
+    opts = &older;
   }
   jsondec_init(&d, json ? json : "", len, arena, opts, base, err);
   d.streaming = consumed != NULL;
@@ -2114,5 +2547,12 @@ int evrec__json_decode_ex(ProtobufCMessage **out, const ProtobufCMessageDescript
 int evrec_json_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc,
                       const char *json, size_t len, evrec_arena *arena,
                       const evrec_json_decode_options *opts, evrec_error *err) {
+  /* A leading UTF-8 BOM is skipped as the reader skips it (RFC 8259 §8.1):
+   * offsets still count it, columns start after it. */
+  if (json && len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+    const evrec__json_pos after_bom = {3, 1, 1};
+    return evrec__json_decode_ex(out, desc, json + 3, len - 3, arena, opts, &after_bom, NULL,
+                                 NULL, err);
+  }
   return evrec__json_decode_ex(out, desc, json, len, arena, opts, NULL, NULL, NULL, err);
 }

@@ -1185,6 +1185,34 @@ static void test_string_limit_default(void **state) {
   free(json);
 }
 
+/* A UTF-8 byte order mark at the start is skipped as the reader skips it
+ * (RFC 8259 §8.1): the value decodes, columns count from after it, byte
+ * offsets from the start of the input. */
+static void test_bom(void **state) {
+  (void)state;
+  ProtobufCMessage *m;
+  evrec_error err;
+  const char *j = "\xEF\xBB\xBF{\"fInt32\":7}";
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena, NULL, &err),
+                   EVREC_OK);
+  assert_int_equal(((const AllTypes *)m)->f_int32, 7);
+  j = "\xEF\xBB\xBF\n  {\"fInt32\":\"x\"}";
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena, NULL, &err),
+                   EVREC_E_SCHEMA);
+  assert_int_equal(err.line, 2);
+  assert_int_equal(err.column, 13);
+  assert_int_equal(err.offset, 3 + 1 + 12);
+  j = "\xEF\xBB\xBF{\"fInt32\":\"x\"}";
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena, NULL, &err),
+                   EVREC_E_SCHEMA);
+  assert_int_equal(err.line, 1);
+  assert_int_equal(err.column, 11); /* after the BOM */
+  assert_int_equal(err.offset, 3 + 10);
+  /* a BOM alone is empty input */
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "\xEF\xBB\xBF", 3, g_arena, NULL, &err),
+                   EVREC_E_TRUNCATED);
+}
+
 /* Options structs of version 1 (before max_string_size) still work, with
  * the default string limit; unknown versions are refused. */
 static void test_options_version(void **state) {
@@ -1203,11 +1231,11 @@ static void test_options_version(void **state) {
   assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena,
                                      (const evrec_json_decode_options *)&old, &err), EVREC_E_LIMIT);
   evrec_json_decode_options o = EVREC_JSON_DECODE_OPTIONS_INIT;
-  assert_int_equal(o.version, 2);
-  o.version = 3;
+  assert_int_equal(o.version, 3);
+  o.version = 4;
   assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "{}", 2, g_arena, &o, &err),
                    EVREC_E_INVALID_ARG);
-  assert_string_equal(err.message, "evrec_json_decode: unsupported options version 3");
+  assert_string_equal(err.message, "unsupported JSON decode options version 4");
 }
 
 static void test_ignore_unknown(void **state) {
@@ -1414,7 +1442,7 @@ static void test_invalid_args(void **state) {
   o.version = 99;
   assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "{}", 2, g_arena, &o, &err),
                    EVREC_E_INVALID_ARG);
-  assert_string_equal(err.message, "evrec_json_decode: unsupported options version 99");
+  assert_string_equal(err.message, "unsupported JSON decode options version 99");
   /* NULL err is allowed; NULL input of length 0 is empty input */
   assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "{", 1, g_arena, NULL, NULL),
                    EVREC_E_TRUNCATED);
@@ -1475,7 +1503,11 @@ static const struct {
     {"{\"fString\":\"\\u12G4\"}", EVREC_E_SYNTAX, "invalid \\u escape (expected 4 hex digits)", 1,
      13, "fString"},
     {"/* c */{}", EVREC_E_SYNTAX, "expected a JSON value, found character '/'", 1, 1, ""},
-    {"\xef\xbb\xbf{}", EVREC_E_SYNTAX, "expected a JSON value, found byte 0xEF", 1, 1, ""},
+    /* a byte order mark is skipped once (columns count after it), not twice */
+    {"\xef\xbb\xbf{\"fInt32\":x}", EVREC_E_SYNTAX, "expected a JSON value, found character 'x'", 1,
+     11, "fInt32"},
+    {"\xef\xbb\xbf\xef\xbb\xbf{}", EVREC_E_SYNTAX, "expected a JSON value, found byte 0xEF", 1, 1, ""},
+    {" \xef\xbb\xbf{}", EVREC_E_SYNTAX, "expected a JSON value, found byte 0xEF", 1, 2, ""},
     {"{\"fInt32\":\f1}", EVREC_E_SYNTAX, "expected a JSON value, found byte 0x0C", 1, 11, "fInt32"},
     /* UTF-8 */
     {"{\"fString\":\"\xff\"}", EVREC_E_UTF8, "invalid UTF-8 (byte 0xFF) in string", 1, 13,
@@ -1627,6 +1659,231 @@ static void test_error_text_utf8(void **state) {
   evrec_arena_free(a);
 }
 
+/* ======================================================================
+ * Fast paths (issue 11): the same results as the general ones
+ * ====================================================================== */
+
+static uint64_t rnd(uint64_t *s) { /* splitmix64 */
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* A random JSON number: any sign, integer part, fraction and exponent
+ * lengths, leading zeros after the point, and the integer types' limits. */
+static void random_number(uint64_t *seed, char *out, size_t cap) {
+  static const char *const edges[] = {
+      "2147483647",           "2147483648",           "-2147483648",         "-2147483649",
+      "4294967295",           "4294967296",           "9223372036854775807", "9223372036854775808",
+      "-9223372036854775808", "-9223372036854775809", "18446744073709551615",
+      "18446744073709551616", "9007199254740992",     "9007199254740993",    "-0",
+      "0",                    "1e22",                 "1e23",                "123456789012345678e-22",
+      "3.4028235e38",         "3.4028236e38",         "1.7976931348623157e308", "0.1e-999"};
+  size_t n = 0;
+  uint64_t r = rnd(seed);
+  if (r % 8 == 0) {
+    snprintf(out, cap, "%s", edges[(r >> 8) % (sizeof edges / sizeof edges[0])]);
+    return;
+  }
+  if (r % 4 == 1) out[n++] = '-';
+  size_t ni = (r >> 4) % 3 == 0 ? 1 : 1 + (rnd(seed) % 22);
+  for (size_t i = 0; i < ni; i++)
+    out[n++] = (char)('0' + (i == 0 && ni > 1 ? 1 + rnd(seed) % 9 : rnd(seed) % 10));
+  if ((r >> 8) % 2) {
+    size_t zeros = (r >> 12) % 4 == 0 ? rnd(seed) % 24 : 0, nf = 1 + rnd(seed) % 22;
+    out[n++] = '.';
+    for (size_t i = 0; i < zeros; i++) out[n++] = '0';
+    for (size_t i = 0; i < nf; i++) out[n++] = (char)('0' + rnd(seed) % 10);
+  }
+  if ((r >> 16) % 4 == 0) {
+    uint64_t e = rnd(seed);
+    out[n++] = e % 2 ? 'e' : 'E';
+    if (e % 3) out[n++] = e % 3 == 1 ? '-' : '+';
+    size_t ne = 1 + (e >> 8) % ((e >> 16) % 8 ? 2 : 5);
+    for (size_t i = 0; i < ne; i++) out[n++] = (char)('0' + rnd(seed) % 10);
+  }
+  out[n] = '\0';
+}
+
+typedef struct decoded {
+  int rc;
+  evrec_error err;
+  uint8_t packed[64];
+  size_t len;
+} decoded;
+
+static void decode_packed(const char *json, decoded *out) {
+  out->len = 0;
+  AllTypes *m = decode_flags(json, 0, &out->err);
+  out->rc = m ? EVREC_OK : out->err.code;
+  if (m) {
+    out->len = protobuf_c_message_get_packed_size(&m->base);
+    assert_true(out->len <= sizeof out->packed);
+    protobuf_c_message_pack(&m->base, out->packed);
+  }
+}
+
+/* A plain number and the same number quoted decode alike, errors included
+ * (message and column): a quoted number always goes the exact way
+ * (num_lex, num_to_u64, strtod), a plain one the fast paths when they
+ * apply. Doubles are also compared with strtod. */
+static void test_number_fast_paths(void **state) {
+  (void)state;
+  static const char *const fields[] = {"fInt32",  "fInt64",    "fUint32", "fUint64",
+                                       "fSint32", "fSfixed64", "fFloat",  "fDouble"};
+  uint64_t seed = 11;
+  char num[128], plain[192], quoted[192];
+  decoded a, b;
+  for (int i = 0; i < 40000; i++) {
+    random_number(&seed, num, sizeof num);
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+      snprintf(plain, sizeof plain, "{\"%s\":%s}", fields[f], num);
+      snprintf(quoted, sizeof quoted, "{\"%s\":\"%s\"}", fields[f], num);
+      decode_packed(plain, &a);
+      decode_packed(quoted, &b);
+      if (a.rc != b.rc || a.len != b.len || memcmp(a.packed, b.packed, a.len) != 0 ||
+          (a.rc && (strcmp(a.err.message, b.err.message) != 0 || a.err.column != b.err.column)))
+        fail_msg("%s: plain %d (%s) and quoted %d (%s) differ", plain, a.rc,
+                 a.rc ? a.err.message : "ok", b.rc, b.rc ? b.err.message : "ok");
+    }
+    double want = strtod(num, NULL);
+    snprintf(plain, sizeof plain, "{\"fDouble\":%s}", num);
+    evrec_error err;
+    AllTypes *m = decode_flags(plain, 0, &err);
+    if (m && memcmp(&m->f_double, &want, sizeof want) != 0 && !(want == 0 && m->f_double == 0))
+      fail_msg("%s: %.17g, strtod %.17g", num, m->f_double, want);
+  }
+}
+
+/* A random string and its JSON form in a random escaping style: ASCII,
+ * quotes, backslashes, controls and 2- to 4-byte characters, escaped as
+ * \" \\ \/ \n ..., \u00XX, \uXXXX and surrogate pairs, or raw. */
+static size_t random_string(uint64_t *seed, size_t max, char *raw, char *json) {
+  static const char *const chars[] = {"a", "Z", " ", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f",
+                                      "\xc3\xa9", "\xe2\x82\xac", "\xe4\xb8\xad",
+                                      "\xf0\x9f\x98\x80"};
+  static const unsigned cps[] = {'a', 'Z', ' ', '"', '\\', '/', '\n', '\t', 1, 0x1f,
+                                 0xe9, 0x20ac, 0x4e2d, 0x1f600};
+  size_t n = (size_t)(rnd(seed) % (rnd(seed) % 8 ? 40 : max + 1)), r = 0, j = 0;
+  bool plain = rnd(seed) % 3 == 0; /* long ASCII runs, few escapes */
+  for (size_t i = 0; i < n; i++) {
+    uint64_t x = rnd(seed);
+    size_t c = plain && x % 16 ? x % 3 : x % 14, style = (x >> 8) % 4;
+    size_t len = strlen(chars[c]);
+    memcpy(raw + r, chars[c], len);
+    r += len;
+    unsigned cp = cps[c];
+    if (cp == '"' || cp == '\\' || (cp == '/' && style == 0))
+      json[j++] = '\\', json[j++] = (char)cp;
+    else if (cp == '\n' && style < 2)
+      json[j++] = '\\', json[j++] = 'n';
+    else if (cp == '\t' && style < 2)
+      json[j++] = '\\', json[j++] = 't';
+    else if (cp < 0x20 || (style == 3 && cp < 0x10000))
+      j += (size_t)sprintf(json + j, "\\u%04X", cp);
+    else if (style == 3)
+      j += (size_t)sprintf(json + j, "\\u%04x\\u%04x", 0xD800 + ((cp - 0x10000) >> 10),
+                           0xDC00 + ((cp - 0x10000) & 0x3FF));
+    else
+      memcpy(json + j, chars[c], len), j += len;
+  }
+  raw[r] = json[j] = '\0';
+  return r;
+}
+
+/* Strings decode to the same bytes whatever their length, escapes and the
+ * arena's free space: as field values (decoded straight into the arena),
+ * map keys (slices of the input until an escape), repeated values and
+ * skipped unknown fields, into an arena of tiny blocks that keeps running
+ * out in the middle of strings. */
+static void test_string_paths(void **state) {
+  (void)state;
+  enum { MAX = 3000 };
+  static char raw[4 * MAX + 1], raw2[4 * MAX + 1], json[12 * MAX + 1], json2[12 * MAX + 1],
+      doc[5 * 12 * MAX + 200];
+  evrec_arena *a = evrec_arena_new(64);
+  assert_non_null(a);
+  evrec_json_decode_options o = EVREC_JSON_DECODE_OPTIONS_INIT;
+  o.flags = EVREC_JSON_IGNORE_UNKNOWN;
+  uint64_t seed = 5;
+  for (int i = 0; i < 3000; i++) {
+    size_t n = random_string(&seed, MAX, raw, json), n2 = random_string(&seed, MAX, raw2, json2);
+    snprintf(doc, sizeof doc,
+             "{\"fString\":\"%s\",\"rString\":[\"%s\",\"%s\"],\"mStringString\":{\"%s\":\"\"},"
+             "\"unknown\":\"%s\",\"fInt32\":7}",
+             json, json2, json, json2, json);
+    ProtobufCMessage *pm;
+    evrec_error err;
+    evrec_arena_reset(a);
+    if (evrec_json_decode(&pm, ALLTYPES_DESC, doc, strlen(doc), a, &o, &err) != EVREC_OK)
+      fail_msg("string %d: %s at %u", i, err.message, err.column);
+    AllTypes *m = (AllTypes *)pm;
+    assert_int_equal(strlen(m->f_string), n);
+    assert_memory_equal(m->f_string, raw, n + 1);
+    assert_int_equal(m->n_r_string, 2);
+    assert_int_equal(strlen(m->r_string[0]), n2);
+    assert_memory_equal(m->r_string[0], raw2, n2 + 1);
+    assert_string_equal(m->r_string[1], raw);
+    assert_int_equal(m->n_m_string_string, 1);
+    assert_string_equal(m->m_string_string[0]->key, raw2);
+    assert_string_equal(m->m_string_string[0]->value, "");
+    assert_int_equal(m->f_int32, 7);
+  }
+  evrec_arena_free(a);
+}
+
+/* Inside a string, errors come in the order of the bytes: invalid UTF-8 is
+ * reported before a later bad escape, control character or end of input
+ * (which a streaming reader would answer by reading more), and the other
+ * way round. */
+static void test_string_error_order(void **state) {
+  (void)state;
+  static const struct {
+    const char *json;
+    int code;
+    const char *msg;
+    unsigned col;
+  } cases[] = {
+      {"{\"fString\":\"\xff\\q\"}", EVREC_E_UTF8, "invalid UTF-8 (byte 0xFF) in string", 13},
+      {"{\"fString\":\"\\q\xff\"}", EVREC_E_SYNTAX,
+       "invalid escape in string: backslash before character 'q'", 13},
+      {"{\"fString\":\"ab\xff\\n\t\"}", EVREC_E_UTF8, "invalid UTF-8 (byte 0xFF) in string", 15},
+      {"{\"fString\":\"ab\\n\xff\t\"}", EVREC_E_UTF8, "invalid UTF-8 (byte 0xFF) in string", 17},
+      {"{\"fString\":\"a\t\xff\"}", EVREC_E_SYNTAX,
+       "control character U+0009 in string must be escaped", 14},
+      {"{\"fString\":\"\xff\\n", EVREC_E_UTF8, "invalid UTF-8 (byte 0xFF) in string", 13},
+      {"{\"fString\":\"ab\\n\xff", EVREC_E_TRUNCATED, "unexpected end of input", 18},
+      {"{\"fString\":\"\xff\\u12", EVREC_E_UTF8, "invalid UTF-8 (byte 0xFF) in string", 13},
+      {"{\"fString\":\"x\xc3\\n\"}", EVREC_E_UTF8, "invalid UTF-8 (byte 0xC3) in string", 14},
+      {"{\"fString\":\"\xff\\ud800\\u0041\"}", EVREC_E_UTF8,
+       "invalid UTF-8 (byte 0xFF) in string", 13},
+      {"{\"fString\":\"\\ud800\xff\"}", EVREC_E_UTF8, "unpaired UTF-16 surrogate \\uD800 in string",
+       13},
+      {"{\"fString\":\"0123456789abcdef\\n0123456789abcdef\xe9\\x\"}", EVREC_E_UTF8,
+       "invalid UTF-8 (byte 0xE9) in string", 47},
+      {"{\"fString\":[\"\\n\xe9\\n\"]}", EVREC_E_SCHEMA,
+       "expected a string for string, got an array", 12},
+      {"{\"rString\":[\"\\n\xe9\\n\"]}", EVREC_E_UTF8, "invalid UTF-8 (byte 0xE9) in string", 16},
+      {"{\"mStringString\":{\"k\\n\xe9\":\"\"}}", EVREC_E_UTF8,
+       "invalid UTF-8 (byte 0xE9) in string", 23},
+  };
+  size_t bad = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *path = strncmp(cases[i].json, "{\"fString\"", 10) == 0 ? "fString"
+                       : cases[i].json[2] == 'r'                     ? "rString[0]"
+                                                                     : "mStringString";
+    if (cases[i].code == EVREC_E_SCHEMA) path = "fString";
+    bad += !check_fails(cases[i].json, 0, cases[i].code, cases[i].msg, 1, cases[i].col, path);
+  }
+  assert_int_equal(bad, 0);
+  /* skipped values keep the same order */
+  fails_flags("{\"nope\":\"\xff\\q\"}", EVREC_JSON_IGNORE_UNKNOWN, EVREC_E_UTF8,
+              "invalid UTF-8 (byte 0xFF) in string", 1, 10, "");
+  fails_flags("{\"nope\":\"\\q\xff\"}", EVREC_JSON_IGNORE_UNKNOWN, EVREC_E_SYNTAX,
+              "invalid escape in string: backslash before character 'q'", 1, 10, "");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty_object),
@@ -1658,6 +1915,7 @@ int main(void) {
       cmocka_unit_test(test_string_limit),
       cmocka_unit_test(test_string_limit_default),
       cmocka_unit_test(test_options_version),
+      cmocka_unit_test(test_bom),
       cmocka_unit_test(test_ignore_unknown),
       cmocka_unit_test(test_streaming),
       cmocka_unit_test(test_key_memory),
@@ -1667,6 +1925,9 @@ int main(void) {
       cmocka_unit_test(test_error_table),
       cmocka_unit_test(test_binary_round_trip),
       cmocka_unit_test(test_error_text_utf8),
+      cmocka_unit_test(test_number_fast_paths),
+      cmocka_unit_test(test_string_paths),
+      cmocka_unit_test(test_string_error_order),
   };
   return cmocka_run_group_tests_name("json_decode", tests, setup, teardown);
 }
