@@ -345,87 +345,111 @@ static PyObject *open_side(PyObject *src, PyObject *open_kw) {
   return r;
 }
 
+enum { K_IGNORE, K_TOLERANCE, K_ORDER, K_PATCH, K_THREADS, K_TEMP, N_K };
+
+/* The comparison options from their keywords' values (NULL: not given);
+ * strings are kept alive in self->keep. */
+static int options_from(DiffObject *self, PyObject *const *v, evrec_diff_options *out) {
+  double t = 0.0;
+  unsigned long threads = 0;
+  int order = 0;
+  if (v[K_TOLERANCE] && v[K_TOLERANCE] != Py_None) {
+    t = PyFloat_AsDouble(v[K_TOLERANCE]); /* < 0, NaN: the library says ArgumentError */
+    if (t == -1.0 && PyErr_Occurred()) return -1;
+  }
+  if ((order = v[K_ORDER] ? PyObject_IsTrue(v[K_ORDER]) : 0) < 0) return -1;
+  if ((self->json_patch = v[K_PATCH] ? PyObject_IsTrue(v[K_PATCH]) : 0) < 0) return -1;
+  if (v[K_THREADS] && v[K_THREADS] != Py_None) {
+    threads = PyLong_AsUnsignedLong(v[K_THREADS]);
+    if (threads == (unsigned long)-1 && PyErr_Occurred()) return -1;
+    if (threads > UINT_MAX) {
+      PyErr_SetString(PyExc_OverflowError, "threads is too large");
+      return -1;
+    }
+  }
+  dopts o;
+  if (dopts_make(&o, self->keep, v[K_IGNORE], t, order, self->json_patch)) return -1;
+  self->ignore = o.ignore;
+  *out = o.o;
+  out->threads = (unsigned)threads;
+  if (v[K_TEMP] && v[K_TEMP] != Py_None) {
+    PyObject *p = evpy_fspath(v[K_TEMP]);
+    if (!p || PyList_Append(self->keep, p)) {
+      Py_XDECREF(p);
+      if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "temp_dir must be a path");
+      return -1;
+    }
+    Py_DECREF(p); /* alive in keep */
+    out->temp_dir = PyBytes_AS_STRING(p);
+  }
+  return 0;
+}
+
+/* Takes the comparison's keywords out of k (what is left are open options)
+ * into *out. */
+static int diff_options(DiffObject *self, PyObject *k, evrec_diff_options *out) {
+  static const char *const names[N_K] = {"ignore", "float_tolerance", "ignore_order",
+                                         "json_patch", "threads", "temp_dir"};
+  PyObject *v[N_K];
+  for (int i = 0; i < N_K; i++) v[i] = pop(k, names[i]);
+  int rc = PyErr_Occurred() ? -1 : options_from(self, v, out);
+  for (int i = 0; i < N_K; i++) Py_XDECREF(v[i]);
+  return rc;
+}
+
+/* Opens (or takes) both sides, holds them and prepares the run. On
+ * failure what is done is undone by diff_finish() (dealloc). */
+static int diff_start(DiffObject *self, PyObject *a, PyObject *b, PyObject *open_kw,
+                      const evrec_diff_options *o) {
+  if (!(self->side[0] = open_side(a, open_kw)) || !(self->side[1] = open_side(b, open_kw)))
+    return -1;
+  if (evpy_reader_lock(self->side[0])) return -1;
+  if (evpy_reader_lock(self->side[1])) {
+    evpy_reader_unlock(self->side[0]);
+    return -1;
+  }
+  self->locked = 1;
+  evrec_error e;
+  if (evrec__diff_new(&self->d, evpy_reader_handle(self->side[0]), evpy_reader_handle(self->side[1]),
+                      o, on_difference, &self->pend, &e)) {
+    evpy_raise(&e, NULL);
+    return -1;
+  }
+  return 0;
+}
+
 /* _diff(a, b, *, ignore, float_tolerance, ignore_order, json_patch,
  * threads, temp_dir, **open_options): see evrec.diff in __init__.py. */
 PyObject *evpy_diff(PyObject *mod, PyObject *args, PyObject *kw) {
   (void)mod;
   PyObject *a, *b;
   if (!PyArg_ParseTuple(args, "OO:diff", &a, &b)) return NULL;
-  PyObject *k = kw ? PyDict_Copy(kw) : PyDict_New();
-  if (!k) return NULL;
-  PyObject *ignore = pop(k, "ignore"), *tol = pop(k, "float_tolerance"),
-           *order = pop(k, "ignore_order"), *jp = pop(k, "json_patch"),
-           *threads = pop(k, "threads"), *tmp = pop(k, "temp_dir");
-  DiffObject *self = NULL;
-  if (PyErr_Occurred()) goto done;
   if (a == b && !PyUnicode_Check(a) && !PyBytes_Check(a) && !PyObject_HasAttrString(a, "__fspath__")) {
     PyErr_SetString(PyExc_ValueError, "diff: a and b are the same object: two readers, two file "
                     "objects or paths are needed");
-    goto done;
+    return NULL;
   }
-  if (PyDict_GET_SIZE(k) && evpy_is_reader(a) && evpy_is_reader(b)) {
-    PyErr_SetString(PyExc_TypeError, "diff: the open options apply to paths and file objects; "
-                    "a and b are Readers, opened with their own");
-    goto done;
-  }
-  self = PyObject_New(DiffObject, &DiffType);
-  if (!self) goto done;
+  DiffObject *self = PyObject_New(DiffObject, &DiffType);
+  if (!self) return NULL;
   self->side[0] = self->side[1] = NULL;
   self->keep = NULL;
   self->ignore = NULL;
   self->d = NULL;
   memset(&self->pend, 0, sizeof self->pend);
   self->next = 0;
-  self->locked = self->busy = 0;
-  self->json_patch = jp ? PyObject_IsTrue(jp) : 0;
+  self->locked = self->busy = self->json_patch = 0;
   memset(&self->st, 0, sizeof self->st);
-  if (self->json_patch < 0 || !(self->keep = PyList_New(0))) goto fail;
-  double t = tol && tol != Py_None ? PyFloat_AsDouble(tol) : 0.0;
-  int io = order ? PyObject_IsTrue(order) : 0;
-  unsigned long nthreads = threads && threads != Py_None ? PyLong_AsUnsignedLong(threads) : 0;
-  if (PyErr_Occurred() || io < 0) goto fail;
-  if (nthreads > UINT_MAX) {
-    PyErr_SetString(PyExc_OverflowError, "threads is too large");
-    goto fail;
+  PyObject *k = kw ? PyDict_Copy(kw) : PyDict_New();
+  evrec_diff_options o;
+  int rc = !k || !(self->keep = PyList_New(0)) || diff_options(self, k, &o) ? -1 : 0;
+  if (rc == 0 && PyDict_GET_SIZE(k) && evpy_is_reader(a) && evpy_is_reader(b)) {
+    PyErr_SetString(PyExc_TypeError, "diff: the open options apply to paths and file objects; "
+                    "a and b are Readers, opened with their own");
+    rc = -1;
   }
-  dopts o;
-  if (dopts_make(&o, self->keep, ignore, t, io, self->json_patch)) goto fail;
-  self->ignore = o.ignore;
-  o.o.threads = (unsigned)nthreads;
-  if (tmp && tmp != Py_None) {
-    PyObject *p = evpy_fspath(tmp);
-    if (!p || PyList_Append(self->keep, p)) {
-      Py_XDECREF(p);
-      if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "temp_dir must be a path");
-      goto fail;
-    }
-    Py_DECREF(p);
-    o.o.temp_dir = PyBytes_AS_STRING(p);
-  }
-  if (!(self->side[0] = open_side(a, k)) || !(self->side[1] = open_side(b, k))) goto fail;
-  if (evpy_reader_lock(self->side[0])) goto fail;
-  if (evpy_reader_lock(self->side[1])) {
-    evpy_reader_unlock(self->side[0]);
-    goto fail;
-  }
-  self->locked = 1;
-  evrec_error e;
-  if (evrec__diff_new(&self->d, evpy_reader_handle(self->side[0]), evpy_reader_handle(self->side[1]),
-                      &o.o, on_difference, &self->pend, &e)) {
-    evpy_raise(&e, NULL);
-    goto fail;
-  }
-  goto done;
-fail:
-  Py_CLEAR(self);
-done:
-  Py_XDECREF(ignore);
-  Py_XDECREF(tol);
-  Py_XDECREF(order);
-  Py_XDECREF(jp);
-  Py_XDECREF(threads);
-  Py_XDECREF(tmp);
-  Py_DECREF(k);
+  if (rc == 0) rc = diff_start(self, a, b, k, &o);
+  Py_XDECREF(k);
+  if (rc) Py_CLEAR(self);
   return (PyObject *)self;
 }
 
@@ -591,6 +615,60 @@ static int ops_text(PyObject *ops, evpy_buf *buf, size_t **ends, size_t *n) {
   return rc;
 }
 
+/* A record_patch() call: its inputs, and what the work without the GIL
+ * leaves for the result or the exception. */
+typedef struct prun {
+  const rin *rec;
+  const ProtobufCMessageDescriptor *type;
+  evrec_json_decode_options jo;
+  const char *text;    /* the ops' JSON, one after the other */
+  const size_t *ends;  /* ends[i]: where op i's text ends */
+  size_t n;
+  evrec_difference *v; /* the ops parsed (n) */
+  evrec_arena *arena;
+  ProtobufCMessage *m, *patched;
+  size_t bad_op; /* the op a failure is about; SIZE_MAX: none found yet */
+  int wrong_id;  /* that op is for another record */
+  evrec_error e;
+} prun;
+
+/* Decodes the record, parses the ops, patches (no GIL). */
+static int patch_run(prun *p) {
+  int rc = rin_decode(p->rec, p->type, &p->jo, p->arena, &p->m, &p->e);
+  for (size_t i = 0; rc == EVREC_OK && i < p->n; i++) {
+    size_t from = i ? p->ends[i - 1] : 0;
+    rc = evrec_difference_parse(&p->v[i], p->text + from, p->ends[i] - from, p->arena, &p->e);
+    if (rc) {
+      p->bad_op = i;
+    } else if (strcmp(p->v[i].id, evrec__record_id(p->m)) != 0) {
+      p->bad_op = i;
+      p->wrong_id = 1;
+      rc = EVREC_E_CONFLICT;
+    }
+  }
+  if (rc == EVREC_OK) rc = evrec_record_patch(&p->patched, p->m, p->v, p->n, p->arena, &p->e);
+  return rc;
+}
+
+/* Raises a failed run's error, prefixed with what it is about: "record"
+ * (it did not decode) or the op, "ops[i]" (one that did not parse, is for
+ * another record, or whose path the patcher's error names). */
+static void patch_raise(prun *p) {
+  char where[48] = "";
+  if (p->bad_op == SIZE_MAX && p->m && p->e.code != EVREC_E_NOMEM)
+    for (size_t i = 0; i < p->n; i++)
+      if (!strcmp(p->v[i].path, p->e.path)) {
+        p->bad_op = i;
+        break;
+      }
+  if (p->bad_op != SIZE_MAX) snprintf(where, sizeof where, "ops[%zu]", p->bad_op);
+  if (p->wrong_id)
+    evpy_raise_msg(EVREC_E_CONFLICT, "%s: the op is for record \"%.100s\", not \"%.100s\"", where,
+                   p->v[p->bad_op].id, evrec__record_id(p->m));
+  else
+    evpy_raise(&p->e, p->bad_op != SIZE_MAX ? where : p->m ? NULL : "record");
+}
+
 PyObject *evpy_record_patch(PyObject *mod, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"record", "ops", "type", "ignore_unknown", NULL};
   (void)mod;
@@ -599,67 +677,37 @@ PyObject *evpy_record_patch(PyObject *mod, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$Op:record_patch", kwlist, &rec, &ops, &type,
                                    &unknown))
     return NULL;
-  const ProtobufCMessageDescriptor *d = evpy_find_type(type);
-  if (!d) return NULL;
+  prun p = {.type = evpy_find_type(type), .jo = EVREC_JSON_DECODE_OPTIONS_INIT, .bad_op = SIZE_MAX};
+  if (!p.type) return NULL;
+  p.jo.flags = unknown ? EVREC_JSON_IGNORE_UNKNOWN : 0;
   evpy_buf text = {NULL, 0, 0};
-  size_t *ends = NULL, n = 0;
+  size_t *ends = NULL;
   rin r;
   memset(&r, 0, sizeof r);
-  evrec_arena *arena = evrec_arena_new(0);
-  evrec_difference *v = NULL;
-  if (!arena) {
+  if (!(p.arena = evrec_arena_new(0))) {
     PyErr_NoMemory();
     goto done;
   }
-  if (ops_text(ops, &text, &ends, &n) || rin_get(&r, rec, "record")) goto done;
-  if (!(v = PyMem_Calloc(n + 1, sizeof *v))) {
+  if (ops_text(ops, &text, &ends, &p.n) || rin_get(&r, rec, "record")) goto done;
+  if (!(p.v = PyMem_Calloc(p.n + 1, sizeof *p.v))) {
     PyErr_NoMemory();
     goto done;
   }
-  evrec_json_decode_options jo = EVREC_JSON_DECODE_OPTIONS_INIT;
-  jo.flags = unknown ? EVREC_JSON_IGNORE_UNKNOWN : 0;
-  ProtobufCMessage *m = NULL, *patched = NULL;
-  evrec_error e;
+  p.rec = &r;
+  p.text = text.data;
+  p.ends = ends;
   int rc;
-  size_t bad_op = SIZE_MAX; /* the op a failure is about */
-  int wrong_id = 0;
   Py_BEGIN_ALLOW_THREADS
-  rc = rin_decode(&r, d, &jo, arena, &m, &e);
-  for (size_t i = 0; rc == EVREC_OK && i < n; i++) {
-    size_t from = i ? ends[i - 1] : 0;
-    rc = evrec_difference_parse(&v[i], text.data + from, ends[i] - from, arena, &e);
-    if (rc) bad_op = i;
-    else if (strcmp(v[i].id, evrec__record_id(m)) != 0) bad_op = i, wrong_id = 1, rc = EVREC_E_CONFLICT;
-  }
-  if (rc == EVREC_OK) rc = evrec_record_patch(&patched, m, v, n, arena, &e);
+  rc = patch_run(&p);
   Py_END_ALLOW_THREADS
-  if (rc == EVREC_OK) {
-    out = evpy_message_to_dict(patched);
-  } else if (bad_op != SIZE_MAX) {
-    char where[48];
-    snprintf(where, sizeof where, "ops[%zu]", bad_op);
-    if (wrong_id)
-      evpy_raise_msg(EVREC_E_CONFLICT, "%s: the op is for record \"%.100s\", not \"%.100s\"", where,
-                     v[bad_op].id, evrec__record_id(m));
-    else
-      evpy_raise(&e, where);
-  } else {
-    const char *where = m ? NULL : "record"; /* the record did not decode, or a patch error */
-    char at[48];
-    for (size_t i = 0; m && i < n && e.code != EVREC_E_NOMEM; i++) /* the op the error names */
-      if (!strcmp(v[i].path, e.path)) {
-        snprintf(at, sizeof at, "ops[%zu]", i);
-        where = at;
-        break;
-      }
-    evpy_raise(&e, where);
-  }
+  if (rc == EVREC_OK) out = evpy_message_to_dict(p.patched);
+  else patch_raise(&p);
 done:
   rin_free(&r);
   evpy_buf_free(&text);
   PyMem_Free(ends);
-  PyMem_Free(v);
-  evrec_arena_free(arena);
+  PyMem_Free(p.v);
+  evrec_arena_free(p.arena);
   return out;
 }
 
