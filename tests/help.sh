@@ -76,7 +76,7 @@ for cmd in $commands; do
   run "$cmd" --help
   expect_rc "$cmd --help" 0
   head -1 out | grep -q "^Usage: evrec $cmd " && ok || bad "$cmd --help: no usage line"
-  grep -q '^Exit status: ' out && ok || bad "$cmd --help: no exit status line"
+  [ "$(grep -c '^Exit status: ' out)" -eq 1 ] && ok || bad "$cmd --help: not exactly one exit status line"
   cp out "$cmd.help"
   # "  -o, --output=FILE   text" / "      --pretty   text" / "--validate[=warn]"
   sed -n 's/^  \(-., \|    \)--\([a-z0-9-]*\)\([=[][^ ]*\)\?  *\(.*\)$/\2|\3|\4/p' "$cmd.help" > "$cmd.opts"

@@ -373,5 +373,8 @@ void cli_help(FILE *f, const cli_command *cmd) {
     int n = option_label(f, o);
     fprintf(f, "%*s  %s\n", width - n, "", o->help);
   }
-  fputs("\nExit status: 0 success, 1 invalid input, 2 usage or I/O error.\n", f);
+  /* Commands whose exit statuses differ (diff: 1 = different) say so in
+   * their description; a second, generic line would contradict it. */
+  if (!strstr(cmd->description, "Exit status"))
+    fputs("\nExit status: 0 success, 1 invalid input, 2 usage or I/O error.\n", f);
 }

@@ -224,8 +224,11 @@ static const cli_command commands[] = {
      "of blocks, the header (format version, record type, creator, creation\n"
      "time, metadata, schema size), whether the EOF member is present, and\n"
      "any damage: damaged blocks, records lost, truncation (each reported on\n"
-     "stderr as it is found). Exit status 1 when any input is damaged,\n"
-     "truncated or invalid.",
+     "stderr as it is found).\n"
+     "\n"
+     "Exit status: 0 when every input is intact, 1 when any is damaged,\n"
+     "truncated or invalid, 2 when one cannot be opened or read (or on\n"
+     "usage errors).",
      info_options, cli_cmd_info},
     {"schema", "[OPTIONS] [FILE]", "print the built-in .proto, or a container's header",
      "Without FILE, prints the evrec.v1 schema built into evrec (the .proto\n"
