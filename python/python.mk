@@ -8,6 +8,8 @@
 #   make test-python-asan  the same suite with the module built under ASan+UBSan
 #                        in build/asan, run with libasan preloaded into Debian's
 #                        python3
+#   make test-python-tsan  the same suite with the module built under
+#                        ThreadSanitizer in build/tsan, libtsan preloaded
 #   make install         also installs the package into PYSITE (below)
 #
 # Debian's python3 (/usr/bin/python3, $(PYTHON)), never the pyenv python3 on
@@ -36,7 +38,7 @@ PY_CFLAGS   := -std=c11 $(OPT) -g -fPIC $(SANITIZE) $(WARN) -fvisibility=hidden 
 # no evrec_* symbol is exported to clash with a libevrec.so in the process.
 PY_LDFLAGS  := -shared $(SANITIZE) -Wl,--exclude-libs,ALL
 
-.PHONY: python test-python test-python-asan install-python uninstall-python
+.PHONY: python test-python test-python-asan test-python-tsan install-python uninstall-python
 
 python: deps
 	@$(MAKE) --no-print-directory lib
@@ -68,12 +70,15 @@ $(PY_TEST_MOD): $(OBJ)/python-test/testtypes.o $(OBJ)/gen/alltypes.pb-c.o $(STAT
 # The suite: PYTHONPATH puts build/python first, so `import evrec` is the
 # module just built. EVREC_CLI lets tests compare with the command line.
 PYTEST_ARGS ?=
-# The realistic corpus of the tests comes from bench/gencorpus (plain build).
+# The realistic corpus of the tests comes from bench/gencorpus, the record
+# set pairs of the diff tests from tests/diffmut (plain build).
+PY_DIFFMUT  := $(B)/tests/diffmut
 PY_TEST_ENV  = PYTHONPATH=$(CURDIR)/$(PY_OUT):$(CURDIR)/$(PY_TEST_OUT) EVREC_CLI=$(CURDIR)/$(CLI) \
-               EVREC_ROOT=$(CURDIR) PYTHONDONTWRITEBYTECODE=1 EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS)
+               EVREC_ROOT=$(CURDIR) PYTHONDONTWRITEBYTECODE=1 EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS) \
+               EVREC_DIFFMUT=$(CURDIR)/$(PY_DIFFMUT)
 test-python: deps
 	@$(MAKE) --no-print-directory python cli
-	@$(MAKE) --no-print-directory $(PY_TEST_MOD) $(GENCORPUS)
+	@$(MAKE) --no-print-directory $(PY_TEST_MOD) $(GENCORPUS) $(PY_DIFFMUT)
 	cd python/tests && $(PY_TEST_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
 	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	$(MAKE) --no-print-directory install-python DESTDIR="$$d" PREFIX=/usr >/dev/null; \
@@ -87,16 +92,41 @@ test-python: deps
 # other check stays on, and UBSan aborts on the first finding.
 ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
 test-python-asan:
-	@$(MAKE) --no-print-directory lib $(GENCORPUS)
+	@$(MAKE) --no-print-directory lib $(GENCORPUS) $(PY_DIFFMUT)
 	@$(MAKE) --no-print-directory B=$(B)/asan OPT=-O1 SANITIZE="$(SAN_FLAGS)" python cli
 	@$(MAKE) --no-print-directory B=$(B)/asan OPT=-O1 SANITIZE="$(SAN_FLAGS)" $(B)/asan/python-test/_evrec_testtypes$(PY_EXT)
 	cd python/tests && PYTHONPATH=$(CURDIR)/$(B)/asan/python:$(CURDIR)/$(B)/asan/python-test \
 	  EVREC_CLI=$(CURDIR)/$(B)/asan/evrec EVREC_ROOT=$(CURDIR) PYTHONDONTWRITEBYTECODE=1 \
-	  EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS) \
+	  EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS) EVREC_DIFFMUT=$(CURDIR)/$(PY_DIFFMUT) \
 	  EVREC_ASAN=1 LD_PRELOAD=$(ASAN_RT) \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
+
+# ThreadSanitizer over the module's threads: the library's (evrec.diff reads
+# A on a helper thread, whose reads of a file object take the GIL back; .evr
+# read-ahead; writer compression) against Python threads sharing Readers,
+# Writers and diffs. Python is not instrumented, but its GIL is a pthread
+# mutex/condvar pair that TSan intercepts, so hand-overs order the module's
+# accesses; no suppression is needed. Shell commands of the tests run
+# without the runtime (bash crashes under it: conftest.SHELL_ENV). A report
+# halts the process that has it (the suite, or a Python child such as a Dask
+# worker) and goes to a temporary tsan.PID file, printed here: pytest's capture of fd 2
+# would swallow it with the halted process.
+TSAN_RT = $(shell $(CC) -print-file-name=libtsan.so)
+TSAN_PY_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+test-python-tsan:
+	@$(MAKE) --no-print-directory lib cli $(GENCORPUS) $(PY_DIFFMUT)
+	@$(MAKE) --no-print-directory B=$(B)/tsan OPT=-O1 SANITIZE="$(TSAN_PY_FLAGS)" python
+	@$(MAKE) --no-print-directory B=$(B)/tsan OPT=-O1 SANITIZE="$(TSAN_PY_FLAGS)" $(B)/tsan/python-test/_evrec_testtypes$(PY_EXT)
+	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; rc=0; \
+	cd python/tests && PYTHONPATH=$(CURDIR)/$(B)/tsan/python:$(CURDIR)/$(B)/tsan/python-test \
+	  EVREC_CLI=$(CURDIR)/$(CLI) EVREC_ROOT=$(CURDIR) PYTHONDONTWRITEBYTECODE=1 \
+	  EVREC_GENCORPUS=$(CURDIR)/$(GENCORPUS) EVREC_DIFFMUT=$(CURDIR)/$(PY_DIFFMUT) \
+	  EVREC_ASAN=1 LD_PRELOAD=$(TSAN_RT) TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$$d/tsan" \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) . || rc=$$?; \
+	for f in "$$d"/tsan.*; do [ -e "$$f" ] || continue; cat "$$f"; rc=1; done; \
+	[ $$rc = 0 ] || { echo "test-python-tsan: failed"; exit 1; }
 
 install-python: python
 	install -d $(DESTDIR)$(PYSITE)/evrec

@@ -20,6 +20,35 @@ uint64_t evrec__sip64(const evrec__sipkey *k, const void *p, size_t n);
 /** 128-bit SipHash-1-3 of p[0..n) into out[0..2). */
 void evrec__sip128(const evrec__sipkey *k, const void *p, size_t n, uint64_t out[2]);
 
+/* ---------------------------------------------------------------- stepping (diff_sets.c) */
+
+/** evrec_diff() one record at a time, for callers that hand differences
+ *  out lazily (the Python binding's evrec.diff iterator). evrec_diff() is
+ *  new + steps until EVREC_DONE + free, so both report the same
+ *  differences in the same order. */
+typedef struct evrec__diff evrec__diff;
+
+/** Checks the arguments and options (as evrec_diff()) and prepares a run;
+ *  reads nothing. opts->ignore is copied; opts->temp_dir must outlive the
+ *  run. The readers belong to the run until evrec__diff_free(). */
+int evrec__diff_new(evrec__diff **out, evrec_reader *a, evrec_reader *b,
+                    const evrec_diff_options *opts, evrec_diff_cb cb, void *payload,
+                    evrec_error *err);
+
+/** The first call reads both inputs to the end (passes 1 and 2, on two
+ *  threads as opts->threads says); every call then reports the
+ *  differences of the next record that has some, through the callback.
+ *  @return EVREC_OK (one record's differences were reported), EVREC_DONE
+ *          (none left), or what evrec_diff() returns on failure or a stop
+ *          (err set for errors). Sticky: after anything but EVREC_OK, every
+ *          further call returns the same. */
+int evrec__diff_step(evrec__diff *d, evrec_error *err);
+
+/** The counts so far (as evrec_diff()'s out). */
+void evrec__diff_stats(const evrec__diff *d, evrec_diff_stats *out);
+
+void evrec__diff_free(evrec__diff *d);
+
 /* ---------------------------------------------------------------- record comparison (diff.c) */
 
 /** A comparison in progress: options, callback, scratch memory, paths. */

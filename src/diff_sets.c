@@ -33,6 +33,9 @@
  *               costs nothing; .evr inflates one block) or pread() of the
  *               spill file. A record read again must hash as it did the
  *               first time, else the input changed under us (EVREC_E_IO).
+ *               The pass goes one record at a time (evrec__diff_step(),
+ *               for callers that hand differences out lazily); evrec_diff()
+ *               steps to the end.
  *
  * Hash keys are random per call (getrandom(2)), so no input can be built
  * to collide. Equal hashes are the only shortcut: a changed record passes
@@ -392,14 +395,20 @@ static int side_get(side *s, uint32_t idx, const ProtobufCMessage **m) {
 
 enum { ST_SAME = 0, ST_REMOVED, ST_CHANGED, ST_ADDED };
 
-typedef struct dctx {
+typedef struct evrec__diff {
   side s[2];
   unsigned char *a_state, *b_state;
   uint32_t *a_partner;
   evrec__dw *w;
   evrec_diff_stats st;
-  evrec_error *err;
+  evrec_error *err; /* &own: the caller's err gets a copy from each step */
+  evrec_error own;
+  evrec__sipkey keys[2]; /* random per run */
   atomic_int stop;
+  unsigned threads;
+  bool started;       /* passes 1 and 2 done (or failed) */
+  uint32_t next_a, next_b; /* pass 3: the next record of A, then of B */
+  int rc;             /* sticky result once not EVREC_OK */
 } dctx;
 
 static int dkey_cmp(const void *x, const void *y) {
@@ -557,15 +566,24 @@ static int report_lone(dctx *c, int which, uint32_t idx) {
   return evrec__dw_record_op(c->w, EVREC_DIFF_ADD, m, EVREC_UNKNOWN, idx);
 }
 
-/* Pass 3: A's order, then B's additions. */
-static int report(dctx *c) {
+/* Pass 3, one record at a time: A's order, then B's additions, up to the
+ * next record that has differences. @return EVREC_OK (reported one),
+ * EVREC_DONE (no more), or the failure. */
+static int report_next(dctx *c) {
+  uint64_t before = c->st.differences;
   int rc = EVREC_OK;
-  for (uint32_t i = 0; rc == EVREC_OK && i < c->s[0].n; i++) {
-    if (c->a_state[i] == ST_REMOVED) rc = report_lone(c, 1, i);
-    else if (c->a_state[i] == ST_CHANGED) rc = report_changed(c, i, c->a_partner[i]);
+  while (rc == EVREC_OK && c->st.differences == before) {
+    if (c->next_a < c->s[0].n) {
+      uint32_t i = c->next_a++;
+      if (c->a_state[i] == ST_REMOVED) rc = report_lone(c, 1, i);
+      else if (c->a_state[i] == ST_CHANGED) rc = report_changed(c, i, c->a_partner[i]);
+    } else if (c->next_b < c->s[1].n) {
+      uint32_t j = c->next_b++;
+      if (c->b_state[j] == ST_ADDED) rc = report_lone(c, 2, j);
+    } else {
+      return EVREC_DONE;
+    }
   }
-  for (uint32_t j = 0; rc == EVREC_OK && j < c->s[1].n; j++)
-    if (c->b_state[j] == ST_ADDED) rc = report_lone(c, 2, j);
   return rc;
 }
 
@@ -595,7 +613,8 @@ static int side_error(dctx *c, int rc) {
   return rc;
 }
 
-static int diff_run(dctx *c, unsigned threads) {
+/* Passes 1 and 2. */
+static int diff_prepare(dctx *c, unsigned threads) {
   scan_both(c, threads);
   int rc = side_error(c, EVREC_OK);
   if (rc) return rc;
@@ -615,8 +634,7 @@ static int diff_run(dctx *c, unsigned threads) {
   if (rc == EVREC_OK && (!c->a_state || !c->b_state || !c->a_partner))
     rc = evrec__err(c->err, EVREC_E_NOMEM, "out of memory");
   if (rc == EVREC_OK) rc = match(c);
-  if (rc == EVREC_OK) rc = report(c);
-  return rc < 0 ? side_error(c, rc) : rc;
+  return rc;
 }
 
 static void side_init(side *s, int which, evrec_reader *r, const evrec__sipkey *keys,
@@ -630,27 +648,50 @@ static void side_init(side *s, int which, evrec_reader *r, const evrec__sipkey *
   evrec_error_clear(&s->err);
 }
 
-int evrec_diff(evrec_diff_stats *out, evrec_reader *a, evrec_reader *b,
-               const evrec_diff_options *opts, evrec_diff_cb cb, void *payload,
-               evrec_error *err) {
+int evrec__diff_new(evrec__diff **out, evrec_reader *a, evrec_reader *b,
+                    const evrec_diff_options *opts, evrec_diff_cb cb, void *payload,
+                    evrec_error *err) {
   static const evrec_diff_options defaults = EVREC_DIFF_OPTIONS_INIT;
-  if (out) memset(out, 0, sizeof *out);
+  *out = NULL;
   if (!a || !b || a == b)
     return evrec__err(err, EVREC_E_INVALID_ARG, "diff: needs two distinct readers");
   if (!opts) opts = &defaults;
   dctx *c = calloc(1, sizeof *c);
   if (!c) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-  c->err = err;
+  evrec_error_clear(&c->own);
+  c->err = &c->own;
   atomic_init(&c->stop, 0);
-  int rc = evrec__dw_new(&c->w, opts, cb, payload, err);
-  if (rc == EVREC_OK) {
-    evrec__sipkey keys[2] = {{0, 0}, {0, 0}};
-    random_keys(keys, 2);
-    side_init(&c->s[0], 1, a, keys, &c->stop, opts->temp_dir);
-    side_init(&c->s[1], 2, b, keys, &c->stop, opts->temp_dir);
-    rc = diff_run(c, opts->threads);
+  int rc = evrec__dw_new(&c->w, opts, cb, payload, &c->own);
+  if (rc) {
+    if (err) *err = c->own;
+    free(c);
+    return rc;
   }
-  if (out) *out = c->st;
+  random_keys(c->keys, 2);
+  side_init(&c->s[0], 1, a, c->keys, &c->stop, opts->temp_dir);
+  side_init(&c->s[1], 2, b, c->keys, &c->stop, opts->temp_dir);
+  c->threads = opts->threads;
+  *out = c;
+  return EVREC_OK;
+}
+
+int evrec__diff_step(evrec__diff *c, evrec_error *err) {
+  int rc = c->rc;
+  if (rc == EVREC_OK && !c->started) {
+    c->started = true;
+    rc = diff_prepare(c, c->threads);
+  }
+  if (rc == EVREC_OK) rc = report_next(c);
+  if (rc < 0 && !c->rc) rc = side_error(c, rc);
+  c->rc = rc;
+  if (rc < 0 && err) *err = c->own;
+  return rc;
+}
+
+void evrec__diff_stats(const evrec__diff *c, evrec_diff_stats *out) { *out = c->st; }
+
+void evrec__diff_free(evrec__diff *c) {
+  if (!c) return;
   side_free(&c->s[0]);
   side_free(&c->s[1]);
   evrec__dw_free(c->w);
@@ -658,5 +699,19 @@ int evrec_diff(evrec_diff_stats *out, evrec_reader *a, evrec_reader *b,
   free(c->b_state);
   free(c->a_partner);
   free(c);
+}
+
+int evrec_diff(evrec_diff_stats *out, evrec_reader *a, evrec_reader *b,
+               const evrec_diff_options *opts, evrec_diff_cb cb, void *payload,
+               evrec_error *err) {
+  if (out) memset(out, 0, sizeof *out);
+  evrec__diff *c;
+  int rc = evrec__diff_new(&c, a, b, opts, cb, payload, err);
+  if (rc) return rc;
+  while ((rc = evrec__diff_step(c, err)) == EVREC_OK) {
+  }
+  if (rc == EVREC_DONE) rc = EVREC_OK;
+  if (out) evrec__diff_stats(c, out);
+  evrec__diff_free(c);
   return rc;
 }

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "alltypes.pb-c.h"
+#include "diff.h"
 #include "evrec/v1/evrec.pb-c.h"
 #include "internal.h"
 #include "util/mutate.h"
@@ -370,6 +371,63 @@ static void test_diff_streams(void **state) {
   }
 }
 
+/* evrec__diff_step(): one record's differences per step, in evrec_diff()'s
+ * order; the end and errors are sticky. */
+static void test_diff_steps(void **state) {
+  (void)state;
+  static const char *const want[] = {"~ revision 1 -> 2\n", "- \"\" {\"id\":\"r3\"} -> _\n",
+                                     "+ \"\" _ -> {\"id\":\"r4\"}\n"};
+  for (unsigned threads = 0; threads < 2; threads++) {
+    evrec_reader *a = mem_reader(set_a, EVREC_FORMAT_AUTO), *b = mem_reader(set_b, EVREC_FORMAT_AUTO);
+    evrec_diff_options o = EVREC_DIFF_OPTIONS_INIT;
+    o.threads = threads;
+    out got;
+    evrec_error err;
+    evrec__diff *d;
+    assert_int_equal(evrec__diff_new(&d, a, b, &o, stream_cb, &got, &err), EVREC_OK);
+    for (size_t i = 0; i < 3; i++) {
+      memset(&got, 0, sizeof got);
+      int rc = evrec__diff_step(d, &err);
+      if (rc) fail_msg("step %zu: %d %s", i, rc, err.message);
+      assert_string_equal(got.text, want[i]);
+    }
+    memset(&got, 0, sizeof got);
+    assert_int_equal(evrec__diff_step(d, &err), EVREC_DONE);
+    assert_int_equal(evrec__diff_step(d, &err), EVREC_DONE);
+    assert_int_equal(got.n, 0);
+    evrec_diff_stats st;
+    evrec__diff_stats(d, &st);
+    assert_int_equal(st.same, 2);
+    assert_int_equal(st.differences, 3);
+    evrec__diff_free(d);
+    evrec_reader_close(a);
+    evrec_reader_close(b);
+  }
+  /* an error is returned again, with its message, by every later step */
+  evrec_reader *a = mem_reader(set_a, EVREC_FORMAT_AUTO);
+  evrec_reader *b = mem_reader("{\"id\":\"r1\"}\n{\"id\":\"r1\"}\n", EVREC_FORMAT_AUTO);
+  evrec__diff *d;
+  evrec_error err;
+  assert_int_equal(evrec__diff_new(&d, a, b, NULL, NULL, NULL, &err), EVREC_OK);
+  for (int i = 0; i < 2; i++) {
+    evrec_error_clear(&err);
+    assert_int_equal(evrec__diff_step(d, &err), EVREC_E_CONFLICT);
+    assert_string_equal(err.message, "duplicate record id \"r1\" (first as record 1 at byte 0)");
+    assert_int_equal(err.record, 1);
+  }
+  evrec_diff_stats st;
+  evrec__diff_stats(d, &st);
+  assert_int_equal(st.error_side, 2);
+  evrec__diff_free(d);
+  /* bad options fail at once, nothing allocated */
+  evrec_diff_options o = EVREC_DIFF_OPTIONS_INIT;
+  o.float_tolerance = -1;
+  assert_int_equal(evrec__diff_new(&d, a, b, &o, NULL, NULL, &err), EVREC_E_INVALID_ARG);
+  assert_null(d);
+  evrec_reader_close(a);
+  evrec_reader_close(b);
+}
+
 static void test_diff_stream_errors(void **state) {
   (void)state;
   evrec_error err;
@@ -673,6 +731,7 @@ int main(void) {
       cmocka_unit_test(test_oneof_and_wkt_alltypes),
       cmocka_unit_test(test_api_errors),
       cmocka_unit_test(test_diff_streams),
+      cmocka_unit_test(test_diff_steps),
       cmocka_unit_test(test_diff_stream_errors),
       cmocka_unit_test(test_diff_pipe_and_evr),
       cmocka_unit_test(test_format_parse),

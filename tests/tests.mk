@@ -129,6 +129,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-python
 	@$(MAKE) --no-print-directory test-python-asan
+	@$(MAKE) --no-print-directory test-python-tsan
 	@echo "evrec: all tests passed"
 
 # The schema through protoc with --fatal_warnings and the C++, Java, Python,

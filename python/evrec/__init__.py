@@ -6,6 +6,8 @@
     with evrec.Writer("out.evr") as w:          # atomic: renamed on close
         w.write(rec)                            # a dict, a JSON str or pb bytes
     df = evrec.read_table("news.evr", table="events")   # pandas.DataFrame
+    for d in evrec.diff("old.evr", "new.evr"):          # {"op", "id", "path", "old", "new"}
+        print(d["op"], d["id"], d["path"])
     bag = evrec.dask.read_records(["a.evr", "b.evr"])   # Dask, split by block
 
 The C extension evrec._evrec (libevrec linked statically) does the work;
@@ -15,7 +17,9 @@ on first use). Reference: python/README.md.
 from evrec._evrec import (  # noqa: F401  (re-exported API)
     ArgumentError,
     Block,
+    ConflictError,
     CorruptError,
+    Diff,
     Error,
     FileError,
     FormatError,
@@ -31,10 +35,13 @@ from evrec._evrec import (  # noqa: F401  (re-exported API)
     UTF8Error,
     Writer,
     Validation,
+    _diff,
     _validate,
     blocks,
     library_version,
     open,
+    record_diff,
+    record_patch,
     rules,
 )
 
@@ -162,6 +169,34 @@ def validate_record(record, **options):
     with Writer(buf, format="pbd") as w:
         w.write(record)
     return list(validate(io.BytesIO(buf.getvalue()), format="pbd", **options))
+
+
+def diff(a, b, *, ignore=None, float_tolerance=0.0, ignore_order=False, json_patch=False,
+         threads=0, temp_dir=None, **options):
+    """diff(a, b, *, ignore=None, float_tolerance=0.0, ignore_order=False, json_patch=False, threads=0, temp_dir=None, format=None, limits...)
+
+    The differences between two sets of records, matched by their id
+    (docs/DIFF.md): a and b are paths, binary file objects or evrec.open()
+    Readers, in any format. Yields one dict per difference, as `evrec diff
+    --format json` prints it: op ("add", "remove", "replace"), id (the
+    record's), path ("" for a whole record added or removed, else e.g.
+    "events[id=e2].confidence"), and old / new (where present) as
+    json.loads gives the canonical JSON values. Removed and changed records
+    come in A's order, then the added ones in B's; a record's differences
+    are consecutive. `ignore` is a list of path globs ("events.*"),
+    `float_tolerance` makes floats that close equal, `ignore_order` compares
+    every list as a multiset. With json_patch=True, one dict per record, as
+    `--format json-patch` prints it: {"id", "patch": [RFC 6902 ops against
+    A's canonical JSON]} or {"id", "removed": True}. `threads=1` reads A and
+    B one after the other (default: at once, when there are two cores);
+    `temp_dir` holds the records of a side that cannot seek (a pipe).
+    Other keywords are evrec.open's (format, ignore_unknown, limits), for
+    the sides given as paths or file objects. The iterator's `stats` gives
+    the counts (records read, same, changed, removed, added, differences);
+    a duplicate id raises evrec.ConflictError naming both records.
+    """
+    return _diff(a, b, ignore=ignore, float_tolerance=float_tolerance, ignore_order=ignore_order,
+                 json_patch=json_patch, threads=threads, temp_dir=temp_dir, **options)
 
 
 def __getattr__(name):

@@ -7,6 +7,8 @@
  *   todict.c   decoded message -> dicts, lists, str, int, float, bool, None
  *   tojson.c   Python value -> JSON text (Writer.write of a dict)
  *   table.c    records -> the columns of evrec.read_table
+ *   validate.c evrec.validate
+ *   diff.c     evrec.diff, evrec.record_diff, evrec.record_patch
  *
  * The extension links libevrec statically (build/libevrec.a) and, besides
  * the public API, uses the descriptor helpers of src/internal.h (WKT
@@ -103,11 +105,31 @@ int evpy_reader_next_raw(PyObject *reader, const ProtobufCMessage **msg, evrec_e
 PyObject *evpy_reader_raise(PyObject *reader, const evrec_error *e);
 const char *evpy_reader_name(PyObject *reader);
 evrec_reader *evpy_reader_handle(PyObject *reader);
+/** True for an evrec.Reader. */
+int evpy_is_reader(PyObject *obj);
+/** Marks a Reader as held by evrec.diff() until evpy_reader_unlock(): its
+ *  own calls raise RuntimeError meanwhile. @return 0, or -1 with an
+ *  exception (closed, in use, or on a block range). */
+int evpy_reader_lock(PyObject *reader);
+void evpy_reader_unlock(PyObject *reader);
 
 /* ---------------------------------------------------------------- validation (validate.c) */
 
 int evpy_validate_init(PyObject *module);
 PyObject *evpy_validate(PyObject *mod, PyObject *args, PyObject *kw);
 PyObject *evpy_rules(PyObject *mod, PyObject *unused);
+/** A list of str (not a str) as a NULL-terminated C array from PyMem (free
+ *  with PyMem_Free) of pointers into the strings, kept alive by appending
+ *  the list to `keep`; None gives NULL and 0. `what` names the argument in
+ *  the TypeError. */
+int evpy_str_array(PyObject *seq, PyObject *keep, const char *what, const char ***out, size_t *n);
+
+/* ---------------------------------------------------------------- diff (diff.c) */
+
+int evpy_diff_init(PyObject *module);
+PyObject *evpy_diff(PyObject *mod, PyObject *args, PyObject *kw);
+PyObject *evpy_record_diff(PyObject *mod, PyObject *args, PyObject *kw);
+PyObject *evpy_record_patch(PyObject *mod, PyObject *args, PyObject *kw);
+extern const char EVPY_RECORD_DIFF_DOC[], EVPY_RECORD_PATCH_DOC[];
 
 #endif /* EVRECPY_H */

@@ -31,7 +31,7 @@
 /* Exceptions                                                             */
 /* ====================================================================== */
 
-#define N_CODES 13 /* EVREC_E_SYNTAX (-1) .. EVREC_E_NOT_FOUND (-13) */
+#define N_CODES 14 /* EVREC_E_SYNTAX (-1) .. EVREC_E_CONFLICT (-14) */
 
 static PyObject *Error;
 static PyObject *code_exc[N_CODES + 1]; /* index -code; 0 unused */
@@ -55,6 +55,9 @@ static const struct {
     {"FormatError", &PyExc_ValueError, "The input format could not be detected, or is wrong."},
     {"CorruptError", &PyExc_ValueError, "Damaged data: bad gzip member, CRC or index."},
     {"NotFoundError", &PyExc_LookupError, "No record with that id or ordinal."},
+    {"ConflictError", &PyExc_ValueError,
+     "The data contradicts the operation: a record id twice in a diff's input, a "
+     "patch whose old value is not the record's."},
 };
 
 static int make_exceptions(PyObject *m) {
@@ -306,7 +309,7 @@ typedef struct ReaderObject {
   char *name;        /* for messages */
   int as;
   long long remaining; /* records left in a block range; -1: no range */
-  int busy;
+  int busy;          /* 1: a call is in the library; 2: evrec.diff() holds it */
   char *out;         /* as_ json/bytes: malloc()ed, used without the GIL */
   size_t out_cap, out_len;
 } ReaderObject;
@@ -505,7 +508,9 @@ static void reader_dealloc(ReaderObject *self) {
 /* Checks the reader is open and free; marks it busy. */
 static int reader_enter(ReaderObject *self) {
   if (self->busy) {
-    PyErr_SetString(PyExc_RuntimeError, "this evrec reader is in use by another thread");
+    PyErr_SetString(PyExc_RuntimeError, self->busy == 2
+                    ? "this evrec reader is being compared by evrec.diff()"
+                    : "this evrec reader is in use by another thread");
     return -1;
   }
   if (!self->r) {
@@ -581,6 +586,22 @@ evrec_reader *evpy_reader_handle(PyObject *obj) { return ((ReaderObject *)obj)->
 
 PyObject *evpy_open_reader(PyObject *args, PyObject *kw) { return evpy_open(NULL, args, kw); }
 
+int evpy_is_reader(PyObject *obj) { return PyObject_TypeCheck(obj, &ReaderType); }
+
+int evpy_reader_lock(PyObject *obj) {
+  ReaderObject *self = (ReaderObject *)obj;
+  if (self->remaining >= 0 && self->r) {
+    PyErr_SetString(PyExc_ValueError, "a Reader of a block range cannot be compared: evrec.diff() "
+                    "reads to the input's end (open the file without blocks=)");
+    return -1;
+  }
+  if (reader_enter(self)) return -1;
+  self->busy = 2;
+  return 0;
+}
+
+void evpy_reader_unlock(PyObject *obj) { ((ReaderObject *)obj)->busy = 0; }
+
 static PyObject *reader_iternext(ReaderObject *self) {
   if (self->remaining == 0) return NULL;
   if (reader_enter(self)) return NULL;
@@ -603,7 +624,10 @@ static PyObject *reader_iternext(ReaderObject *self) {
 
 static PyObject *reader_close(ReaderObject *self, PyObject *unused) {
   (void)unused;
-  if (self->busy) return PyErr_Format(PyExc_RuntimeError, "this evrec reader is in use by another thread");
+  if (self->busy)
+    return PyErr_Format(PyExc_RuntimeError, self->busy == 2
+                        ? "this evrec reader is being compared by evrec.diff()"
+                        : "this evrec reader is in use by another thread");
   reader_release(self);
   Py_RETURN_NONE;
 }
@@ -824,6 +848,12 @@ static PyMethodDef module_methods[] = {
      "python/README.md."},
     {"_validate", (PyCFunction)(void (*)(void))evpy_validate, METH_VARARGS | METH_KEYWORDS,
      "Internal: see evrec.validate."},
+    {"_diff", (PyCFunction)(void (*)(void))evpy_diff, METH_VARARGS | METH_KEYWORDS,
+     "Internal: see evrec.diff."},
+    {"record_diff", (PyCFunction)(void (*)(void))evpy_record_diff, METH_VARARGS | METH_KEYWORDS,
+     EVPY_RECORD_DIFF_DOC},
+    {"record_patch", (PyCFunction)(void (*)(void))evpy_record_patch, METH_VARARGS | METH_KEYWORDS,
+     EVPY_RECORD_PATCH_DOC},
     {"rules", (PyCFunction)evpy_rules, METH_NOARGS,
      "rules()\n--\n\nEvery validation rule as a dict: id, severity, group, summary "
      "(docs/VALIDATION.md)."},
@@ -845,7 +875,7 @@ PyMODINIT_FUNC PyInit__evrec(void) {
   if (PyType_Ready(&ReaderType) || PyStructSequence_InitType2(&BlockType, &block_desc) ||
       make_exceptions(m) || PyModule_AddObjectRef(m, "Reader", (PyObject *)&ReaderType) ||
       PyModule_AddObjectRef(m, "Block", (PyObject *)&BlockType) || evpy_writer_init_type(m) ||
-      evpy_validate_init(m) ||
+      evpy_validate_init(m) || evpy_diff_init(m) ||
       PyModule_AddStringConstant(m, "library_version", evrec_version())) {
     Py_DECREF(m);
     return NULL;

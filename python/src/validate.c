@@ -160,13 +160,12 @@ static PyTypeObject ValidationType = {
     .tp_getset = validation_getset,
 };
 
-/* A list of str patterns as a C array; pointers into the list's strings. */
-static int patterns(PyObject *seq, PyObject *keep, const char ***out, size_t *n) {
+int evpy_str_array(PyObject *seq, PyObject *keep, const char *what, const char ***out, size_t *n) {
   *out = NULL;
   *n = 0;
   if (!seq || seq == Py_None) return 0;
   if (PyUnicode_Check(seq)) {
-    PyErr_SetString(PyExc_TypeError, "rules and skip_rules are lists of rule ids or globs");
+    PyErr_Format(PyExc_TypeError, "%s", what);
     return -1;
   }
   PyObject *list = PySequence_List(seq);
@@ -181,7 +180,7 @@ static int patterns(PyObject *seq, PyObject *keep, const char ***out, size_t *n)
   for (Py_ssize_t i = 0; i < len; i++) {
     PyObject *s = PyList_GET_ITEM(list, i);
     if (!PyUnicode_Check(s) || !(v[i] = PyUnicode_AsUTF8(s))) {
-      if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "rule patterns must be str");
+      if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "%s", what);
       PyMem_Free(v);
       return -1;
     }
@@ -218,7 +217,9 @@ PyObject *evpy_validate(PyObject *mod, PyObject *args, PyObject *kw) {
   self->done = self->failed = 0;
   if (!(self->patterns = PyList_New(0)) || !(self->pending = PyList_New(0))) goto fail;
   if (strict && PyObject_IsTrue(strict)) o.flags |= EVREC_VALIDATE_STRICT;
-  if (patterns(rules, self->patterns, &rv, &o.n_rules) || patterns(skip, self->patterns, &sv, &o.n_skip_rules))
+  static const char what[] = "rules and skip_rules are lists of rule ids or globs (str)";
+  if (evpy_str_array(rules, self->patterns, what, &rv, &o.n_rules) ||
+      evpy_str_array(skip, self->patterns, what, &sv, &o.n_skip_rules))
     goto fail;
   o.rules = rv;
   o.skip_rules = sv;

@@ -3,8 +3,12 @@
 The environment comes from python/python.mk: PYTHONPATH points at the
 package just built (build/python) and the test-only module of the all-types
 schema (build/python-test), EVREC_CLI at the CLI of the same build,
-EVREC_ROOT at the source tree; EVREC_ASAN=1 under the sanitizers (the
-suite then uses smaller inputs: everything runs several times slower).
+EVREC_ROOT at the source tree, EVREC_GENCORPUS and EVREC_DIFFMUT at the
+generators of test data (bench/gencorpus, tests/diffmut); EVREC_ASAN=1
+under the sanitizers, ASan or TSan (the suite then uses smaller inputs:
+everything runs several times slower). Under a sanitizer the runtime is
+LD_PRELOADed (python.mk); children that run no instrumented code and
+may not tolerate it (bash crashes under libtsan) get SHELL_ENV.
 """
 import os
 import subprocess
@@ -14,7 +18,10 @@ import pytest
 ROOT = os.environ.get("EVREC_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 CLI = os.environ.get("EVREC_CLI", os.path.join(ROOT, "build", "evrec"))
 SEED = os.path.join(ROOT, "examples", "seed.json")
+DIFFMUT = os.environ.get("EVREC_DIFFMUT") or os.path.join(os.path.dirname(CLI), "tests", "diffmut")
 ASAN = os.environ.get("EVREC_ASAN") == "1"
+# The environment for shell commands: no sanitizer runtime preloaded.
+SHELL_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 
 
 def cli(*args, check=True):

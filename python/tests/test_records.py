@@ -10,7 +10,7 @@ import os
 import pytest
 
 import evrec
-from conftest import CLI, ROOT, SEED, cli, make_records
+from conftest import CLI, ROOT, SEED, SHELL_ENV, cli, make_records
 
 FORMATS = ["json", "ndjson", "pbd", "evr"]
 
@@ -57,7 +57,7 @@ def test_readme_command():
     block = re.search(r"## Python\n.*?```sh\n(.*?)```", text, re.S).group(1)
     lines = [l for l in block.splitlines() if l.strip()]
     assert lines[0] == "make python"
-    env = dict(os.environ, PYTHONPATH="")  # only what the line itself sets
+    env = dict(SHELL_ENV, PYTHONPATH="")  # only what the line itself sets
     p = subprocess.run(["bash", "-c", "\n".join(lines[1:])], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                        check=True)
     assert p.stdout == b"cnn.com:2025-06-16:trump-ice-deportations\n"

@@ -6,7 +6,7 @@ import json
 import subprocess
 
 import evrec
-from conftest import CLI
+from conftest import CLI, SHELL_ENV
 
 
 def test_pipe_ndjson_lines(corpus):
@@ -35,7 +35,7 @@ def test_pipe_evr_paths(corpus, tmp_path):
     with evrec.Writer(b) as w:
         for r in list(evrec.open(corpus["evr"]))[50:80]:
             w.write(r)
-    p = subprocess.run("xargs -r -n 1 %s convert -t ndjson" % CLI, shell=True,
+    p = subprocess.run("xargs -r -n 1 %s convert -t ndjson" % CLI, shell=True, env=SHELL_ENV,
                        input=("%s\n%s\n" % (a, b)).encode(), stdout=subprocess.PIPE, check=True)
     want = list(evrec.open(corpus["evr"], as_="json"))[:80]
     assert p.stdout.decode().splitlines() == want
