@@ -306,11 +306,20 @@ ev_code *imp_code(imp *m, const char *scheme, const char *code, const char *labe
 /* Numbers                                                                */
 /* ====================================================================== */
 
+/* isdigit() without the locale table (a call per byte in glibc). */
+static inline bool dec_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
 bool imp_parse_u64(const char *s, size_t n, uint64_t *out) {
   uint64_t v = 0;
   if (n == 0 || n > 20) return false;
-  for (size_t i = 0; i < n; i++) {
+  size_t safe = n < 19 ? n : 19; /* 19 digits cannot overflow */
+  for (size_t i = 0; i < safe; i++) {
     unsigned d = (unsigned char)s[i] - '0';
+    if (d > 9) return false;
+    v = v * 10 + d;
+  }
+  if (n == 20) {
+    unsigned d = (unsigned char)s[19] - '0';
     if (d > 9 || v > (UINT64_MAX - d) / 10) return false;
     v = v * 10 + d;
   }
@@ -342,14 +351,39 @@ static double slow_double(const char *s, size_t n) {
   return strtod(buf, NULL);
 }
 
+/* The usual number ("-3.9171566189955", "54", "21.4267"): at most 17
+ * digits with an optional sign and point, no exponent, whose value is
+ * mant / 10^k for an exact mant < 2^53 (Clinger's fast path, as below).
+ * @return false when the general parser must decide. */
+static inline bool simple_double(const char *s, size_t n, double *out) {
+  const char *p = s, *end = s + n;
+  bool neg = p < end && *p == '-';
+  p += neg;
+  const char *digits = p;
+  uint64_t mant = 0;
+  while (p < end && dec_digit(*p)) mant = mant * 10 + (unsigned)(*p++ - '0');
+  size_t k = 0;
+  if (p < end && *p == '.') {
+    const char *frac = ++p;
+    while (p < end && dec_digit(*p)) mant = mant * 10 + (unsigned)(*p++ - '0');
+    k = (size_t)(p - frac);
+    if (p - digits == 1) return false; /* "." alone */
+  }
+  if (p != end || p == digits || mant >= (UINT64_C(1) << 53)) return false;
+  double v = k ? (double)mant / POW10[k] : (double)mant;
+  *out = neg ? -v : v;
+  return true;
+}
+
 bool imp_parse_double(const char *s, size_t n, double *out) {
+  if (n <= 18 && simple_double(s, n, out)) return true;
   size_t i = 0;
   bool neg = false;
   uint64_t mant = 0;
   int digits = 0, exp10 = 0;
   if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
   size_t int_start = i;
-  for (; i < n && isdigit((unsigned char)s[i]); i++) {
+  for (; i < n && dec_digit(s[i]); i++) {
     if (digits < 19) {
       mant = mant * 10 + (unsigned)(s[i] - '0');
       digits += mant > 0;
@@ -359,7 +393,7 @@ bool imp_parse_double(const char *s, size_t n, double *out) {
   }
   bool int_digits = i > int_start, frac_digits = false;
   if (i < n && s[i] == '.') {
-    for (i++; i < n && isdigit((unsigned char)s[i]); i++) {
+    for (i++; i < n && dec_digit(s[i]); i++) {
       frac_digits = true;
       if (digits < 19) {
         mant = mant * 10 + (unsigned)(s[i] - '0');

@@ -169,6 +169,42 @@ static void map_free(u64map *m) {
 }
 
 /* ====================================================================== */
+/* Code lookups, memoised                                                 */
+/* ====================================================================== */
+
+/* The code lists are searched with bsearch() and strcmp() (about 300
+ * instructions a lookup), and a row needs up to six lookups (its CAMEO code,
+ * the actors' countries, the places' FIPS countries) among a few hundred
+ * distinct codes. A direct-mapped memo of the answers, keyed by the code's
+ * bytes (codes of 1-7 bytes; longer ones are looked up every time), makes
+ * a repeated lookup a multiplication and a compare. */
+#define MEMO_SLOTS 256
+
+typedef struct memo {
+  uint64_t key[MEMO_SLOTS]; /* the code's bytes, little endian; 0 = empty */
+  const void *val[MEMO_SLOTS];
+} memo;
+
+typedef const void *(*lookup_fn)(const char *code);
+
+static const void *memo_find(memo *mo, const char *s, lookup_fn look) {
+  uint64_t k = 0;
+  size_t i = 0;
+  for (; i < 8 && s[i]; i++) k |= (uint64_t)(unsigned char)s[i] << (8 * i);
+  if (i == 0 || i == 8) return look(s);
+  size_t slot = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+  if (mo->key[slot] != k) {
+    mo->val[slot] = look(s);
+    mo->key[slot] = k;
+  }
+  return mo->val[slot];
+}
+
+static const void *look_cameo(const char *code) { return vocab_cameo_label(code, strlen(code)); }
+static const void *look_alpha3(const char *code) { return vocab_country_by_alpha3(code); }
+static const void *look_fips(const char *code) { return vocab_fips_to_iso3(code); }
+
+/* ====================================================================== */
 /* State                                                                  */
 /* ====================================================================== */
 
@@ -224,6 +260,7 @@ typedef struct gdelt {
   char *scratch;     /* a pread mentions row */
   size_t scratch_cap;
   uint64_t orphans, orphan_events;
+  memo cameo, alpha3, fips; /* code lookups */
 } gdelt;
 
 /* ====================================================================== */
@@ -272,22 +309,20 @@ static int col_num(const cols *c, unsigned i, double lo, double hi, double *out,
 /* YYYYMMDD or YYYYMMDDHHMMSS -> seconds (and the date as YYYY-MM-DD). */
 static int col_datetime(const cols *c, unsigned i, bool with_time, int64_t *secs, char date[11]) {
   const char *s = c->f[i];
-  unsigned v[6] = {0};
-  static const unsigned widths[] = {4, 2, 2, 2, 2, 2};
-  size_t want = with_time ? 14 : 8, pos = 0;
+  unsigned d[14];
+  size_t want = with_time ? 14 : 8;
   if (c->len[i] != want) goto bad;
-  for (int k = 0; k < (with_time ? 6 : 3); k++) {
-    for (unsigned j = 0; j < widths[k]; j++, pos++) {
-      if (s[pos] < '0' || s[pos] > '9') goto bad;
-      v[k] = v[k] * 10 + (unsigned)(s[pos] - '0');
-    }
-  }
-  if (!imp_valid_date(v[0], v[1], v[2]) || v[3] > 23 || v[4] > 59 || v[5] > 59) goto bad;
+  for (size_t k = 0; k < want; k++)
+    if ((d[k] = (unsigned char)s[k] - '0') > 9) goto bad;
+  unsigned y = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], mo = d[4] * 10 + d[5],
+           day = d[6] * 10 + d[7], h = 0, mi = 0, sec = 0;
+  if (with_time) h = d[8] * 10 + d[9], mi = d[10] * 10 + d[11], sec = d[12] * 10 + d[13];
+  if (!imp_valid_date(y, mo, day) || h > 23 || mi > 59 || sec > 59) goto bad;
   if (date) { /* "YYYY-MM-DD" from the digits just checked */
     memcpy(date, s, 4), date[4] = '-', memcpy(date + 5, s + 4, 2), date[7] = '-';
     memcpy(date + 8, s + 6, 2), date[10] = '\0';
   }
-  if (secs) *secs = imp_days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
+  if (secs) *secs = imp_days_from_civil(y, mo, day) * 86400 + h * 3600 + mi * 60 + sec;
   return 0;
 bad:
   return col_bad(c, i, with_time ? "is not a date and time YYYYMMDDHHMMSS" : "is not a date YYYYMMDD");
@@ -300,6 +335,7 @@ bad:
 /* The parsed values of an export row; strings point into the row. */
 typedef struct erow {
   char **f;
+  const char *label; /* of the CAMEO code */
   uint64_t id;
   char date[11];
   int64_t added;
@@ -338,7 +374,8 @@ static int parse_geo(const cols *c, erow *r, int g) {
 
 /* Validates and parses an export row (fields NUL-terminated). @return 0, or
  * 1 when the row is bad (reported). */
-static int parse_export(imp *m, char **f, size_t *len, size_t nf, erow *r) {
+static int parse_export(gdelt *g, char **f, size_t *len, size_t nf, erow *r) {
+  imp *m = g->m;
   cols c = {f, len, COL_NAMES, m};
   int64_t v;
   bool present;
@@ -349,7 +386,7 @@ static int parse_export(imp *m, char **f, size_t *len, size_t nf, erow *r) {
   if (col_datetime(&c, C_SQLDATE, false, NULL, r->date) ||
       col_datetime(&c, C_DATEADDED, true, &r->added, NULL))
     return 1;
-  if (!vocab_cameo_label(f[C_EVENTCODE], len[C_EVENTCODE]))
+  if (!(r->label = memo_find(&g->cameo, f[C_EVENTCODE], look_cameo)))
     return col_bad(&c, C_EVENTCODE, "is not a CAMEO code");
   if (len[C_BASECODE] && (len[C_BASECODE] > len[C_EVENTCODE] ||
                           memcmp(f[C_BASECODE], f[C_EVENTCODE], len[C_BASECODE]) != 0))
@@ -367,8 +404,8 @@ static int parse_export(imp *m, char **f, size_t *len, size_t nf, erow *r) {
     return 1;
   for (unsigned i = C_NUMMENTIONS; i <= C_NUMARTICLES; i++)
     if (col_int(&c, i, 0, INT64_MAX, &v, &present)) return 1;
-  for (int g = 0; g < 3; g++)
-    if (parse_geo(&c, r, g)) return 1;
+  for (int k = 0; k < 3; k++)
+    if (parse_geo(&c, r, k)) return 1;
   if (!len[C_SOURCEURL]) return col_bad(&c, C_SOURCEURL, "is empty");
   return 0;
 }
@@ -708,7 +745,7 @@ static const char *actor_of(builder *b, char **f, unsigned base) {
   ac->name = a[A_NAME];
   ac->cameo_code = a[A_CODE];
   if (!blank(a[A_COUNTRY])) {
-    if (vocab_country_by_alpha3(a[A_COUNTRY])) ac->country = a[A_COUNTRY];
+    if (memo_find(&b->g->alpha3, a[A_COUNTRY], look_alpha3)) ac->country = a[A_COUNTRY];
     else IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, "cameo.country", a[A_COUNTRY]));
   }
   for (int t = A_TYPE1; t <= A_TYPE3; t++)
@@ -755,7 +792,7 @@ static const char *place_of(builder *b, const erow *row, int g) {
   pl->id = imp_numbered(m, "p", b->r->n_places + 1);
   pl->name = p[G_NAME];
   if (!blank(p[G_COUNTRY])) { /* FIPS 10-4; kept as is when ISO 3166 has no such country */
-    const char *iso = vocab_fips_to_iso3(p[G_COUNTRY]);
+    const char *iso = memo_find(&b->g->fips, p[G_COUNTRY], look_fips);
     if (iso && iso[0]) pl->country = (char *)iso;
     else imp_ext(m, pl, "evrec/gdelt.fips_country", p[G_COUNTRY]);
   }
@@ -895,7 +932,7 @@ static void add_event(builder *b, const erow *row, const mrow *mentions, size_t 
   ev->id = imp_numbered(m, "e", b->r->n_events + 1);
   t->scheme = EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO;
   t->code = f[C_EVENTCODE];
-  t->label = (char *)vocab_cameo_label(f[C_EVENTCODE], strlen(f[C_EVENTCODE]));
+  t->label = (char *)row->label;
   IMP_ADD(m, ev->types, ev->n_types, t);
   const char *a1 = actor_of(b, f, C_A1), *a2 = actor_of(b, f, C_A2);
   const char *ids[2] = {a1, a2};
@@ -1206,7 +1243,7 @@ static int export_row(gdelt *g, char **f, size_t *len, size_t nf) {
   imp *m = g->m;
   erow er;
   g->row++;
-  if (parse_export(m, f, len, nf, &er)) return m->status ? IMP_STOP : 0;
+  if (parse_export(g, f, len, nf, &er)) return m->status ? IMP_STOP : 0;
   /* the row as the reader left it: fields NUL-terminated, one after another */
   stored_row sr = {f[0], (size_t)(f[N_COLS - 1] + len[N_COLS - 1] - f[0]), {0}};
   for (int i = 0; i < N_COLS; i++) sr.off[i] = (uint32_t)(f[i] - f[0]);
