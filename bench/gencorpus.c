@@ -2,6 +2,7 @@
  * gencorpus.c -- deterministic generator of a realistic evrec.v1.Record corpus.
  *
  *   gencorpus -n SIZE [-s SEED] -o OUT.ndjson     SIZE: bytes, or 4K 64M 1G
+ *   gencorpus -c COUNT [-s SEED] -o OUT.ndjson    the first COUNT records
  *
  * Writes NDJSON records (through evrec_writer, so the output is the canonical
  * JSON of the library) until the next record would take the file past SIZE.
@@ -1141,7 +1142,7 @@ static uint64_t parse_size(const char *s) {
 }
 
 static void usage(void) {
-  fputs("usage: gencorpus -n SIZE [-s SEED] -o OUT.ndjson\n", stderr);
+  fputs("usage: gencorpus -n SIZE|-c COUNT [-s SEED] -o OUT.ndjson\n", stderr);
   exit(2);
 }
 
@@ -1155,11 +1156,11 @@ static void check(int rc, const evrec_error *err) {
  * Each record is encoded once to learn its length (the writer's buffer hides
  * the file size), which costs about as much as the writing itself. */
 static uint64_t generate(gen *g, evrec_arena *arena, evrec_writer *w, uint64_t limit,
-                         uint64_t seed, uint64_t *bytes) {
+                         uint64_t count, uint64_t seed, uint64_t *bytes) {
   evrec_error err;
   uint64_t n = 0;
   *bytes = 0;
-  for (;;) {
+  for (; n < count;) {
     evrec_arena_reset(arena);
     const ProtobufCMessage *m = &mk_record(g, seed, n)->base;
     size_t len;
@@ -1169,19 +1170,22 @@ static uint64_t generate(gen *g, evrec_arena *arena, evrec_writer *w, uint64_t l
     *bytes += len + 1;
     n++;
   }
+  return n;
 }
 
 int main(int argc, char **argv) {
-  const char *out = NULL, *size = NULL;
+  const char *out = NULL, *size = NULL, *count = NULL;
   uint64_t seed = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "-n")) size = argv[i + 1];
+    else if (!strcmp(argv[i], "-c")) count = argv[i + 1];
     else if (!strcmp(argv[i], "-s")) seed = strtoull(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "-o")) out = argv[i + 1];
     else usage();
   }
-  if (!out || !size || argc % 2 == 0) usage();
-  uint64_t limit = parse_size(size);
+  if (!out || (!size && !count) || argc % 2 == 0) usage();
+  uint64_t limit = size ? parse_size(size) : UINT64_MAX;
+  uint64_t max_records = count ? strtoull(count, NULL, 10) : UINT64_MAX;
   evrec_error err;
   evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
   wo.format = EVREC_FORMAT_NDJSON;
@@ -1193,7 +1197,7 @@ int main(int argc, char **argv) {
   memset(&g, 0, sizeof g);
   g.al = evrec_arena_allocator(arena);
   uint64_t bytes;
-  uint64_t n = generate(&g, arena, w, limit, seed, &bytes);
+  uint64_t n = generate(&g, arena, w, limit, max_records, seed, &bytes);
   check(evrec_writer_close(w, &err), &err);
   fprintf(stderr, "gencorpus: %s: %" PRIu64 " records, %" PRIu64 " bytes, seed %" PRIu64 "\n",
           out, n, bytes, seed);

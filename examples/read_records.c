@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
   return 0;
 fail:
   fprintf(stderr, "read_records: %s (record %llu, %s)\n", err.message,
-          (unsigned long long)err.record, err.path);
+          (unsigned long long)err.record + 1, err.path); /* records count from 1 */
   evrec_writer_abort(w);
   evrec_reader_close(r);
   return 1;

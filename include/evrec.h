@@ -27,7 +27,14 @@
  *    with the code, a message and whatever position is known; on success its
  *    contents are unspecified.
  *  - Options pointers may be NULL, meaning defaults. Options structs begin with
- *    `unsigned int version` and must be initialised with their _INIT macro.
+ *    `unsigned int version` and must be initialised with their _INIT macro,
+ *    or, where macros cannot be expanded (bindings), with their
+ *    evrec_*_options_init(opts, version) function. A struct of an older
+ *    version is still accepted: its fields, defaults for the newer ones.
+ *  - Results marked EVREC_NODISCARD must be checked (see its definition).
+ *  - Record numbers: the library counts records from 0 (err->record,
+ *    evrec_reader_seek_ordinal(), evrec_violation.record); every message
+ *    text that names a record counts from 1, as the command line does.
  *  - Thread-safety: the library has no global mutable state. Distinct handles
  *    (arenas, readers, writers) may be used concurrently from different
  *    threads; one handle must not be used by two threads at once (validators
@@ -55,6 +62,20 @@ extern "C" {
 #define EVREC_API __attribute__((visibility("default")))
 #else
 #define EVREC_API
+#endif
+
+/* Marks a function whose result must be checked (a status, or a pointer
+ * that is NULL on failure): ignoring it is a compiler warning under GCC and
+ * Clang (warn_unused_result; GCC warns even through a (void) cast, so a
+ * result that is really of no interest is tested: `if (f(...)) {}`).
+ * Empty on other compilers; define EVREC_NODISCARD before including this
+ * header to override. */
+#ifndef EVREC_NODISCARD
+#if defined(__GNUC__) || defined(__clang__)
+#define EVREC_NODISCARD __attribute__((warn_unused_result))
+#else
+#define EVREC_NODISCARD
+#endif
 #endif
 
 /* ======================================================================
@@ -151,16 +172,33 @@ EVREC_API void evrec_error_clear(evrec_error *err);
 
 typedef struct evrec_arena evrec_arena;
 
+/** Size of an arena's first block when evrec_arena_new() is given 0: enough
+ *  for a small message (a few hundred bytes of JSON), so that an arena for
+ *  one message costs little. */
+#define EVREC_ARENA_DEFAULT_BLOCK 1024u
+
+/** The largest block evrec_arena_reset() keeps for reuse (unless the first
+ *  block is larger): 1 MiB. */
+#define EVREC_ARENA_KEEP_MAX (1024u * 1024u)
+
 /**
  * Creates an arena.
- * @param block_size size of the first block in bytes; 0 = default (64 KiB).
- *                   Later blocks grow as needed.
+ * @param block_size size hint: the first block in bytes, best the size of
+ *                   what will be decoded into it (a decoded message takes
+ *                   about 1-3 times its JSON size); 0 =
+ *                   EVREC_ARENA_DEFAULT_BLOCK (1 KiB). Each later block is
+ *                   at least twice the previous one and at least the
+ *                   request, so a small hint costs a few allocations, not
+ *                   memory.
  * @return the arena, or NULL when out of memory. Free with evrec_arena_free().
  */
-EVREC_API evrec_arena *evrec_arena_new(size_t block_size);
+EVREC_API EVREC_NODISCARD evrec_arena *evrec_arena_new(size_t block_size);
 
-/** Releases everything allocated from the arena but keeps its first block for
- *  reuse. Every pointer obtained from the arena becomes invalid. */
+/** Releases everything allocated from the arena and keeps one block for
+ *  reuse: the largest that is at most EVREC_ARENA_KEEP_MAX bytes (or the
+ *  first block, if that is larger). An arena reset after every record thus
+ *  settles on a block that fits a record, and decoding stops allocating.
+ *  Every pointer obtained from the arena becomes invalid. */
 EVREC_API void evrec_arena_reset(evrec_arena *arena);
 
 /** Frees the arena and everything allocated from it. NULL is a no-op. */
@@ -175,6 +213,53 @@ EVREC_API ProtobufCAllocator *evrec_arena_allocator(evrec_arena *arena);
 
 /** @return total bytes the arena currently holds from the system. */
 EVREC_API size_t evrec_arena_size(const evrec_arena *arena);
+
+/* ======================================================================
+ * Type registry (the message types google.protobuf.Any values may carry)
+ *
+ * A google.protobuf.Any names its payload's type by URL
+ * ("type.googleapis.com/my.v1.Note"); converting it to or from JSON needs
+ * that type's descriptor. evrec.v1 and the well-known types are always
+ * known. For others, build one registry at start-up and give it to every
+ * options struct that converts JSON -- decoding, encoding, readers and
+ * writers (their `types` field) -- so that both directions know the same
+ * types.
+ * ====================================================================== */
+
+typedef struct evrec_types evrec_types;
+
+/**
+ * Builds a registry of message types: each of `descs` and, so that
+ * registering a message registers what it is made of, every message type
+ * reachable through its fields.
+ * @param out   receives the registry; free it with evrec_types_free() after
+ *              every options struct, reader and writer using it is done.
+ * @param descs message descriptors (generated by protoc-c); n may be 0.
+ * @return EVREC_OK, EVREC_E_INVALID_ARG (a NULL or non-message descriptor,
+ *         or two different descriptors of the same full name: the message
+ *         names it), EVREC_E_NOMEM.
+ * Thread-safety: the registry never changes after this call; any number of
+ * threads, readers and writers may use one registry at the same time.
+ */
+EVREC_API EVREC_NODISCARD int evrec_types_new(evrec_types **out,
+                                              const ProtobufCMessageDescriptor *const *descs,
+                                              size_t n, evrec_error *err);
+
+/** Frees a registry. NULL is a no-op. */
+EVREC_API void evrec_types_free(evrec_types *types);
+
+/**
+ * Looks a message type up by full name ("my.v1.Note") or Any type URL (the
+ * part after the last '/' is the name) in `types` (may be NULL), then among
+ * the built-in types (evrec.v1, the well-known types).
+ * @return the descriptor, or NULL when the name is unknown.
+ */
+EVREC_API const ProtobufCMessageDescriptor *evrec_types_find(const evrec_types *types,
+                                                             const char *name);
+
+/** @return the number of types in the registry (0 for NULL), built-in
+ *  types not counted. */
+EVREC_API size_t evrec_types_count(const evrec_types *types);
 
 /* ======================================================================
  * JSON codec (any proto3 message generated by protoc-c)
@@ -210,7 +295,9 @@ typedef struct evrec_json_decode_options {
    *  is EVREC_E_LIMIT. */
   unsigned int max_depth;
   /** Extra message types that google.protobuf.Any values may name, besides
-   *  evrec.v1 and the well-known types, which are always known. May be NULL. */
+   *  evrec.v1 and the well-known types, which are always known. May be NULL.
+   *  Prefer `types` (version 3), which encoding, readers and writers share;
+   *  both may be given, and `types` is searched first. */
   const ProtobufCMessageDescriptor *const *any_types;
   size_t n_any_types;
   /* version 2: */
@@ -219,17 +306,33 @@ typedef struct evrec_json_decode_options {
    *  0 = EVREC_DEFAULT_MAX_STRING_SIZE. Exceeding it is EVREC_E_LIMIT
    *  ("string of N bytes exceeds the limit of M bytes (max_string_size)"). */
   size_t max_string_size;
+  /* version 3: */
+  /** The message types google.protobuf.Any values may name (evrec_types_new());
+   *  NULL = only the built-in ones. Not copied: it must outlive the call. */
+  const evrec_types *types;
 } evrec_json_decode_options;
 
-/** Version 2 added max_string_size; version-1 structs are still accepted
- *  (their fields, defaults for the rest). */
-#define EVREC_JSON_DECODE_OPTIONS_VERSION 2
-#define EVREC_JSON_DECODE_OPTIONS_INIT {EVREC_JSON_DECODE_OPTIONS_VERSION, 0, 0, NULL, 0, 0}
+/** Version 2 added max_string_size, version 3 types; older structs are
+ *  still accepted (their fields, defaults for the rest). */
+#define EVREC_JSON_DECODE_OPTIONS_VERSION 3
+#define EVREC_JSON_DECODE_OPTIONS_INIT \
+  {EVREC_JSON_DECODE_OPTIONS_VERSION, 0, 0, NULL, 0, 0, NULL}
+
+/** Sets *opts to the defaults of the given version (usually
+ *  EVREC_JSON_DECODE_OPTIONS_VERSION), as the _INIT macro does, for callers
+ *  that cannot expand macros. Fills only the bytes a struct of that version
+ *  has. @return EVREC_OK, or EVREC_E_INVALID_ARG (NULL, or a version this
+ *  library does not know). */
+EVREC_API int evrec_json_decode_options_init(evrec_json_decode_options *opts,
+                                             unsigned int version);
 
 /**
  * Decodes exactly one JSON value (an object, or for well-known types its
  * special form) into a new message of type `desc`. Leading and trailing JSON
- * whitespace is allowed; anything else after the value is an error.
+ * whitespace is allowed; anything else after the value is an error. A UTF-8
+ * byte order mark at the very start is skipped, as readers skip it (RFC 8259
+ * section 8.1 lets a parser ignore it); err->column then counts from after
+ * it, err->offset from the start of `json`.
  *
  * Strict RFC 8259 with the proto3 JSON mapping: both proto and lowerCamelCase
  * field names, 64-bit integers as strings or numbers (exact), enum names or
@@ -254,7 +357,7 @@ typedef struct evrec_json_decode_options {
  *         EVREC_E_TRUNCATED (the input ends inside the value),
  *         EVREC_E_INVALID_ARG, EVREC_E_NOMEM.
  */
-EVREC_API int evrec_json_decode(ProtobufCMessage **out,
+EVREC_API EVREC_NODISCARD int evrec_json_decode(ProtobufCMessage **out,
                                 const ProtobufCMessageDescriptor *desc,
                                 const char *json, size_t len, evrec_arena *arena,
                                 const evrec_json_decode_options *opts,
@@ -277,13 +380,24 @@ EVREC_API int evrec_json_decode(ProtobufCMessage **out,
 typedef struct evrec_json_encode_options {
   unsigned int version; /**< EVREC_JSON_ENCODE_OPTIONS_VERSION */
   unsigned int flags;   /**< EVREC_JSON_PRETTY ... */
-  /** Extra message types that google.protobuf.Any values may name (see decode). */
+  /** Extra message types that google.protobuf.Any values may name (see
+   *  decode); prefer `types`. */
   const ProtobufCMessageDescriptor *const *any_types;
   size_t n_any_types;
+  /* version 2: */
+  /** The message types google.protobuf.Any values may name (evrec_types_new());
+   *  NULL = only the built-in ones. */
+  const evrec_types *types;
 } evrec_json_encode_options;
 
-#define EVREC_JSON_ENCODE_OPTIONS_VERSION 1
-#define EVREC_JSON_ENCODE_OPTIONS_INIT {EVREC_JSON_ENCODE_OPTIONS_VERSION, 0, NULL, 0}
+/** Version 2 added types; version-1 structs are still accepted. */
+#define EVREC_JSON_ENCODE_OPTIONS_VERSION 2
+#define EVREC_JSON_ENCODE_OPTIONS_INIT {EVREC_JSON_ENCODE_OPTIONS_VERSION, 0, NULL, 0, NULL}
+
+/** Sets *opts to the defaults of `version`, as the _INIT macro does.
+ *  @return EVREC_OK, or EVREC_E_INVALID_ARG (NULL, unknown version). */
+EVREC_API int evrec_json_encode_options_init(evrec_json_encode_options *opts,
+                                             unsigned int version);
 
 /**
  * Encodes a message as canonical proto3 JSON, snprintf style.
@@ -314,7 +428,7 @@ typedef struct evrec_json_encode_options {
  *         field in JSON names ("events[1].participants[0].actorId",
  *         "extensions[\"k\"]"). On error buf holds "" and *out_len is 0.
  */
-EVREC_API int evrec_json_encode(char *buf, size_t size, size_t *out_len,
+EVREC_API EVREC_NODISCARD int evrec_json_encode(char *buf, size_t size, size_t *out_len,
                                 const ProtobufCMessage *msg,
                                 const evrec_json_encode_options *opts,
                                 evrec_error *err);
@@ -325,7 +439,7 @@ EVREC_API int evrec_json_encode(char *buf, size_t size, size_t *out_len,
  *                frees it with free(). NULL on error.
  * @param out_len receives its length (may be NULL).
  */
-EVREC_API int evrec_json_encode_alloc(char **out, size_t *out_len,
+EVREC_API EVREC_NODISCARD int evrec_json_encode_alloc(char **out, size_t *out_len,
                                       const ProtobufCMessage *msg,
                                       const evrec_json_encode_options *opts,
                                       evrec_error *err);
@@ -414,6 +528,11 @@ typedef struct evrec_reader_options {
    *  loads into memory; 0 = EVREC_DEFAULT_MAX_INDEX_SIZE. Sequential reading
    *  loads no index. */
   size_t max_index_size;
+  /* Version 3: */
+  /** The message types google.protobuf.Any values in JSON input may name
+   *  (evrec_types_new()); NULL = only the built-in ones. Must outlive the
+   *  reader. */
+  const evrec_types *types;
 } evrec_reader_options;
 
 /** Default records per .evr block: 64 Mi, as many as the largest block a
@@ -444,11 +563,15 @@ typedef struct evrec_reader_options {
  *  records up to that line with it. pb: the one record is the whole input. */
 #define EVREC_READ_SKIP_INVALID 0x2u
 
-/** Version 2 added the limits after `flags`; version-1 structs are still
- *  accepted (their fields, defaults for the rest). */
-#define EVREC_READER_OPTIONS_VERSION 2
+/** Version 2 added the limits after `flags`, version 3 types; older
+ *  structs are still accepted (their fields, defaults for the rest). */
+#define EVREC_READER_OPTIONS_VERSION 3
 #define EVREC_READER_OPTIONS_INIT \
-  {EVREC_READER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, NULL, 0, 0, 0, NULL, 0, 0, 0, 0, 0}
+  {EVREC_READER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, NULL, 0, 0, 0, NULL, 0, 0, 0, 0, 0, NULL}
+
+/** Sets *opts to the defaults of `version`, as the _INIT macro does.
+ *  @return EVREC_OK, or EVREC_E_INVALID_ARG (NULL, unknown version). */
+EVREC_API int evrec_reader_options_init(evrec_reader_options *opts, unsigned int version);
 
 /**
  * Opens a file for reading records ("-" = stdin, read with read(2) so that
@@ -467,19 +590,19 @@ typedef struct evrec_reader_options {
  * @return EVREC_OK, EVREC_E_IO (cannot open), EVREC_E_FORMAT (undetectable),
  *         EVREC_E_CORRUPT (damaged evr header), EVREC_E_NOMEM.
  */
-EVREC_API int evrec_reader_open_file(evrec_reader **out, const char *path,
+EVREC_API EVREC_NODISCARD int evrec_reader_open_file(evrec_reader **out, const char *path,
                                      const evrec_reader_options *opts,
                                      evrec_error *err);
 
 /** Like evrec_reader_open_file() on an open stream. The reader does not close
  *  `fp`; the caller keeps it open until evrec_reader_close(). */
-EVREC_API int evrec_reader_open_FILE(evrec_reader **out, FILE *fp,
+EVREC_API EVREC_NODISCARD int evrec_reader_open_FILE(evrec_reader **out, FILE *fp,
                                      const evrec_reader_options *opts,
                                      evrec_error *err);
 
 /** Like evrec_reader_open_file() on a memory buffer, which must stay valid and
  *  unchanged until evrec_reader_close(). */
-EVREC_API int evrec_reader_open_memory(evrec_reader **out, const void *data,
+EVREC_API EVREC_NODISCARD int evrec_reader_open_memory(evrec_reader **out, const void *data,
                                        size_t len,
                                        const evrec_reader_options *opts,
                                        evrec_error *err);
@@ -493,7 +616,7 @@ EVREC_API int evrec_reader_open_memory(evrec_reader **out, const void *data,
  *         JSON err->line, err->column) set. Errors are sticky: after one, every
  *         further call returns the same status.
  */
-EVREC_API int evrec_reader_next(evrec_reader *r, const ProtobufCMessage **msg,
+EVREC_API EVREC_NODISCARD int evrec_reader_next(evrec_reader *r, const ProtobufCMessage **msg,
                                 evrec_error *err);
 
 /** @return the format being read (after detection). */
@@ -547,14 +670,24 @@ typedef struct evrec_writer_options {
   /** Creation time stored in the container header, RFC 3339 UTC
    *  ("2026-11-27T17:00:00Z"); NULL = now. Set it for reproducible files. */
   const char *created_at;
+  /* Version 2: */
+  /** The message types google.protobuf.Any values may name, for JSON output
+   *  (evrec_types_new()); NULL = only the built-in ones. Must outlive the
+   *  writer. */
+  const evrec_types *types;
 } evrec_writer_options;
 
 /** Default uncompressed size of an .evr data block. */
 #define EVREC_DEFAULT_BLOCK_SIZE (256u * 1024u)
 
-#define EVREC_WRITER_OPTIONS_VERSION 1
+/** Version 2 added types; version-1 structs are still accepted. */
+#define EVREC_WRITER_OPTIONS_VERSION 2
 #define EVREC_WRITER_OPTIONS_INIT \
-  {EVREC_WRITER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, 0, 0, NULL, -1, 0, 0, NULL, 0, 0, NULL}
+  {EVREC_WRITER_OPTIONS_VERSION, EVREC_FORMAT_AUTO, 0, 0, NULL, -1, 0, 0, NULL, 0, 0, NULL, NULL}
+
+/** Sets *opts to the defaults of `version`, as the _INIT macro does.
+ *  @return EVREC_OK, or EVREC_E_INVALID_ARG (NULL, unknown version). */
+EVREC_API int evrec_writer_options_init(evrec_writer_options *opts, unsigned int version);
 
 /**
  * Opens a file for writing records ("-" = stdout). A regular file is written
@@ -575,13 +708,13 @@ typedef struct evrec_writer_options {
  * @return EVREC_OK, EVREC_E_IO, EVREC_E_INVALID_ARG
  *         (bad options; append to pb or to a JSON array), EVREC_E_NOMEM.
  */
-EVREC_API int evrec_writer_open_file(evrec_writer **out, const char *path,
+EVREC_API EVREC_NODISCARD int evrec_writer_open_file(evrec_writer **out, const char *path,
                                      const evrec_writer_options *opts,
                                      evrec_error *err);
 
 /** Like evrec_writer_open_file() on an open stream, which the writer flushes
  *  but does not close. */
-EVREC_API int evrec_writer_open_FILE(evrec_writer **out, FILE *fp,
+EVREC_API EVREC_NODISCARD int evrec_writer_open_FILE(evrec_writer **out, FILE *fp,
                                      const evrec_writer_options *opts,
                                      evrec_error *err);
 
@@ -592,7 +725,7 @@ EVREC_API int evrec_writer_open_FILE(evrec_writer **out, FILE *fp,
  *         EVREC_E_UTF8); EVREC_E_IO. err->record is the index of the record
  *         (0-based). Errors are sticky.
  */
-EVREC_API int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg,
+EVREC_API EVREC_NODISCARD int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg,
                                  evrec_error *err);
 
 /** @return the number of records written so far. */
@@ -604,7 +737,7 @@ EVREC_API uint64_t evrec_writer_count(const evrec_writer *w);
  * removed and the destination is left as it was. NULL is a no-op returning
  * EVREC_OK.
  */
-EVREC_API int evrec_writer_close(evrec_writer *w, evrec_error *err);
+EVREC_API EVREC_NODISCARD int evrec_writer_close(evrec_writer *w, evrec_error *err);
 
 /** Discards the output (removes the temporary file) and frees the writer.
  *  NULL is a no-op. */
@@ -662,7 +795,7 @@ EVREC_API void evrec_reader_stats_get(const evrec_reader *r, evrec_reader_stats 
  *         damaged index), EVREC_E_LIMIT (the index is larger than
  *         max_index_size), EVREC_E_IO.
  */
-EVREC_API int evrec_reader_seek_ordinal(evrec_reader *r, uint64_t ordinal,
+EVREC_API EVREC_NODISCARD int evrec_reader_seek_ordinal(evrec_reader *r, uint64_t ordinal,
                                         evrec_error *err);
 
 /**
@@ -672,7 +805,7 @@ EVREC_API int evrec_reader_seek_ordinal(evrec_reader *r, uint64_t ordinal,
  * id, returns the last one in file order.
  * @return EVREC_OK, EVREC_E_NOT_FOUND, or as evrec_reader_seek_ordinal().
  */
-EVREC_API int evrec_reader_get_id(evrec_reader *r, const char *id,
+EVREC_API EVREC_NODISCARD int evrec_reader_get_id(evrec_reader *r, const char *id,
                                   const ProtobufCMessage **msg, evrec_error *err);
 
 /** @return the serialized FileDescriptorSet of evrec.v1 (with its imports) that
@@ -710,7 +843,7 @@ EVREC_API const char *evrec_schema_proto(size_t *len);
  *         EVREC_E_LIMIT (nesting; input over 4 GiB), EVREC_E_INVALID_ARG,
  *         EVREC_E_NOMEM.
  */
-EVREC_API int evrec_pb_decode(ProtobufCMessage **out,
+EVREC_API EVREC_NODISCARD int evrec_pb_decode(ProtobufCMessage **out,
                               const ProtobufCMessageDescriptor *desc,
                               const void *data, size_t len, evrec_arena *arena,
                               evrec_error *err);
@@ -802,6 +935,10 @@ typedef struct evrec_validate_options {
 #define EVREC_VALIDATE_OPTIONS_VERSION 1
 #define EVREC_VALIDATE_OPTIONS_INIT {EVREC_VALIDATE_OPTIONS_VERSION, 0, NULL, 0, NULL, 0}
 
+/** Sets *opts to the defaults of `version`, as the _INIT macro does.
+ *  @return EVREC_OK, or EVREC_E_INVALID_ARG (NULL, unknown version). */
+EVREC_API int evrec_validate_options_init(evrec_validate_options *opts, unsigned int version);
+
 /** Counts of one validation. */
 typedef struct evrec_validate_stats {
   uint64_t records;  /**< records examined, undecodable ones included */
@@ -830,7 +967,7 @@ typedef struct evrec_validator evrec_validator;
  *         pattern in rules/skip_rules that matches no rule: the message
  *         names it), EVREC_E_NOMEM.
  */
-EVREC_API int evrec_validator_new(evrec_validator **out, const evrec_validate_options *opts,
+EVREC_API EVREC_NODISCARD int evrec_validator_new(evrec_validator **out, const evrec_validate_options *opts,
                                   evrec_error *err);
 
 /**
@@ -843,7 +980,7 @@ EVREC_API int evrec_validator_new(evrec_validator **out, const evrec_validate_op
  *         EVREC_STOPPED, EVREC_E_INVALID_ARG (NULL, or not an
  *         evrec.v1.Record), EVREC_E_NOMEM.
  */
-EVREC_API int evrec_validator_check(evrec_validator *v, const ProtobufCMessage *record,
+EVREC_API EVREC_NODISCARD int evrec_validator_check(evrec_validator *v, const ProtobufCMessage *record,
                                     uint64_t index, evrec_validate_stats *stats,
                                     evrec_violation_fn fn, void *payload, evrec_error *err);
 
@@ -859,7 +996,7 @@ EVREC_API void evrec_validator_free(evrec_validator *v);
  * @return as evrec_validator_check(), plus EVREC_E_INVALID_ARG for bad
  *         options as evrec_validator_new().
  */
-EVREC_API int evrec_validate(const ProtobufCMessage *record, const evrec_validate_options *opts,
+EVREC_API EVREC_NODISCARD int evrec_validate(const ProtobufCMessage *record, const evrec_validate_options *opts,
                              evrec_validate_stats *stats, evrec_violation_fn fn, void *payload,
                              evrec_error *err);
 
@@ -881,7 +1018,7 @@ EVREC_API int evrec_validate(const ProtobufCMessage *record, const evrec_validat
  *         are only returned, with err filled). EVREC_E_INVALID_ARG for bad
  *         options, or a reader of another record type.
  */
-EVREC_API int evrec_validate_reader(evrec_reader *r, const evrec_validate_options *opts,
+EVREC_API EVREC_NODISCARD int evrec_validate_reader(evrec_reader *r, const evrec_validate_options *opts,
                                     evrec_validate_stats *stats, evrec_violation_fn fn,
                                     void *payload, evrec_error *err);
 
@@ -922,7 +1059,7 @@ typedef struct evrec_block {
  *         damaged one), EVREC_E_LIMIT (indexes larger than max_index_size),
  *         EVREC_E_IO, EVREC_E_NOMEM, EVREC_E_INVALID_ARG.
  */
-EVREC_API int evrec_reader_blocks(evrec_reader *r, evrec_block **out, size_t *n,
+EVREC_API EVREC_NODISCARD int evrec_reader_blocks(evrec_reader *r, evrec_block **out, size_t *n,
                                   evrec_error *err);
 
 /**
@@ -947,7 +1084,7 @@ EVREC_API int evrec_reader_blocks(evrec_reader *r, evrec_block **out, size_t *n,
  *         max_block_size or max_block_records), EVREC_E_IO,
  *         EVREC_E_INVALID_ARG.
  */
-EVREC_API int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, uint64_t end,
+EVREC_API EVREC_NODISCARD int evrec_reader_seek_block(evrec_reader *r, const evrec_block *block, uint64_t end,
                                       evrec_error *err);
 
 /* ======================================================================

@@ -3,12 +3,21 @@
  *
  * Design: a singly linked chain of blocks; allocation bumps a pointer in the
  * newest block and starts a new block (at least twice the previous size, at
- * least the request) when it runs out. Nothing is freed piecemeal: reset keeps
- * the first block and frees the rest, which is what a per-record decode loop
+ * least the request) when it runs out. Nothing is freed piecemeal: reset
+ * keeps one block and frees the rest, which is what a per-record decode loop
  * wants (after the first few records no system allocation happens at all).
- * evrec__arena_recycle() keeps the largest block instead, for loops whose
+ * evrec__arena_recycle() keeps the largest block, however large, for loops whose
  * rounds each need far more than the first block (the .evr read-ahead
  * decodes a whole block of records per round).
+ *
+ * The first block is small by default (EVREC_ARENA_DEFAULT_BLOCK, 1 KiB), so
+ * an arena for one small message costs little; reset keeps the largest block
+ * up to EVREC_ARENA_KEEP_MAX (blocks only grow along the chain, so that is
+ * the newest one that small enough), so an arena reused record after record
+ * settles on a block that holds a whole record, however small it started.
+ * Records larger than that limit allocate their extra blocks anew each time,
+ * which costs little next to decoding a megabyte, and one huge record does
+ * not pin its memory for the rest of a run.
  *
  * The arena also exposes itself as a ProtobufCAllocator whose free is a no-op,
  * for protobuf_c_message_unpack() and free_unpacked() (evrec's own decoder,
@@ -25,7 +34,7 @@
 #include "internal.h"
 
 #define ARENA_ALIGN 16u
-#define ARENA_DEFAULT_BLOCK (64u * 1024u)
+#define ARENA_DEFAULT_BLOCK EVREC_ARENA_DEFAULT_BLOCK
 
 typedef struct arena_block {
   struct arena_block *next;
@@ -39,6 +48,7 @@ struct evrec_arena {
   evrec__arena_space space; /* free part of head; first, see internal.h */
   arena_block *head;        /* newest block; the chain ends at the first block */
   size_t total;             /* bytes held from the system */
+  size_t keep_max;          /* reset keeps the newest block of at most this size */
   ProtobufCAllocator pbc;
 };
 
@@ -79,6 +89,7 @@ evrec_arena *evrec_arena_new(size_t block_size) {
   }
   arena_use(a, b);
   a->total = BLOCK_HDR + block_size;
+  a->keep_max = block_size > EVREC_ARENA_KEEP_MAX ? block_size : EVREC_ARENA_KEEP_MAX;
   a->pbc.alloc = pbc_alloc;
   a->pbc.free = pbc_free;
   a->pbc.allocator_data = a;
@@ -124,15 +135,20 @@ char *evrec__arena_strndup(evrec_arena *a, const char *s, size_t len) {
 
 void evrec_arena_reset(evrec_arena *a) {
   if (!a) return;
-  arena_block *b = a->head;
-  while (b->next) { /* free all but the first (oldest) block */
+  arena_block *keep = NULL, *b = a->head;
+  while (b) { /* newest first; the first (oldest) block always qualifies */
     arena_block *next = b->next;
-    a->total -= BLOCK_HDR + b->size;
-    free(b);
+    if (!keep && b->size <= a->keep_max) {
+      keep = b;
+    } else {
+      a->total -= BLOCK_HDR + b->size;
+      free(b);
+    }
     b = next;
   }
+  keep->next = NULL;
   a->head = NULL;
-  arena_use(a, b);
+  arena_use(a, keep);
 }
 
 /* Blocks grow by doubling, so the newest block (the head) is the largest:

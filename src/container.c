@@ -975,7 +975,7 @@ int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t inde
   if (rc) return rc;
   if (msg->descriptor != w->type)
     return evrec__err(err, EVREC_E_INVALID_ARG, "record %" PRIu64 " is a %s, the container holds %s",
-                      index, msg->descriptor->name, w->type->name);
+                      index + 1, msg->descriptor->name, w->type->name);
   if (!w->valid_utf8 && (rc = evrec__check_utf8(msg, err)) != EVREC_OK) return rc;
   /* Pack first (one walk), then check: a record too large is dropped again,
    * one that overflows a non-empty block is packed again into the next one
@@ -985,7 +985,7 @@ int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t inde
   if (n > w->max_record) {
     w->cur.len = mark;
     return evrec__err(err, EVREC_E_LIMIT, "record %" PRIu64 " of %zu bytes exceeds the maximum record size of %zu bytes",
-                      index, n, w->max_record);
+                      index + 1, n, w->max_record);
   }
   if (mark && w->cur.len > w->block_size) {
     w->cur.len = mark;
@@ -1705,8 +1705,8 @@ static int damaged(evr__reader *c, const member *m, evrec_error *err) {
     return fail_at(err, EVREC_E_CORRUPT, m->off, "block %" PRIu64 " at byte %" PRIu64 ": %s; records lost: unknown",
                    b, m->off, m->why);
   c->st.records_lost += m->nrec;
-  return fail_at(err, EVREC_E_CORRUPT, m->off, "block %" PRIu64 " at byte %" PRIu64 ": %s; %" PRIu32 " records lost",
-                 b, m->off, m->why, m->nrec);
+  return fail_at(err, EVREC_E_CORRUPT, m->off, "block %" PRIu64 " at byte %" PRIu64 ": %s; %" PRIu32 " %s lost",
+                 b, m->off, m->why, m->nrec, evrec__plural(m->nrec, "record", "records"));
 }
 
 static int truncated(evr__reader *c, uint64_t end, evrec_error *err) {
@@ -1959,7 +1959,7 @@ int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err) {
   while (i < c->nsecs && ordinal >= c->secs[i].first + c->secs[i].records) i++;
   if (i == c->nsecs)
     return evrec__err(err, EVREC_E_NOT_FOUND, "record %" PRIu64 " does not exist (the file holds %" PRIu64 ")",
-                      ordinal, c->nsecs ? c->secs[c->nsecs - 1].first + c->secs[c->nsecs - 1].records : 0);
+                      ordinal + 1, c->nsecs ? c->secs[c->nsecs - 1].first + c->secs[c->nsecs - 1].records : 0);
   section *s = &c->secs[i];
   if ((rc = load_index(c, s, err)) != EVREC_OK) return rc;
   uint64_t want = ordinal - s->first;
@@ -1970,7 +1970,7 @@ int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err) {
     else hi = mid;
   }
   if (!s->ix.nblocks || want - s->ix.blocks[lo].first >= s->ix.blocks[lo].nrec)
-    return fail_at(err, EVREC_E_CORRUPT, s->index_off, "random access: the index does not cover record %" PRIu64, ordinal);
+    return fail_at(err, EVREC_E_CORRUPT, s->index_off, "random access: the index does not cover record %" PRIu64, ordinal + 1);
   if ((rc = open_block(c, s, lo, err)) != EVREC_OK) return rc;
   skip_records(c, (uint32_t)(want - s->ix.blocks[lo].first));
   return EVREC_OK;

@@ -214,8 +214,10 @@ static bool full_name_is(const ProtobufCMessageDescriptor *d, const char *n, siz
 }
 
 const ProtobufCMessageDescriptor *evrec__find_type(
-    const char *full_name, size_t len,
+    const char *full_name, size_t len, const evrec_types *types,
     const ProtobufCMessageDescriptor *const *extra, size_t n_extra) {
+  const ProtobufCMessageDescriptor *t = evrec__types_lookup(types, full_name, len);
+  if (t) return t;
   for (size_t i = 0; i < n_extra; i++)
     if (extra[i] && full_name_is(extra[i], full_name, len)) return extra[i];
   for (size_t i = 0; i < evrec__n_builtin_types; i++)

@@ -244,13 +244,38 @@ const ProtobufCEnumValue *evrec__enum_by_number(const ProtobufCEnumDescriptor *e
                                                 int value);
 
 /**
- * Looks a message type up by full name ("evrec.v1.Record") in the extra list
- * first, then among the built-in types (evrec.v1 and the well-known types).
- * Used for google.protobuf.Any. @return NULL when unknown.
+ * Looks a message type up by full name ("evrec.v1.Record") in the registry
+ * `types` (may be NULL), then the extra list, then among the built-in types
+ * (evrec.v1 and the well-known types). Used for google.protobuf.Any.
+ * @return NULL when unknown.
  */
 const ProtobufCMessageDescriptor *evrec__find_type(
-    const char *full_name, size_t len,
+    const char *full_name, size_t len, const evrec_types *types,
     const ProtobufCMessageDescriptor *const *extra, size_t n_extra);
+
+/** The registry part of evrec__find_type() (types.c); NULL when absent. */
+const ProtobufCMessageDescriptor *evrec__types_lookup(const evrec_types *types,
+                                                     const char *name, size_t len);
+
+/* ---------------------------------------------------------------- options */
+
+/* Options structs of any supported version, copied into the current layout
+ * (the fields the caller's version has; defaults for the rest). NULL in =
+ * defaults. @return EVREC_OK or EVREC_E_INVALID_ARG (unknown version).
+ * (options.c) */
+int evrec__json_decode_options_get(evrec_json_decode_options *out,
+                                   const evrec_json_decode_options *in, evrec_error *err);
+int evrec__json_encode_options_get(evrec_json_encode_options *out,
+                                   const evrec_json_encode_options *in, evrec_error *err);
+int evrec__reader_options_get(evrec_reader_options *out, const evrec_reader_options *in,
+                              evrec_error *err);
+int evrec__writer_options_get(evrec_writer_options *out, const evrec_writer_options *in,
+                              evrec_error *err);
+
+/** `one` when n is 1, else `many`: "1 record lost", "2 records lost". */
+static inline const char *evrec__plural(uint64_t n, const char *one, const char *many) {
+  return n == 1 ? one : many;
+}
 
 /** Address of a field inside a message (offset applied). */
 static inline void *evrec__field_ptr(const ProtobufCMessage *m,

@@ -146,6 +146,7 @@ typedef struct jsondec {
   evrec_arena *arena;
   evrec__arena_space *space; /* the arena's free space (inline allocation) */
   evrec_error *err; /* may be NULL */
+  const evrec_types *types; /* the caller's Any registry, or NULL */
   const ProtobufCMessageDescriptor *const *any_types;
   size_t n_any_types;
   bool ignore_unknown;
@@ -2369,7 +2370,8 @@ static const ProtobufCMessageDescriptor *any_resolve(jsondec *d, const jsondec_s
     if (url->ptr[i] == '/') slash = url->ptr + i;
   if (slash) name = slash + 1;
   const ProtobufCMessageDescriptor *md =
-      evrec__find_type(name, (size_t)(url->ptr + url->len - name), d->any_types, d->n_any_types);
+      evrec__find_type(name, (size_t)(url->ptr + url->len - name), d->types, d->any_types,
+                       d->n_any_types);
   if (!md) jsondec_errq(d, at, EVREC_E_UNSUPPORTED, "unknown Any type ", url, "", "");
   return md;
 }
@@ -2511,6 +2513,7 @@ static void jsondec_init(jsondec *d, const char *json, size_t len, evrec_arena *
     d->ignore_unknown = (opts->flags & EVREC_JSON_IGNORE_UNKNOWN) != 0;
     d->any_types = opts->any_types;
     d->n_any_types = opts->any_types ? opts->n_any_types : 0;
+    d->types = opts->types;
   }
 }
 
@@ -2525,14 +2528,11 @@ int evrec__json_decode_ex(ProtobufCMessage **out, const ProtobufCMessageDescript
     return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: NULL argument");
   if (desc->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
     return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: not a message descriptor");
-  evrec_json_decode_options v1;
-  if (opts && opts->version == 1) { /* the fields before max_string_size */
-    memset(&v1, 0, sizeof v1);
-    memcpy(&v1, opts, offsetof(evrec_json_decode_options, max_string_size));
-    opts = &v1;
-  } else if (opts && opts->version != EVREC_JSON_DECODE_OPTIONS_VERSION) {
-    return evrec__err(err, EVREC_E_INVALID_ARG, "evrec_json_decode: unsupported options version %u",
-                      opts->version);
+  evrec_json_decode_options older; /* an older version's fields, defaults for the rest */
+  if (opts && opts->version != EVREC_JSON_DECODE_OPTIONS_VERSION) {
+    int rc = evrec__json_decode_options_get(&older, opts, err);
+    if (rc) return rc;
+    opts = &older;
   }
   jsondec_init(&d, json ? json : "", len, arena, opts, base, err);
   d.streaming = consumed != NULL;
@@ -2547,5 +2547,12 @@ int evrec__json_decode_ex(ProtobufCMessage **out, const ProtobufCMessageDescript
 int evrec_json_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc,
                       const char *json, size_t len, evrec_arena *arena,
                       const evrec_json_decode_options *opts, evrec_error *err) {
+  /* A leading UTF-8 BOM is skipped as the reader skips it (RFC 8259 §8.1):
+   * offsets still count it, columns start after it. */
+  if (json && len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+    const evrec__json_pos after_bom = {3, 1, 1};
+    return evrec__json_decode_ex(out, desc, json + 3, len - 3, arena, opts, &after_bom, NULL,
+                                 NULL, err);
+  }
   return evrec__json_decode_ex(out, desc, json, len, arena, opts, NULL, NULL, NULL, err);
 }

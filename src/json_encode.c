@@ -1155,7 +1155,7 @@ static void put_any(jenc *e, const ProtobufCMessage *m) {
   check_utf8(e, url, strlen(url)); /* before it goes into a message */
   const char *slash = strrchr(url, '/'), *name = slash ? slash + 1 : url;
   const ProtobufCMessageDescriptor *t = evrec__find_type(
-      name, strlen(name), e->opts->any_types, e->opts->n_any_types);
+      name, strlen(name), e->opts->types, e->opts->any_types, e->opts->n_any_types);
   if (!t) fail(e, EVREC_E_UNSUPPORTED, "Any type \"%.100s\" is unknown", url);
   evrec_error sub;
   ProtobufCMessage *payload = NULL;
@@ -1311,7 +1311,13 @@ static int jenc_run(jenc *e, const ProtobufCMessage *msg) {
 int evrec__json_encode_buf(evrec__buf *out, const ProtobufCMessage *msg,
                            const evrec_json_encode_options *opts, evrec_error *err) {
   static const evrec_json_encode_options defaults = EVREC_JSON_ENCODE_OPTIONS_INIT;
+  evrec_json_encode_options older; /* an older version's fields, defaults for the rest */
   if (!opts) opts = &defaults;
+  if (opts->version != EVREC_JSON_ENCODE_OPTIONS_VERSION) {
+    int rc = evrec__json_encode_options_get(&older, opts, err);
+    if (rc) return rc;
+    opts = &older;
+  }
   int rc = check_args(msg, opts, err);
   if (rc) return rc;
   jenc e;

@@ -430,7 +430,86 @@ static int io_size(void *ctx, uint64_t *size, evrec_error *err) {
   return EVREC_OK;
 }
 
+/* ====================================================================== */
+/* Is it a container at all?                                              */
+/* ====================================================================== */
+
+/* The first bytes of every .evr member (docs/FORMAT.md section 2): gzip
+ * magic, deflate, FLG = FEXTRA, then at offset 12 the subfield id "EV". */
+#define EVR_SIG_LEN 14
+static bool evr_signature_at(const unsigned char *p, size_t avail) {
+  static const unsigned char sig[4] = {0x1f, 0x8b, 0x08, 0x04};
+  size_t n = avail < 4 ? avail : 4;
+  if (memcmp(p, sig, n) != 0) return false;
+  return avail < EVR_SIG_LEN || (p[12] == 'E' && p[13] == 'V');
+}
+
+/* Whether a member signature occurs anywhere in p[0..n). */
+static bool evr_signature_in(const unsigned char *p, size_t n) {
+  for (const unsigned char *q = p; n >= EVR_SIG_LEN && (q = memchr(q, 0x1f, n - EVR_SIG_LEN + 1));
+       q++)
+    if (evr_signature_at(q, EVR_SIG_LEN)) return true;
+  return false;
+}
+
+/* Searches a seekable file for a member signature without disturbing the
+ * reader: pread(2) in chunks from where the input began. @return 1 found,
+ * 0 not found, -1 cannot tell (not a regular file, a read error). */
+static int evr_signature_in_file(const evrec_reader *r) {
+  struct stat st;
+  if (r->kind != SRC_FD || fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  off_t here = lseek(r->fd, 0, SEEK_CUR);
+  if (here < 0 || (uint64_t)here < r->buf_off + r->end) return -1;
+  off_t base = here - (off_t)(r->buf_off + r->end); /* where byte 0 of the input is */
+  unsigned char *chunk = malloc(CHUNK + EVR_SIG_LEN);
+  if (!chunk) return -1;
+  size_t keep = 0;
+  int found = 0;
+  for (off_t off = base;;) {
+    ssize_t got = pread(r->fd, chunk + keep, CHUNK, off);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) found = -1;
+    if (got <= 0) break;
+    off += got;
+    size_t n = keep + (size_t)got;
+    if (evr_signature_in(chunk, n)) {
+      found = 1;
+      break;
+    }
+    keep = n < EVR_SIG_LEN - 1 ? n : EVR_SIG_LEN - 1; /* a signature across chunks */
+    memmove(chunk, chunk + n - keep, keep);
+  }
+  free(chunk);
+  return found;
+}
+
+/* An .evr input that is empty, or holds no .evr member where it begins,
+ * is refused with one message whatever the caller does next (read, seek,
+ * look up the header), so that every command says the same. A salvaging
+ * reader (EVREC_READ_SKIP_DAMAGE) may have been given a container whose
+ * first bytes are damaged: it goes on when a member signature occurs
+ * later in the input (or when it cannot search: pipes, FILE streams). */
+static int rd_check_evr(evrec_reader *r, evrec_error *err) {
+  int rc = rd_fill(r, EVR_SIG_LEN, err);
+  if (rc) return rc;
+  size_t avail = r->end - r->pos;
+  const unsigned char *p = (const unsigned char *)r->buf + r->pos;
+  if (avail == 0)
+    return evrec__err(err, EVREC_E_FORMAT, "not an .evr container (the input is empty)");
+  if (evr_signature_at(p, avail)) return EVREC_OK;
+  if (r->flags & EVREC_READ_SKIP_DAMAGE) {
+    int found = r->eof ? evr_signature_in(p, avail) : evr_signature_in_file(r);
+    if (found != 0) return EVREC_OK;
+  }
+  if (evrec_format_detect(p, avail, NULL) == EVREC_FORMAT_JSON)
+    return evrec__err(err, EVREC_E_FORMAT, "not an .evr container (the input is JSON)");
+  return evrec__err(err, EVREC_E_FORMAT, "not an .evr container (no .evr member at byte 0%s)",
+                    avail >= 2 && p[0] == 0x1f && p[1] == 0x8b ? ": a plain gzip file" : "");
+}
+
 static int rd_start_evr(evrec_reader *r, evrec_error *err) {
+  int rc0 = rd_check_evr(r, err);
+  if (rc0) return rc0;
   evr__io io = {r, io_peek, io_consume, io_tell, io_seek, io_size};
   int rc = evr__reader_new(&r->evr, &io, r->type, &r->lim, r->flags, err);
   return rc ? rc : evr__reader_open(r->evr, err);
@@ -458,15 +537,10 @@ static void rd_limits(evrec_reader *r, const evrec_reader_options *o) {
 
 static int rd_new(evrec_reader **out, const evrec_reader_options *opts, const char *name,
                   evrec_error *err) {
-  evrec_reader_options defaults = EVREC_READER_OPTIONS_INIT;
-  if (!opts) opts = &defaults;
-  if (opts->version == 1) { /* the fields before the version-2 limits */
-    memcpy(&defaults, opts, offsetof(evrec_reader_options, max_string_size));
-    opts = &defaults;
-  } else if (opts->version != EVREC_READER_OPTIONS_VERSION) {
-    return evrec__err(err, EVREC_E_INVALID_ARG, "unsupported reader options version %u",
-                      opts->version);
-  }
+  evrec_reader_options current; /* any version's fields, defaults for the rest */
+  int rc = evrec__reader_options_get(&current, opts, err);
+  if (rc) return rc;
+  opts = &current;
   if ((unsigned)opts->format > EVREC_FORMAT_EVR)
     return evrec__err(err, EVREC_E_INVALID_ARG, "invalid format %d", (int)opts->format);
   evrec_reader *r = calloc(1, sizeof *r);
@@ -477,6 +551,7 @@ static int rd_new(evrec_reader **out, const evrec_reader_options *opts, const ch
   r->type = opts->type ? opts->type : evrec_record_descriptor();
   r->jopts.version = EVREC_JSON_DECODE_OPTIONS_VERSION;
   r->jopts.flags = opts->json_flags;
+  r->jopts.types = opts->types;
   r->flags = opts->flags;
   rd_limits(r, opts);
   r->line = r->column = 1;

@@ -183,11 +183,10 @@ static void wr_free(evrec_writer *w) {
 
 static int wr_new(evrec_writer **out, const evrec_writer_options *opts, const char *name,
                   const char *ext_path, evrec_error *err) {
-  evrec_writer_options defaults = EVREC_WRITER_OPTIONS_INIT;
-  if (!opts) opts = &defaults;
-  if (opts->version != EVREC_WRITER_OPTIONS_VERSION)
-    return evrec__err(err, EVREC_E_INVALID_ARG, "unsupported writer options version %u",
-                      opts->version);
+  evrec_writer_options current; /* any version's fields, defaults for the rest */
+  int vrc = evrec__writer_options_get(&current, opts, err);
+  if (vrc) return vrc;
+  opts = &current;
   evrec_format f = opts->format ? opts->format : evrec_format_from_path(ext_path);
   if (f == EVREC_FORMAT_AUTO) f = EVREC_FORMAT_NDJSON;
   if ((unsigned)f > EVREC_FORMAT_EVR)
@@ -205,6 +204,7 @@ static int wr_new(evrec_writer **out, const evrec_writer_options *opts, const ch
   w->format = f;
   w->array = array;
   w->jopts.version = EVREC_JSON_ENCODE_OPTIONS_VERSION;
+  w->jopts.types = opts->types;
   /* NDJSON is one compact object per line whatever the flags say. */
   w->jopts.flags = opts->json_flags & (f == EVREC_FORMAT_NDJSON ? ~EVREC_JSON_PRETTY : ~0u);
   w->valid_utf8 = (opts->flags & EVREC_WRITE_VALID_UTF8) != 0;

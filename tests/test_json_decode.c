@@ -1185,6 +1185,34 @@ static void test_string_limit_default(void **state) {
   free(json);
 }
 
+/* A UTF-8 byte order mark at the start is skipped as the reader skips it
+ * (RFC 8259 §8.1): the value decodes, columns count from after it, byte
+ * offsets from the start of the input. */
+static void test_bom(void **state) {
+  (void)state;
+  ProtobufCMessage *m;
+  evrec_error err;
+  const char *j = "\xEF\xBB\xBF{\"fInt32\":7}";
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena, NULL, &err),
+                   EVREC_OK);
+  assert_int_equal(((const AllTypes *)m)->f_int32, 7);
+  j = "\xEF\xBB\xBF\n  {\"fInt32\":\"x\"}";
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena, NULL, &err),
+                   EVREC_E_SCHEMA);
+  assert_int_equal(err.line, 2);
+  assert_int_equal(err.column, 13);
+  assert_int_equal(err.offset, 3 + 1 + 12);
+  j = "\xEF\xBB\xBF{\"fInt32\":\"x\"}";
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena, NULL, &err),
+                   EVREC_E_SCHEMA);
+  assert_int_equal(err.line, 1);
+  assert_int_equal(err.column, 11); /* after the BOM */
+  assert_int_equal(err.offset, 3 + 10);
+  /* a BOM alone is empty input */
+  assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "\xEF\xBB\xBF", 3, g_arena, NULL, &err),
+                   EVREC_E_TRUNCATED);
+}
+
 /* Options structs of version 1 (before max_string_size) still work, with
  * the default string limit; unknown versions are refused. */
 static void test_options_version(void **state) {
@@ -1203,11 +1231,11 @@ static void test_options_version(void **state) {
   assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, j, strlen(j), g_arena,
                                      (const evrec_json_decode_options *)&old, &err), EVREC_E_LIMIT);
   evrec_json_decode_options o = EVREC_JSON_DECODE_OPTIONS_INIT;
-  assert_int_equal(o.version, 2);
-  o.version = 3;
+  assert_int_equal(o.version, 3);
+  o.version = 4;
   assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "{}", 2, g_arena, &o, &err),
                    EVREC_E_INVALID_ARG);
-  assert_string_equal(err.message, "evrec_json_decode: unsupported options version 3");
+  assert_string_equal(err.message, "unsupported JSON decode options version 4");
 }
 
 static void test_ignore_unknown(void **state) {
@@ -1414,7 +1442,7 @@ static void test_invalid_args(void **state) {
   o.version = 99;
   assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "{}", 2, g_arena, &o, &err),
                    EVREC_E_INVALID_ARG);
-  assert_string_equal(err.message, "evrec_json_decode: unsupported options version 99");
+  assert_string_equal(err.message, "unsupported JSON decode options version 99");
   /* NULL err is allowed; NULL input of length 0 is empty input */
   assert_int_equal(evrec_json_decode(&m, ALLTYPES_DESC, "{", 1, g_arena, NULL, NULL),
                    EVREC_E_TRUNCATED);
@@ -1475,7 +1503,11 @@ static const struct {
     {"{\"fString\":\"\\u12G4\"}", EVREC_E_SYNTAX, "invalid \\u escape (expected 4 hex digits)", 1,
      13, "fString"},
     {"/* c */{}", EVREC_E_SYNTAX, "expected a JSON value, found character '/'", 1, 1, ""},
-    {"\xef\xbb\xbf{}", EVREC_E_SYNTAX, "expected a JSON value, found byte 0xEF", 1, 1, ""},
+    /* a byte order mark is skipped once (columns count after it), not twice */
+    {"\xef\xbb\xbf{\"fInt32\":x}", EVREC_E_SYNTAX, "expected a JSON value, found character 'x'", 1,
+     11, "fInt32"},
+    {"\xef\xbb\xbf\xef\xbb\xbf{}", EVREC_E_SYNTAX, "expected a JSON value, found byte 0xEF", 1, 1, ""},
+    {" \xef\xbb\xbf{}", EVREC_E_SYNTAX, "expected a JSON value, found byte 0xEF", 1, 2, ""},
     {"{\"fInt32\":\f1}", EVREC_E_SYNTAX, "expected a JSON value, found byte 0x0C", 1, 11, "fInt32"},
     /* UTF-8 */
     {"{\"fString\":\"\xff\"}", EVREC_E_UTF8, "invalid UTF-8 (byte 0xFF) in string", 1, 13,
@@ -1883,6 +1915,7 @@ int main(void) {
       cmocka_unit_test(test_string_limit),
       cmocka_unit_test(test_string_limit_default),
       cmocka_unit_test(test_options_version),
+      cmocka_unit_test(test_bom),
       cmocka_unit_test(test_ignore_unknown),
       cmocka_unit_test(test_streaming),
       cmocka_unit_test(test_key_memory),

@@ -433,10 +433,12 @@ static void test_options_version(void **state) {
   assert_int_equal(evrec_reader_next(r, &m, &err), EVREC_E_LIMIT); /* max_record_size was read */
   evrec_reader_close(r);
   evrec_reader_options v = EVREC_READER_OPTIONS_INIT;
-  assert_int_equal(v.version, 2);
-  v.version = 3;
+  assert_int_equal(v.version, 3);
+  v.version = 4;
   assert_int_equal(evrec_reader_open_memory(&r, json, strlen(json), &v, &err), EVREC_E_INVALID_ARG);
-  assert_string_equal(err.message, "unsupported reader options version 3");
+  assert_string_equal(err.message, "unsupported reader options version 4");
+  v.version = 0;
+  assert_int_equal(evrec_reader_open_memory(&r, json, strlen(json), &v, &err), EVREC_E_INVALID_ARG);
 }
 
 /* ---------------------------------------------------------------- files, streams, pipes */
@@ -603,11 +605,24 @@ static void test_open_errors(void **state) {
   assert_int_equal(evrec_reader_next(r, &msg, &err), EVREC_E_TRUNCATED);
   assert_string_equal(err.message, "truncated at byte 4 (no EOF member)");
   evrec_reader_close(r);
+  /* .evr input that is empty or holds no member where it begins is not a
+   * container: one message, at open, for every caller */
   o.format = EVREC_FORMAT_EVR;
-  assert_int_equal(evrec_reader_open_memory(&r, "", 0, &o, &err), EVREC_OK);
-  assert_int_equal(evrec_reader_next(r, &msg, &err), EVREC_E_TRUNCATED);
-  assert_string_equal(err.message, "truncated at byte 0 (no EOF member)");
-  evrec_reader_close(r);
+  assert_int_equal(evrec_reader_open_memory(&r, "", 0, &o, &err), EVREC_E_FORMAT);
+  assert_string_equal(err.message, "not an .evr container (the input is empty)");
+  assert_null(r);
+  assert_int_equal(evrec_reader_open_memory(&r, "{\"id\":\"x\"}", 10, &o, &err), EVREC_E_FORMAT);
+  assert_string_equal(err.message, "not an .evr container (the input is JSON)");
+  assert_int_equal(evrec_reader_open_memory(&r, "hello, world", 12, &o, &err), EVREC_E_FORMAT);
+  assert_string_equal(err.message, "not an .evr container (no .evr member at byte 0)");
+  static const char plain_gz[] = "\x1f\x8b\x08\x00\0\0\0\0\0\x03\x03\0\0\0\0\0\0\0\0\0";
+  assert_int_equal(evrec_reader_open_memory(&r, plain_gz, 20, &o, &err), EVREC_E_FORMAT);
+  assert_string_equal(err.message, "not an .evr container (no .evr member at byte 0: a plain gzip file)");
+  /* a salvaging reader looks further: no member anywhere, same message */
+  o.flags = EVREC_READ_SKIP_DAMAGE;
+  assert_int_equal(evrec_reader_open_memory(&r, "hello, world", 12, &o, &err), EVREC_E_FORMAT);
+  assert_string_equal(err.message, "not an .evr container (no .evr member at byte 0)");
+  o.flags = 0;
   evrec_reader_close(NULL);
 }
 

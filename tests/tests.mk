@@ -46,14 +46,33 @@ $(B)/tests/test_faults: $(OBJ)/tests/test_faults.o $(TEST_UTIL_OBJ) $(STATIC)
 
 -include $(TEST_BIN:$(B)/tests/%=$(OBJ)/tests/%.d) $(TEST_UTIL_OBJ:.o=.d)
 
-# The public header must stand alone under -pedantic.
+# The public header must stand alone under -pedantic, in C and C++. And
+# EVREC_NODISCARD must work: a program that ignores evrec_reader_next()'s
+# result does not compile with -Werror (C and C++), and does where the
+# attribute is compiled away (C++ without __GNUC__, as on a compiler that
+# lacks it; C with EVREC_NODISCARD defined empty, the documented override).
+HEADER_IGNORE := '\#include "evrec.h"\nint main(void) { const ProtobufCMessage *m;\n  evrec_reader_next(NULL, &m, NULL); return 0; }\n'
 header-test: $(B)/header-test.o
 $(B)/header-test.o: include/evrec.h
 	@mkdir -p $(@D)
 	printf '#include "evrec.h"\nint main(void) { return evrec_version() == 0; }\n' > $(B)/header-test.c
-	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $(B)/header-test.c -o $@
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $(B)/header-test.c -o $(B)/header-test-c.o
 	printf '#include "evrec.h"\nint main(void) { return evrec_version() == 0; }\n' > $(B)/header-test.cc
 	@if command -v c++ >/dev/null; then c++ -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -c $(B)/header-test.cc -o $(B)/header-test-cc.o; fi
+	@printf $(HEADER_IGNORE) > $(B)/header-ignore.c
+	@cp $(B)/header-ignore.c $(B)/header-ignore.cc
+	@set -e; f="-Wall -Wextra -Werror -Iinclude -c -o /dev/null"; \
+	if $(CC) -std=c11 $$f $(B)/header-ignore.c 2> $(B)/header-ignore.log || \
+	   ! grep -q 'unused-result' $(B)/header-ignore.log; then \
+	  echo "header-test: ignoring evrec_reader_next() compiles in C"; exit 1; fi; \
+	$(CC) -std=c11 $$f -DEVREC_NODISCARD= $(B)/header-ignore.c; \
+	if command -v c++ >/dev/null; then \
+	  if c++ -std=c++11 $$f $(B)/header-ignore.cc 2> $(B)/header-ignore.log || \
+	     ! grep -q 'unused-result' $(B)/header-ignore.log; then \
+	    echo "header-test: ignoring evrec_reader_next() compiles in C++"; exit 1; fi; \
+	  c++ -std=c++11 $$f -U__GNUC__ $(B)/header-ignore.cc; \
+	fi
+	@mv $(B)/header-test-c.o $@  # last: a failed run leaves no target behind
 
 # A locale whose decimal point is ',' (built privately from Debian's
 # `locales` sources) proves the codec ignores the host's LC_NUMERIC.
@@ -101,14 +120,23 @@ test-tsan:
 	echo "== tsan tests/container.sh"; bash tests/container.sh $(B)/tsan/evrec $(B)/tsan
 
 test: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_TEST_PACKAGES)"
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-diff
 	@$(MAKE) --no-print-directory test-install
+	@$(MAKE) --no-print-directory test-plugins
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-python
 	@$(MAKE) --no-print-directory test-python-asan
 	@echo "evrec: all tests passed"
+
+# The schema through protoc with --fatal_warnings and the C++, Java, Python,
+# Go, C#, PHP, Objective-C and Ruby generators; the Java and C++ code
+# compiled and reading evrec's output (DEB_TEST_PACKAGES).
+.PHONY: test-plugins
+test-plugins: all
+	bash tests/plugins/run.sh $(CLI) $(B)
 
 # docs/VALIDATION.md's rule reference, regenerated from `evrec validate
 # --list-rules` and tests/data/validate/ (tests/validate.sh checks it).
@@ -116,24 +144,10 @@ test: deps
 validation-doc: cli
 	$(PYTHON) docs/gen_validation.py $(CLI)
 
-# `make install` into a scratch DESTDIR, then build the README's example with
-# pkg-config exactly as a user would, statically and dynamically, and run it.
+# `make install` as the README says, then its programs built against the
+# installed library with pkg-config and run (tests/install/run.sh).
 test-install: all
-	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
-	$(MAKE) --no-print-directory install DESTDIR="$$d" PREFIX=/usr >/dev/null; \
-	export PKG_CONFIG_PATH="$$d/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$$d"; \
-	$(CC) -std=c11 -Wall -Wextra -Werror examples/read_records.c \
-	  $$(pkg-config --cflags --libs evrec) -o "$$d/read_records"; \
-	LD_LIBRARY_PATH="$$d/usr/lib" "$$d/read_records" examples/seed.json > "$$d/out.ndjson"; \
-	$(CC) -std=c11 -Wall -Wextra -Werror examples/read_records.c \
-	  $$(pkg-config --cflags evrec) "$$d/usr/lib/libevrec.a" \
-	  $$(pkg-config --libs --static evrec | sed 's/-levrec//') -o "$$d/read_records_static"; \
-	"$$d/read_records_static" "$$d/out.ndjson" | cmp - "$$d/out.ndjson"; \
-	"$$d/usr/bin/evrec" --version >/dev/null; \
-	for p in man/*.1; do test -f "$$d/usr/share/man/man1/$${p#man/}"; done; \
-	test -f "$$d/usr/share/bash-completion/completions/evrec"; \
-	MANPATH="$$d/usr/share/man" man -w evrec-import | grep -q "$$d/usr/share/man/man1/evrec-import.1"; \
-	echo "install: 1 passed, 0 failed"
+	bash tests/install/run.sh $(CLI) $(B)
 
 # `make memcheck`: valgrind's memcheck (errors, definite and indirect leaks)
 # over the CLI on examples/seed.json, the unit tests and the fuzz replay

@@ -118,12 +118,39 @@ evrec_format cli_parse_format(const cli_command *cmd, const char *opt, const cha
   return f;
 }
 
+/* ferror() first, as jq does: a write that failed earlier (the error
+ * flag is sticky) may have been followed by a successful flush, after
+ * which fclose() alone would report success. */
 int cli_close_stdout(int status) {
-  if (fclose(stdout) != 0 && status == CLI_EXIT_OK) {
-    cli_error("error writing <stdout>: %s", strerror(errno));
+  int failed = ferror(stdout);
+  errno = 0;
+  if (fclose(stdout) != 0) failed = 1;
+  if (failed && status == CLI_EXIT_OK) {
+    cli_error("error writing <stdout>%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
     return CLI_EXIT_USAGE;
   }
   return status;
+}
+
+int cli_open_failed(const char *file, const evrec_error *e) {
+  cli_report(file, e);
+  /* A damaged or cut input is invalid data (1); an input that cannot be
+   * used at all -- missing, unreadable, not of the format asked for, not a
+   * container -- is the same failure for every command (2). */
+  return e->code == EVREC_E_CORRUPT || e->code == EVREC_E_TRUNCATED || e->code == EVREC_E_LIMIT
+             ? CLI_EXIT_INVALID
+             : CLI_EXIT_USAGE;
+}
+
+int cli_stdin_check(const char *path, evrec_format format) {
+  if (strcmp(path, "-") != 0 || !isatty(STDIN_FILENO)) return CLI_EXIT_OK;
+  if (format == EVREC_FORMAT_PB || format == EVREC_FORMAT_PBD || format == EVREC_FORMAT_EVR) {
+    cli_error("refusing to read binary %s from a terminal (give a file, or redirect stdin)",
+              evrec_format_name(format));
+    return CLI_EXIT_USAGE;
+  }
+  cli_error("reading records from standard input (Ctrl-D to end)");
+  return CLI_EXIT_OK;
 }
 
 /* ====================================================================== */

@@ -116,8 +116,21 @@ const char *cli_display_name(const char *path, bool output);
 /** Parses a format name for -f/-t; reports and returns AUTO when unknown. */
 evrec_format cli_parse_format(const cli_command *cmd, const char *opt, const char *name);
 
-/** Closes stdout, reporting a failure if nothing else failed. @return exit status. */
+/** Closes stdout, reporting a failure (an earlier write error too:
+ *  ferror) if nothing else failed. @return exit status. */
 int cli_close_stdout(int status);
+
+/** Reports that input `file` could not be opened (cli_report) and returns
+ *  the exit status every command uses for it: 1 for a damaged or cut
+ *  input, 2 when it cannot be used at all (missing, unreadable, not a
+ *  container, format unknown). */
+int cli_open_failed(const char *file, const evrec_error *e);
+
+/** Before reading `path`: when it is stdin ("-") and stdin is a terminal,
+ *  says so on stderr ("reading records from standard input (Ctrl-D to
+ *  end)"), or refuses binary input (pb, pbd, evr) as gzip does.
+ *  @return 0, or CLI_EXIT_USAGE (reported). */
+int cli_stdin_check(const char *path, evrec_format format);
 
 /** Parses a decimal number <= max into *out. @return 0, or CLI_EXIT_USAGE
  *  (reported). */

@@ -19,8 +19,14 @@
  * Progress (records, input bytes, rate) goes to stderr every half second
  * with --progress, or by itself when stderr is a terminal and the run has
  * lasted PROGRESS_AUTO_AFTER seconds; a short run on a terminal stays quiet.
- * The clock is read only every PROGRESS_EVERY records.
+ * When the input size is known -- every input a regular file, their sizes
+ * summed -- it also shows the percentage done and the time left (from the
+ * rate so far). Sizes and rates are in KiB/MiB/GiB (powers of 1024, as the
+ * size options' k/M/G). The clock is read only every PROGRESS_EVERY
+ * records. EVREC_PROGRESS_PERIOD (seconds, default 0.5) sets the interval,
+ * so that a test can see every update.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -56,8 +62,10 @@ enum { VAL_REFUSE = 1, VAL_WARN = 2 };
 typedef struct progress {
   bool forced, tty, shown;
   double start, last;  /* seconds (CLOCK_MONOTONIC) */
+  double period;       /* seconds between updates */
   uint64_t records;
   uint64_t bytes_done; /* input bytes of the inputs already finished */
+  uint64_t total;      /* input bytes in all, 0 when unknown (stdin, a pipe) */
 } progress;
 
 /* ====================================================================== */
@@ -181,18 +189,72 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void progress_init(progress *p, bool forced) {
+/* The summed size of the inputs, or 0 when one of them is not a regular
+ * file (stdin, a pipe): then no percentage can be shown. */
+static uint64_t inputs_size(const conv *c) {
+  uint64_t total = 0;
+  struct stat st;
+  for (int i = 0; i < c->n_inputs; i++) {
+    if (strcmp(c->inputs[i], "-") == 0 || stat(c->inputs[i], &st) != 0 || !S_ISREG(st.st_mode))
+      return 0;
+    total += (uint64_t)st.st_size;
+  }
+  return total;
+}
+
+static void progress_init(progress *p, bool forced, uint64_t total) {
   memset(p, 0, sizeof *p);
   p->forced = forced;
   p->tty = isatty(STDERR_FILENO);
   p->start = p->last = now_seconds();
+  p->total = total;
+  p->period = PROGRESS_PERIOD;
+  const char *env = getenv("EVREC_PROGRESS_PERIOD");
+  char *end;
+  double v = env ? strtod(env, &end) : -1;
+  if (env && *env && !*end && v >= 0 && v < 3600) p->period = v;
 }
 
+/* Binary units as the size options have them: "KiB", "MiB", "GiB". */
+static const char *unit_of(double bytes, double *scale) {
+  if (bytes >= 1024.0 * 1024 * 1024) return *scale = 1024.0 * 1024 * 1024, "GiB";
+  if (bytes >= 1024.0 * 1024) return *scale = 1024.0 * 1024, "MiB";
+  return *scale = 1024.0, "KiB";
+}
+
+/* "0:42" or "1:02:03". */
+static void print_duration(double secs) {
+  unsigned long s = secs > 0 && secs < 1e9 ? (unsigned long)(secs + 0.5) : 0;
+  if (s >= 3600) fprintf(stderr, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+  else fprintf(stderr, "%lu:%02lu", s / 60, s % 60);
+}
+
+/* evrec: 1200 records, 4.1 of 12.0 MiB (34%), 20.5 MiB/s, 0:00 left
+ * evrec: 3000 records, 12.0 MiB in 0:01, 20.4 MiB/s                  (final) */
 static void progress_print(progress *p, uint64_t bytes, double t, bool final) {
-  double secs = t - p->start, mb = (double)bytes / 1e6;
-  fprintf(stderr, "%sevrec: %llu records, %.1f MB, %.1f MB/s%s", p->tty ? "\r" : "",
-          (unsigned long long)p->records, mb, secs > 0 ? mb / secs : 0.0,
-          p->tty && !final ? "   " : "\n");
+  double secs = t - p->start, scale, rscale;
+  double rate = secs > 0 ? (double)bytes / secs : 0.0;
+  const char *unit = unit_of(p->total && !final ? (double)p->total : (double)bytes, &scale);
+  const char *runit = unit_of(rate, &rscale);
+  fprintf(stderr, "%sevrec: %llu %s, ", p->tty ? "\r" : "", (unsigned long long)p->records,
+          cli_plural(p->records, "record", "records"));
+  if (final) {
+    fprintf(stderr, "%.1f %s in ", (double)bytes / scale, unit);
+    print_duration(secs);
+  } else if (p->total) {
+    uint64_t done = bytes < p->total ? bytes : p->total;
+    fprintf(stderr, "%.1f of %.1f %s (%u%%)", (double)done / scale, (double)p->total / scale,
+            unit, (unsigned)(done * 100 / p->total));
+  } else {
+    fprintf(stderr, "%.1f %s", (double)bytes / scale, unit);
+  }
+  fprintf(stderr, ", %.1f %s/s", rate / rscale, runit);
+  if (!final && p->total && bytes && bytes < p->total) {
+    fputs(", ", stderr);
+    print_duration(secs * (double)(p->total - bytes) / (double)bytes);
+    fputs(" left", stderr);
+  }
+  fputs(p->tty && !final ? "   " : "\n", stderr);
   p->shown = true;
   p->last = t;
 }
@@ -201,7 +263,7 @@ static void progress_print(progress *p, uint64_t bytes, double t, bool final) {
 static void progress_tick(progress *p, uint64_t bytes) {
   if (++p->records % PROGRESS_EVERY || (!p->forced && !p->tty)) return;
   double t = now_seconds();
-  if (t - p->last < PROGRESS_PERIOD) return;
+  if (t - p->last < p->period) return;
   if (p->forced || t - p->start >= PROGRESS_AUTO_AFTER) progress_print(p, bytes, t, false);
 }
 
@@ -258,11 +320,10 @@ static int conv_input(conv *c, const char *in, evrec_writer *w, progress *pg) {
   ro.json_flags = c->decode_flags;
   cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? shown : NULL; /* "<stdin>" in I/O messages too */
-  if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) {
-    cli_report(shown, &err);
-    return CLI_EXIT_USAGE;
-  }
-  int rc, status = CLI_EXIT_OK;
+  int rc = cli_stdin_check(in, c->from);
+  if (rc) return rc;
+  if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) return cli_open_failed(shown, &err);
+  int status = CLI_EXIT_OK;
   c->vfile = shown;
   if (c->validator) evrec_validator_reset(c->validator); /* duplicates: per input */
   while ((rc = evrec_reader_next(r, &msg, &err)) == EVREC_OK) {
@@ -305,7 +366,7 @@ static int conv_run(conv *c) {
   }
   int status = CLI_EXIT_OK;
   progress pg;
-  progress_init(&pg, c->progress);
+  progress_init(&pg, c->progress, inputs_size(c));
   /* With --validate every input is read to its end, so that every invalid
    * record is reported; without it the first failure stops the run. */
   for (int i = 0; i < c->n_inputs && (status == CLI_EXIT_OK || c->validate); i++) {
@@ -314,9 +375,11 @@ static int conv_run(conv *c) {
   }
   progress_end(&pg);
   if (status != CLI_EXIT_OK) {
-    if (strcmp(c->output, "-") == 0)
-      evrec_writer_close(w, NULL); /* keep what stdout already got */
-    else
+    if (strcmp(c->output, "-") == 0) {
+      if (evrec_writer_close(w, NULL) != EVREC_OK) {
+        /* keep what stdout already got; the run has failed already */
+      }
+    } else
       evrec_writer_abort(w); /* no partial file; an existing one stays */
     return status;
   }

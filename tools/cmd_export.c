@@ -169,8 +169,13 @@ static int export_run(export_args *a) {
   for (int i = 0; i < a->n_inputs && status == CLI_EXIT_OK; i++)
     if (export_input(a, a->inputs[i])) status = m->status;
   if (status != CLI_EXIT_OK) {
-    if (strcmp(a->output, "-") == 0) evrec_writer_close(m->w, NULL);
-    else evrec_writer_abort(m->w);
+    if (strcmp(a->output, "-") == 0) {
+      if (evrec_writer_close(m->w, NULL) != EVREC_OK) {
+        /* keep what stdout already got; the run has failed already */
+      }
+    } else {
+      evrec_writer_abort(m->w);
+    }
   } else if (evrec_writer_close(m->w, &err) != EVREC_OK) {
     cli_report(m->out_name, &err);
     status = CLI_EXIT_USAGE;

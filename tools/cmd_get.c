@@ -1,6 +1,11 @@
 /*
  * cmd_get.c -- `evrec get IN ID... [--ordinal N]...`: random access.
  *
+ * --ordinal counts records from 1, as every message of evrec does (the
+ * library's evrec_reader_seek_ordinal() counts from 0: N - 1 is passed).
+ * IN must be an .evr container, whatever its name: anything else is
+ * refused when it is opened, with the message every command gives.
+ *
  * Each lookup goes through the container's trailing index (the library
  * reads the EOF member, the index, then inflates the one block that holds
  * the record), so the cost does not grow with the file. Lookups run in
@@ -17,7 +22,7 @@
 typedef struct query {
   const char *text; /* the id, or the ordinal as given */
   bool ordinal;
-  uint64_t n;
+  uint64_t n;       /* the ordinal, counted from 1 */
 } query;
 
 typedef struct get {
@@ -50,7 +55,9 @@ static int get_parse(get *c, int argc, char **argv) {
     if (id == 'n') c->encode_flags |= EVREC_JSON_PROTO_NAMES;
     if (id == 'S') c->stats = true;
     if (id == 'O') {
-      if (cli_parse_uint(c->cmd, "--ordinal", value, UINT64_MAX - 1, &q->n)) return CLI_EXIT_USAGE;
+      if (cli_parse_uint(c->cmd, "--ordinal", value, UINT64_MAX, &q->n)) return CLI_EXIT_USAGE;
+      if (q->n == 0)
+        return cli_usage_error(c->cmd, "--ordinal: record numbers count from 1 (the first is 1)");
       q->text = value, q->ordinal = true, c->n_q++;
     } else if (id == CLI_OPERAND && !c->in) {
       c->in = value;
@@ -69,14 +76,14 @@ static int get_one(const get *c, evrec_reader *r, evrec_writer *w, const query *
   evrec_error err;
   int rc;
   if (q->ordinal) {
-    rc = evrec_reader_seek_ordinal(r, q->n, &err);
+    rc = evrec_reader_seek_ordinal(r, q->n - 1, &err);
     if (rc == EVREC_OK && (rc = evrec_reader_next(r, &msg, &err)) == EVREC_DONE)
       rc = EVREC_E_NOT_FOUND; /* cannot happen with a sound index; say it plainly */
   } else {
     rc = evrec_reader_get_id(r, q->text, &msg, &err);
   }
-  if (rc == EVREC_E_NOT_FOUND) {
-    if (q->ordinal) cli_error("%s: no record number %s", cli_display_name(c->in, false), q->text);
+  if (rc == EVREC_E_NOT_FOUND) { /* "record 3001 does not exist (the file holds 3000)" */
+    if (q->ordinal) cli_error("%s: %s", cli_display_name(c->in, false), err.message);
     else cli_error("%s: no record with id \"%s\"", cli_display_name(c->in, false), q->text);
     return CLI_EXIT_INVALID;
   }
@@ -119,9 +126,10 @@ static int get_run(const get *c, evrec_reader *r) {
 static void get_print_stats(const get *c, const evrec_reader *r) {
   evrec_reader_stats st;
   evrec_reader_stats_get(r, &st);
-  fprintf(stderr, "evrec: get: %s: %d lookups, %llu data blocks inflated, "
-          "%llu index members read\n", cli_display_name(c->in, false), c->n_q,
-          (unsigned long long)st.blocks, (unsigned long long)st.index_members);
+  fprintf(stderr, "evrec: get: %s: %d %s, %llu data %s inflated, %llu index %s read\n",
+          cli_display_name(c->in, false), c->n_q, cli_plural((uint64_t)c->n_q, "lookup", "lookups"),
+          (unsigned long long)st.blocks, cli_plural(st.blocks, "block", "blocks"),
+          (unsigned long long)st.index_members, cli_plural(st.index_members, "member", "members"));
 }
 
 int cli_cmd_get(const cli_command *cmd, int argc, char **argv) {
@@ -133,12 +141,11 @@ int cli_cmd_get(const cli_command *cmd, int argc, char **argv) {
   evrec_reader *r = NULL;
   evrec_error err;
   ro.name = c.in && strcmp(c.in, "-") == 0 ? "<stdin>" : NULL;
+  ro.format = EVREC_FORMAT_EVR; /* whatever the name: only a container has an index */
   cli_limits_apply(&c.lim, &ro);
-  if (status == 0 && evrec_reader_open_file(&r, c.in, &ro, &err) != EVREC_OK) {
-    cli_report(cli_display_name(c.in, false), &err);
-    status = err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM ? CLI_EXIT_USAGE
-                                                                 : CLI_EXIT_INVALID;
-  }
+  if (status == 0) status = cli_stdin_check(c.in, ro.format);
+  if (status == 0 && evrec_reader_open_file(&r, c.in, &ro, &err) != EVREC_OK)
+    status = cli_open_failed(cli_display_name(c.in, false), &err);
   if (status == 0) status = get_run(&c, r);
   if (r && c.stats) get_print_stats(&c, r);
   evrec_reader_close(r);

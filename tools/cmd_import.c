@@ -188,8 +188,13 @@ static int import_run(import_args *a) {
   int rc = import_inputs(a);
   int status = rc ? m->status : CLI_EXIT_OK;
   if (status != CLI_EXIT_OK) {
-    if (strcmp(a->output, "-") == 0) evrec_writer_close(m->w, NULL);
-    else evrec_writer_abort(m->w); /* no partial file; an existing one stays */
+    if (strcmp(a->output, "-") == 0) {
+      if (evrec_writer_close(m->w, NULL) != EVREC_OK) {
+        /* keep what stdout already got; the run has failed already */
+      }
+    } else {
+      evrec_writer_abort(m->w);
+    } /* no partial file; an existing one stays */
   } else if (evrec_writer_close(m->w, &err) != EVREC_OK) {
     cli_report(m->out_name, &err);
     status = CLI_EXIT_USAGE;

@@ -73,8 +73,10 @@ static void text_damage(const facts *f) {
   }
   const char *sep = "";
   if (f->st.damaged_blocks) {
-    printf("%llu damaged blocks, %llu records lost", (unsigned long long)f->st.damaged_blocks,
-           (unsigned long long)f->st.records_lost);
+    printf("%llu damaged %s, %llu %s lost", (unsigned long long)f->st.damaged_blocks,
+           cli_plural(f->st.damaged_blocks, "block", "blocks"),
+           (unsigned long long)f->st.records_lost,
+           cli_plural(f->st.records_lost, "record", "records"));
     sep = "; ";
   }
   if (f->st.truncated) printf("%struncated", sep), sep = "; ";
@@ -173,10 +175,9 @@ static int info_input(const info *c, const char *in) {
   ro.flags = EVREC_READ_SKIP_DAMAGE;
   cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? f.file : NULL;
-  if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) {
-    cli_report(f.file, &err);
-    return CLI_EXIT_USAGE;
-  }
+  int rc = cli_stdin_check(in, c->from);
+  if (rc) return rc;
+  if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) return cli_open_failed(f.file, &err);
   f.format = evrec_reader_format(r);
   f.evr = f.format == EVREC_FORMAT_EVR;
   int status = info_scan(&f, r);

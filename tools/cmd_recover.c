@@ -106,10 +106,11 @@ static bool rec_step(recover *c, int rc, const ProtobufCMessage *msg, evrec_erro
 }
 
 static void rec_summary(const recover *c, const evrec_reader_stats *st) {
-  fprintf(stderr, "evrec: recover: %s: %llu blocks damaged, %llu records lost%s, "
-          "%llu records written to %s\n", cli_display_name(c->in, false),
-          (unsigned long long)st->damaged_blocks, (unsigned long long)st->records_lost,
-          st->truncated ? ", truncated" : "", (unsigned long long)c->written, c->out);
+  fprintf(stderr, "evrec: recover: %s: %llu %s damaged, %llu %s lost%s, %llu %s written to %s\n",
+          cli_display_name(c->in, false), (unsigned long long)st->damaged_blocks,
+          cli_plural(st->damaged_blocks, "block", "blocks"), (unsigned long long)st->records_lost,
+          cli_plural(st->records_lost, "record", "records"), st->truncated ? ", truncated" : "",
+          (unsigned long long)c->written, cli_plural(c->written, "record", "records"), c->out);
 }
 
 static int rec_run(recover *c, evrec_reader *r) {
@@ -159,11 +160,9 @@ int cli_cmd_recover(const cli_command *cmd, int argc, char **argv) {
   ro.flags = EVREC_READ_SKIP_DAMAGE;
   ro.name = c.in && strcmp(c.in, "-") == 0 ? "<stdin>" : NULL;
   cli_limits_apply(&c.lim, &ro);
-  if (status == 0 && evrec_reader_open_file(&r, c.in, &ro, &err) != EVREC_OK) {
-    cli_report(cli_display_name(c.in, false), &err);
-    status = err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM ? CLI_EXIT_USAGE
-                                                                 : CLI_EXIT_INVALID;
-  }
+  if (status == 0) status = cli_stdin_check(c.in, ro.format);
+  if (status == 0 && evrec_reader_open_file(&r, c.in, &ro, &err) != EVREC_OK)
+    status = cli_open_failed(cli_display_name(c.in, false), &err);
   if (status == 0) status = rec_run(&c, r);
   evrec_reader_close(r);
   for (size_t i = 0; i < c.n_own; i++) free(c.own_meta[i]);

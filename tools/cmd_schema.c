@@ -138,19 +138,22 @@ static int schema_of_file(const schema_cmd *c) {
   const char *shown = cli_display_name(c->file, false);
   const ProtobufCMessage *msg;
   ro.name = strcmp(c->file, "-") == 0 ? shown : NULL;
-  if (evrec_reader_open_file(&r, c->file, &ro, &err) != EVREC_OK) {
-    cli_report(shown, &err);
-    return err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM ? CLI_EXIT_USAGE
-                                                               : CLI_EXIT_INVALID;
-  }
+  ro.format = EVREC_FORMAT_EVR; /* whatever the name: only a container has a header */
+  int status = cli_stdin_check(c->file, ro.format);
+  if (status) return status;
+  if (evrec_reader_open_file(&r, c->file, &ro, &err) != EVREC_OK)
+    return cli_open_failed(shown, &err);
   const evrec_container_header *h = evrec_reader_header(r);
-  if (!h && evrec_reader_format(r) == EVREC_FORMAT_EVR) { /* a stream: parsed on first read */
-    if (evrec_reader_next(r, &msg, &err) < 0) cli_report(shown, &err);
+  int rc = EVREC_OK;
+  if (!h) { /* a stream: the header is parsed on the first read */
+    rc = evrec_reader_next(r, &msg, &err);
     h = evrec_reader_header(r);
   }
-  int status = CLI_EXIT_OK;
-  if (!h) {
-    cli_error("%s: not an .evr container (no header)", shown);
+  if (!h && rc < 0) { /* one message: what stopped the reader before a header */
+    cli_report(shown, &err);
+    status = CLI_EXIT_INVALID;
+  } else if (!h) {
+    cli_error("%s: the container has no header", shown);
     status = CLI_EXIT_INVALID;
   } else if (c->descriptor_set) {
     status = write_set(c, h->schema, h->schema_len);

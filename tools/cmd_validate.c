@@ -169,8 +169,12 @@ static void vr_input(vrun *v, const char *in) {
   ro.flags = EVREC_READ_SKIP_INVALID | EVREC_READ_SKIP_DAMAGE;
   cli_limits_apply(&v->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? v->file : NULL;
+  if (cli_stdin_check(in, v->from) != CLI_EXIT_OK) {
+    v->unreadable = true;
+    return;
+  }
   if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) {
-    cli_report(v->file, &err);
+    cli_open_failed(v->file, &err); /* not read at all: exit 2, whatever the reason */
     v->unreadable = true;
     return;
   }

@@ -20,9 +20,13 @@
    "evr: uncompressed bytes per block, k/M suffix (default 256k)"},                        \
   {CLI_OPT_META, 0, "meta", "KEY=VALUE", "evr: header metadata (repeatable)"}
 
-/* Input limits of every command that reads records (cli_limits.c). */
+/* Input limits of every command that reads records (cli_limits.c); the
+ * JSON-only one is offered only by commands that read JSON, the index one
+ * only by those that use random access (get, and info's index check). */
 #define LIMIT_OPTIONS                                                                      \
   {CLI_OPT_MAX_DEPTH, 0, "max-depth", "N", "JSON input: deepest message nesting (default 100)"}, \
+  EVR_LIMIT_OPTIONS
+#define EVR_LIMIT_OPTIONS                                                                  \
   {CLI_OPT_MAX_RECORD, 0, "max-record-size", "SIZE",                                       \
    "largest record, k/M/G suffix (default 64M)"},                                          \
   {CLI_OPT_MAX_STRING, 0, "max-string-size", "SIZE",                                       \
@@ -30,7 +34,8 @@
   {CLI_OPT_MAX_BLOCK, 0, "max-block-size", "SIZE",                                         \
    "evr input: largest block, uncompressed (default 64M)"},                                \
   {CLI_OPT_MAX_BLOCK_RECORDS, 0, "max-block-records", "N",                                 \
-   "evr input: most records per block (default 64M)"},                                     \
+   "evr input: most records per block (default 64M)"}
+#define INDEX_LIMIT_OPTION                                                                 \
   {CLI_OPT_MAX_INDEX, 0, "max-index-size", "SIZE",                                         \
    "evr input: most index bytes random access loads (default 256M)"}
 
@@ -38,6 +43,7 @@ static const cli_option info_options[] = {
     {'J', 0, "json", NULL, "one JSON object per input instead of text"},
     {'f', 'f', "from", "FMT", "input format (default: detect)"},
     LIMIT_OPTIONS,
+    INDEX_LIMIT_OPTION,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -52,17 +58,18 @@ static const cli_option schema_options[] = {
 static const cli_option recover_options[] = {
     {'o', 'o', "output", "FILE", "write the salvaged records to FILE (required)"},
     EVR_OPTIONS,
-    LIMIT_OPTIONS,
+    EVR_LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
 
 static const cli_option get_options[] = {
-    {'O', 0, "ordinal", "N", "also print record number N (0-based; repeatable)"},
+    {'O', 0, "ordinal", "N", "also print record number N (the first is 1; repeatable)"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     {'S', 0, "stats", NULL, "report blocks inflated and index members read on stderr"},
-    LIMIT_OPTIONS,
+    EVR_LIMIT_OPTIONS,
+    INDEX_LIMIT_OPTION,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
 };
@@ -73,13 +80,13 @@ static const cli_option convert_options[] = {
     {'t', 't', "to", "FMT", "output format (default: from -o's extension, else ndjson)"},
     {'p', 0, "pretty", NULL, "indented JSON, one object after another (-t json)"},
     {'a', 0, "array", NULL, "one JSON array of all records (-t json)"},
-    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
+    {'u', 0, "ignore-unknown", NULL, "JSON input: skip unknown fields and enum names"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     {'A', 0, "append", NULL, "append to OUT instead of replacing it (evr, pbd, ndjson)"},
     EVR_OPTIONS,
     LIMIT_OPTIONS,
-    {'P', 0, "progress", NULL, "show records, bytes and rate on stderr while running"},
+    {'P', 0, "progress", NULL, "show records, bytes, rate, percentage done and time left on stderr"},
     {'V', 0, "validate", "[=warn]",
      "check every record as 'evrec validate' does; refuse the output on an error "
      "(=warn: convert and report)"},
@@ -89,7 +96,7 @@ static const cli_option convert_options[] = {
 
 static const cli_option cat_options[] = {
     {'f', 'f', "from", "FMT", "input format: json, ndjson, pb, pbd, evr (default: detect)"},
-    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
+    {'u', 0, "ignore-unknown", NULL, "JSON input: skip unknown fields and enum names"},
     {'d', 0, "emit-defaults", NULL, "print JSON fields that have their default value"},
     {'n', 0, "proto-names", NULL, "print proto field names, not lowerCamelCase"},
     LIMIT_OPTIONS,
@@ -142,7 +149,7 @@ static const cli_option validate_options[] = {
     {'R', 0, "skip-rule", "ID", "do not check this rule; a glob (repeatable)"},
     {'q', 'q', "quiet", NULL, "print only the summary"},
     {'L', 0, "list-rules", NULL, "list every rule: id, severity, group, what it checks"},
-    {'u', 0, "ignore-unknown", NULL, "skip unknown JSON fields and enum names"},
+    {'u', 0, "ignore-unknown", NULL, "JSON input: skip unknown fields and enum names"},
     LIMIT_OPTIONS,
     {CLI_OPT_HELP, 'h', "help", NULL, "show this help and exit"},
     {0, 0, NULL, NULL, NULL},
@@ -242,8 +249,9 @@ static const cli_command commands[] = {
     {"get", "[OPTIONS] IN ID... [--ordinal N]...", "random access: records by id or number",
      "Prints the records of the .evr file IN with the given ids (the\n"
      "record's \"id\" field; with duplicates the last one in the file) and\n"
-     "record numbers (--ordinal, 0-based, across concatenated sections) as\n"
-     "NDJSON, in command line order. Uses the container's index: one block\n"
+     "record numbers (--ordinal; the first record is 1, as in every message\n"
+     "of evrec; across concatenated sections) as NDJSON, in command line\n"
+     "order. Uses the container's index: one block\n"
      "is inflated per lookup, however large the file. A missing id or number\n"
      "is reported and the exit status is 1; the others are still printed.",
      get_options, cli_cmd_get},

@@ -181,7 +181,7 @@ const ProtobufCMessageDescriptor *evpy_find_type(PyObject *name) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "type must be a message type name (str)");
     return NULL;
   }
-  const ProtobufCMessageDescriptor *d = evrec__find_type(s, (size_t)n, NULL, 0);
+  const ProtobufCMessageDescriptor *d = evrec__find_type(s, (size_t)n, NULL, NULL, 0);
   if (!d) PyErr_Format(PyExc_ValueError, "unknown message type %R (the types built in are "
                        "evrec.v1.* and google.protobuf.*)", name);
   return d;

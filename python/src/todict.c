@@ -476,7 +476,7 @@ static PyObject *any_of(walk *w, const ProtobufCMessage *m) {
   if (evrec__utf8_valid_prefix(url, strlen(url)) != strlen(url))
     return fail(w, EVREC_E_UTF8, "string is not valid UTF-8");
   const char *slash = strrchr(url, '/'), *name = slash ? slash + 1 : url;
-  const ProtobufCMessageDescriptor *t = evrec__find_type(name, strlen(name), NULL, 0);
+  const ProtobufCMessageDescriptor *t = evrec__find_type(name, strlen(name), NULL, NULL, 0);
   if (!t) return fail(w, EVREC_E_UNSUPPORTED, "Any type \"%.100s\" is unknown", url);
   evrec_arena *a = scratch(w);
   if (!a) return NULL;
