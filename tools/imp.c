@@ -20,6 +20,7 @@
 #include "google/protobuf/timestamp.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "imp.h"
+#include "imp_wire.h"
 
 /* ====================================================================== */
 /* Messages                                                               */
@@ -97,26 +98,49 @@ void imp_discard(imp *m) {
   m->oom = false;
 }
 
+/* After the writer took (rc 0) or refused a record. */
+static int emitted(imp *m, int rc, evrec_error *err) {
+  imp_discard(m);
+  if (rc == EVREC_OK) {
+    m->n_records++;
+    return 0;
+  }
+  if (err->code == EVREC_E_IO || err->code == EVREC_E_NOMEM) {
+    cli_report(m->out_name, err);
+    m->status = CLI_EXIT_USAGE;
+    return IMP_STOP;
+  }
+  err->record = EVREC_UNKNOWN; /* a record we built: blame the input position */
+  return imp_bad(m, "cannot write the record: %s%s%s", err->message, err->path[0] ? " at " : "",
+                 err->path);
+}
+
 int imp_emit(imp *m, ev_record *r) {
   evrec_error err;
   if (m->oom) {
     imp_discard(m);
     return imp_fail(m, "out of memory");
   }
-  if (evrec_writer_write(m->w, &r->base, &err) != EVREC_OK) {
+  return emitted(m, evrec_writer_write(m->w, &r->base, &err), &err);
+}
+
+int imp_emit_packed(imp *m, const evrec__buf *r) {
+  evrec_error err;
+  if (m->oom || r->oom) {
     imp_discard(m);
-    if (err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM) {
-      cli_report(m->out_name, &err);
-      m->status = CLI_EXIT_USAGE;
-      return IMP_STOP;
-    }
-    err.record = EVREC_UNKNOWN; /* a record we built: blame the input position */
-    return imp_bad(m, "cannot write the record: %s%s%s", err.message, err.path[0] ? " at " : "",
-                   err.path);
+    return imp_fail(m, "out of memory");
   }
-  m->n_records++;
-  imp_discard(m);
-  return 0;
+  int rc = evrec__writer_write_packed(m->w, &evrec__v1__record__descriptor, r->data, r->len, &err);
+  return emitted(m, rc, &err);
+}
+
+void wire_close_long(evrec__buf *b, size_t at, size_t len) {
+  uint8_t prefix[EVREC__VARINT_MAX];
+  size_t h = (size_t)(wire_varint_at(prefix, len) - prefix);
+  if (!wire_room(b, h - 1)) return;
+  memmove(b->data + at + h, b->data + at + 1, len);
+  memcpy(b->data + at, prefix, h);
+  b->len += h - 1;
 }
 
 void *imp_alloc(imp *m, size_t size) {
@@ -155,15 +179,20 @@ char *imp_printf(imp *m, const char *fmt, ...) {
   return p;
 }
 
-char *imp_numbered(imp *m, const char *prefix, uint64_t n) {
+size_t imp_u64_dec(char *out, uint64_t n) {
   char digits[20];
-  size_t k = 0, plen = strlen(prefix);
+  size_t k = 0;
   do digits[k++] = (char)('0' + n % 10); while ((n /= 10) > 0);
-  char *p = imp_alloc(m, plen + k + 1);
+  for (size_t i = 0; i < k; i++) out[i] = digits[k - 1 - i];
+  return k;
+}
+
+char *imp_numbered(imp *m, const char *prefix, uint64_t n) {
+  size_t plen = strlen(prefix);
+  char *p = imp_alloc(m, plen + 21);
   if (!p) return (char *)protobuf_c_empty_string;
   memcpy(p, prefix, plen);
-  for (size_t i = 0; i < k; i++) p[plen + i] = digits[k - 1 - i];
-  p[plen + k] = '\0';
+  p[plen + imp_u64_dec(p + plen, n)] = '\0';
   return p;
 }
 

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "imp.h"
+#include "imp_wire.h"
 
 /* ====================================================================== */
 /* Columns                                                                */
@@ -231,6 +232,7 @@ typedef struct pend {
   uint64_t first_line;  /* for messages */
   char *buf;
   size_t len, cap;
+  uint32_t n_entries;
   struct pend *prev, *next; /* in order of last use (head = oldest) */
   struct pend *chain;       /* hash bucket chain */
 } pend;
@@ -261,6 +263,7 @@ typedef struct gdelt {
   size_t scratch_cap;
   uint64_t orphans, orphan_events;
   memo cameo, alpha3, fips; /* code lookups */
+  evrec__buf events, record; /* the record being encoded (see encode_record) */
 } gdelt;
 
 /* ====================================================================== */
@@ -690,83 +693,234 @@ static bool pend_url(pend *p, const char *url) {
 }
 
 /* ====================================================================== */
-/* Building records                                                       */
+/* Encoding records                                                       */
 /* ====================================================================== */
+
+/* Records are encoded straight from the stored rows to protobuf wire format
+ * (imp_wire.h): building them as protobuf-c messages and packing those
+ * cost more than reading, checking and grouping the rows. Fields go out in
+ * field-number order under proto3's rules, so the bytes are those of the
+ * same record built as messages and packed (JSON output decodes them; the
+ * goldens of tests/import.sh check both). A Record holds its actors and
+ * places before its events, but they are found while the events are
+ * encoded: the events go to a buffer of their own first, and the record is
+ * put together when they are done. */
+
+/* Field numbers (proto/evrec/v1/evrec.proto). The small messages use
+ * fields 1 and 2: ExternalId {scheme, value}, Code {scheme, code}, map
+ * entries {key, value}, GeoPoint {latitude, longitude}, Timestamp
+ * {seconds}, wrappers {value}. */
+enum { F1 = 1, F2 = 2 };
+enum { REC_ID = 1, REC_REVISION, REC_STATUS, REC_UPDATED_AT, REC_ARTICLE, REC_ACTORS, REC_PLACES,
+       REC_EVENTS, REC_PROVENANCE = 10, REC_EXTENSIONS };
+enum { ART_URI = 1, ART_ALT_IDS = 3, ART_LANGUAGE = 7, ART_PUBLISHER = 21, ART_TRANSLATION = 30 };
+enum { PUB_DOMAIN = 3 };
+enum { TRANS_SOURCE_LANGUAGE = 1, TRANS_ENGINE };
+enum { ACT_ID = 1, ACT_NAME, ACT_KIND, ACT_COUNTRY, ACT_SECTORS, ACT_CAMEO_CODE, ACT_CODES = 12,
+       ACT_EXTENSIONS = 14 };
+enum { PL_ID = 1, PL_NAME, PL_COUNTRY = 4, PL_ADMIN1_CODE = 6, PL_ADMIN2_CODE = 8, PL_POINT = 10,
+       PL_PRECISION, PL_SOURCE_IDS = 15, PL_EXTENSIONS };
+enum { EV_ID = 1, EV_TYPES = 3, EV_PARTICIPANTS = 7, EV_PLACE_ID, EV_START_DATE, EV_QUAD_CLASS = 12,
+       EV_GOLDSTEIN, EV_EVIDENCE = 15, EV_CLUSTER_ID = 17, EV_IS_ROOT, EV_SOURCE_IDS, EV_TONE,
+       EV_EXTENSIONS };
+enum { TYPE_SCHEME = 1, TYPE_CODE, TYPE_LABEL };
+enum { PART_ACTOR_ID = 1, PART_ROLE, PART_PLACE_ID };
+enum { MENTION_SENTENCE_INDEX = 3, MENTION_CONFIDENCE, MENTION_INFERRED };
+enum { PROV_CODER = 1, PROV_CODEBOOKS, PROV_CODED_AT, PROV_DATASET = 5 };
+enum { CODER_NAME = 1, CODER_KIND = 3 };
+enum { CODEBOOK_NAME = 1, CODEBOOK_VERSION };
+enum { DATASET_NAME = 1, DATASET_URI = 4 };
+
+/* An entry of a pending record (see add_entry), read back. */
+typedef struct entry {
+  const char *row;          /* the export row, fields NUL-terminated */
+  uint32_t off[N_COLS + 1]; /* field i is row[off[i] .. off[i + 1] - 1) */
+  erow er;                  /* parsed when read (er.f is stale) */
+  bool own;                 /* the row's SOURCEURL is this article */
+  bool dup;                 /* its event is in the record already */
+  mrow *mentions;           /* its mentions rows in this article */
+  uint32_t n_mentions;
+} entry;
+
+static const char *fld(const entry *e, unsigned i) { return e->row + e->off[i]; }
+static size_t fld_len(const entry *e, unsigned i) { return e->off[i + 1] - e->off[i] - 1; }
+
+/* An actor or a place of the record: the entry and block it is made of. */
+typedef struct block_ref {
+  const entry *e;
+  unsigned base;       /* first column of the block */
+  int geo;             /* places: 0-2, the geo block (GEO_BASE) */
+  const char *offsets; /* actors: "evrec/gdelt.char_offsets", NULL if none */
+} block_ref;
 
 typedef struct builder {
   gdelt *g;
   imp *m;
-  ev_record *r;
-  const char *key;
-  int64_t updated;
-  bool doc_known;  /* the article's own mentions row was seen */
-  /* the row fields each actor and place was made from (parallel to
-   * r->actors / r->places; they point into the pending record's buffer) */
-  char ***actor_fields, ***place_fields;
-  int64_t *added;  /* DATEADDED of each event */
+  const pend *p;
+  const char *id;       /* the record's id */
+  int64_t updated;      /* the latest DATEADDED of its events */
+  block_ref *actors, *places;
+  size_t n_actors, n_places, n_events;
+  evrec__buf *events;   /* the events, encoded */
+  bool doc_known;       /* the article's own mentions row was seen: */
+  mrow doc;             /* the first one */
+  bool translated;      /* it has translation info: */
+  const char *language; /* its source language, NULL if unknown */
+  const char *engine;   /* and engine (engine_len bytes) */
+  size_t engine_len;
 } builder;
-
-/* The same n consecutive fields? They lie one after another in their row
- * (NUL-separated), so one memcmp compares them all. */
-static bool same_block(char *const *a, char *const *b, int n) {
-  size_t la = (size_t)(a[n - 1] - a[0]) + strlen(a[n - 1]);
-  size_t lb = (size_t)(b[n - 1] - b[0]) + strlen(b[n - 1]);
-  return la == lb && memcmp(a[0], b[0], la) == 0;
-}
-
-/* An ExternalId / Code pointing at strings that outlive the record (the
- * pending record's buffer, literals): no copies. */
-static ev_extid *extid_ref(imp *m, const char *scheme, char *value) {
-  ev_extid *x = imp_new(m, &evrec__v1__external_id__descriptor);
-  if (x) x->scheme = (char *)scheme, x->value = value;
-  return x;
-}
-
-static ev_code *code_ref(imp *m, const char *scheme, char *code) {
-  ev_code *c = imp_new(m, &evrec__v1__code__descriptor);
-  if (c) c->scheme = (char *)scheme, c->code = code;
-  return c;
-}
 
 static bool blank(const char *s) { return !s || !s[0]; }
 
-/* An actor block of an export row -> an actor id ("" when the block is empty). */
-static const char *actor_of(builder *b, char **f, unsigned base) {
-  imp *m = b->m;
-  char **a = f + base;
-  bool any = false;
-  for (int i = 0; i <= A_TYPE3; i++) any |= !blank(a[i]);
-  if (!any) return "";
-  for (size_t i = 0; i < b->r->n_actors; i++)
-    if (same_block(b->actor_fields[i], a, A_TYPE3 + 1)) return b->r->actors[i]->id;
-  ev_actor *ac = imp_new(m, &evrec__v1__actor__descriptor);
-  if (!ac) return "";
-  ac->id = imp_numbered(m, "a", b->r->n_actors + 1);
-  ac->name = a[A_NAME];
-  ac->cameo_code = a[A_CODE];
-  if (!blank(a[A_COUNTRY])) {
-    if (memo_find(&b->g->alpha3, a[A_COUNTRY], look_alpha3)) ac->country = a[A_COUNTRY];
-    else IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, "cameo.country", a[A_COUNTRY]));
+/* ---------------------------------------------------------------- small messages */
+
+/* prefix + decimal n ("a12", "gdelt:1256000000"). */
+static void wire_numbered(evrec__buf *o, unsigned field, const char *prefix, uint64_t n) {
+  char s[48];
+  size_t k = strlen(prefix);
+  memcpy(s, prefix, k);
+  wire_str(o, field, s, k + imp_u64_dec(s + k, n));
+}
+
+/* An ExternalId, Code or map entry: two strings. */
+static void wire_pair(evrec__buf *o, unsigned field, const char *first, const char *second,
+                      size_t n) {
+  size_t at = wire_open(o, field);
+  wire_str(o, F1, first, strlen(first));
+  wire_str(o, F2, second, n);
+  wire_close(o, at);
+}
+
+static void wire_time(evrec__buf *o, unsigned field, int64_t seconds) {
+  size_t at = wire_open(o, field);
+  wire_uint(o, F1, (uint64_t)seconds);
+  wire_close(o, at);
+}
+
+static void wire_wrapped_double(evrec__buf *o, unsigned field, double v) {
+  size_t at = wire_open(o, field);
+  wire_double(o, F1, v);
+  wire_close(o, at);
+}
+
+/* A map<string, string> being filled: entries in the order they were first
+ * set, a value set again replaced in place (as imp_ext() does). Values
+ * point into the pending record's buffer or the arena. */
+#define EXT_MAX 8 /* the most any message here gets (an event: 7) */
+
+typedef struct extmap {
+  const char *key[EXT_MAX], *val[EXT_MAX];
+  size_t len[EXT_MAX];
+  int n;
+} extmap;
+
+static int ext_find(const extmap *x, const char *key) {
+  int i = 0;
+  while (i < x->n && strcmp(x->key[i], key) != 0) i++;
+  return i;
+}
+
+static void ext_set(extmap *x, const char *key, const char *val, size_t len) {
+  int i = ext_find(x, key);
+  if (i == EXT_MAX) return; /* cannot happen: see EXT_MAX */
+  if (i == x->n) x->key[x->n++] = key;
+  x->val[i] = val;
+  x->len[i] = len;
+}
+
+static void ext_set_time(imp *m, extmap *x, const char *key, int64_t secs) {
+  char buf[40];
+  imp_format_time(buf, secs, 0);
+  ext_set(x, key, imp_str(m, buf), strlen(buf));
+}
+
+static void wire_ext(evrec__buf *o, unsigned field, const extmap *x) {
+  for (int i = 0; i < x->n; i++) wire_pair(o, field, x->key[i], x->val[i], x->len[i]);
+}
+
+/* Appends an offset to a comma-separated list (NULL: none yet) unless it
+ * is there already. @return the list (an arena copy when it grew). */
+static const char *offsets_add(imp *m, const char *old, int64_t offset) {
+  char num[24];
+  size_t n = (size_t)snprintf(num, sizeof num, "%lld", (long long)offset);
+  if (!old) return imp_str(m, num);
+  for (const char *p = old; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) /* seen? */
+    if (strncmp(p, num, n) == 0 && (p[n] == ',' || !p[n])) return old;
+  return imp_printf(m, "%s,%s", old, num);
+}
+
+/* ---------------------------------------------------------------- actors and places */
+
+/* The same n consecutive fields? They lie one after another in their rows
+ * (NUL-separated), so one memcmp compares them all. */
+static bool same_block(const block_ref *r, const entry *e, unsigned base, unsigned n) {
+  size_t len = e->off[base + n] - e->off[base];
+  return r->e->off[r->base + n] - r->e->off[r->base] == len &&
+         memcmp(fld(r->e, r->base), fld(e, base), len) == 0;
+}
+
+/* @return the number (1-based) of the actor or place made of this block,
+ * added if new, or 0 when out of memory. */
+static size_t block_add(builder *b, block_ref **refs, size_t *n, const entry *e, unsigned base,
+                        unsigned width, int geo) {
+  for (size_t i = 0; i < *n; i++)
+    if (same_block(&(*refs)[i], e, base, width)) return i + 1;
+  block_ref *grown = imp_grow(b->m, *refs, *n, sizeof **refs);
+  if (!grown) return 0;
+  *refs = grown;
+  grown[*n] = (block_ref){e, base, geo, NULL};
+  return ++*n;
+}
+
+/* The actor of an actor block: its number, 0 when the block is empty. */
+static size_t actor_of(builder *b, const entry *e, unsigned base) {
+  if (e->off[base + A_TYPE3 + 1] - e->off[base] == A_TYPE3 + 1) return 0; /* only separators */
+  return block_add(b, &b->actors, &b->n_actors, e, base, A_TYPE3 + 1, -1);
+}
+
+/* The place of geo block g: its number, 0 when Geo_Type is 0 or empty. */
+static size_t place_of(builder *b, const entry *e, int g) {
+  if (!e->er.geo_type[g]) return 0;
+  return block_add(b, &b->places, &b->n_places, e, GEO_BASE[g], G_FEATURE + 1, g);
+}
+
+static Evrec__V1__ActorKind actor_kind(const entry *e, unsigned a) {
+  if (fld_len(e, a + A_KNOWN)) return EVREC__V1__ACTOR_KIND__ACTOR_KIND_ORGANIZATION;
+  bool sectors = false;
+  for (unsigned t = a + A_TYPE1; t <= a + A_TYPE3; t++) {
+    sectors |= fld_len(e, t) > 0;
+    if (fld_len(e, t) == 3 && strstr("GOV MIL COP JUD LEG SPY", fld(e, t)))
+      return EVREC__V1__ACTOR_KIND__ACTOR_KIND_GOVERNMENT;
   }
-  for (int t = A_TYPE1; t <= A_TYPE3; t++)
-    if (!blank(a[t])) IMP_ADD(m, ac->sectors, ac->n_sectors, a[t]);
+  if (!sectors && fld_len(e, a + A_CODE) && strcmp(fld(e, a + A_CODE), fld(e, a + A_COUNTRY)) == 0)
+    return EVREC__V1__ACTOR_KIND__ACTOR_KIND_COUNTRY;
+  return EVREC__V1__ACTOR_KIND__ACTOR_KIND_UNSPECIFIED;
+}
+
+/* Actor k (0-based): code, name, country when the CAMEO country code is an
+ * ISO 3166 alpha-3 code (else a "cameo.country" code), type codes as
+ * sectors, known-group/ethnic/religion codes. */
+static void encode_actor(builder *b, evrec__buf *o, size_t k) {
   static const char *const schemes[] = {"cameo.known_group", "cameo.ethnic", "cameo.religion",
                                         "cameo.religion"};
-  for (int i = A_KNOWN; i <= A_REL2; i++)
-    if (!blank(a[i])) IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, schemes[i - A_KNOWN], a[i]));
-  bool gov = false;
-  for (size_t i = 0; i < ac->n_sectors; i++)
-    gov |= strstr("GOV MIL COP JUD LEG SPY", ac->sectors[i]) != NULL && strlen(ac->sectors[i]) == 3;
-  if (!blank(a[A_KNOWN])) ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_ORGANIZATION;
-  else if (gov) ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_GOVERNMENT;
-  else if (!ac->n_sectors && !blank(a[A_CODE]) && strcmp(a[A_CODE], a[A_COUNTRY]) == 0)
-    ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_COUNTRY;
-  char ***fields = imp_grow(m, b->actor_fields, b->r->n_actors, sizeof *fields);
-  if (!fields) return "";
-  b->actor_fields = fields;
-  fields[b->r->n_actors] = a;
-  IMP_ADD(m, b->r->actors, b->r->n_actors, ac);
-  return ac->id;
+  const entry *e = b->actors[k].e;
+  unsigned a = b->actors[k].base;
+  const char *country = fld(e, a + A_COUNTRY);
+  bool iso = *country && memo_find(&b->g->alpha3, country, look_alpha3);
+  size_t at = wire_open(o, REC_ACTORS);
+  wire_numbered(o, ACT_ID, "a", k + 1);
+  wire_str(o, ACT_NAME, fld(e, a + A_NAME), fld_len(e, a + A_NAME));
+  wire_uint(o, ACT_KIND, actor_kind(e, a));
+  if (iso) wire_str(o, ACT_COUNTRY, country, fld_len(e, a + A_COUNTRY));
+  for (unsigned t = a + A_TYPE1; t <= a + A_TYPE3; t++)
+    if (fld_len(e, t)) wire_bytes(o, ACT_SECTORS, fld(e, t), fld_len(e, t));
+  wire_str(o, ACT_CAMEO_CODE, fld(e, a + A_CODE), fld_len(e, a + A_CODE));
+  if (*country && !iso) wire_pair(o, ACT_CODES, "cameo.country", country, fld_len(e, a + A_COUNTRY));
+  for (unsigned i = A_KNOWN; i <= A_REL2; i++)
+    if (fld_len(e, a + i)) wire_pair(o, ACT_CODES, schemes[i - A_KNOWN], fld(e, a + i), fld_len(e, a + i));
+  const char *offsets = b->actors[k].offsets;
+  if (offsets) wire_pair(o, ACT_EXTENSIONS, "evrec/gdelt.char_offsets", offsets, strlen(offsets));
+  wire_close(o, at);
 }
 
 static const char *const FEATURE_SCHEMES[6] = {"", "gdelt.feature_id", "gdelt.feature_id",
@@ -780,109 +934,53 @@ static const Evrec__V1__PlacePrecision PRECISION[6] = {
     EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_CITY,
     EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_ADMIN1};
 
-/* A geo block -> a place id ("" when Geo_Type is 0 or empty). */
-static const char *place_of(builder *b, const erow *row, int g) {
-  imp *m = b->m;
-  char **p = row->f + GEO_BASE[g];
-  if (!row->geo_type[g]) return "";
-  for (size_t i = 0; i < b->r->n_places; i++)
-    if (same_block(b->place_fields[i], p, G_FEATURE + 1)) return b->r->places[i]->id;
-  ev_place *pl = imp_new(m, &evrec__v1__place__descriptor);
-  if (!pl) return "";
-  pl->id = imp_numbered(m, "p", b->r->n_places + 1);
-  pl->name = p[G_NAME];
-  if (!blank(p[G_COUNTRY])) { /* FIPS 10-4; kept as is when ISO 3166 has no such country */
-    const char *iso = memo_find(&b->g->fips, p[G_COUNTRY], look_fips);
-    if (iso && iso[0]) pl->country = (char *)iso;
-    else imp_ext(m, pl, "evrec/gdelt.fips_country", p[G_COUNTRY]);
+/* Place k (0-based): FIPS 10-4 country -> ISO alpha-3 (kept as it is in an
+ * extension when ISO 3166 has no such country), ADM1 unless it is just the
+ * country, ADM2, the point, Geo_Type as precision, FeatureID. */
+static void encode_place(builder *b, evrec__buf *o, size_t k) {
+  const entry *e = b->places[k].e;
+  unsigned p = b->places[k].base;
+  int g = b->places[k].geo, type = e->er.geo_type[g];
+  const char *country = fld(e, p + G_COUNTRY), *iso = NULL;
+  size_t country_len = fld_len(e, p + G_COUNTRY), adm1_len = fld_len(e, p + G_ADM1);
+  if (country_len) iso = memo_find(&b->g->fips, country, look_fips);
+  size_t at = wire_open(o, REC_PLACES);
+  wire_numbered(o, PL_ID, "p", k + 1);
+  wire_str(o, PL_NAME, fld(e, p + G_NAME), fld_len(e, p + G_NAME));
+  if (iso) wire_str(o, PL_COUNTRY, iso, strlen(iso));
+  if (adm1_len && (adm1_len != country_len || memcmp(fld(e, p + G_ADM1), country, adm1_len) != 0))
+    wire_str(o, PL_ADMIN1_CODE, fld(e, p + G_ADM1), adm1_len);
+  wire_str(o, PL_ADMIN2_CODE, fld(e, p + G_ADM2), fld_len(e, p + G_ADM2));
+  if (e->er.has_point[g]) {
+    size_t pt = wire_open(o, PL_POINT);
+    wire_double(o, F1, e->er.lat[g]);
+    wire_double(o, F2, e->er.lon[g]);
+    wire_close(o, pt);
   }
-  if (!blank(p[G_ADM1]) && strcmp(p[G_ADM1], p[G_COUNTRY]) != 0)
-    pl->admin1_code = p[G_ADM1];
-  pl->admin2_code = p[G_ADM2];
-  if (row->has_point[g]) {
-    pl->point = imp_new(m, &evrec__v1__geo_point__descriptor);
-    if (pl->point) pl->point->latitude = row->lat[g], pl->point->longitude = row->lon[g];
-  }
-  pl->precision = PRECISION[row->geo_type[g]];
-  if (!blank(p[G_FEATURE]))
-    IMP_ADD(m, pl->source_ids, pl->n_source_ids,
-            extid_ref(m, FEATURE_SCHEMES[row->geo_type[g]], p[G_FEATURE]));
-  char ***fields = imp_grow(m, b->place_fields, b->r->n_places, sizeof *fields);
-  if (!fields) return "";
-  b->place_fields = fields;
-  fields[b->r->n_places] = p;
-  IMP_ADD(m, b->r->places, b->r->n_places, pl);
-  return pl->id;
+  wire_uint(o, PL_PRECISION, PRECISION[type]);
+  if (fld_len(e, p + G_FEATURE))
+    wire_pair(o, PL_SOURCE_IDS, FEATURE_SCHEMES[type], fld(e, p + G_FEATURE),
+              fld_len(e, p + G_FEATURE));
+  if (country_len && (!iso || !iso[0]))
+    wire_pair(o, PL_EXTENSIONS, "evrec/gdelt.fips_country", country, country_len);
+  wire_close(o, at);
 }
 
-static ev_actor *actor_by_id(const ev_record *r, const char *id) {
-  for (size_t i = 0; i < r->n_actors; i++)
-    if (strcmp(r->actors[i]->id, id) == 0) return r->actors[i];
-  return NULL;
-}
-
-static void ext_time(imp *m, void *msg, const char *key, int64_t secs) {
-  char buf[40];
-  imp_format_time(buf, secs, 0);
-  imp_ext(m, msg, key, buf);
-}
+/* ---------------------------------------------------------------- events */
 
 /* Translation info "srclc:fra;eng:GT-FRA 1.0" -> article.translation. */
 static void translation(builder *b, const char *info) {
-  imp *m = b->m;
-  ev_article *a = b->r->article;
-  if (blank(info) || a->translation) return;
-  Evrec__V1__Translation *t = imp_new(m, &evrec__v1__translation__descriptor);
-  if (!t) return;
+  if (blank(info)) return;
+  b->translated = true;
   const char *src = strstr(info, "srclc:"), *eng = strstr(info, "eng:");
   if (src) {
     char code[8] = "";
     size_t n = strcspn(src + 6, ";");
     if (n < sizeof code) memcpy(code, src + 6, n), code[n] = '\0';
-    const char *lang = vocab_language(code);
-    if (lang) t->source_language = imp_str(m, lang);
-    else imp_warn(m, "MentionDocTranslationInfo: unknown language \"%s\"", code);
+    b->language = vocab_language(code);
+    if (!b->language) imp_warn(b->m, "MentionDocTranslationInfo: unknown language \"%s\"", code);
   }
-  if (eng) t->engine = imp_strn(m, eng + 4, strcspn(eng + 4, ";"));
-  a->translation = t;
-}
-
-/* Appends an offset to a comma-separated list in an extension. */
-static void ext_offset(imp *m, void *msg, const char *key, int64_t offset) {
-  const char *old = imp_map_get(msg, "extensions", key);
-  char num[24];
-  snprintf(num, sizeof num, "%lld", (long long)offset);
-  if (!old) {
-    imp_ext(m, msg, key, num);
-    return;
-  }
-  size_t n = strlen(num);
-  for (const char *p = old; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) /* seen? */
-    if (strncmp(p, num, n) == 0 && (p[n] == ',' || !p[n])) return;
-  imp_ext(m, msg, key, imp_printf(m, "%s,%s", old, num));
-}
-
-/* Article facts from its first mentions row. */
-static void article_facts(builder *b, const mrow *mr) {
-  imp *m = b->m;
-  char **f = mr->f;
-  ev_article *a = b->r->article;
-  b->doc_known = true;
-  if (!blank(f[M_SOURCENAME])) {
-    if (!a->publisher) a->publisher = imp_new(m, &evrec__v1__publisher__descriptor);
-    if (a->publisher) a->publisher->domain = imp_str(m, f[M_SOURCENAME]);
-  }
-  a->language = imp_str(m, "en"); /* GDELT codes English text (translated if need be) */
-  translation(b, f[M_TRANSLATION]);
-  if (mr->has_doclen) imp_ext(m, b->r, "evrec/gdelt.mention_doc_len", f[M_DOCLEN]);
-  ext_time(m, b->r, "evrec/gdelt.mention_time", mr->mention_time);
-  if (mr->type != 1) {
-    char t[4];
-    snprintf(t, sizeof t, "%d", mr->type);
-    imp_ext(m, b->r, "evrec/gdelt.mention_type", t);
-    IMP_ADD(m, a->alt_ids, a->n_alt_ids, imp_extid(m, "gdelt.mention_identifier", f[M_IDENTIFIER]));
-  }
-  if (!blank(f[M_EXTRAS])) imp_ext(m, b->r, "evrec/gdelt.mention_extras", f[M_EXTRAS]);
+  if (eng) b->engine = eng + 4, b->engine_len = strcspn(eng + 4, ";");
 }
 
 /* The same mention twice (under http and https): same sentence, offsets,
@@ -893,134 +991,189 @@ static bool same_mention(const mrow *x, const mrow *y) {
          x->has_action == y->has_action && x->has_sentence == y->has_sentence;
 }
 
-/* A mentions row of this article -> evidence of `ev`. GDELT's character
- * offsets index GDELT's own (possibly translated) copy of the text, which a
- * record does not carry, and a Span must index Article.body: so they are
- * kept as extensions ("evrec/gdelt.action_char_offsets" on the event,
- * "evrec/gdelt.char_offsets" on the actor), comma-separated. */
-static void add_mention(builder *b, ev_event *ev, const mrow *mr, const char *a1,
-                        const char *a2) {
+/* A mentions row of this article -> evidence of the event being encoded.
+ * GDELT's character offsets index GDELT's own (possibly translated) copy
+ * of the text, which a record does not carry, and a Span must index
+ * Article.body: so they are kept as extensions ("evrec/gdelt.action_char_
+ * offsets" on the event, "evrec/gdelt.char_offsets" on the actor),
+ * comma-separated. The article's first mentions row gives its facts. */
+static void encode_mention(builder *b, const mrow *mr, extmap *x, size_t a1, size_t a2) {
+  evrec__buf *o = b->events;
+  size_t at = wire_open(o, EV_EVIDENCE);
+  if (mr->has_sentence && mr->sentence >= 1) {
+    size_t s = wire_open(o, MENTION_SENTENCE_INDEX);
+    wire_uint(o, F1, (uint32_t)(mr->sentence - 1));
+    wire_close(o, s);
+  }
+  if (mr->has_confidence) wire_wrapped_double(o, MENTION_CONFIDENCE, (double)mr->confidence / 100.0);
+  wire_uint(o, MENTION_INFERRED, mr->has_inraw && mr->inraw == 0);
+  wire_close(o, at);
   imp *m = b->m;
-  ev_mention *e = imp_new(m, &evrec__v1__mention__descriptor);
-  if (!e) return;
-  if (mr->has_sentence && mr->sentence >= 1)
-    e->sentence_index = imp_uint32(m, (uint32_t)(mr->sentence - 1));
-  if (mr->has_confidence) e->confidence = imp_double(m, (double)mr->confidence / 100.0);
-  e->inferred = mr->has_inraw && mr->inraw == 0;
-  IMP_ADD(m, ev->evidence, ev->n_evidence, e);
-  if (mr->has_action && mr->action >= 0)
-    ext_offset(m, ev, "evrec/gdelt.action_char_offsets", mr->action);
-  ev_actor *x1 = actor_by_id(b->r, a1), *x2 = actor_by_id(b->r, a2);
-  if (x1 && mr->has_a1 && mr->a1 >= 0) ext_offset(m, x1, "evrec/gdelt.char_offsets", mr->a1);
-  if (x2 && mr->has_a2 && mr->a2 >= 0) ext_offset(m, x2, "evrec/gdelt.char_offsets", mr->a2);
-  if (mr->has_tone && !imp_map_get(&ev->base, "extensions", "evrec/gdelt.mention_doc_tone"))
-    imp_ext(m, ev, "evrec/gdelt.mention_doc_tone", mr->f[M_DOCTONE]);
-  if (!b->doc_known) article_facts(b, mr);
+  if (mr->has_action && mr->action >= 0) {
+    const char *key = "evrec/gdelt.action_char_offsets", *old = NULL;
+    int i = ext_find(x, key);
+    if (i < x->n) old = x->val[i];
+    const char *list = offsets_add(m, old, mr->action);
+    ext_set(x, key, list, strlen(list));
+  }
+  if (a1 && mr->has_a1 && mr->a1 >= 0)
+    b->actors[a1 - 1].offsets = offsets_add(m, b->actors[a1 - 1].offsets, mr->a1);
+  if (a2 && mr->has_a2 && mr->a2 >= 0)
+    b->actors[a2 - 1].offsets = offsets_add(m, b->actors[a2 - 1].offsets, mr->a2);
+  const char *tone = "evrec/gdelt.mention_doc_tone";
+  if (mr->has_tone && ext_find(x, tone) == x->n)
+    ext_set(x, tone, mr->f[M_DOCTONE], strlen(mr->f[M_DOCTONE]));
+  if (!b->doc_known) {
+    b->doc_known = true;
+    b->doc = *mr;
+    translation(b, mr->f[M_TRANSLATION]);
+  }
 }
 
-static void event_ext_int(imp *m, ev_event *ev, const char *key, const char *value) {
-  if (!blank(value)) imp_ext_ref(m, ev, key, value); /* value: in the pending buffer */
+/* The event's participants: Actor1 (actor) and Actor2 (recipient), each
+ * with its own place. */
+static void encode_participants(builder *b, const entry *e, const size_t actor[2]) {
+  static const Evrec__V1__ParticipantRole roles[2] = {
+      EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_ACTOR,
+      EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_RECIPIENT};
+  evrec__buf *o = b->events;
+  for (int i = 0; i < 2; i++) {
+    if (!actor[i]) continue;
+    size_t place = place_of(b, e, i);
+    size_t at = wire_open(o, EV_PARTICIPANTS);
+    wire_numbered(o, PART_ACTOR_ID, "a", actor[i]);
+    wire_uint(o, PART_ROLE, roles[i]);
+    if (place) wire_numbered(o, PART_PLACE_ID, "p", place);
+    wire_close(o, at);
+  }
 }
 
 /* An export row (and the mentions rows of this article) -> an event. */
-static void add_event(builder *b, const erow *row, const mrow *mentions, size_t n_mentions) {
-  imp *m = b->m;
-  char **f = row->f;
-  ev_event *ev = imp_new(m, &evrec__v1__event__descriptor);
-  ev_event_type *t = imp_new(m, &evrec__v1__event_type__descriptor);
-  if (!ev || !t) return;
-  ev->id = imp_numbered(m, "e", b->r->n_events + 1);
-  t->scheme = EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO;
-  t->code = f[C_EVENTCODE];
-  t->label = (char *)row->label;
-  IMP_ADD(m, ev->types, ev->n_types, t);
-  const char *a1 = actor_of(b, f, C_A1), *a2 = actor_of(b, f, C_A2);
-  const char *ids[2] = {a1, a2};
-  for (int i = 0; i < 2; i++) {
-    if (!ids[i][0]) continue;
-    ev_participant *p = imp_new(m, &evrec__v1__participant__descriptor);
-    if (!p) continue;
-    p->actor_id = (char *)ids[i];
-    p->role = i == 0 ? EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_ACTOR
-                     : EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_RECIPIENT;
-    p->place_id = (char *)place_of(b, row, i);
-    IMP_ADD(m, ev->participants, ev->n_participants, p);
-  }
-  ev->place_id = (char *)place_of(b, row, 2);
-  ev->start_date = imp_str(m, row->date);
-  ev->quad_class = (Evrec__V1__QuadClass)row->quad;
-  if (row->has_goldstein) ev->goldstein = imp_double(m, row->goldstein);
-  if (row->has_tone) ev->tone = imp_double(m, row->tone);
-  ev->is_root = row->is_root;
-  ev->cluster_id = imp_numbered(m, "gdelt:", row->id);
-  IMP_ADD(m, ev->source_ids, ev->n_source_ids, extid_ref(m, "gdelt.globaleventid", f[C_ID]));
-  event_ext_int(m, ev, "evrec/gdelt.num_mentions", f[C_NUMMENTIONS]);
-  event_ext_int(m, ev, "evrec/gdelt.num_sources", f[C_NUMSOURCES]);
-  event_ext_int(m, ev, "evrec/gdelt.num_articles", f[C_NUMARTICLES]);
-  akey key;
-  if (!key_of(&key, row->id, f[C_SOURCEURL]) || strcmp(key.s, b->key) != 0)
-    imp_ext_ref(m, ev, "evrec/gdelt.source_url", f[C_SOURCEURL]); /* first seen elsewhere */
-  for (size_t i = 0; i < n_mentions; i++) {
+static void encode_event(builder *b, const entry *e) {
+  evrec__buf *o = b->events;
+  const erow *r = &e->er;
+  size_t actor[2] = {actor_of(b, e, C_A1), actor_of(b, e, C_A2)};
+  size_t at = wire_open(o, REC_EVENTS), t;
+  wire_numbered(o, EV_ID, "e", ++b->n_events);
+  t = wire_open(o, EV_TYPES);
+  wire_uint(o, TYPE_SCHEME, EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO);
+  wire_str(o, TYPE_CODE, fld(e, C_EVENTCODE), fld_len(e, C_EVENTCODE));
+  wire_str(o, TYPE_LABEL, r->label, strlen(r->label));
+  wire_close(o, t);
+  encode_participants(b, e, actor);
+  size_t place = place_of(b, e, 2);
+  if (place) wire_numbered(o, EV_PLACE_ID, "p", place);
+  wire_str(o, EV_START_DATE, r->date, 10);
+  wire_uint(o, EV_QUAD_CLASS, (uint64_t)r->quad);
+  if (r->has_goldstein) wire_wrapped_double(o, EV_GOLDSTEIN, r->goldstein);
+  extmap x = {.n = 0};
+  static const char *const counts[3] = {"evrec/gdelt.num_mentions", "evrec/gdelt.num_sources",
+                                        "evrec/gdelt.num_articles"};
+  for (unsigned i = 0; i < 3; i++)
+    if (fld_len(e, C_NUMMENTIONS + i))
+      ext_set(&x, counts[i], fld(e, C_NUMMENTIONS + i), fld_len(e, C_NUMMENTIONS + i));
+  if (!e->own) /* first seen elsewhere */
+    ext_set(&x, "evrec/gdelt.source_url", fld(e, C_SOURCEURL), fld_len(e, C_SOURCEURL));
+  for (size_t i = 0; i < e->n_mentions; i++) {
     bool dup = false;
-    for (size_t j = 0; j < i && !dup; j++) dup = same_mention(&mentions[i], &mentions[j]);
-    if (!dup) add_mention(b, ev, &mentions[i], a1, a2);
+    for (size_t j = 0; j < i && !dup; j++) dup = same_mention(&e->mentions[i], &e->mentions[j]);
+    if (!dup) encode_mention(b, &e->mentions[i], &x, actor[0], actor[1]);
   }
-  if (row->added > b->updated) b->updated = row->added;
-  int64_t *added = imp_grow(m, b->added, b->r->n_events, sizeof *added);
-  if (!added) return;
-  b->added = added;
-  added[b->r->n_events] = row->added;
-  IMP_ADD(m, b->r->events, b->r->n_events, ev);
-}
-
-static void record_frame(builder *b, pend *p) {
-  imp *m = b->m;
-  ev_record *r = b->r;
-  ev_article *a = imp_new(m, &evrec__v1__article__descriptor);
-  r->article = a;
-  r->revision = 1;
-  r->status = EVREC__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE;
-  if (p->url) {
-    r->id = imp_str(m, p->url);
-    if (a) a->uri = r->id;
-  } else {
-    r->id = imp_printf(m, "gdelt:%s", p->key);
-    const char *cite = p->key + strcspn(p->key, "|");
-    if (a && *cite) IMP_ADD(m, a->alt_ids, a->n_alt_ids, imp_extid(m, "gdelt.source", cite + 1));
-  }
-  if (a && p->url) {
-    char *domain = imp_url_domain(m, p->url);
-    if (domain[0]) {
-      a->publisher = imp_new(m, &evrec__v1__publisher__descriptor);
-      if (a->publisher) a->publisher->domain = domain;
-    }
-  }
-}
-
-static void record_provenance(builder *b) {
-  imp *m = b->m;
+  wire_numbered(o, EV_CLUSTER_ID, "gdelt:", r->id);
+  wire_uint(o, EV_IS_ROOT, r->is_root);
+  wire_pair(o, EV_SOURCE_IDS, "gdelt.globaleventid", fld(e, C_ID), fld_len(e, C_ID));
+  if (r->has_tone) wire_wrapped_double(o, EV_TONE, r->tone);
   /* DATEADDED is the record's updated_at (the latest); an event added in
-   * an earlier batch keeps its own as "evrec/gdelt.date_added" */
-  for (size_t i = 0; i < b->r->n_events; i++)
-    if (b->added[i] != b->updated) ext_time(m, b->r->events[i], "evrec/gdelt.date_added", b->added[i]);
-  ev_provenance *pv = imp_new(m, &evrec__v1__provenance__descriptor);
-  Evrec__V1__Coder *c = imp_new(m, &evrec__v1__coder__descriptor);
-  Evrec__V1__Codebook *cb = imp_new(m, &evrec__v1__codebook__descriptor);
-  Evrec__V1__Dataset *d = imp_new(m, &evrec__v1__dataset__descriptor);
-  if (!pv || !c || !cb || !d) return;
-  c->name = "GDELT";
-  c->kind = EVREC__V1__CODER_KIND__CODER_KIND_MACHINE;
-  cb->name = "CAMEO";
-  cb->version = "1.1b3";
-  d->name = "GDELT 2.0 Events";
-  d->uri = "http://data.gdeltproject.org/gdeltv2/";
-  pv->coder = c;
-  IMP_ADD(m, pv->codebooks, pv->n_codebooks, cb);
-  pv->dataset = d;
-  pv->coded_at = imp_timestamp(m, b->updated, 0);
-  b->r->provenance = pv;
-  b->r->updated_at = imp_timestamp(m, b->updated, 0);
+   * an earlier batch keeps its own */
+  if (r->added != b->updated) ext_set_time(b->m, &x, "evrec/gdelt.date_added", r->added);
+  wire_ext(o, EV_EXTENSIONS, &x);
+  wire_close(o, at);
 }
+
+/* ---------------------------------------------------------------- the record */
+
+/* The article: its URL (or the citation GDELT gave instead), and what its
+ * first mentions row says. */
+static void encode_article(builder *b, evrec__buf *o) {
+  const pend *p = b->p;
+  const mrow *d = b->doc_known ? &b->doc : NULL;
+  size_t at = wire_open(o, REC_ARTICLE);
+  if (p->url) wire_str(o, ART_URI, p->url, strlen(p->url));
+  const char *cite = p->key + strcspn(p->key, "|");
+  if (!p->url && *cite) wire_pair(o, ART_ALT_IDS, "gdelt.source", cite + 1, strlen(cite + 1));
+  if (d && d->type != 1)
+    wire_pair(o, ART_ALT_IDS, "gdelt.mention_identifier", d->f[M_IDENTIFIER],
+              strlen(d->f[M_IDENTIFIER]));
+  if (d) wire_str(o, ART_LANGUAGE, "en", 2); /* GDELT codes English text (translated if need be) */
+  const char *domain = d && !blank(d->f[M_SOURCENAME]) ? d->f[M_SOURCENAME]
+                       : p->url                         ? imp_url_domain(b->m, p->url)
+                                                        : "";
+  if (*domain) {
+    size_t pub = wire_open(o, ART_PUBLISHER);
+    wire_str(o, PUB_DOMAIN, domain, strlen(domain));
+    wire_close(o, pub);
+  }
+  if (b->translated) {
+    size_t t = wire_open(o, ART_TRANSLATION);
+    if (b->language) wire_str(o, TRANS_SOURCE_LANGUAGE, b->language, strlen(b->language));
+    if (b->engine) wire_str(o, TRANS_ENGINE, b->engine, b->engine_len);
+    wire_close(o, t);
+  }
+  wire_close(o, at);
+}
+
+static void encode_provenance(builder *b, evrec__buf *o) {
+  size_t at = wire_open(o, REC_PROVENANCE), sub;
+  sub = wire_open(o, PROV_CODER);
+  wire_str(o, CODER_NAME, "GDELT", 5);
+  wire_uint(o, CODER_KIND, EVREC__V1__CODER_KIND__CODER_KIND_MACHINE);
+  wire_close(o, sub);
+  sub = wire_open(o, PROV_CODEBOOKS);
+  wire_str(o, CODEBOOK_NAME, "CAMEO", 5);
+  wire_str(o, CODEBOOK_VERSION, "1.1b3", 5);
+  wire_close(o, sub);
+  wire_time(o, PROV_CODED_AT, b->updated);
+  sub = wire_open(o, PROV_DATASET);
+  static const char name[] = "GDELT 2.0 Events", uri[] = "http://data.gdeltproject.org/gdeltv2/";
+  wire_str(o, DATASET_NAME, name, sizeof name - 1);
+  wire_str(o, DATASET_URI, uri, sizeof uri - 1);
+  wire_close(o, sub);
+  wire_close(o, at);
+}
+
+/* Record extensions: what the article's first mentions row says of it. */
+static void record_extensions(builder *b, evrec__buf *o) {
+  const mrow *d = &b->doc;
+  extmap x = {.n = 0};
+  char type[4];
+  if (!b->doc_known) return;
+  if (d->has_doclen)
+    ext_set(&x, "evrec/gdelt.mention_doc_len", d->f[M_DOCLEN], strlen(d->f[M_DOCLEN]));
+  ext_set_time(b->m, &x, "evrec/gdelt.mention_time", d->mention_time);
+  if (d->type != 1)
+    ext_set(&x, "evrec/gdelt.mention_type", type, (size_t)snprintf(type, sizeof type, "%d", d->type));
+  if (!blank(d->f[M_EXTRAS]))
+    ext_set(&x, "evrec/gdelt.mention_extras", d->f[M_EXTRAS], strlen(d->f[M_EXTRAS]));
+  wire_ext(o, REC_EXTENSIONS, &x);
+}
+
+/* Puts the record together in o, its events being encoded already. */
+static void encode_record(builder *b, evrec__buf *o) {
+  o->len = 0;
+  wire_str(o, REC_ID, b->id, strlen(b->id));
+  wire_uint(o, REC_REVISION, 1);
+  wire_uint(o, REC_STATUS, EVREC__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE);
+  wire_time(o, REC_UPDATED_AT, b->updated);
+  encode_article(b, o);
+  for (size_t i = 0; i < b->n_actors; i++) encode_actor(b, o, i);
+  for (size_t i = 0; i < b->n_places; i++) encode_place(b, o, i);
+  if (b->events->oom) o->oom = true; /* sticky, as in the buffer itself */
+  else evrec__buf_append(o, b->events->data, b->events->len);
+  encode_provenance(b, o);
+  record_extensions(b, o);
+}
+
+/* ---------------------------------------------------------------- pending -> record */
 
 /* Splits a stored row (NUL-terminating fields in place); @return count. */
 static size_t split_stored(char *s, char **f, size_t *len, size_t max) {
@@ -1040,17 +1193,17 @@ static size_t split_stored(char *s, char **f, size_t *len, size_t max) {
 }
 
 /* An export row as read: its bytes (fields NUL-terminated in place) and
- * where each of the 61 fields starts. */
+ * where each of the 61 fields starts (off[N_COLS]: the row's length + 1). */
 typedef struct stored_row {
   const char *bytes;
   size_t len;
-  uint32_t off[N_COLS];
+  uint32_t off[N_COLS + 1];
 } stored_row;
 
-/* Entry layout in pend->buf: u32 row length, u32 field offsets[61], the
- * row's bytes (fields NUL-terminated) + NUL, its parsed erow (field
- * pointers set again when the record is built), u32 number of mentions,
- * then per mention u32 length, bytes (tab-separated) + NUL. */
+/* Entry layout in pend->buf: u32 row length, u32 field offsets[62], the
+ * row's bytes (fields NUL-terminated) + NUL, its parsed erow, a byte that
+ * says whether this is the row's own article, u32 number of mentions, then
+ * per mention u32 length, bytes (tab-separated) + NUL. */
 static uint32_t get_u32(const char **p) {
   uint32_t v;
   memcpy(&v, *p, sizeof v);
@@ -1058,50 +1211,72 @@ static uint32_t get_u32(const char **p) {
   return v;
 }
 
+/* The mentions rows stored after an entry, split and parsed again. */
+static const char *read_mentions(imp *m, const char *q, entry *e) {
+  uint32_t n = get_u32(&q);
+  e->mentions = n ? imp_alloc(m, n * sizeof *e->mentions) : NULL;
+  e->n_mentions = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t len = get_u32(&q);
+    char **f = imp_alloc(m, (N_MCOLS + 1) * sizeof *f);
+    size_t flen[N_MCOLS + 1], nf = f ? split_stored((char *)q, f, flen, N_MCOLS + 1) : 0;
+    q += len + 1;
+    if (f && e->mentions && parse_mention(m, f, flen, nf, &e->mentions[e->n_mentions]) == 0)
+      e->n_mentions++;
+  }
+  return q;
+}
+
+/* The entries of p, read back; NULL when out of memory. */
+static entry *read_entries(imp *m, const pend *p) {
+  entry *es = imp_alloc(m, (p->n_entries ? p->n_entries : 1) * sizeof *es);
+  const char *q = p->buf;
+  for (uint32_t i = 0; es && i < p->n_entries; i++) {
+    entry *e = &es[i];
+    uint32_t n = get_u32(&q);
+    memcpy(e->off, q, sizeof e->off);
+    q += sizeof e->off;
+    e->row = q;
+    q += n + 1;
+    memcpy(&e->er, q, sizeof e->er);
+    q += sizeof e->er;
+    e->own = *q++ != 0;
+    q = read_mentions(m, q, e);
+  }
+  return es;
+}
+
+/* Marks the rows whose event is in the record already (the same
+ * GLOBALEVENTID twice) and notes the latest DATEADDED of the others. */
+static void mark_duplicates(builder *b, entry *es, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    entry *e = &es[i];
+    e->dup = false;
+    for (uint32_t j = 0; j < i && !e->dup; j++)
+      e->dup = !es[j].dup && fld_len(&es[j], C_ID) == fld_len(e, C_ID) &&
+               memcmp(fld(&es[j], C_ID), fld(e, C_ID), fld_len(e, C_ID)) == 0;
+    if (!e->dup && e->er.added > b->updated) b->updated = e->er.added;
+  }
+}
+
 static int pend_write(gdelt *g, pend *p) {
   imp *m = g->m;
-  builder b = {g, m, imp_new(m, &evrec__v1__record__descriptor), p->key, 0, false, NULL, NULL,
-               NULL};
-  if (!b.r) return imp_fail(m, "out of memory");
-  record_frame(&b, p);
-  size_t mlen[N_MCOLS + 1];
-  const char *q = p->buf, *end = p->buf + p->len;
-  while (q < end) {
-    /* the fields are in p->buf, NUL-terminated: records point at them */
-    uint32_t off[N_COLS];
-    uint32_t n = get_u32(&q);
-    memcpy(off, q, sizeof off);
-    q += sizeof off;
-    char *row = (char *)q;
-    q += n + 1;
-    char **f = imp_alloc(m, N_COLS * sizeof *f); /* kept: actors and places compare them */
-    if (!f) break;
-    for (int i = 0; i < N_COLS; i++) f[i] = row + off[i];
-    erow er; /* parsed when the row was read */
-    memcpy(&er, q, sizeof er);
-    q += sizeof er;
-    er.f = f;
-    uint32_t nm = get_u32(&q), used = 0;
-    mrow *mentions = nm ? imp_alloc(m, nm * sizeof *mentions) : NULL;
-    for (uint32_t i = 0; i < nm; i++) {
-      uint32_t ml = get_u32(&q);
-      char **mf = imp_alloc(m, (N_MCOLS + 1) * sizeof *mf);
-      size_t mnf = mf ? split_stored((char *)q, mf, mlen, N_MCOLS + 1) : 0;
-      q += ml + 1;
-      if (mf && mentions && parse_mention(m, mf, mlen, mnf, &mentions[used]) == 0) used++;
-    }
-    bool dup = false;
-    for (size_t i = 0; i < b.r->n_events && !dup; i++)
-      dup = strcmp(b.r->events[i]->source_ids[0]->value, f[C_ID]) == 0;
-    if (dup)
-      imp_warn(m, "%s: event %s appears twice; the later row is left out", b.r->id, f[C_ID]);
+  builder b = {.g = g, .m = m, .p = p, .events = &g->events};
+  b.id = p->url ? p->url : imp_printf(m, "gdelt:%s", p->key);
+  entry *es = read_entries(m, p);
+  if (!es) return imp_fail(m, "out of memory");
+  mark_duplicates(&b, es, p->n_entries);
+  g->events.len = 0;
+  for (uint32_t i = 0; i < p->n_entries; i++) {
+    if (es[i].dup)
+      imp_warn(m, "%s: event %s appears twice; the later row is left out", b.id, fld(&es[i], C_ID));
     else
-      add_event(&b, &er, mentions, used);
+      encode_event(&b, &es[i]);
   }
-  record_provenance(&b);
+  encode_record(&b, &g->record);
   uint64_t *w = g->o->two_pass ? NULL : map_put(&g->written, p->hash, p->first_line);
   if (!g->o->two_pass && !w) return imp_fail(m, "out of memory");
-  int rc = imp_emit(m, b.r); /* before pend_free: the record points into p->buf */
+  int rc = imp_emit_packed(m, &g->record); /* before pend_free: the record points into p->buf */
   pend_free(g, p);
   return rc;
 }
@@ -1141,14 +1316,16 @@ static int pend_get(gdelt *g, uint64_t hash, const char *key, const char *why, p
   return 0;
 }
 
-/* Appends an entry (export row + the given mentions rows) to p. */
-static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er,
+/* Appends an entry (export row + the given mentions rows) to p; `own`:
+ * p is the article of the row's SOURCEURL. */
+static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er, bool own,
                      const uint32_t *refs, size_t n_refs) {
   char *f[N_MCOLS];
   size_t len[N_MCOLS], nf;
+  uint8_t own_byte = own;
   bool ok = buf_add_u32(p, (uint32_t)sr->len) && buf_add(p, sr->off, sizeof sr->off) &&
             buf_add(p, sr->bytes, sr->len + 1) && buf_add(p, er, sizeof *er) &&
-            buf_add_u32(p, (uint32_t)n_refs);
+            buf_add(p, &own_byte, 1) && buf_add_u32(p, (uint32_t)n_refs);
   for (size_t i = 0; ok && i < n_refs; i++) {
     if (read_mention(g, refs[i], f, len, &nf)) return IMP_STOP;
     ok = pend_url(p, f[M_IDENTIFIER]);
@@ -1158,6 +1335,7 @@ static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er,
       if (!*c) *c = '\t';
     ok = ok && buf_add_u32(p, n) && buf_add(p, g->scratch, n + 1);
   }
+  p->n_entries++;
   return ok ? 0 : imp_fail(g->m, "out of memory");
 }
 
@@ -1199,7 +1377,7 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
   int rc = pend_get(g, src_hash, key.s, "article", &p);
   if (rc || !p) return rc;
   if (!pend_url(p, src)) return imp_fail(m, "out of memory");
-  if (add_entry(g, p, sr, er, same, n_same)) return IMP_STOP;
+  if (add_entry(g, p, sr, er, true, same, n_same)) return IMP_STOP;
   /* articles that mention the event besides its SOURCEURL */
   for (size_t i = 0; i < n; i++) {
     if (refs[i] == NONE) continue;
@@ -1214,7 +1392,7 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
     if (!key_of(&key, er->id, f[M_IDENTIFIER])) continue; /* a citation too long to key */
     rc = pend_get(g, h, key.s, "mentioning article", &p);
     if (rc || !p) return rc;
-    if (add_entry(g, p, sr, er, same, k)) return IMP_STOP;
+    if (add_entry(g, p, sr, er, false, same, k)) return IMP_STOP;
   }
   return 0;
 }
@@ -1247,6 +1425,7 @@ static int export_row(gdelt *g, char **f, size_t *len, size_t nf) {
   /* the row as the reader left it: fields NUL-terminated, one after another */
   stored_row sr = {f[0], (size_t)(f[N_COLS - 1] + len[N_COLS - 1] - f[0]), {0}};
   for (int i = 0; i < N_COLS; i++) sr.off[i] = (uint32_t)(f[i] - f[0]);
+  sr.off[N_COLS] = (uint32_t)sr.len + 1;
   int rc = row_articles(g, &er, &sr);
   if (!m->status) imp_discard(m); /* the arena held only this row's scratch */
   return rc ? rc : flush_ready(g);
@@ -1321,6 +1500,8 @@ static void gdelt_free(gdelt *g) {
   free(g->buckets);
   free(g->touched);
   free(g->scratch);
+  evrec__buf_free(&g->events);
+  evrec__buf_free(&g->record);
   map_free(&g->by_event);
   map_free(&g->written);
   map_free(&g->last_row);
