@@ -51,12 +51,44 @@ static inline uint8_t *wire_end(evrec__buf *b) { return (uint8_t *)b->data + b->
 
 static inline void wire_done(evrec__buf *b, uint8_t *p) { b->len = (size_t)(p - (uint8_t *)b->data); }
 
+/* memcpy() for the short strings records are made of (most are under 16
+ * bytes, where a call costs more than the copy): two overlapping loads and
+ * stores of 8 or 4 bytes, never past either end. */
+static inline void wire_copy(uint8_t *d, const void *src, size_t n) {
+  const uint8_t *s = src;
+  if (n > 16) {
+    memcpy(d, s, n);
+  } else if (n >= 8) {
+    uint64_t a, z;
+    memcpy(&a, s, 8), memcpy(&z, s + n - 8, 8);
+    memcpy(d, &a, 8), memcpy(d + n - 8, &z, 8);
+  } else if (n >= 4) {
+    uint32_t a, z;
+    memcpy(&a, s, 4), memcpy(&z, s + n - 4, 4);
+    memcpy(d, &a, 4), memcpy(d + n - 4, &z, 4);
+  } else if (n) {
+    d[0] = s[0], d[n / 2] = s[n / 2], d[n - 1] = s[n - 1];
+  }
+}
+
+/* A length-delimited field whose bytes are a[0..na) then z[0..nz), written
+ * even when empty. */
+static inline void wire_bytes2(evrec__buf *b, unsigned field, const void *a, size_t na,
+                               const void *z, size_t nz) {
+  if (!wire_room(b, na + nz + WIRE_FIELD_MAX)) return;
+  uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_LEN);
+  p = wire_varint_at(p, na + nz);
+  wire_copy(p, a, na);
+  wire_copy(p + na, z, nz);
+  wire_done(b, p + na + nz);
+}
+
 /* A length-delimited field of n bytes, written even when empty. */
 static inline void wire_bytes(evrec__buf *b, unsigned field, const void *s, size_t n) {
   if (!wire_room(b, n + WIRE_FIELD_MAX)) return;
   uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_LEN);
   p = wire_varint_at(p, n);
-  memcpy(p, s, n);
+  wire_copy(p, s, n);
   wire_done(b, p + n);
 }
 
@@ -76,10 +108,14 @@ static inline void wire_uint(evrec__buf *b, unsigned field, uint64_t v) {
 /* A double field without presence: nothing for 0 and -0 (NaN is written). */
 static inline void wire_double(evrec__buf *b, unsigned field, double v) {
   if (v == 0 || !wire_room(b, WIRE_FIELD_MAX)) return;
+  uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_FIXED64);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(p, &v, 8); /* one store */
+#else
   uint64_t bits;
   memcpy(&bits, &v, sizeof bits);
-  uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_FIXED64);
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(bits >> (8 * i)); /* little endian */
+#endif
   wire_done(b, p + 8);
 }
 

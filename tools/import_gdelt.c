@@ -774,20 +774,27 @@ static bool blank(const char *s) { return !s || !s[0]; }
 
 /* ---------------------------------------------------------------- small messages */
 
-/* prefix + decimal n ("a12", "gdelt:1256000000"). */
-static void wire_numbered(evrec__buf *o, unsigned field, const char *prefix, uint64_t n) {
-  char s[48];
-  size_t k = strlen(prefix);
-  memcpy(s, prefix, k);
-  wire_str(o, field, s, k + imp_u64_dec(s + k, n));
+/* A string literal and its length, as the wire writers take them. */
+#define LIT(s) s, sizeof(s) - 1
+
+typedef struct lit {
+  const char *s;
+  size_t n;
+} lit;
+
+/* The id of an actor, place or event: a letter and a number ("a12"). */
+static void wire_id(evrec__buf *o, unsigned field, char letter, size_t n) {
+  char s[24] = {letter, (char)('0' + n / 10), (char)('0' + n % 10)};
+  if (n < 10) s[1] = s[2]; /* one digit */
+  wire_str(o, field, s, n < 10 ? 2 : n < 100 ? 3 : 1 + imp_u64_dec(s + 1, n));
 }
 
 /* An ExternalId, Code or map entry: two strings. */
-static void wire_pair(evrec__buf *o, unsigned field, const char *first, const char *second,
-                      size_t n) {
+static void wire_pair(evrec__buf *o, unsigned field, const char *first, size_t first_len,
+                      const char *second, size_t second_len) {
   size_t at = wire_open(o, field);
-  wire_str(o, F1, first, strlen(first));
-  wire_str(o, F2, second, n);
+  wire_str(o, F1, first, first_len);
+  wire_str(o, F2, second, second_len);
   wire_close(o, at);
 }
 
@@ -810,32 +817,32 @@ static void wire_wrapped_double(evrec__buf *o, unsigned field, double v) {
 
 typedef struct extmap {
   const char *key[EXT_MAX], *val[EXT_MAX];
-  size_t len[EXT_MAX];
+  size_t key_len[EXT_MAX], len[EXT_MAX];
   int n;
 } extmap;
 
-static int ext_find(const extmap *x, const char *key) {
+static int ext_find(const extmap *x, const char *key, size_t key_len) {
   int i = 0;
-  while (i < x->n && strcmp(x->key[i], key) != 0) i++;
+  while (i < x->n && (x->key_len[i] != key_len || memcmp(x->key[i], key, key_len) != 0)) i++;
   return i;
 }
 
-static void ext_set(extmap *x, const char *key, const char *val, size_t len) {
-  int i = ext_find(x, key);
+static void ext_set(extmap *x, const char *key, size_t key_len, const char *val, size_t len) {
+  int i = ext_find(x, key, key_len);
   if (i == EXT_MAX) return; /* cannot happen: see EXT_MAX */
-  if (i == x->n) x->key[x->n++] = key;
+  if (i == x->n) x->key[i] = key, x->key_len[i] = key_len, x->n++;
   x->val[i] = val;
   x->len[i] = len;
 }
 
-static void ext_set_time(imp *m, extmap *x, const char *key, int64_t secs) {
+static void ext_set_time(imp *m, extmap *x, const char *key, size_t key_len, int64_t secs) {
   char buf[40];
   imp_format_time(buf, secs, 0);
-  ext_set(x, key, imp_str(m, buf), strlen(buf));
+  ext_set(x, key, key_len, imp_str(m, buf), strlen(buf));
 }
 
 static void wire_ext(evrec__buf *o, unsigned field, const extmap *x) {
-  for (int i = 0; i < x->n; i++) wire_pair(o, field, x->key[i], x->val[i], x->len[i]);
+  for (int i = 0; i < x->n; i++) wire_pair(o, field, x->key[i], x->key_len[i], x->val[i], x->len[i]);
 }
 
 /* Appends an offset to a comma-separated list (NULL: none yet) unless it
@@ -901,31 +908,38 @@ static Evrec__V1__ActorKind actor_kind(const entry *e, unsigned a) {
  * ISO 3166 alpha-3 code (else a "cameo.country" code), type codes as
  * sectors, known-group/ethnic/religion codes. */
 static void encode_actor(builder *b, evrec__buf *o, size_t k) {
-  static const char *const schemes[] = {"cameo.known_group", "cameo.ethnic", "cameo.religion",
-                                        "cameo.religion"};
+  static const lit schemes[] = {{LIT("cameo.known_group")}, {LIT("cameo.ethnic")},
+                                {LIT("cameo.religion")}, {LIT("cameo.religion")}};
   const entry *e = b->actors[k].e;
   unsigned a = b->actors[k].base;
   const char *country = fld(e, a + A_COUNTRY);
   bool iso = *country && memo_find(&b->g->alpha3, country, look_alpha3);
   size_t at = wire_open(o, REC_ACTORS);
-  wire_numbered(o, ACT_ID, "a", k + 1);
+  wire_id(o, ACT_ID, 'a', k + 1);
   wire_str(o, ACT_NAME, fld(e, a + A_NAME), fld_len(e, a + A_NAME));
   wire_uint(o, ACT_KIND, actor_kind(e, a));
   if (iso) wire_str(o, ACT_COUNTRY, country, fld_len(e, a + A_COUNTRY));
   for (unsigned t = a + A_TYPE1; t <= a + A_TYPE3; t++)
     if (fld_len(e, t)) wire_bytes(o, ACT_SECTORS, fld(e, t), fld_len(e, t));
   wire_str(o, ACT_CAMEO_CODE, fld(e, a + A_CODE), fld_len(e, a + A_CODE));
-  if (*country && !iso) wire_pair(o, ACT_CODES, "cameo.country", country, fld_len(e, a + A_COUNTRY));
+  if (*country && !iso)
+    wire_pair(o, ACT_CODES, LIT("cameo.country"), country, fld_len(e, a + A_COUNTRY));
   for (unsigned i = A_KNOWN; i <= A_REL2; i++)
-    if (fld_len(e, a + i)) wire_pair(o, ACT_CODES, schemes[i - A_KNOWN], fld(e, a + i), fld_len(e, a + i));
+    if (fld_len(e, a + i))
+      wire_pair(o, ACT_CODES, schemes[i - A_KNOWN].s, schemes[i - A_KNOWN].n, fld(e, a + i),
+                fld_len(e, a + i));
   const char *offsets = b->actors[k].offsets;
-  if (offsets) wire_pair(o, ACT_EXTENSIONS, "evrec/gdelt.char_offsets", offsets, strlen(offsets));
+  if (offsets)
+    wire_pair(o, ACT_EXTENSIONS, LIT("evrec/gdelt.char_offsets"), offsets, strlen(offsets));
   wire_close(o, at);
 }
 
-static const char *const FEATURE_SCHEMES[6] = {"", "gdelt.feature_id", "gdelt.feature_id",
-                                               "gnis.feature_id", "gns.feature_id",
-                                               "gdelt.feature_id"};
+static const lit FEATURE_SCHEMES[6] = {{LIT("")},
+                                       {LIT("gdelt.feature_id")},
+                                       {LIT("gdelt.feature_id")},
+                                       {LIT("gnis.feature_id")},
+                                       {LIT("gns.feature_id")},
+                                       {LIT("gdelt.feature_id")}};
 static const Evrec__V1__PlacePrecision PRECISION[6] = {
     EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_UNSPECIFIED,
     EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_COUNTRY,
@@ -945,7 +959,7 @@ static void encode_place(builder *b, evrec__buf *o, size_t k) {
   size_t country_len = fld_len(e, p + G_COUNTRY), adm1_len = fld_len(e, p + G_ADM1);
   if (country_len) iso = memo_find(&b->g->fips, country, look_fips);
   size_t at = wire_open(o, REC_PLACES);
-  wire_numbered(o, PL_ID, "p", k + 1);
+  wire_id(o, PL_ID, 'p', k + 1);
   wire_str(o, PL_NAME, fld(e, p + G_NAME), fld_len(e, p + G_NAME));
   if (iso) wire_str(o, PL_COUNTRY, iso, strlen(iso));
   if (adm1_len && (adm1_len != country_len || memcmp(fld(e, p + G_ADM1), country, adm1_len) != 0))
@@ -959,10 +973,10 @@ static void encode_place(builder *b, evrec__buf *o, size_t k) {
   }
   wire_uint(o, PL_PRECISION, PRECISION[type]);
   if (fld_len(e, p + G_FEATURE))
-    wire_pair(o, PL_SOURCE_IDS, FEATURE_SCHEMES[type], fld(e, p + G_FEATURE),
-              fld_len(e, p + G_FEATURE));
+    wire_pair(o, PL_SOURCE_IDS, FEATURE_SCHEMES[type].s, FEATURE_SCHEMES[type].n,
+              fld(e, p + G_FEATURE), fld_len(e, p + G_FEATURE));
   if (country_len && (!iso || !iso[0]))
-    wire_pair(o, PL_EXTENSIONS, "evrec/gdelt.fips_country", country, country_len);
+    wire_pair(o, PL_EXTENSIONS, LIT("evrec/gdelt.fips_country"), country, country_len);
   wire_close(o, at);
 }
 
@@ -1010,19 +1024,16 @@ static void encode_mention(builder *b, const mrow *mr, extmap *x, size_t a1, siz
   wire_close(o, at);
   imp *m = b->m;
   if (mr->has_action && mr->action >= 0) {
-    const char *key = "evrec/gdelt.action_char_offsets", *old = NULL;
-    int i = ext_find(x, key);
-    if (i < x->n) old = x->val[i];
-    const char *list = offsets_add(m, old, mr->action);
-    ext_set(x, key, list, strlen(list));
+    int i = ext_find(x, LIT("evrec/gdelt.action_char_offsets"));
+    const char *list = offsets_add(m, i < x->n ? x->val[i] : NULL, mr->action);
+    ext_set(x, LIT("evrec/gdelt.action_char_offsets"), list, strlen(list));
   }
   if (a1 && mr->has_a1 && mr->a1 >= 0)
     b->actors[a1 - 1].offsets = offsets_add(m, b->actors[a1 - 1].offsets, mr->a1);
   if (a2 && mr->has_a2 && mr->a2 >= 0)
     b->actors[a2 - 1].offsets = offsets_add(m, b->actors[a2 - 1].offsets, mr->a2);
-  const char *tone = "evrec/gdelt.mention_doc_tone";
-  if (mr->has_tone && ext_find(x, tone) == x->n)
-    ext_set(x, tone, mr->f[M_DOCTONE], strlen(mr->f[M_DOCTONE]));
+  if (mr->has_tone && ext_find(x, LIT("evrec/gdelt.mention_doc_tone")) == x->n)
+    ext_set(x, LIT("evrec/gdelt.mention_doc_tone"), mr->f[M_DOCTONE], strlen(mr->f[M_DOCTONE]));
   if (!b->doc_known) {
     b->doc_known = true;
     b->doc = *mr;
@@ -1041,11 +1052,21 @@ static void encode_participants(builder *b, const entry *e, const size_t actor[2
     if (!actor[i]) continue;
     size_t place = place_of(b, e, i);
     size_t at = wire_open(o, EV_PARTICIPANTS);
-    wire_numbered(o, PART_ACTOR_ID, "a", actor[i]);
+    wire_id(o, PART_ACTOR_ID, 'a', actor[i]);
     wire_uint(o, PART_ROLE, roles[i]);
-    if (place) wire_numbered(o, PART_PLACE_ID, "p", place);
+    if (place) wire_id(o, PART_PLACE_ID, 'p', place);
     wire_close(o, at);
   }
+}
+
+/* "gdelt:<GLOBALEVENTID>": the id as GDELT wrote it, unless it has leading
+ * zeros, which the number does not keep. */
+static void wire_cluster_id(evrec__buf *o, const entry *e) {
+  const char *id = fld(e, C_ID);
+  size_t n = fld_len(e, C_ID);
+  char digits[20];
+  if (id[0] == '0' && n > 1) n = imp_u64_dec(digits, e->er.id), id = digits;
+  wire_bytes2(o, EV_CLUSTER_ID, LIT("gdelt:"), id, n);
 }
 
 /* An export row (and the mentions rows of this article) -> an event. */
@@ -1054,7 +1075,7 @@ static void encode_event(builder *b, const entry *e) {
   const erow *r = &e->er;
   size_t actor[2] = {actor_of(b, e, C_A1), actor_of(b, e, C_A2)};
   size_t at = wire_open(o, REC_EVENTS), t;
-  wire_numbered(o, EV_ID, "e", ++b->n_events);
+  wire_id(o, EV_ID, 'e', ++b->n_events);
   t = wire_open(o, EV_TYPES);
   wire_uint(o, TYPE_SCHEME, EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO);
   wire_str(o, TYPE_CODE, fld(e, C_EVENTCODE), fld_len(e, C_EVENTCODE));
@@ -1062,30 +1083,31 @@ static void encode_event(builder *b, const entry *e) {
   wire_close(o, t);
   encode_participants(b, e, actor);
   size_t place = place_of(b, e, 2);
-  if (place) wire_numbered(o, EV_PLACE_ID, "p", place);
+  if (place) wire_id(o, EV_PLACE_ID, 'p', place);
   wire_str(o, EV_START_DATE, r->date, 10);
   wire_uint(o, EV_QUAD_CLASS, (uint64_t)r->quad);
   if (r->has_goldstein) wire_wrapped_double(o, EV_GOLDSTEIN, r->goldstein);
   extmap x = {.n = 0};
-  static const char *const counts[3] = {"evrec/gdelt.num_mentions", "evrec/gdelt.num_sources",
-                                        "evrec/gdelt.num_articles"};
+  static const lit counts[3] = {{LIT("evrec/gdelt.num_mentions")},
+                                {LIT("evrec/gdelt.num_sources")},
+                                {LIT("evrec/gdelt.num_articles")}};
   for (unsigned i = 0; i < 3; i++)
     if (fld_len(e, C_NUMMENTIONS + i))
-      ext_set(&x, counts[i], fld(e, C_NUMMENTIONS + i), fld_len(e, C_NUMMENTIONS + i));
+      ext_set(&x, counts[i].s, counts[i].n, fld(e, C_NUMMENTIONS + i), fld_len(e, C_NUMMENTIONS + i));
   if (!e->own) /* first seen elsewhere */
-    ext_set(&x, "evrec/gdelt.source_url", fld(e, C_SOURCEURL), fld_len(e, C_SOURCEURL));
+    ext_set(&x, LIT("evrec/gdelt.source_url"), fld(e, C_SOURCEURL), fld_len(e, C_SOURCEURL));
   for (size_t i = 0; i < e->n_mentions; i++) {
     bool dup = false;
     for (size_t j = 0; j < i && !dup; j++) dup = same_mention(&e->mentions[i], &e->mentions[j]);
     if (!dup) encode_mention(b, &e->mentions[i], &x, actor[0], actor[1]);
   }
-  wire_numbered(o, EV_CLUSTER_ID, "gdelt:", r->id);
+  wire_cluster_id(o, e);
   wire_uint(o, EV_IS_ROOT, r->is_root);
-  wire_pair(o, EV_SOURCE_IDS, "gdelt.globaleventid", fld(e, C_ID), fld_len(e, C_ID));
+  wire_pair(o, EV_SOURCE_IDS, LIT("gdelt.globaleventid"), fld(e, C_ID), fld_len(e, C_ID));
   if (r->has_tone) wire_wrapped_double(o, EV_TONE, r->tone);
   /* DATEADDED is the record's updated_at (the latest); an event added in
    * an earlier batch keeps its own */
-  if (r->added != b->updated) ext_set_time(b->m, &x, "evrec/gdelt.date_added", r->added);
+  if (r->added != b->updated) ext_set_time(b->m, &x, LIT("evrec/gdelt.date_added"), r->added);
   wire_ext(o, EV_EXTENSIONS, &x);
   wire_close(o, at);
 }
@@ -1100,11 +1122,11 @@ static void encode_article(builder *b, evrec__buf *o) {
   size_t at = wire_open(o, REC_ARTICLE);
   if (p->url) wire_str(o, ART_URI, p->url, strlen(p->url));
   const char *cite = p->key + strcspn(p->key, "|");
-  if (!p->url && *cite) wire_pair(o, ART_ALT_IDS, "gdelt.source", cite + 1, strlen(cite + 1));
+  if (!p->url && *cite) wire_pair(o, ART_ALT_IDS, LIT("gdelt.source"), cite + 1, strlen(cite + 1));
   if (d && d->type != 1)
-    wire_pair(o, ART_ALT_IDS, "gdelt.mention_identifier", d->f[M_IDENTIFIER],
+    wire_pair(o, ART_ALT_IDS, LIT("gdelt.mention_identifier"), d->f[M_IDENTIFIER],
               strlen(d->f[M_IDENTIFIER]));
-  if (d) wire_str(o, ART_LANGUAGE, "en", 2); /* GDELT codes English text (translated if need be) */
+  if (d) wire_str(o, ART_LANGUAGE, LIT("en")); /* GDELT codes English text (translated if need be) */
   const char *domain = d && !blank(d->f[M_SOURCENAME]) ? d->f[M_SOURCENAME]
                        : p->url                         ? imp_url_domain(b->m, p->url)
                                                         : "";
@@ -1125,18 +1147,17 @@ static void encode_article(builder *b, evrec__buf *o) {
 static void encode_provenance(builder *b, evrec__buf *o) {
   size_t at = wire_open(o, REC_PROVENANCE), sub;
   sub = wire_open(o, PROV_CODER);
-  wire_str(o, CODER_NAME, "GDELT", 5);
+  wire_str(o, CODER_NAME, LIT("GDELT"));
   wire_uint(o, CODER_KIND, EVREC__V1__CODER_KIND__CODER_KIND_MACHINE);
   wire_close(o, sub);
   sub = wire_open(o, PROV_CODEBOOKS);
-  wire_str(o, CODEBOOK_NAME, "CAMEO", 5);
-  wire_str(o, CODEBOOK_VERSION, "1.1b3", 5);
+  wire_str(o, CODEBOOK_NAME, LIT("CAMEO"));
+  wire_str(o, CODEBOOK_VERSION, LIT("1.1b3"));
   wire_close(o, sub);
   wire_time(o, PROV_CODED_AT, b->updated);
   sub = wire_open(o, PROV_DATASET);
-  static const char name[] = "GDELT 2.0 Events", uri[] = "http://data.gdeltproject.org/gdeltv2/";
-  wire_str(o, DATASET_NAME, name, sizeof name - 1);
-  wire_str(o, DATASET_URI, uri, sizeof uri - 1);
+  wire_str(o, DATASET_NAME, LIT("GDELT 2.0 Events"));
+  wire_str(o, DATASET_URI, LIT("http://data.gdeltproject.org/gdeltv2/"));
   wire_close(o, sub);
   wire_close(o, at);
 }
@@ -1148,12 +1169,14 @@ static void record_extensions(builder *b, evrec__buf *o) {
   char type[4];
   if (!b->doc_known) return;
   if (d->has_doclen)
-    ext_set(&x, "evrec/gdelt.mention_doc_len", d->f[M_DOCLEN], strlen(d->f[M_DOCLEN]));
-  ext_set_time(b->m, &x, "evrec/gdelt.mention_time", d->mention_time);
-  if (d->type != 1)
-    ext_set(&x, "evrec/gdelt.mention_type", type, (size_t)snprintf(type, sizeof type, "%d", d->type));
+    ext_set(&x, LIT("evrec/gdelt.mention_doc_len"), d->f[M_DOCLEN], strlen(d->f[M_DOCLEN]));
+  ext_set_time(b->m, &x, LIT("evrec/gdelt.mention_time"), d->mention_time);
+  if (d->type != 1) {
+    int n = snprintf(type, sizeof type, "%d", d->type);
+    ext_set(&x, LIT("evrec/gdelt.mention_type"), type, (size_t)n);
+  }
   if (!blank(d->f[M_EXTRAS]))
-    ext_set(&x, "evrec/gdelt.mention_extras", d->f[M_EXTRAS], strlen(d->f[M_EXTRAS]));
+    ext_set(&x, LIT("evrec/gdelt.mention_extras"), d->f[M_EXTRAS], strlen(d->f[M_EXTRAS]));
   wire_ext(o, REC_EXTENSIONS, &x);
 }
 
