@@ -32,6 +32,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
 #include "cli.h"
 #include "evrec/v1/evrec.pb-c.h"
 #include "google/protobuf/struct.pb-c.h"
@@ -273,6 +277,16 @@ int imp_csv_open(imp_csv **out, const char *path, char sep, bool quotes, size_t 
  *  skipped (quoting, invalid UTF-8): `why` says what. */
 int imp_csv_next(imp_csv *c, char ***fields, size_t **lens, size_t *n, char *why,
                  size_t why_size);
+/** The next row as it is, for a reader that splits and checks a row in
+ *  one pass (imp_csv_span): row[0..len) without its line end, row[len] a
+ *  NUL, and at least 16 readable bytes after it. @return 1, 0 at the end,
+ *  -1 on an input error (`why`). Unquoted readers only. */
+int imp_csv_next_row(imp_csv *c, char **row, size_t *len, char *why, size_t why_size);
+/** Splits the row imp_csv_next_row() returned, as imp_csv_next() would
+ *  have: @return 1, -1 or -2 as imp_csv_next(). The row must be as it was
+ *  returned. */
+int imp_csv_split_row(imp_csv *c, char ***fields, size_t **lens, size_t *n, char *why,
+                      size_t why_size);
 /** Line number of the row returned last (1-based) and its byte offset. */
 uint64_t imp_csv_line(const imp_csv *c);
 uint64_t imp_csv_offset(const imp_csv *c);
@@ -280,6 +294,34 @@ uint64_t imp_csv_offset(const imp_csv *c);
  *  of an input that may have been cut short. */
 bool imp_csv_unterminated(const imp_csv *c);
 void imp_csv_close(imp_csv *c);
+
+/* For the steps of a hot loop that must be inlined whatever the size of
+ * the function they are in. */
+#if defined(__GNUC__)
+#define IMP_INLINE static inline __attribute__((always_inline))
+#else
+#define IMP_INLINE static inline
+#endif
+
+/** The length of the run of plain ASCII bytes at p (no tab, no NUL, none
+ *  of 0x80 and above): the field at p of a row from imp_csv_next_row(),
+ *  if p[result] is a tab or the row's end. p must have 16 readable bytes
+ *  past the row's end (imp_csv_next_row guarantees them). */
+IMP_INLINE size_t imp_csv_span(const char *p) {
+#if defined(__SSE2__) && defined(__GNUC__)
+  const __m128i tab = _mm_set1_epi8('\t'), zero = _mm_setzero_si128();
+  for (size_t i = 0;; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+    __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, zero));
+    unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, stop)); /* high bits, stops */
+    if (hit) return i + (size_t)__builtin_ctz(hit);
+  }
+#else
+  size_t i = 0;
+  while ((unsigned char)p[i] < 0x80 && p[i] != '\t' && p[i]) i++;
+  return i;
+#endif
+}
 
 /** Runs `item` on every top-level JSON object of `path` (one object, an
  *  array of objects, JSON lines or concatenated objects) read as a

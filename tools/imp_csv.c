@@ -52,6 +52,8 @@ struct imp_csv {
   int qstate;       /* quoted scan state at buf[pos + scan] (Q_* below) */
   uint64_t line;    /* line number of buf[pos] */
   uint64_t row_line, row_off;
+  char *row;        /* the row returned last (imp_csv_next_row) */
+  size_t rowlen;
   char **f;
   size_t *len;
   size_t fcap;
@@ -196,8 +198,8 @@ static bool plain_ascii(const unsigned char *s, size_t n) {
  * field the row is scanned a block at a time for separator bytes and each
  * one found is visited in order. The same pass notes whether the row is
  * plain ASCII without NUL bytes (`*plain`), which settles the UTF-8 check
- * of the usual row. row[len] is the row's '\n' and the buffer holds at
- * least SCAN_PAD readable bytes after it (bytes past the row are masked). */
+ * of the usual row. row[len] ends the row and the buffer holds at least
+ * SCAN_PAD readable bytes after it (bytes past the row are masked). */
 #if defined(__SSE2__) && defined(__GNUC__)
 static int split_plain(imp_csv *c, char *row, size_t len, size_t *nf, bool *plain) {
   const __m128i seps = _mm_set1_epi8(c->sep), zero = _mm_setzero_si128();
@@ -362,41 +364,59 @@ static size_t next_row(imp_csv *c, char *why, size_t why_size, int *rc) {
   }
 }
 
-int imp_csv_next(imp_csv *c, char ***fields, size_t **lens, size_t *nfields, char *why,
-                 size_t why_size) {
+int imp_csv_next_row(imp_csv *c, char **row, size_t *len, char *why, size_t why_size) {
   for (;;) {
     int rc;
     size_t n = next_row(c, why, why_size, &rc);
     if (rc < 0) return -1;
     if (n == SIZE_MAX) return 0;
-    char *row = c->buf + c->pos;
+    char *r = c->buf + c->pos;
     size_t rowlen = n;
     c->row_line = c->line;
     c->row_off = c->buf_off + c->pos;
     c->line += 1;
     if (c->quotes)
-      for (char *p = row; (p = memchr(p, '\n', (size_t)(row + n - p))); p++) c->line++;
+      for (char *p = r; (p = memchr(p, '\n', (size_t)(r + n - p))); p++) c->line++;
     c->pos += n + 1 > c->end - c->pos ? c->end - c->pos : n + 1;
     c->scan = 0;
     c->qstate = Q_START;
-    if (rowlen && row[rowlen - 1] == '\r') rowlen--;
+    if (rowlen && r[rowlen - 1] == '\r') rowlen--;
     if (rowlen == 0) continue; /* blank line */
-    size_t nf = 0;
-    bool ascii;
-    int s;
-    if (c->quotes) {
-      ascii = plain_ascii((const unsigned char *)row, rowlen); /* before NULs go in */
-      s = split_quoted(c, row, rowlen, &nf, why, why_size);
-    } else {
-      s = split_plain(c, row, rowlen, &nf, &ascii);
-    }
-    if (s == -1) return snprintf(why, why_size, "out of memory"), -1;
-    if (s == -2) return -2;
-    size_t bad = ascii ? 0 : bad_utf8(c, nf);
-    if (bad) return snprintf(why, why_size, "column %zu: invalid UTF-8 or NUL byte", bad), -2;
-    *fields = c->f;
-    *lens = c->len;
-    *nfields = nf;
+    r[rowlen] = '\0';
+    c->row = r;
+    c->rowlen = rowlen;
+    *row = r;
+    *len = rowlen;
     return 1;
   }
+}
+
+int imp_csv_split_row(imp_csv *c, char ***fields, size_t **lens, size_t *nfields, char *why,
+                      size_t why_size) {
+  char *row = c->row;
+  size_t nf = 0;
+  bool ascii;
+  int s;
+  if (c->quotes) {
+    ascii = plain_ascii((const unsigned char *)row, c->rowlen); /* before NULs go in */
+    s = split_quoted(c, row, c->rowlen, &nf, why, why_size);
+  } else {
+    s = split_plain(c, row, c->rowlen, &nf, &ascii);
+  }
+  if (s == -1) return snprintf(why, why_size, "out of memory"), -1;
+  if (s == -2) return -2;
+  size_t bad = ascii ? 0 : bad_utf8(c, nf);
+  if (bad) return snprintf(why, why_size, "column %zu: invalid UTF-8 or NUL byte", bad), -2;
+  *fields = c->f;
+  *lens = c->len;
+  *nfields = nf;
+  return 1;
+}
+
+int imp_csv_next(imp_csv *c, char ***fields, size_t **lens, size_t *nfields, char *why,
+                 size_t why_size) {
+  char *row;
+  size_t len;
+  int rc = imp_csv_next_row(c, &row, &len, why, why_size);
+  return rc <= 0 ? rc : imp_csv_split_row(c, fields, lens, nfields, why, why_size);
 }

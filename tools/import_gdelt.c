@@ -267,6 +267,71 @@ typedef struct gdelt {
 } gdelt;
 
 /* ====================================================================== */
+/* Values                                                                 */
+/* ====================================================================== */
+
+/* The value parsers, shared by the careful path (col_*, which reports what
+ * is wrong) and the fast path of export rows (take_*, which only tells). */
+enum { VAL_OK, VAL_SYNTAX, VAL_RANGE };
+
+typedef struct irange {
+  int64_t lo, hi;
+} irange;
+
+typedef struct drange {
+  double lo, hi;
+} drange;
+
+/* The ranges of the export's numeric columns. */
+static const irange R_ISROOT = {0, 1}, R_QUAD = {1, 4}, R_COUNT = {0, INT64_MAX},
+                    R_GEO_TYPE = {0, 5};
+static const drange R_GOLDSTEIN = {-10, 10}, R_TONE = {-100, 100}, R_LAT = {-90, 90},
+                    R_LON = {-180, 180};
+
+/* A decimal integer of n > 0 bytes within r. */
+static inline int int_value(const char *s, size_t n, irange r, int64_t *out) {
+  if (n == 1 && (unsigned char)(s[0] - '0') < 10) *out = s[0] - '0'; /* the usual value */
+  else if (!imp_parse_i64(s, n, out)) return VAL_SYNTAX;
+  return *out >= r.lo && *out <= r.hi ? VAL_OK : VAL_RANGE;
+}
+
+/* A decimal number of n > 0 bytes within r. */
+static inline int num_value(const char *s, size_t n, drange r, double *out) {
+  if (!imp_parse_double(s, n, out)) return VAL_SYNTAX;
+  return *out < r.lo || *out > r.hi ? VAL_RANGE : VAL_OK;
+}
+
+/* YYYYMMDD or YYYYMMDDHHMMSS -> seconds (and the date as YYYY-MM-DD). */
+static bool datetime_value(const char *s, size_t n, bool with_time, int64_t *secs,
+                           char date[11]) {
+  unsigned d[14];
+  size_t want = with_time ? 14 : 8;
+  if (n != want) return false;
+  for (size_t k = 0; k < want; k++)
+    if ((d[k] = (unsigned char)s[k] - '0') > 9) return false;
+  unsigned y = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], mo = d[4] * 10 + d[5],
+           day = d[6] * 10 + d[7], h = 0, mi = 0, sec = 0;
+  if (with_time) h = d[8] * 10 + d[9], mi = d[10] * 10 + d[11], sec = d[12] * 10 + d[13];
+  if (!imp_valid_date(y, mo, day) || h > 23 || mi > 59 || sec > 59) return false;
+  if (date) { /* "YYYY-MM-DD" from the digits just checked */
+    memcpy(date, s, 4), date[4] = '-', memcpy(date + 5, s + 4, 2), date[7] = '-';
+    memcpy(date + 8, s + 6, 2), date[10] = '\0';
+  }
+  if (secs) *secs = imp_days_from_civil(y, mo, day) * 86400 + h * 3600 + mi * 60 + sec;
+  return true;
+}
+
+/* EventBaseCode (empty, or a prefix of EventCode) and EventRootCode
+ * (empty, or its first two digits). */
+static bool base_of(const char *base, size_t n, const char *code, size_t code_len) {
+  return !n || (n <= code_len && memcmp(base, code, n) == 0);
+}
+
+static bool root_of(const char *root, size_t n, const char *code) {
+  return !n || (n == 2 && memcmp(root, code, 2) == 0);
+}
+
+/* ====================================================================== */
 /* Field checks                                                           */
 /* ====================================================================== */
 
@@ -289,45 +354,28 @@ static int col_int(const cols *c, unsigned i, int64_t lo, int64_t hi, int64_t *o
                    bool *present) {
   *present = c->len[i] > 0;
   if (!*present) return 0;
-  if (!imp_parse_i64(c->f[i], c->len[i], out)) return col_bad(c, i, "is not an integer");
-  if (*out >= lo && *out <= hi) return 0;
+  int v = int_value(c->f[i], c->len[i], (irange){lo, hi}, out);
+  if (v == VAL_OK) return 0;
+  if (v == VAL_SYNTAX) return col_bad(c, i, "is not an integer");
   char what[64];
   if (hi == INT64_MAX) snprintf(what, sizeof what, "is out of range (%lld or more)", (long long)lo);
   else snprintf(what, sizeof what, "is out of range (%lld to %lld)", (long long)lo, (long long)hi);
   return col_bad(c, i, what);
 }
 
-static int col_num(const cols *c, unsigned i, double lo, double hi, double *out, bool *present) {
+static int col_num(const cols *c, unsigned i, drange r, double *out, bool *present) {
   *present = c->len[i] > 0;
   if (!*present) return 0;
-  if (!imp_parse_double(c->f[i], c->len[i], out)) return col_bad(c, i, "is not a number");
-  if (*out < lo || *out > hi) {
-    char what[64];
-    snprintf(what, sizeof what, "is out of range (%g to %g)", lo, hi);
-    return col_bad(c, i, what);
-  }
-  return 0;
+  int v = num_value(c->f[i], c->len[i], r, out);
+  if (v == VAL_OK) return 0;
+  if (v == VAL_SYNTAX) return col_bad(c, i, "is not a number");
+  char what[64];
+  snprintf(what, sizeof what, "is out of range (%g to %g)", r.lo, r.hi);
+  return col_bad(c, i, what);
 }
 
-/* YYYYMMDD or YYYYMMDDHHMMSS -> seconds (and the date as YYYY-MM-DD). */
 static int col_datetime(const cols *c, unsigned i, bool with_time, int64_t *secs, char date[11]) {
-  const char *s = c->f[i];
-  unsigned d[14];
-  size_t want = with_time ? 14 : 8;
-  if (c->len[i] != want) goto bad;
-  for (size_t k = 0; k < want; k++)
-    if ((d[k] = (unsigned char)s[k] - '0') > 9) goto bad;
-  unsigned y = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], mo = d[4] * 10 + d[5],
-           day = d[6] * 10 + d[7], h = 0, mi = 0, sec = 0;
-  if (with_time) h = d[8] * 10 + d[9], mi = d[10] * 10 + d[11], sec = d[12] * 10 + d[13];
-  if (!imp_valid_date(y, mo, day) || h > 23 || mi > 59 || sec > 59) goto bad;
-  if (date) { /* "YYYY-MM-DD" from the digits just checked */
-    memcpy(date, s, 4), date[4] = '-', memcpy(date + 5, s + 4, 2), date[7] = '-';
-    memcpy(date + 8, s + 6, 2), date[10] = '\0';
-  }
-  if (secs) *secs = imp_days_from_civil(y, mo, day) * 86400 + h * 3600 + mi * 60 + sec;
-  return 0;
-bad:
+  if (datetime_value(c->f[i], c->len[i], with_time, secs, date)) return 0;
   return col_bad(c, i, with_time ? "is not a date and time YYYYMMDDHHMMSS" : "is not a date YYYYMMDD");
 }
 
@@ -335,9 +383,8 @@ bad:
 /* Export rows                                                            */
 /* ====================================================================== */
 
-/* The parsed values of an export row; strings point into the row. */
+/* The parsed values of an export row. */
 typedef struct erow {
-  char **f;
   const char *label; /* of the CAMEO code */
   uint64_t id;
   char date[11];
@@ -366,17 +413,17 @@ static int parse_geo(const cols *c, erow *r, int g) {
   unsigned b = GEO_BASE[g];
   int64_t t;
   bool present, has_lat, has_lon;
-  if (col_int(c, b + G_TYPE, 0, 5, &t, &present)) return 1;
+  if (col_int(c, b + G_TYPE, R_GEO_TYPE.lo, R_GEO_TYPE.hi, &t, &present)) return 1;
   r->geo_type[g] = present ? (int)t : 0;
-  if (col_num(c, b + G_LAT, -90, 90, &r->lat[g], &has_lat) ||
-      col_num(c, b + G_LON, -180, 180, &r->lon[g], &has_lon))
+  if (col_num(c, b + G_LAT, R_LAT, &r->lat[g], &has_lat) ||
+      col_num(c, b + G_LON, R_LON, &r->lon[g], &has_lon))
     return 1;
   r->has_point[g] = has_lat && has_lon;
   return 0;
 }
 
-/* Validates and parses an export row (fields NUL-terminated). @return 0, or
- * 1 when the row is bad (reported). */
+/* Validates and parses an export row (fields NUL-terminated), saying what
+ * is wrong. @return 0, or 1 when the row is bad (reported). */
 static int parse_export(gdelt *g, char **f, size_t *len, size_t nf, erow *r) {
   imp *m = g->m;
   cols c = {f, len, COL_NAMES, m};
@@ -384,33 +431,139 @@ static int parse_export(gdelt *g, char **f, size_t *len, size_t nf, erow *r) {
   bool present;
   if (check_width(m, nf, len, N_COLS, "GDELT 2.0 export")) return 1;
   memset(r, 0, sizeof *r);
-  r->f = f;
   if (!imp_parse_u64(f[C_ID], len[C_ID], &r->id)) return col_bad(&c, C_ID, "is not an event id");
   if (col_datetime(&c, C_SQLDATE, false, NULL, r->date) ||
       col_datetime(&c, C_DATEADDED, true, &r->added, NULL))
     return 1;
   if (!(r->label = memo_find(&g->cameo, f[C_EVENTCODE], look_cameo)))
     return col_bad(&c, C_EVENTCODE, "is not a CAMEO code");
-  if (len[C_BASECODE] && (len[C_BASECODE] > len[C_EVENTCODE] ||
-                          memcmp(f[C_BASECODE], f[C_EVENTCODE], len[C_BASECODE]) != 0))
+  if (!base_of(f[C_BASECODE], len[C_BASECODE], f[C_EVENTCODE], len[C_EVENTCODE]))
     return col_bad(&c, C_BASECODE, "is not the base of EventCode");
-  if (len[C_ROOTCODE] && (len[C_ROOTCODE] != 2 || memcmp(f[C_ROOTCODE], f[C_EVENTCODE], 2) != 0))
+  if (!root_of(f[C_ROOTCODE], len[C_ROOTCODE], f[C_EVENTCODE]))
     return col_bad(&c, C_ROOTCODE, "is not the root of EventCode");
-  if (col_int(&c, C_QUAD, 1, 4, &v, &present)) return 1;
+  if (col_int(&c, C_QUAD, R_QUAD.lo, R_QUAD.hi, &v, &present)) return 1;
   r->quad = present ? (int)v : 0;
   if (present && r->quad != vocab_cameo_quad(f[C_EVENTCODE]))
     return col_bad(&c, C_QUAD, "does not match the quad class of the CAMEO root");
-  if (col_int(&c, C_ISROOT, 0, 1, &v, &present)) return 1;
+  if (col_int(&c, C_ISROOT, R_ISROOT.lo, R_ISROOT.hi, &v, &present)) return 1;
   r->is_root = present && v == 1;
-  if (col_num(&c, C_GOLDSTEIN, -10, 10, &r->goldstein, &r->has_goldstein) ||
-      col_num(&c, C_AVGTONE, -100, 100, &r->tone, &r->has_tone))
+  if (col_num(&c, C_GOLDSTEIN, R_GOLDSTEIN, &r->goldstein, &r->has_goldstein) ||
+      col_num(&c, C_AVGTONE, R_TONE, &r->tone, &r->has_tone))
     return 1;
   for (unsigned i = C_NUMMENTIONS; i <= C_NUMARTICLES; i++)
-    if (col_int(&c, i, 0, INT64_MAX, &v, &present)) return 1;
+    if (col_int(&c, i, R_COUNT.lo, R_COUNT.hi, &v, &present)) return 1;
   for (int k = 0; k < 3; k++)
     if (parse_geo(&c, r, k)) return 1;
   if (!len[C_SOURCEURL]) return col_bad(&c, C_SOURCEURL, "is empty");
   return 0;
+}
+
+/* ---------------------------------------------------------------- the fast path */
+
+/* The usual export row (plain ASCII, 61 columns, every value valid) is
+ * split and checked in one pass, column by column, with the value parsers
+ * parse_export uses (fast_export): splitting the row first and checking
+ * its fields after took twice as long. Any other row is put back as it was
+ * read and goes through imp_csv_split_row() and parse_export(), which say
+ * what is wrong, in the order they always did. */
+
+/* The cursor lives in registers only when every step is inlined. */
+#define STEP IMP_INLINE
+
+typedef struct cursor {
+  char *row, *p, *end; /* the row is row[0..end - row), a NUL at end */
+  uint32_t *off;       /* where each field taken starts */
+  unsigned n;          /* fields taken */
+} cursor;
+
+/* The next field, NUL-terminated in place. @return false when there is no
+ * more, or it is not plain ASCII. */
+STEP bool take(cursor *c, const char **s, size_t *n) {
+  if (c->p > c->end || c->n == N_COLS) return false;
+  size_t k = imp_csv_span(c->p);
+  if (c->p[k] != '\t' && c->p + k != c->end) return false;
+  c->off[c->n++] = (uint32_t)(c->p - c->row);
+  *s = c->p;
+  *n = k;
+  c->p[k] = '\0';
+  c->p += k + 1;
+  return true;
+}
+
+STEP bool skip(cursor *c, unsigned k) {
+  const char *s;
+  size_t n;
+  while (k--)
+    if (!take(c, &s, &n)) return false;
+  return true;
+}
+
+STEP bool take_int(cursor *c, irange r, int64_t *v, bool *present) {
+  const char *s;
+  size_t n;
+  if (!take(c, &s, &n)) return false;
+  *present = n > 0;
+  return !n || int_value(s, n, r, v) == VAL_OK;
+}
+
+STEP bool take_num(cursor *c, drange r, double *v, bool *present) {
+  const char *s;
+  size_t n;
+  if (!take(c, &s, &n)) return false;
+  *present = n > 0;
+  return !n || num_value(s, n, r, v) == VAL_OK;
+}
+
+/* Puts back the tabs take() turned into NULs. */
+static void untake(cursor *c) {
+  for (unsigned i = 1; i < c->n; i++) c->row[c->off[i] - 1] = '\t';
+  if (c->n && c->p - 1 < c->end) c->p[-1] = '\t';
+}
+
+/* Columns 26-35: IsRootEvent .. AvgTone. */
+STEP bool fast_event(gdelt *g, cursor *c, erow *r) {
+  const char *code, *s;
+  size_t code_len, n;
+  int64_t v;
+  bool present;
+  if (!take_int(c, R_ISROOT, &v, &present)) return false;
+  r->is_root = present && v == 1;
+  if (!take(c, &code, &code_len) || !(r->label = memo_find(&g->cameo, code, look_cameo)) ||
+      !take(c, &s, &n) || !base_of(s, n, code, code_len) || !take(c, &s, &n) ||
+      !root_of(s, n, code) || !take_int(c, R_QUAD, &v, &present) ||
+      (present && v != vocab_cameo_quad(code)))
+    return false;
+  r->quad = present ? (int)v : 0;
+  return take_num(c, R_GOLDSTEIN, &r->goldstein, &r->has_goldstein) &&
+         take_int(c, R_COUNT, &v, &present) && take_int(c, R_COUNT, &v, &present) &&
+         take_int(c, R_COUNT, &v, &present) && take_num(c, R_TONE, &r->tone, &r->has_tone);
+}
+
+STEP bool fast_geo(cursor *c, erow *r, int g) {
+  int64_t t;
+  bool present, has_lat, has_lon;
+  if (!take_int(c, R_GEO_TYPE, &t, &present) || !skip(c, G_LAT - G_NAME) ||
+      !take_num(c, R_LAT, &r->lat[g], &has_lat) || !take_num(c, R_LON, &r->lon[g], &has_lon) ||
+      !skip(c, 1))
+    return false;
+  r->geo_type[g] = present ? (int)t : 0;
+  r->has_point[g] = has_lat && has_lon;
+  return true;
+}
+
+/* @return true with the row parsed when every column is as it should be. */
+static bool fast_export(gdelt *g, cursor *c, erow *r) {
+  const char *s;
+  size_t n;
+  memset(r, 0, sizeof *r);
+  if (!take(c, &s, &n) || !imp_parse_u64(s, n, &r->id) || !take(c, &s, &n) ||
+      !datetime_value(s, n, false, NULL, r->date) || !skip(c, C_ISROOT - C_MONTHYEAR) ||
+      !fast_event(g, c, r))
+    return false;
+  for (int k = 0; k < 3; k++)
+    if (!fast_geo(c, r, k)) return false;
+  return take(c, &s, &n) && datetime_value(s, n, true, &r->added, NULL) && take(c, &s, &n) &&
+         n > 0 && c->p == c->end + 1;
 }
 
 /* ====================================================================== */
@@ -452,7 +605,7 @@ static int parse_mention(imp *m, char **f, size_t *len, size_t nf, mrow *r) {
       col_int(&c, M_INRAW, 0, 1, &r->inraw, &r->has_inraw) ||
       col_int(&c, M_CONFIDENCE, 0, 100, &r->confidence, &r->has_confidence) ||
       col_int(&c, M_DOCLEN, 0, INT64_MAX, &r->doclen, &r->has_doclen) ||
-      col_num(&c, M_DOCTONE, -100, 100, &r->tone, &r->has_tone))
+      col_num(&c, M_DOCTONE, R_TONE, &r->tone, &r->has_tone))
     return 1;
   return 0;
 }
@@ -1386,7 +1539,7 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
   size_t n, n_same = 0;
   akey key;
   if (event_mentions(g, er->id, &refs, &n)) return IMP_STOP;
-  const char *src = er->f[C_SOURCEURL];
+  const char *src = sr->bytes + sr->off[C_SOURCEURL];
   if (!key_of(&key, er->id, src)) {
     imp_bad_col(m, C_SOURCEURL + 1, COL_NAMES[C_SOURCEURL], "is a citation longer than %zu bytes",
                 sizeof key.buf - 24);
@@ -1440,14 +1593,55 @@ static int flush_ready(gdelt *g) {
   return 0;
 }
 
-static int export_row(gdelt *g, char **f, size_t *len, size_t nf) {
+/* Splits the row last read the careful way (imp_csv_split_row). @return
+ * true, or false with the problem reported and *status what to return. */
+static bool split_row(imp *m, imp_csv *in, char ***f, size_t **len, size_t *nf, int *status) {
+  char why[256];
+  int rc = imp_csv_split_row(in, f, len, nf, why, sizeof why);
+  if (rc == 1) return true;
+  *status = rc == -1 ? imp_fail(m, "%s: %s", m->file, why) : imp_bad(m, "%s", why);
+  return false;
+}
+
+/* An export row the fast path did not take: split and checked with
+ * messages. @return 0, or 1 when the row is bad (reported). A row that is
+ * not even valid text does not count in g->row. */
+static int careful_export(gdelt *g, imp_csv *in, erow *er, stored_row *sr) {
+  char **f;
+  size_t *len, nf;
+  int status;
+  if (!split_row(g->m, in, &f, &len, &nf, &status)) return 1;
+  g->row++;
+  if (parse_export(g, f, len, nf, er)) return 1;
+  /* trailing empty fields (tolerated) are not part of the stored row */
+  sr->len = (size_t)(f[N_COLS - 1] + len[N_COLS - 1] - f[0]);
+  for (int i = 0; i < N_COLS; i++) sr->off[i] = (uint32_t)(f[i] - f[0]);
+  return 0;
+}
+
+/* GDELT ends every row with a newline: a last line without one is a file
+ * cut short (said after what splitting finds wrong with the row). */
+static int cut_short(imp *m, imp_csv *in) {
+  char **f;
+  size_t *len, nf;
+  int status;
+  if (!split_row(m, in, &f, &len, &nf, &status)) return status;
+  return imp_bad(m, "the last line has no newline: the file ends inside a row (cut short?)");
+}
+
+static int export_row(gdelt *g, imp_csv *in, char *row, size_t len) {
   imp *m = g->m;
   erow er;
-  g->row++;
-  if (parse_export(g, f, len, nf, &er)) return m->status ? IMP_STOP : 0;
-  /* the row as the reader left it: fields NUL-terminated, one after another */
-  stored_row sr = {f[0], (size_t)(f[N_COLS - 1] + len[N_COLS - 1] - f[0]), {0}};
-  for (int i = 0; i < N_COLS; i++) sr.off[i] = (uint32_t)(f[i] - f[0]);
+  /* the row as stored: fields NUL-terminated, one after another */
+  stored_row sr = {row, len, {0}};
+  cursor c = {row, row, row + len, sr.off, 0};
+  if (imp_csv_unterminated(in)) return cut_short(m, in);
+  if (fast_export(g, &c, &er)) {
+    g->row++;
+  } else {
+    untake(&c);
+    if (careful_export(g, in, &er, &sr)) return m->status ? IMP_STOP : 0;
+  }
   sr.off[N_COLS] = (uint32_t)sr.len + 1;
   int rc = row_articles(g, &er, &sr);
   if (!m->status) imp_discard(m); /* the arena held only this row's scratch */
@@ -1456,23 +1650,19 @@ static int export_row(gdelt *g, char **f, size_t *len, size_t nf) {
 
 /* Runs `fn` on every row of every export file. */
 static int each_row(gdelt *g, const char *const *inputs, size_t n,
-                    int (*fn)(gdelt *g, char **f, size_t *len, size_t nf)) {
+                    int (*fn)(gdelt *g, imp_csv *in, char *row, size_t len)) {
   imp *m = g->m;
   for (size_t i = 0; i < n; i++) {
     imp_csv *c;
-    char why[256], **f;
-    size_t *len, nf;
+    char why[256], *row;
+    size_t len;
     if (imp_csv_open(&c, inputs[i], '\t', false, m->max_row, why, sizeof why))
       return imp_fail(m, "%s", why);
     m->file = cli_display_name(inputs[i], false);
     int rc, status = 0;
-    while ((rc = imp_csv_next(c, &f, &len, &nf, why, sizeof why)) != 0) {
+    while ((rc = imp_csv_next_row(c, &row, &len, why, sizeof why)) != 0) {
       m->line = rc == -1 ? 0 : imp_csv_line(c);
-      if (rc == -1) status = imp_fail(m, "%s: %s", m->file, why);
-      else if (rc == -2) status = imp_bad(m, "%s", why);
-      else if (imp_csv_unterminated(c) && fn == export_row) /* GDELT ends every row */
-        status = imp_bad(m, "the last line has no newline: the file ends inside a row (cut short?)");
-      else status = fn(g, f, len, nf);
+      status = rc == -1 ? imp_fail(m, "%s: %s", m->file, why) : fn(g, c, row, len);
       if (status) break;
     }
     imp_csv_close(c);
@@ -1483,8 +1673,13 @@ static int each_row(gdelt *g, const char *const *inputs, size_t n,
 }
 
 /* Pass one of --two-pass: the last row of every article. */
-static int note_last(gdelt *g, char **f, size_t *len, size_t nf) {
+static int note_last(gdelt *g, imp_csv *in, char *row, size_t row_len) {
+  char **f;
+  size_t *len, nf;
   uint64_t id;
+  int status;
+  (void)row, (void)row_len;
+  if (!split_row(g->m, in, &f, &len, &nf, &status)) return status;
   g->row++;
   if (nf < N_COLS || !imp_parse_u64(f[C_ID], len[C_ID], &id) || !len[C_SOURCEURL]) return 0;
   uint64_t *v = map_put(&g->last_row, key_hash_of(id, f[C_SOURCEURL]), 0);
