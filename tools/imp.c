@@ -615,15 +615,20 @@ void imp_format_time(char *buf, int64_t seconds, int32_t nanos) {
 /* Text                                                                   */
 /* ====================================================================== */
 
+/* `prefix` is lower-case ASCII; ASCII letters of s match either case, as
+ * with tolower() in the C locale (the CLI never sets another one), without
+ * a call per byte. */
 static bool has_prefix_ci(const char *s, const char *prefix) {
   for (; *prefix; s++, prefix++)
-    if (tolower((unsigned char)*s) != *prefix) return false;
+    if ((*s >= 'A' && *s <= 'Z' ? *s + ('a' - 'A') : *s) != *prefix) return false;
   return true;
 }
 
 const char *imp_url_key(const char *url) {
-  if (has_prefix_ci(url, "https://")) return url + 8;
-  if (has_prefix_ci(url, "http://")) return url + 7;
+  if (has_prefix_ci(url, "http")) {
+    const char *p = url + 4 + (url[4] == 's' || url[4] == 'S');
+    if (p[0] == ':' && p[1] == '/' && p[2] == '/') return p + 3;
+  }
   return url;
 }
 
