@@ -134,13 +134,40 @@ int imp_emit_packed(imp *m, const evrec__buf *r) {
   return emitted(m, rc, &err);
 }
 
-void wire_close_long(evrec__buf *b, size_t at, size_t len) {
+void wire_start(wire *w, evrec__buf *b) {
+  w->b = b;
+  w->p = w->end = NULL;
+  if (b->data && !b->oom) {
+    w->p = (uint8_t *)b->data + b->len;
+    w->end = (uint8_t *)b->data + b->cap - 1; /* buf.c keeps a byte for a NUL */
+  }
+}
+
+void wire_finish(wire *w) {
+  if (w->p) w->b->len = (size_t)(w->p - (uint8_t *)w->b->data);
+}
+
+/* Room for n bytes and some more: one growth serves many fields. */
+bool wire_grow(wire *w, size_t n) {
+  evrec__buf *b = w->b;
+  wire_finish(w);
+  if (n > SIZE_MAX / 2 || !evrec__buf_reserve(b, n + 1024)) {
+    b->oom = true;
+    w->p = w->end = NULL;
+    return false;
+  }
+  wire_start(w, b);
+  return true;
+}
+
+void wire_close_long(wire *w, size_t at, size_t len) {
   uint8_t prefix[EVREC__VARINT_MAX];
   size_t h = (size_t)(wire_varint_at(prefix, len) - prefix);
-  if (!wire_room(b, h - 1)) return;
-  memmove(b->data + at + h, b->data + at + 1, len);
-  memcpy(b->data + at, prefix, h);
-  b->len += h - 1;
+  if (!wire_room(w, h - 1)) return;
+  uint8_t *slot = (uint8_t *)w->b->data + at;
+  memmove(slot + h, slot + 1, len);
+  memcpy(slot, prefix, h);
+  w->p += h - 1;
 }
 
 void *imp_alloc(imp *m, size_t size) {
@@ -196,8 +223,7 @@ char *imp_numbered(imp *m, const char *prefix, uint64_t n) {
   return p;
 }
 
-void *imp_grow(imp *m, void *arr, size_t n, size_t size) {
-  if (n && (n & (n - 1))) return arr; /* not a power of two: room is left */
+void *imp_grow_to(imp *m, void *arr, size_t n, size_t size) {
   size_t cap = n ? 2 * n : 1;
   char *p = imp_alloc(m, cap * size);
   if (!p) return NULL;
@@ -632,12 +658,25 @@ const char *imp_url_key(const char *url) {
   return url;
 }
 
+/* Whether s[0..n) holds a control character, a space or DEL, 8 bytes at a
+ * time (a byte below 0x21, or a zero byte of w ^ 0x7f..7f). */
+static bool has_ctl_or_space(const char *s, size_t n) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+  size_t i = 0;
+  for (uint64_t w, d; i + 8 <= n; i += 8) {
+    memcpy(&w, s + i, 8);
+    d = w ^ (ones * 0x7f);
+    if ((((w - ones * 0x21) & ~w) | ((d - ones) & ~d)) & highs) return true;
+  }
+  for (; i < n; i++)
+    if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return true;
+  return false;
+}
+
 bool imp_is_http_url(const char *s) {
   const char *host = imp_url_key(s);
   if (host == s || !*host || *host == '/') return false;
-  for (const char *p = s; *p; p++)
-    if ((unsigned char)*p <= ' ' || *p == 0x7f) return false;
-  return true;
+  return !has_ctl_or_space(s, strlen(s));
 }
 
 char *imp_url_domain(imp *m, const char *url) {
@@ -648,7 +687,7 @@ char *imp_url_domain(imp *m, const char *url) {
   if (at) n -= (size_t)(at + 1 - host), host = at + 1;
   if (n > 4 && has_prefix_ci(host, "www.")) host += 4, n -= 4;
   char *d = imp_strn(m, host, n);
-  for (char *p = d; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = d; *p; p++) *p = *p >= 'A' && *p <= 'Z' ? (char)(*p + ('a' - 'A')) : *p; /* tolower() in the C locale */
   return d;
 }
 

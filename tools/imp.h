@@ -135,7 +135,10 @@ size_t imp_u64_dec(char *out, uint64_t n);
 /** Makes room for element `n` of an array of `size`-byte elements that
  *  holds n elements (capacity is the next power of two, implicitly).
  *  @return the (possibly moved) array, or NULL when out of memory. */
-void *imp_grow(imp *m, void *arr, size_t n, size_t size);
+void *imp_grow_to(imp *m, void *arr, size_t n, size_t size);
+static inline void *imp_grow(imp *m, void *arr, size_t n, size_t size) {
+  return n && (n & (n - 1)) ? arr : imp_grow_to(m, arr, n, size); /* room left */
+}
 
 /** Appends `val` to the repeated field `arr` with count `n` (lvalues). */
 #define IMP_ADD(m, arr, n, val)                                             \

@@ -16,8 +16,12 @@
  * known, moving the body up when its length needs more than one byte (as
  * pack.c does; most bodies are shorter than 128 bytes and never move).
  *
- * Output goes to an evrec__buf; running out of memory is sticky there
- * (b->oom), so callers check once, when the record is done.
+ * A `wire` writes into an evrec__buf through a cursor and the end of the
+ * room reserved, as pack.c's `pk` does: inlined into the encoder, the two
+ * stay in registers and a write checks its room with one compare. b->len
+ * is stale between wire_start() and wire_finish(). Running out of memory
+ * is sticky in the buffer (b->oom): every later write is dropped, so
+ * callers check once, when the record is done.
  */
 #ifndef EVREC_IMP_WIRE_H
 #define EVREC_IMP_WIRE_H
@@ -25,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "imp.h"      /* IMP_INLINE */
 #include "internal.h" /* src/: evrec__buf */
 
 /* A tag or a length takes at most 10 bytes; a tag, a length and a fixed64
@@ -33,12 +38,24 @@
 
 enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_LEN = 2 };
 
-/* Makes room for n more bytes (false once out of memory). */
-static inline bool wire_room(evrec__buf *b, size_t n) {
-  return EVREC__LIKELY(b->cap - b->len > n && !b->oom) || evrec__buf_reserve(b, n);
+typedef struct wire {
+  uint8_t *p;     /* next byte; NULL once out of memory */
+  uint8_t *end;   /* end of the room */
+  evrec__buf *b;
+} wire;
+
+/* Starts writing at the end of b's contents. */
+void wire_start(wire *w, evrec__buf *b);
+/* Brings b->len up to date. */
+void wire_finish(wire *w);
+/* Makes room for n more bytes (imp.c). @return false once out of memory. */
+bool wire_grow(wire *w, size_t n);
+
+IMP_INLINE bool wire_room(wire *w, size_t n) {
+  return EVREC__LIKELY(w->p && (size_t)(w->end - w->p) >= n) || wire_grow(w, n);
 }
 
-static inline uint8_t *wire_varint_at(uint8_t *p, uint64_t v) {
+IMP_INLINE uint8_t *wire_varint_at(uint8_t *p, uint64_t v) {
   while (v >= 0x80) {
     *p++ = (uint8_t)(v | 0x80);
     v >>= 7;
@@ -47,14 +64,10 @@ static inline uint8_t *wire_varint_at(uint8_t *p, uint64_t v) {
   return p;
 }
 
-static inline uint8_t *wire_end(evrec__buf *b) { return (uint8_t *)b->data + b->len; }
-
-static inline void wire_done(evrec__buf *b, uint8_t *p) { b->len = (size_t)(p - (uint8_t *)b->data); }
-
 /* memcpy() for the short strings records are made of (most are under 16
  * bytes, where a call costs more than the copy): two overlapping loads and
  * stores of 8 or 4 bytes, never past either end. */
-static inline void wire_copy(uint8_t *d, const void *src, size_t n) {
+IMP_INLINE void wire_copy(uint8_t *d, const void *src, size_t n) {
   const uint8_t *s = src;
   if (n > 16) {
     memcpy(d, s, n);
@@ -71,44 +84,80 @@ static inline void wire_copy(uint8_t *d, const void *src, size_t n) {
   }
 }
 
+/* Bytes as they are (an encoded message, with its tag). */
+IMP_INLINE void wire_raw(wire *w, const void *s, size_t n) {
+  if (!wire_room(w, n)) return;
+  wire_copy(w->p, s, n);
+  w->p += n;
+}
+
 /* A length-delimited field whose bytes are a[0..na) then z[0..nz), written
  * even when empty. */
-static inline void wire_bytes2(evrec__buf *b, unsigned field, const void *a, size_t na,
-                               const void *z, size_t nz) {
-  if (!wire_room(b, na + nz + WIRE_FIELD_MAX)) return;
-  uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_LEN);
+IMP_INLINE void wire_bytes2(wire *w, unsigned field, const void *a, size_t na, const void *z,
+                            size_t nz) {
+  if (!wire_room(w, na + nz + WIRE_FIELD_MAX)) return;
+  uint8_t *p = wire_varint_at(w->p, (uint64_t)field << 3 | WIRE_LEN);
   p = wire_varint_at(p, na + nz);
   wire_copy(p, a, na);
   wire_copy(p + na, z, nz);
-  wire_done(b, p + na + nz);
+  w->p = p + na + nz;
 }
 
 /* A length-delimited field of n bytes, written even when empty. */
-static inline void wire_bytes(evrec__buf *b, unsigned field, const void *s, size_t n) {
-  if (!wire_room(b, n + WIRE_FIELD_MAX)) return;
-  uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_LEN);
+IMP_INLINE void wire_bytes(wire *w, unsigned field, const void *s, size_t n) {
+  if (!wire_room(w, n + WIRE_FIELD_MAX)) return;
+  uint8_t *p = wire_varint_at(w->p, (uint64_t)field << 3 | WIRE_LEN);
   p = wire_varint_at(p, n);
   wire_copy(p, s, n);
-  wire_done(b, p + n);
+  w->p = p + n;
+}
+
+static inline size_t wire_varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) v >>= 7, n++;
+  return n;
+}
+
+/* A message of two strings without presence, fields 1 and 2 (ExternalId,
+ * Code, a map<string, string> entry), as an element of `field`: its length
+ * is known up front, so no slot is filled in afterwards. */
+IMP_INLINE void wire_pair(wire *w, unsigned field, const char *a, size_t na, const char *z,
+                          size_t nz) {
+  size_t len = (na ? 1 + wire_varint_size(na) + na : 0) + (nz ? 1 + wire_varint_size(nz) + nz : 0);
+  if (!wire_room(w, len + WIRE_FIELD_MAX)) return;
+  uint8_t *p = wire_varint_at(w->p, (uint64_t)field << 3 | WIRE_LEN);
+  p = wire_varint_at(p, len);
+  if (na) {
+    *p++ = 1 << 3 | WIRE_LEN;
+    p = wire_varint_at(p, na);
+    wire_copy(p, a, na);
+    p += na;
+  }
+  if (nz) {
+    *p++ = 2 << 3 | WIRE_LEN;
+    p = wire_varint_at(p, nz);
+    wire_copy(p, z, nz);
+    p += nz;
+  }
+  w->p = p;
 }
 
 /* A string field without presence: nothing when empty. */
-static inline void wire_str(evrec__buf *b, unsigned field, const char *s, size_t n) {
-  if (n) wire_bytes(b, field, s, n);
+IMP_INLINE void wire_str(wire *w, unsigned field, const char *s, size_t n) {
+  if (n) wire_bytes(w, field, s, n);
 }
 
 /* A varint field without presence (uint32/64, int64, bool, enum; negative
  * int32 and enum values are passed sign-extended, as protobuf writes them). */
-static inline void wire_uint(evrec__buf *b, unsigned field, uint64_t v) {
-  if (!v || !wire_room(b, WIRE_FIELD_MAX)) return;
-  uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_VARINT);
-  wire_done(b, wire_varint_at(p, v));
+IMP_INLINE void wire_uint(wire *w, unsigned field, uint64_t v) {
+  if (!v || !wire_room(w, WIRE_FIELD_MAX)) return;
+  w->p = wire_varint_at(wire_varint_at(w->p, (uint64_t)field << 3 | WIRE_VARINT), v);
 }
 
 /* A double field without presence: nothing for 0 and -0 (NaN is written). */
-static inline void wire_double(evrec__buf *b, unsigned field, double v) {
-  if (v == 0 || !wire_room(b, WIRE_FIELD_MAX)) return;
-  uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_FIXED64);
+IMP_INLINE void wire_double(wire *w, unsigned field, double v) {
+  if (v == 0 || !wire_room(w, WIRE_FIELD_MAX)) return;
+  uint8_t *p = wire_varint_at(w->p, (uint64_t)field << 3 | WIRE_FIXED64);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   memcpy(p, &v, 8); /* one store */
 #else
@@ -116,28 +165,29 @@ static inline void wire_double(evrec__buf *b, unsigned field, double v) {
   memcpy(&bits, &v, sizeof bits);
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(bits >> (8 * i)); /* little endian */
 #endif
-  wire_done(b, p + 8);
+  w->p = p + 8;
 }
 
-/* Starts sub-message `field`. @return the offset of its length slot, for
- * wire_close(). */
-static inline size_t wire_open(evrec__buf *b, unsigned field) {
-  if (!wire_room(b, WIRE_FIELD_MAX)) return 0;
-  uint8_t *p = wire_varint_at(wire_end(b), (uint64_t)field << 3 | WIRE_LEN);
+/* Starts sub-message `field`. @return the offset of its length slot in the
+ * buffer, for wire_close(). */
+IMP_INLINE size_t wire_open(wire *w, unsigned field) {
+  if (!wire_room(w, WIRE_FIELD_MAX)) return 0;
+  uint8_t *p = wire_varint_at(w->p, (uint64_t)field << 3 | WIRE_LEN);
   *p = 0;
-  wire_done(b, p + 1);
-  return b->len - 1;
+  w->p = p + 1;
+  return (size_t)(p - (uint8_t *)w->b->data);
 }
 
 /* Moves a body of 128 bytes or more up to fit its length (imp.c). */
-void wire_close_long(evrec__buf *b, size_t at, size_t len);
+void wire_close_long(wire *w, size_t at, size_t len);
 
-/* Ends the sub-message whose length slot is at `at`. */
-static inline void wire_close(evrec__buf *b, size_t at) {
-  if (b->oom) return;
-  size_t len = b->len - at - 1;
-  if (EVREC__LIKELY(len < 0x80)) b->data[at] = (char)len;
-  else wire_close_long(b, at, len);
+/* Ends the sub-message whose length slot is at offset `at`. */
+IMP_INLINE void wire_close(wire *w, size_t at) {
+  if (!w->p) return;
+  uint8_t *slot = (uint8_t *)w->b->data + at;
+  size_t len = (size_t)(w->p - slot) - 1;
+  if (EVREC__LIKELY(len < 0x80)) *slot = (uint8_t)len;
+  else wire_close_long(w, at, len);
 }
 
 #endif /* EVREC_IMP_WIRE_H */

@@ -888,11 +888,16 @@ static bool buf_add(pend *p, const void *data, size_t n) {
 
 static bool buf_add_u32(pend *p, uint32_t v) { return buf_add(p, &v, sizeof v); }
 
+/* strncmp(s, "https:", 6) == 0, without a call. */
+static bool is_https(const char *s) {
+  return s[0] == 'h' && s[1] == 't' && s[2] == 't' && s[3] == 'p' && s[4] == 's' && s[5] == ':';
+}
+
 /* Remembers a URL seen for the article (n bytes), preferring https. */
 static bool pend_url(pend *p, const char *url, size_t n) {
-  if (p->url && strncmp(p->url, "https:", 6) == 0) return true; /* nothing better */
+  if (p->url && is_https(p->url)) return true; /* nothing better */
   if (!web_url(url)) return true;
-  if (p->url && strncmp(url, "https:", 6) != 0) return true;
+  if (p->url && !is_https(url)) return true;
   if (!str_set(&p->url_mem, &p->url_cap, url, n)) return false;
   p->url = p->url_mem;
   return true;
@@ -955,6 +960,8 @@ static size_t fld_len(const entry *e, unsigned i) { return e->off[i + 1] - e->of
 typedef struct block_ref {
   const entry *e;
   unsigned base;       /* first column of the block */
+  size_t len;          /* bytes of its fields and their NULs (8 or more) */
+  uint64_t head;       /* the first 8 of them: most blocks differ there */
   int geo;             /* places: 0-2, the geo block (GEO_BASE) */
   const char *offsets; /* actors: "evrec/gdelt.char_offsets", NULL if none */
 } block_ref;
@@ -967,7 +974,8 @@ typedef struct builder {
   int64_t updated;      /* the latest DATEADDED of its events */
   block_ref *actors, *places;
   size_t n_actors, n_places, n_events;
-  evrec__buf *events;   /* the events, encoded */
+  wire events;          /* the events' bodies, one after another, */
+  size_t *event_len;    /* and their lengths (see encode_record) */
   bool doc_known;       /* the article's own mentions row was seen: */
   mrow doc;             /* the first one */
   bool translated;      /* it has translation info: */
@@ -989,28 +997,19 @@ typedef struct lit {
 } lit;
 
 /* The id of an actor, place or event: a letter and a number ("a12"). */
-static void wire_id(evrec__buf *o, unsigned field, char letter, size_t n) {
+IMP_INLINE void wire_id(wire *o, unsigned field, char letter, size_t n) {
   char s[24] = {letter, (char)('0' + n / 10), (char)('0' + n % 10)};
   if (n < 10) s[1] = s[2]; /* one digit */
   wire_str(o, field, s, n < 10 ? 2 : n < 100 ? 3 : 1 + imp_u64_dec(s + 1, n));
 }
 
-/* An ExternalId, Code or map entry: two strings. */
-static void wire_pair(evrec__buf *o, unsigned field, const char *first, size_t first_len,
-                      const char *second, size_t second_len) {
-  size_t at = wire_open(o, field);
-  wire_str(o, F1, first, first_len);
-  wire_str(o, F2, second, second_len);
-  wire_close(o, at);
-}
-
-static void wire_time(evrec__buf *o, unsigned field, int64_t seconds) {
+static void wire_time(wire *o, unsigned field, int64_t seconds) {
   size_t at = wire_open(o, field);
   wire_uint(o, F1, (uint64_t)seconds);
   wire_close(o, at);
 }
 
-static void wire_wrapped_double(evrec__buf *o, unsigned field, double v) {
+IMP_INLINE void wire_wrapped_double(wire *o, unsigned field, double v) {
   size_t at = wire_open(o, field);
   wire_double(o, F1, v);
   wire_close(o, at);
@@ -1033,21 +1032,27 @@ static int ext_find(const extmap *x, const char *key, size_t key_len) {
   return i;
 }
 
+/* Adds a key that is not there yet. */
+static void ext_add(extmap *x, const char *key, size_t key_len, const char *val, size_t len) {
+  int i = x->n;
+  if (i == EXT_MAX) return; /* cannot happen: see EXT_MAX */
+  x->key[i] = key, x->key_len[i] = key_len, x->val[i] = val, x->len[i] = len;
+  x->n++;
+}
+
 static void ext_set(extmap *x, const char *key, size_t key_len, const char *val, size_t len) {
   int i = ext_find(x, key, key_len);
-  if (i == EXT_MAX) return; /* cannot happen: see EXT_MAX */
-  if (i == x->n) x->key[i] = key, x->key_len[i] = key_len, x->n++;
-  x->val[i] = val;
-  x->len[i] = len;
+  if (i == x->n) ext_add(x, key, key_len, val, len);
+  else x->val[i] = val, x->len[i] = len;
 }
 
-static void ext_set_time(imp *m, extmap *x, const char *key, size_t key_len, int64_t secs) {
+static void ext_add_time(imp *m, extmap *x, const char *key, size_t key_len, int64_t secs) {
   char buf[40];
   imp_format_time(buf, secs, 0);
-  ext_set(x, key, key_len, imp_str(m, buf), strlen(buf));
+  ext_add(x, key, key_len, imp_str(m, buf), strlen(buf));
 }
 
-static void wire_ext(evrec__buf *o, unsigned field, const extmap *x) {
+static void wire_ext(wire *o, unsigned field, const extmap *x) {
   for (int i = 0; i < x->n; i++) wire_pair(o, field, x->key[i], x->key_len[i], x->val[i], x->len[i]);
 }
 
@@ -1064,24 +1069,24 @@ static const char *offsets_add(imp *m, const char *old, int64_t offset) {
 
 /* ---------------------------------------------------------------- actors and places */
 
-/* The same n consecutive fields? They lie one after another in their rows
- * (NUL-separated), so one memcmp compares them all. */
-static bool same_block(const block_ref *r, const entry *e, unsigned base, unsigned n) {
-  size_t len = e->off[base + n] - e->off[base];
-  return r->e->off[r->base + n] - r->e->off[r->base] == len &&
-         memcmp(fld(r->e, r->base), fld(e, base), len) == 0;
-}
-
-/* @return the number (1-based) of the actor or place made of this block,
- * added if new, or 0 when out of memory. */
+/* @return the number (1-based) of the actor or place made of the `width`
+ * fields from `base`, added if new, or 0 when out of memory. The fields
+ * lie one after another in their row (NUL-separated): one memcmp compares
+ * two blocks, when their lengths and first 8 bytes match. */
 static size_t block_add(builder *b, block_ref **refs, size_t *n, const entry *e, unsigned base,
                         unsigned width, int geo) {
-  for (size_t i = 0; i < *n; i++)
-    if (same_block(&(*refs)[i], e, base, width)) return i + 1;
+  const char *s = fld(e, base);
+  size_t len = e->off[base + width] - e->off[base];
+  uint64_t head;
+  memcpy(&head, s, sizeof head);
+  for (size_t i = 0; i < *n; i++) {
+    const block_ref *r = &(*refs)[i];
+    if (r->len == len && r->head == head && memcmp(fld(r->e, r->base), s, len) == 0) return i + 1;
+  }
   block_ref *grown = imp_grow(b->m, *refs, *n, sizeof **refs);
   if (!grown) return 0;
   *refs = grown;
-  grown[*n] = (block_ref){e, base, geo, NULL};
+  grown[*n] = (block_ref){e, base, len, head, geo, NULL};
   return ++*n;
 }
 
@@ -1113,7 +1118,7 @@ static Evrec__V1__ActorKind actor_kind(const entry *e, unsigned a) {
 /* Actor k (0-based): code, name, country when the CAMEO country code is an
  * ISO 3166 alpha-3 code (else a "cameo.country" code), type codes as
  * sectors, known-group/ethnic/religion codes. */
-static void encode_actor(builder *b, evrec__buf *o, size_t k) {
+static void encode_actor(builder *b, wire *o, size_t k) {
   static const lit schemes[] = {{LIT("cameo.known_group")}, {LIT("cameo.ethnic")},
                                 {LIT("cameo.religion")}, {LIT("cameo.religion")}};
   const entry *e = b->actors[k].e;
@@ -1157,7 +1162,7 @@ static const Evrec__V1__PlacePrecision PRECISION[6] = {
 /* Place k (0-based): FIPS 10-4 country -> ISO alpha-3 (kept as it is in an
  * extension when ISO 3166 has no such country), ADM1 unless it is just the
  * country, ADM2, the point, Geo_Type as precision, FeatureID. */
-static void encode_place(builder *b, evrec__buf *o, size_t k) {
+static void encode_place(builder *b, wire *o, size_t k) {
   const entry *e = b->places[k].e;
   unsigned p = b->places[k].base;
   int g = b->places[k].geo, type = e->er.geo_type[g];
@@ -1218,7 +1223,7 @@ static bool same_mention(const mrow *x, const mrow *y) {
  * offsets" on the event, "evrec/gdelt.char_offsets" on the actor),
  * comma-separated. The article's first mentions row gives its facts. */
 static void encode_mention(builder *b, const mrow *mr, extmap *x, size_t a1, size_t a2) {
-  evrec__buf *o = b->events;
+  wire *o = &b->events;
   size_t at = wire_open(o, EV_EVIDENCE);
   if (mr->has_sentence && mr->sentence >= 1) {
     size_t s = wire_open(o, MENTION_SENTENCE_INDEX);
@@ -1253,7 +1258,7 @@ static void encode_participants(builder *b, const entry *e, const size_t actor[2
   static const Evrec__V1__ParticipantRole roles[2] = {
       EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_ACTOR,
       EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_RECIPIENT};
-  evrec__buf *o = b->events;
+  wire *o = &b->events;
   for (int i = 0; i < 2; i++) {
     if (!actor[i]) continue;
     size_t place = place_of(b, e, i);
@@ -1267,7 +1272,7 @@ static void encode_participants(builder *b, const entry *e, const size_t actor[2
 
 /* "gdelt:<GLOBALEVENTID>": the id as GDELT wrote it, unless it has leading
  * zeros, which the number does not keep. */
-static void wire_cluster_id(evrec__buf *o, const entry *e) {
+static void wire_cluster_id(wire *o, const entry *e) {
   const char *id = fld(e, C_ID);
   size_t n = fld_len(e, C_ID);
   char digits[20];
@@ -1275,12 +1280,21 @@ static void wire_cluster_id(evrec__buf *o, const entry *e) {
   wire_bytes2(o, EV_CLUSTER_ID, LIT("gdelt:"), id, n);
 }
 
-/* An export row (and the mentions rows of this article) -> an event. */
+static size_t wire_offset(const wire *w) {
+  return w->p ? (size_t)(w->p - (uint8_t *)w->b->data) : 0;
+}
+
+/* An export row (and the mentions rows of this article) -> an event. Its
+ * body goes to b->events, its length to b->event_len (events are longer
+ * than 127 bytes: a length slot would always have to move). */
 static void encode_event(builder *b, const entry *e) {
-  evrec__buf *o = b->events;
+  wire *o = &b->events;
   const erow *r = &e->er;
   size_t actor[2] = {actor_of(b, e, C_A1), actor_of(b, e, C_A2)};
-  size_t at = wire_open(o, REC_EVENTS), t;
+  size_t start = wire_offset(o), t;
+  size_t *lens = imp_grow(b->m, b->event_len, b->n_events, sizeof *lens);
+  if (!lens) return;
+  b->event_len = lens;
   wire_id(o, EV_ID, 'e', ++b->n_events);
   t = wire_open(o, EV_TYPES);
   wire_uint(o, TYPE_SCHEME, EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO);
@@ -1299,9 +1313,9 @@ static void encode_event(builder *b, const entry *e) {
                                 {LIT("evrec/gdelt.num_articles")}};
   for (unsigned i = 0; i < 3; i++)
     if (fld_len(e, C_NUMMENTIONS + i))
-      ext_set(&x, counts[i].s, counts[i].n, fld(e, C_NUMMENTIONS + i), fld_len(e, C_NUMMENTIONS + i));
+      ext_add(&x, counts[i].s, counts[i].n, fld(e, C_NUMMENTIONS + i), fld_len(e, C_NUMMENTIONS + i));
   if (!e->own) /* first seen elsewhere */
-    ext_set(&x, LIT("evrec/gdelt.source_url"), fld(e, C_SOURCEURL), fld_len(e, C_SOURCEURL));
+    ext_add(&x, LIT("evrec/gdelt.source_url"), fld(e, C_SOURCEURL), fld_len(e, C_SOURCEURL));
   for (size_t i = 0; i < e->n_mentions; i++) {
     bool dup = false;
     for (size_t j = 0; j < i && !dup; j++) dup = same_mention(&e->mentions[i], &e->mentions[j]);
@@ -1313,16 +1327,16 @@ static void encode_event(builder *b, const entry *e) {
   if (r->has_tone) wire_wrapped_double(o, EV_TONE, r->tone);
   /* DATEADDED is the record's updated_at (the latest); an event added in
    * an earlier batch keeps its own */
-  if (r->added != b->updated) ext_set_time(b->m, &x, LIT("evrec/gdelt.date_added"), r->added);
+  if (r->added != b->updated) ext_add_time(b->m, &x, LIT("evrec/gdelt.date_added"), r->added);
   wire_ext(o, EV_EXTENSIONS, &x);
-  wire_close(o, at);
+  lens[b->n_events - 1] = wire_offset(o) - start;
 }
 
 /* ---------------------------------------------------------------- the record */
 
 /* The article: its URL (or the citation GDELT gave instead), and what its
  * first mentions row says. */
-static void encode_article(builder *b, evrec__buf *o) {
+static void encode_article(builder *b, wire *o) {
   const pend *p = b->p;
   const mrow *d = b->doc_known ? &b->doc : NULL;
   size_t at = wire_open(o, REC_ARTICLE);
@@ -1350,7 +1364,7 @@ static void encode_article(builder *b, evrec__buf *o) {
   wire_close(o, at);
 }
 
-static void encode_provenance(builder *b, evrec__buf *o) {
+static void encode_provenance(builder *b, wire *o) {
   size_t at = wire_open(o, REC_PROVENANCE), sub;
   sub = wire_open(o, PROV_CODER);
   wire_str(o, CODER_NAME, LIT("GDELT"));
@@ -1369,26 +1383,25 @@ static void encode_provenance(builder *b, evrec__buf *o) {
 }
 
 /* Record extensions: what the article's first mentions row says of it. */
-static void record_extensions(builder *b, evrec__buf *o) {
+static void record_extensions(builder *b, wire *o) {
   const mrow *d = &b->doc;
   extmap x = {.n = 0};
   char type[4];
   if (!b->doc_known) return;
   if (d->has_doclen)
-    ext_set(&x, LIT("evrec/gdelt.mention_doc_len"), d->f[M_DOCLEN], strlen(d->f[M_DOCLEN]));
-  ext_set_time(b->m, &x, LIT("evrec/gdelt.mention_time"), d->mention_time);
+    ext_add(&x, LIT("evrec/gdelt.mention_doc_len"), d->f[M_DOCLEN], strlen(d->f[M_DOCLEN]));
+  ext_add_time(b->m, &x, LIT("evrec/gdelt.mention_time"), d->mention_time);
   if (d->type != 1) {
     int n = snprintf(type, sizeof type, "%d", d->type);
-    ext_set(&x, LIT("evrec/gdelt.mention_type"), type, (size_t)n);
+    ext_add(&x, LIT("evrec/gdelt.mention_type"), type, (size_t)n);
   }
   if (!blank(d->f[M_EXTRAS]))
-    ext_set(&x, LIT("evrec/gdelt.mention_extras"), d->f[M_EXTRAS], strlen(d->f[M_EXTRAS]));
+    ext_add(&x, LIT("evrec/gdelt.mention_extras"), d->f[M_EXTRAS], strlen(d->f[M_EXTRAS]));
   wire_ext(o, REC_EXTENSIONS, &x);
 }
 
 /* Puts the record together in o, its events being encoded already. */
-static void encode_record(builder *b, evrec__buf *o) {
-  o->len = 0;
+static void encode_record(builder *b, wire *o) {
   wire_str(o, REC_ID, b->id, strlen(b->id));
   wire_uint(o, REC_REVISION, 1);
   wire_uint(o, REC_STATUS, EVREC__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE);
@@ -1396,8 +1409,9 @@ static void encode_record(builder *b, evrec__buf *o) {
   encode_article(b, o);
   for (size_t i = 0; i < b->n_actors; i++) encode_actor(b, o, i);
   for (size_t i = 0; i < b->n_places; i++) encode_place(b, o, i);
-  if (b->events->oom) o->oom = true; /* sticky, as in the buffer itself */
-  else evrec__buf_append(o, b->events->data, b->events->len);
+  const char *body = b->events.b->data;
+  for (size_t i = 0; i < b->n_events && !b->events.b->oom; body += b->event_len[i++])
+    wire_bytes(o, REC_EVENTS, body, b->event_len[i]);
   encode_provenance(b, o);
   record_extensions(b, o);
 }
@@ -1490,19 +1504,26 @@ static void mark_duplicates(builder *b, entry *es, uint32_t n) {
 
 static int pend_write(gdelt *g, pend *p) {
   imp *m = g->m;
-  builder b = {.g = g, .m = m, .p = p, .events = &g->events};
+  builder b = {.g = g, .m = m, .p = p};
+  wire out;
   b.id = p->url ? p->url : imp_printf(m, "gdelt:%s", p->key);
   entry *es = read_entries(m, p);
   if (!es) return imp_fail(m, "out of memory");
   mark_duplicates(&b, es, p->n_entries);
   g->events.len = 0;
+  wire_start(&b.events, &g->events);
   for (uint32_t i = 0; i < p->n_entries; i++) {
     if (es[i].dup)
       imp_warn(m, "%s: event %s appears twice; the later row is left out", b.id, fld(&es[i], C_ID));
     else
       encode_event(&b, &es[i]);
   }
-  encode_record(&b, &g->record);
+  wire_finish(&b.events);
+  g->record.len = 0;
+  wire_start(&out, &g->record);
+  encode_record(&b, &out);
+  wire_finish(&out);
+  if (g->events.oom) m->oom = true; /* imp_emit_packed() refuses the record */
   uint64_t *w = g->o->two_pass ? NULL : map_put(&g->written, p->hash, p->first_line);
   if (!g->o->two_pass && !w) return imp_fail(m, "out of memory");
   int rc = imp_emit_packed(m, &g->record); /* before pend_release: the record points into p->buf */
