@@ -292,29 +292,48 @@ static const drange R_GOLDSTEIN = {-10, 10}, R_TONE = {-100, 100}, R_LAT = {-90,
                     R_LON = {-180, 180};
 
 /* A decimal integer of n > 0 bytes within r. */
-static inline int int_value(const char *s, size_t n, irange r, int64_t *out) {
+IMP_INLINE int int_value(const char *s, size_t n, irange r, int64_t *out) {
   if (n == 1 && (unsigned char)(s[0] - '0') < 10) *out = s[0] - '0'; /* the usual value */
   else if (!imp_parse_i64(s, n, out)) return VAL_SYNTAX;
   return *out >= r.lo && *out <= r.hi ? VAL_OK : VAL_RANGE;
 }
 
 /* A decimal number of n > 0 bytes within r. */
-static inline int num_value(const char *s, size_t n, drange r, double *out) {
+IMP_INLINE int num_value(const char *s, size_t n, drange r, double *out) {
   if (!imp_parse_double(s, n, out)) return VAL_SYNTAX;
   return *out < r.lo || *out > r.hi ? VAL_RANGE : VAL_OK;
+}
+
+/* The values of 8 decimal digits (s[0] in the lowest byte), or false when
+ * they are not all digits: one test for the 8 (simdjson's SWAR check). */
+static bool eight_digits(const char *s, uint64_t *digits) {
+  uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(&w, s, 8);
+#else
+  for (int i = 7; i >= 0; i--) w = w << 8 | (unsigned char)s[i];
+#endif
+  const uint64_t F0 = UINT64_C(0xF0F0F0F0F0F0F0F0);
+  if (((w & F0) | (((w + UINT64_C(0x0606060606060606)) & F0) >> 4)) != UINT64_C(0x3333333333333333))
+    return false;
+  *digits = w - UINT64_C(0x3030303030303030);
+  return true;
+}
+
+/* Digits i and i + 1 of eight_digits() as a number. */
+static unsigned two_digits(uint64_t d, int i) {
+  return (unsigned)(d >> (8 * i) & 0xF) * 10 + (unsigned)(d >> (8 * i + 8) & 0xF);
 }
 
 /* YYYYMMDD or YYYYMMDDHHMMSS -> seconds (and the date as YYYY-MM-DD). */
 static bool datetime_value(const char *s, size_t n, bool with_time, int64_t *secs,
                            char date[11]) {
-  unsigned d[14];
-  size_t want = with_time ? 14 : 8;
-  if (n != want) return false;
-  for (size_t k = 0; k < want; k++)
-    if ((d[k] = (unsigned char)s[k] - '0') > 9) return false;
-  unsigned y = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], mo = d[4] * 10 + d[5],
-           day = d[6] * 10 + d[7], h = 0, mi = 0, sec = 0;
-  if (with_time) h = d[8] * 10 + d[9], mi = d[10] * 10 + d[11], sec = d[12] * 10 + d[13];
+  uint64_t d, t = 0;
+  if (n != (with_time ? 14 : 8) || !eight_digits(s, &d) || (with_time && !eight_digits(s + 6, &t)))
+    return false; /* t: digits 6-13 */
+  unsigned y = two_digits(d, 0) * 100 + two_digits(d, 2), mo = two_digits(d, 4),
+           day = two_digits(d, 6), h = 0, mi = 0, sec = 0;
+  if (with_time) h = two_digits(t, 2), mi = two_digits(t, 4), sec = two_digits(t, 6);
   if (!imp_valid_date(y, mo, day) || h > 23 || mi > 59 || sec > 59) return false;
   if (date) { /* "YYYY-MM-DD" from the digits just checked */
     memcpy(date, s, 4), date[4] = '-', memcpy(date + 5, s + 4, 2), date[7] = '-';
