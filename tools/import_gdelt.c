@@ -891,15 +891,19 @@ static void pend_free_spares(gdelt *g) {
   g->spares = NULL;
 }
 
-static bool buf_add(pend *p, const void *data, size_t n) {
-  if (p->len + n > p->cap) {
-    size_t cap = p->cap ? p->cap : 1024;
-    while (cap < p->len + n) cap *= 2;
-    char *b = realloc(p->buf, cap);
-    if (!b) return false;
-    p->buf = b;
-    p->cap = cap;
-  }
+static bool buf_grow(pend *p, size_t n) {
+  size_t cap = p->cap ? p->cap : 1024;
+  while (cap < p->len + n) cap *= 2;
+  char *b = realloc(p->buf, cap);
+  if (!b) return false;
+  p->buf = b;
+  p->cap = cap;
+  return true;
+}
+
+/* Inlined: most sizes are constants, whose copies the compiler inlines. */
+IMP_INLINE bool buf_add(pend *p, const void *data, size_t n) {
+  if (p->len + n > p->cap && !buf_grow(p, n)) return false;
   memcpy(p->buf + p->len, data, n);
   p->len += n;
   return true;
