@@ -960,27 +960,57 @@ static int wr_first(evr__writer *w, const ProtobufCMessageDescriptor *d, evrec_e
   return w->header_done ? EVREC_OK : emit_header(w, d, err);
 }
 
-static int wr_note_id(evr__writer *w, const ProtobufCMessage *msg, evrec_error *err) {
-  const char *id = *(char *const *)evrec__field_ptr(msg, w->id_field);
-  if (!id || !*id) return EVREC_OK;
+static bool wire_string(const uint8_t *p, size_t n, uint32_t num, const uint8_t **s, size_t *slen);
+
+/* A record to add: a message, or (msg NULL) its encoding. */
+typedef struct wr_rec {
+  const ProtobufCMessage *msg;
+  const void *data;
+  size_t len;
+} wr_rec;
+
+static int wr_note_id(evr__writer *w, const wr_rec *r, evrec_error *err) {
+  const char *id = NULL;
+  size_t n = 0;
+  if (r->msg) {
+    id = *(char *const *)evrec__field_ptr(r->msg, w->id_field);
+    n = id ? strlen(id) : 0;
+  } else {
+    const uint8_t *s;
+    if (wire_string(r->data, r->len, w->id_field->id, &s, &n)) id = (const char *)s;
+    else n = 0;
+  }
+  if (!n) return EVREC_OK;
   if (!grow((void **)&w->ix.ids, &w->ix.cap_ids, w->ix.nids, sizeof *w->ix.ids))
     return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-  w->ix.ids[w->ix.nids++] = (idh){evr__id_hash(id, strlen(id)), (uint32_t)(w->base_blocks + w->next_seq)};
+  w->ix.ids[w->ix.nids++] = (idh){evr__id_hash(id, n), (uint32_t)(w->base_blocks + w->next_seq)};
   return EVREC_OK;
 }
 
-int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t index,
-                      evrec_error *err) {
-  int rc = w->type ? EVREC_OK : wr_first(w, msg->descriptor, err);
+/* Appends the record with its length to the current block. @return its
+ * length, or SIZE_MAX when out of memory (nothing appended). */
+static size_t wr_put(evr__writer *w, const wr_rec *r) {
+  if (r->msg) return evrec__pack_delimited(&w->cur, r->msg);
+  char prefix[EVREC__VARINT_MAX];
+  size_t h = evrec__varint_put(r->len, prefix);
+  if (!evrec__buf_reserve(&w->cur, h + r->len)) return SIZE_MAX;
+  evrec__buf_append(&w->cur, prefix, h);
+  evrec__buf_append(&w->cur, r->data, r->len);
+  return r->len;
+}
+
+static int wr_add(evr__writer *w, const ProtobufCMessageDescriptor *type, const wr_rec *r,
+                  uint64_t index, evrec_error *err) {
+  int rc = w->type ? EVREC_OK : wr_first(w, type, err);
   if (rc) return rc;
-  if (msg->descriptor != w->type)
+  if (type != w->type)
     return evrec__err(err, EVREC_E_INVALID_ARG, "record %" PRIu64 " is a %s, the container holds %s",
-                      index + 1, msg->descriptor->name, w->type->name);
-  if (!w->valid_utf8 && (rc = evrec__check_utf8(msg, err)) != EVREC_OK) return rc;
+                      index + 1, type->name, w->type->name);
+  if (r->msg && !w->valid_utf8 && (rc = evrec__check_utf8(r->msg, err)) != EVREC_OK) return rc;
   /* Pack first (one walk), then check: a record too large is dropped again,
    * one that overflows a non-empty block is packed again into the next one
    * (once per block, cheaper than measuring every record first). */
-  size_t mark = w->cur.len, n = evrec__pack_delimited(&w->cur, msg);
+  size_t mark = w->cur.len, n = wr_put(w, r);
   if (n == SIZE_MAX) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   if (n > w->max_record) {
     w->cur.len = mark;
@@ -990,11 +1020,23 @@ int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t inde
   if (mark && w->cur.len > w->block_size) {
     w->cur.len = mark;
     if ((rc = submit(w, err))) return rc;
-    if (evrec__pack_delimited(&w->cur, msg) == SIZE_MAX) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+    if (wr_put(w, r) == SIZE_MAX) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   }
   w->cur_nrec++;
-  if (w->id_field && (rc = wr_note_id(w, msg, err))) return rc;
+  if (w->id_field && (rc = wr_note_id(w, r, err))) return rc;
   return w->cur.len >= w->block_size ? submit(w, err) : EVREC_OK;
+}
+
+int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t index,
+                      evrec_error *err) {
+  wr_rec r = {msg, NULL, 0};
+  return wr_add(w, msg->descriptor, &r, index, err);
+}
+
+int evr__writer_write_packed(evr__writer *w, const ProtobufCMessageDescriptor *type,
+                             const void *data, size_t len, uint64_t index, evrec_error *err) {
+  wr_rec r = {NULL, data, len};
+  return wr_add(w, type, &r, index, err);
 }
 
 int evr__writer_finish(evr__writer *w, evrec_error *err) {

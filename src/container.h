@@ -48,6 +48,11 @@ int evr__writer_append(evr__writer *w, int fd, const char *name, evrec_error *er
 int evr__writer_write(evr__writer *w, const ProtobufCMessage *msg, uint64_t index,
                       evrec_error *err);
 
+/** Adds one record given as its encoding, a message of `type` (see
+ *  evrec__writer_write_packed: well formed, strings valid UTF-8). */
+int evr__writer_write_packed(evr__writer *w, const ProtobufCMessageDescriptor *type,
+                             const void *data, size_t len, uint64_t index, evrec_error *err);
+
 /** Emits the last block, the index and the EOF member. */
 int evr__writer_finish(evr__writer *w, evrec_error *err);
 

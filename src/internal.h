@@ -120,6 +120,21 @@ size_t evrec__pack(evrec__buf *out, const ProtobufCMessage *msg);
  *  by the prefix too), or SIZE_MAX as evrec__pack(). */
 size_t evrec__pack_delimited(evrec__buf *out, const ProtobufCMessage *msg);
 
+/* ---------------------------------------------------------------- writer (writer.c) */
+
+/**
+ * Writes one record given as its protobuf encoding, a message of `type`,
+ * for encoders in evrec's own code that make the bytes of a record
+ * directly (the CLI's GDELT importer). The bytes must be well formed and
+ * their strings valid UTF-8: binary output (pb, pbd, evr) written with
+ * EVREC_WRITE_VALID_UTF8 takes them as they are; JSON, and checked
+ * output, decode them first and write the message. Errors as
+ * evrec_writer_write(); bytes that do not decode (bad UTF-8 in checked
+ * output) are refused without making the writer fail.
+ */
+int evrec__writer_write_packed(evrec_writer *w, const ProtobufCMessageDescriptor *type,
+                               const void *data, size_t len, evrec_error *err);
+
 /* ---------------------------------------------------------------- errors */
 
 /** Clears err (if non-NULL), sets code and printf-style message.

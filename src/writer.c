@@ -37,6 +37,11 @@
  * Binary output first checks every string for valid UTF-8 (proto3 requires
  * it, protobuf-c does not check), so a writer never produces data its own
  * reader rejects. Errors are sticky.
+ *
+ * Records may also come already packed, from evrec's own encoders
+ * (evrec__writer_write_packed): binary output (pb, pbd, evr) vouched for
+ * by EVREC_WRITE_VALID_UTF8 takes the bytes as they are; JSON and checked
+ * output decode them into the writer's arena and write the message.
  */
 #define _XOPEN_SOURCE 700 /* realpath() */
 #include <errno.h>
@@ -69,6 +74,7 @@ struct evrec_writer {
   bool appending;       /* append: truncate back on failure */
   uint64_t append_size; /* the file's size before appending */
   uint64_t count;
+  evrec_arena *arena;   /* decoded packed records (evrec__writer_write_packed) */
   int failed; /* sticky error status */
   evrec_error ferr;
 };
@@ -130,8 +136,23 @@ static int wr_binary(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *
   return n == SIZE_MAX ? evrec__err(err, EVREC_E_NOMEM, "out of memory") : EVREC_OK;
 }
 
-int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
-  if (!w || !msg) return evrec__err(err, EVREC_E_INVALID_ARG, "writer: NULL argument");
+/* A packed record as it is (pb), or after its length (pbd). */
+static int wr_packed(evrec_writer *w, const void *data, size_t len, evrec_error *err) {
+  if (w->format == EVREC_FORMAT_PB && w->count > 0)
+    return evrec__err(err, EVREC_E_FORMAT, "pb holds exactly one record; use pbd for more");
+  char prefix[EVREC__VARINT_MAX];
+  size_t n = w->format == EVREC_FORMAT_PBD ? evrec__varint_put(len, prefix) : 0;
+  if (!evrec__buf_append(&w->out, prefix, n) || !evrec__buf_append(&w->out, data, len))
+    return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  return EVREC_OK;
+}
+
+/* One record: msg, or (msg NULL) the packed bytes of a `type` message for
+ * pb, pbd and evr output. Errors are sticky; a failed record leaves no
+ * partial encoding behind. */
+static int wr_record(evrec_writer *w, const ProtobufCMessage *msg,
+                     const ProtobufCMessageDescriptor *type, const void *data, size_t len,
+                     evrec_error *err) {
   if (w->failed) {
     if (err) *err = w->ferr;
     return w->failed;
@@ -140,7 +161,9 @@ int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg, evrec_error
   evrec_error *e = err ? err : &local;
   size_t mark = w->out.len;
   bool json = w->format == EVREC_FORMAT_JSON || w->format == EVREC_FORMAT_NDJSON;
-  int rc = w->evr ? evr__writer_write(w->evr, msg, w->count, e)
+  int rc = w->evr ? (msg ? evr__writer_write(w->evr, msg, w->count, e)
+                         : evr__writer_write_packed(w->evr, type, data, len, w->count, e))
+           : !msg ? wr_packed(w, data, len, e)
            : json ? wr_json(w, msg, e)
                   : wr_binary(w, msg, e);
   if (rc) w->out.len = mark; /* drop a partial encoding */
@@ -151,6 +174,27 @@ int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg, evrec_error
     w->failed = rc;
     w->ferr = *e;
   }
+  return rc;
+}
+
+int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
+  if (!w || !msg) return evrec__err(err, EVREC_E_INVALID_ARG, "writer: NULL argument");
+  return wr_record(w, msg, msg->descriptor, NULL, 0, err);
+}
+
+int evrec__writer_write_packed(evrec_writer *w, const ProtobufCMessageDescriptor *type,
+                               const void *data, size_t len, evrec_error *err) {
+  if (!w || !type || (!data && len))
+    return evrec__err(err, EVREC_E_INVALID_ARG, "writer: NULL argument");
+  bool json = w->format == EVREC_FORMAT_JSON || w->format == EVREC_FORMAT_NDJSON;
+  if (!json && w->valid_utf8) return wr_record(w, NULL, type, data, len, err);
+  /* Other formats (and checked strings) take the message. */
+  if (!w->arena && !(w->arena = evrec_arena_new(0)))
+    return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  ProtobufCMessage *msg;
+  int rc = evrec_pb_decode(&msg, type, data, len, w->arena, err);
+  if (rc == EVREC_OK) rc = wr_record(w, msg, type, NULL, 0, err);
+  evrec__arena_recycle(w->arena);
   return rc;
 }
 
@@ -175,6 +219,7 @@ static void wr_free(evrec_writer *w) {
   if (w->own_fd && w->fd >= 0) close(w->fd);
   if (w->tmp) unlink(w->tmp);
   evrec__buf_free(&w->out);
+  evrec_arena_free(w->arena);
   free(w->path);
   free(w->tmp);
   free(w->name);

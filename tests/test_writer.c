@@ -406,6 +406,57 @@ static void test_valid_utf8_flag(void **state) {
   assert_file(in_dir(f, names[0]), S("{\"fString\":\"\xff\"}\n"));
 }
 
+/* Records handed over packed (evrec__writer_write_packed): pb/pbd copy
+ * them when EVREC_WRITE_VALID_UTF8 vouches for them, everything else
+ * decodes them first (and so checks them), with the bytes and errors of
+ * evrec_writer_write(). */
+static int write_two_packed(fixture *f, const char *name, evrec_format format, unsigned flags,
+                            evrec_error *err) {
+  evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+  evrec_writer *w;
+  o.format = format;
+  o.flags = flags;
+  o.created_at = "2026-11-27T00:00:00Z";
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, name), &o, err), EVREC_OK);
+  int rc = evrec__writer_write_packed(w, AT, S("\x08\x01"), err);
+  if (rc == EVREC_OK) rc = evrec__writer_write_packed(w, AT, S("\x08\x02\x72\x01" "a"), err);
+  if (rc == EVREC_OK) return evrec_writer_close(w, err);
+  evrec_writer_abort(w);
+  return rc;
+}
+
+static void test_packed(void **state) {
+  fixture *f = *state;
+  const char *nd = "{\"fInt32\":1}\n{\"fInt32\":2,\"fString\":\"a\"}\n";
+  evrec_error err;
+  for (unsigned flags = 0; flags <= EVREC_WRITE_VALID_UTF8; flags += EVREC_WRITE_VALID_UTF8) {
+    assert_int_equal(write_two_packed(f, "p.pbd", EVREC_FORMAT_PBD, flags, &err), EVREC_OK);
+    assert_file(in_dir(f, "p.pbd"), S("\x02\x08\x01\x05\x08\x02\x72\x01" "a"));
+    assert_int_equal(write_two_packed(f, "p.ndjson", EVREC_FORMAT_NDJSON, flags, &err), EVREC_OK);
+    assert_file(in_dir(f, "p.ndjson"), nd, strlen(nd));
+    assert_int_equal(write_two_packed(f, "p.pb", EVREC_FORMAT_PB, flags, &err), EVREC_E_FORMAT);
+    assert_string_equal(err.message, "pb holds exactly one record; use pbd for more");
+    /* .evr: the container of the same records written as messages */
+    assert_int_equal(write_two_packed(f, "p.evr", EVREC_FORMAT_EVR, flags, &err), EVREC_OK);
+    evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+    evrec_writer *w;
+    o.created_at = "2026-11-27T00:00:00Z";
+    assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "m.evr"), &o, &err), EVREC_OK);
+    assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK);
+    assert_int_equal(evrec_writer_write(w, &f->r2.base, &err), EVREC_OK);
+    assert_int_equal(evrec_writer_close(w, &err), EVREC_OK);
+    size_t n;
+    char *want = slurp(in_dir(f, "m.evr"), &n);
+    assert_file(in_dir(f, "p.evr"), want, n);
+    free(want);
+  }
+  evrec_writer *w;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "bad.pbd"), NULL, &err), EVREC_OK);
+  assert_int_equal(evrec__writer_write_packed(w, AT, S("\x72\x01\xff"), &err), EVREC_E_UTF8);
+  assert_int_equal(evrec__writer_write_packed(w, NULL, S("\x08\x01"), &err), EVREC_E_INVALID_ARG);
+  evrec_writer_abort(w);
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -415,6 +466,7 @@ int main(void) {
       T(test_permissions_and_symlinks), T(test_append),
       T(test_dev_full),             T(test_open_errors),
       T(test_round_trip_through_reader), T(test_valid_utf8_flag),
+      T(test_packed),
   };
   return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include "google/protobuf/timestamp.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "imp.h"
+#include "imp_wire.h"
 
 /* ====================================================================== */
 /* Messages                                                               */
@@ -97,26 +98,76 @@ void imp_discard(imp *m) {
   m->oom = false;
 }
 
+/* After the writer took (rc 0) or refused a record. */
+static int emitted(imp *m, int rc, evrec_error *err) {
+  imp_discard(m);
+  if (rc == EVREC_OK) {
+    m->n_records++;
+    return 0;
+  }
+  if (err->code == EVREC_E_IO || err->code == EVREC_E_NOMEM) {
+    cli_report(m->out_name, err);
+    m->status = CLI_EXIT_USAGE;
+    return IMP_STOP;
+  }
+  err->record = EVREC_UNKNOWN; /* a record we built: blame the input position */
+  return imp_bad(m, "cannot write the record: %s%s%s", err->message, err->path[0] ? " at " : "",
+                 err->path);
+}
+
 int imp_emit(imp *m, ev_record *r) {
   evrec_error err;
   if (m->oom) {
     imp_discard(m);
     return imp_fail(m, "out of memory");
   }
-  if (evrec_writer_write(m->w, &r->base, &err) != EVREC_OK) {
+  return emitted(m, evrec_writer_write(m->w, &r->base, &err), &err);
+}
+
+int imp_emit_packed(imp *m, const evrec__buf *r) {
+  evrec_error err;
+  if (m->oom || r->oom) {
     imp_discard(m);
-    if (err.code == EVREC_E_IO || err.code == EVREC_E_NOMEM) {
-      cli_report(m->out_name, &err);
-      m->status = CLI_EXIT_USAGE;
-      return IMP_STOP;
-    }
-    err.record = EVREC_UNKNOWN; /* a record we built: blame the input position */
-    return imp_bad(m, "cannot write the record: %s%s%s", err.message, err.path[0] ? " at " : "",
-                   err.path);
+    return imp_fail(m, "out of memory");
   }
-  m->n_records++;
-  imp_discard(m);
-  return 0;
+  int rc = evrec__writer_write_packed(m->w, &evrec__v1__record__descriptor, r->data, r->len, &err);
+  return emitted(m, rc, &err);
+}
+
+void wire_start(wire *w, evrec__buf *b) {
+  w->b = b;
+  w->p = w->end = NULL;
+  if (b->data && !b->oom) {
+    w->p = (uint8_t *)b->data + b->len;
+    w->end = (uint8_t *)b->data + b->cap - 1; /* buf.c keeps a byte for a NUL */
+  }
+}
+
+void wire_finish(wire *w) {
+  if (w->p) w->b->len = (size_t)(w->p - (uint8_t *)w->b->data);
+}
+
+/* Room for n bytes and some more: one growth serves many fields. */
+bool wire_grow(wire *w, size_t n) {
+  evrec__buf *b = w->b;
+  wire_finish(w);
+  if (n > SIZE_MAX / 2 || !evrec__buf_reserve(b, n + 1024)) {
+    b->oom = true;
+    w->p = w->end = NULL;
+    return false;
+  }
+  wire_start(w, b);
+  return true;
+}
+
+void wire_close_long(wire *w, size_t at, size_t len) {
+  uint8_t prefix[EVREC__VARINT_MAX];
+  size_t h = (size_t)(wire_varint_at(prefix, len) - prefix);
+  if (!wire_room(w, h - 1)) return;
+  uint8_t *slot = (uint8_t *)w->b->data + at;
+  memmove(slot + h, slot + 1, len);
+  memcpy(slot, prefix, h);
+  w->p += h - 1;
 }
 
 void *imp_alloc(imp *m, size_t size) {
@@ -155,20 +206,24 @@ char *imp_printf(imp *m, const char *fmt, ...) {
   return p;
 }
 
-char *imp_numbered(imp *m, const char *prefix, uint64_t n) {
+size_t imp_u64_dec(char *out, uint64_t n) {
   char digits[20];
-  size_t k = 0, plen = strlen(prefix);
+  size_t k = 0;
   do digits[k++] = (char)('0' + n % 10); while ((n /= 10) > 0);
-  char *p = imp_alloc(m, plen + k + 1);
+  for (size_t i = 0; i < k; i++) out[i] = digits[k - 1 - i];
+  return k;
+}
+
+char *imp_numbered(imp *m, const char *prefix, uint64_t n) {
+  size_t plen = strlen(prefix);
+  char *p = imp_alloc(m, plen + 21);
   if (!p) return (char *)protobuf_c_empty_string;
   memcpy(p, prefix, plen);
-  for (size_t i = 0; i < k; i++) p[plen + i] = digits[k - 1 - i];
-  p[plen + k] = '\0';
+  p[plen + imp_u64_dec(p + plen, n)] = '\0';
   return p;
 }
 
-void *imp_grow(imp *m, void *arr, size_t n, size_t size) {
-  if (n && (n & (n - 1))) return arr; /* not a power of two: room is left */
+void *imp_grow_to(imp *m, void *arr, size_t n, size_t size) {
   size_t cap = n ? 2 * n : 1;
   char *p = imp_alloc(m, cap * size);
   if (!p) return NULL;
@@ -306,11 +361,20 @@ ev_code *imp_code(imp *m, const char *scheme, const char *code, const char *labe
 /* Numbers                                                                */
 /* ====================================================================== */
 
+/* isdigit() without the locale table (a call per byte in glibc). */
+static inline bool dec_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
 bool imp_parse_u64(const char *s, size_t n, uint64_t *out) {
   uint64_t v = 0;
   if (n == 0 || n > 20) return false;
-  for (size_t i = 0; i < n; i++) {
+  size_t safe = n < 19 ? n : 19; /* 19 digits cannot overflow */
+  for (size_t i = 0; i < safe; i++) {
     unsigned d = (unsigned char)s[i] - '0';
+    if (d > 9) return false;
+    v = v * 10 + d;
+  }
+  if (n == 20) {
+    unsigned d = (unsigned char)s[19] - '0';
     if (d > 9 || v > (UINT64_MAX - d) / 10) return false;
     v = v * 10 + d;
   }
@@ -342,14 +406,39 @@ static double slow_double(const char *s, size_t n) {
   return strtod(buf, NULL);
 }
 
+/* The usual number ("-3.9171566189955", "54", "21.4267"): at most 17
+ * digits with an optional sign and point, no exponent, whose value is
+ * mant / 10^k for an exact mant < 2^53 (Clinger's fast path, as below).
+ * @return false when the general parser must decide. */
+static inline bool simple_double(const char *s, size_t n, double *out) {
+  const char *p = s, *end = s + n;
+  bool neg = p < end && *p == '-';
+  p += neg;
+  const char *digits = p;
+  uint64_t mant = 0;
+  while (p < end && dec_digit(*p)) mant = mant * 10 + (unsigned)(*p++ - '0');
+  size_t k = 0;
+  if (p < end && *p == '.') {
+    const char *frac = ++p;
+    while (p < end && dec_digit(*p)) mant = mant * 10 + (unsigned)(*p++ - '0');
+    k = (size_t)(p - frac);
+    if (p - digits == 1) return false; /* "." alone */
+  }
+  if (p != end || p == digits || mant >= (UINT64_C(1) << 53)) return false;
+  double v = k ? (double)mant / POW10[k] : (double)mant;
+  *out = neg ? -v : v;
+  return true;
+}
+
 bool imp_parse_double(const char *s, size_t n, double *out) {
+  if (n <= 18 && simple_double(s, n, out)) return true;
   size_t i = 0;
   bool neg = false;
   uint64_t mant = 0;
   int digits = 0, exp10 = 0;
   if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
   size_t int_start = i;
-  for (; i < n && isdigit((unsigned char)s[i]); i++) {
+  for (; i < n && dec_digit(s[i]); i++) {
     if (digits < 19) {
       mant = mant * 10 + (unsigned)(s[i] - '0');
       digits += mant > 0;
@@ -359,7 +448,7 @@ bool imp_parse_double(const char *s, size_t n, double *out) {
   }
   bool int_digits = i > int_start, frac_digits = false;
   if (i < n && s[i] == '.') {
-    for (i++; i < n && isdigit((unsigned char)s[i]); i++) {
+    for (i++; i < n && dec_digit(s[i]); i++) {
       frac_digits = true;
       if (digits < 19) {
         mant = mant * 10 + (unsigned)(s[i] - '0');
@@ -552,24 +641,42 @@ void imp_format_time(char *buf, int64_t seconds, int32_t nanos) {
 /* Text                                                                   */
 /* ====================================================================== */
 
+/* `prefix` is lower-case ASCII; ASCII letters of s match either case, as
+ * with tolower() in the C locale (the CLI never sets another one), without
+ * a call per byte. */
 static bool has_prefix_ci(const char *s, const char *prefix) {
   for (; *prefix; s++, prefix++)
-    if (tolower((unsigned char)*s) != *prefix) return false;
+    if ((*s >= 'A' && *s <= 'Z' ? *s + ('a' - 'A') : *s) != *prefix) return false;
   return true;
 }
 
 const char *imp_url_key(const char *url) {
-  if (has_prefix_ci(url, "https://")) return url + 8;
-  if (has_prefix_ci(url, "http://")) return url + 7;
+  if (has_prefix_ci(url, "http")) {
+    const char *p = url + 4 + (url[4] == 's' || url[4] == 'S');
+    if (p[0] == ':' && p[1] == '/' && p[2] == '/') return p + 3;
+  }
   return url;
+}
+
+/* Whether s[0..n) holds a control character, a space or DEL, 8 bytes at a
+ * time (a byte below 0x21, or a zero byte of w ^ 0x7f..7f). */
+static bool has_ctl_or_space(const char *s, size_t n) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+  size_t i = 0;
+  for (uint64_t w, d; i + 8 <= n; i += 8) {
+    memcpy(&w, s + i, 8);
+    d = w ^ (ones * 0x7f);
+    if ((((w - ones * 0x21) & ~w) | ((d - ones) & ~d)) & highs) return true;
+  }
+  for (; i < n; i++)
+    if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return true;
+  return false;
 }
 
 bool imp_is_http_url(const char *s) {
   const char *host = imp_url_key(s);
   if (host == s || !*host || *host == '/') return false;
-  for (const char *p = s; *p; p++)
-    if ((unsigned char)*p <= ' ' || *p == 0x7f) return false;
-  return true;
+  return !has_ctl_or_space(s, strlen(s));
 }
 
 char *imp_url_domain(imp *m, const char *url) {
@@ -580,7 +687,7 @@ char *imp_url_domain(imp *m, const char *url) {
   if (at) n -= (size_t)(at + 1 - host), host = at + 1;
   if (n > 4 && has_prefix_ci(host, "www.")) host += 4, n -= 4;
   char *d = imp_strn(m, host, n);
-  for (char *p = d; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = d; *p; p++) *p = *p >= 'A' && *p <= 'Z' ? (char)(*p + ('a' - 'A')) : *p; /* tolower() in the C locale */
   return d;
 }
 

@@ -29,6 +29,13 @@
 #include "imp.h"
 
 #define CHUNK (256u * 1024u)
+/* Bytes allocated past the buffer's end (and its NUL byte), so that a row
+ * can be scanned in whole 16-byte blocks. */
+#define SCAN_PAD 16u
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 
 struct imp_csv {
   int fd;
@@ -45,6 +52,8 @@ struct imp_csv {
   int qstate;       /* quoted scan state at buf[pos + scan] (Q_* below) */
   uint64_t line;    /* line number of buf[pos] */
   uint64_t row_line, row_off;
+  char *row;        /* the row returned last (imp_csv_next_row) */
+  size_t rowlen;
   char **f;
   size_t *len;
   size_t fcap;
@@ -98,7 +107,7 @@ static int fill(imp_csv *c, char *why, size_t why_size) {
       return -1;
     }
     size_t cap = c->cap ? c->cap * 2 : 2 * CHUNK;
-    char *b = realloc(c->buf, cap + 1);
+    char *b = realloc(c->buf, cap + 1 + SCAN_PAD);
     if (!b) return snprintf(why, why_size, "out of memory"), -1;
     c->buf = b;
     c->cap = cap;
@@ -152,31 +161,88 @@ static size_t row_end(imp_csv *c) {
   return SIZE_MAX;
 }
 
+static bool grow_fields(imp_csv *c) {
+  size_t cap = c->fcap ? 2 * c->fcap : 64;
+  char **f = realloc(c->f, cap * sizeof *f);
+  if (f) c->f = f;
+  size_t *l = realloc(c->len, cap * sizeof *l);
+  if (l) c->len = l;
+  if (!f || !l) return false;
+  c->fcap = cap;
+  return true;
+}
+
 static inline bool add_field(imp_csv *c, size_t n, char *start, size_t len) {
-  if (__builtin_expect(n == c->fcap, 0)) {
-    size_t cap = c->fcap ? 2 * c->fcap : 64;
-    char **f = realloc(c->f, cap * sizeof *f);
-    if (f) c->f = f;
-    size_t *l = realloc(c->len, cap * sizeof *l);
-    if (l) c->len = l;
-    if (!f || !l) return false;
-    c->fcap = cap;
-  }
+  if (__builtin_expect(n == c->fcap, 0) && !grow_fields(c)) return false;
   c->f[n] = start;
   c->len[n] = len;
   return true;
 }
 
-/* Splits an unquoted row (TSV): every separator becomes a NUL. */
+/* Whether n bytes are all ASCII and none is NUL, 8 at a time. */
+static bool plain_ascii(const unsigned char *s, size_t n) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if ((w | ((w - ones) & ~w)) & highs) return false; /* a high bit or a zero byte */
+  }
+  for (; i < n; i++)
+    if (!s[i] || s[i] >= 0x80) return false;
+  return true;
+}
+
 /* Splits an unquoted row (TSV): every separator becomes a NUL. Fields are
- * short (GDELT's average 9 bytes), so instead of one memchr() call per
- * field the row is scanned 8 bytes at a time for separator bytes (a zero
- * byte of w ^ sep*0x01..01 is a separator; the lowest flagged byte is
- * always a true one), and each flagged byte is visited in order. */
-static int split_plain(imp_csv *c, char *row, size_t len, size_t *nf) {
+ * short (GDELT's average 6 bytes), so instead of one memchr() call per
+ * field the row is scanned a block at a time for separator bytes and each
+ * one found is visited in order. The same pass notes whether the row is
+ * plain ASCII without NUL bytes (`*plain`), which settles the UTF-8 check
+ * of the usual row. row[len] ends the row and the buffer holds at least
+ * SCAN_PAD readable bytes after it (bytes past the row are masked). */
+#if defined(__SSE2__) && defined(__GNUC__)
+static int split_plain(imp_csv *c, char *row, size_t len, size_t *nf, bool *plain) {
+  const __m128i seps = _mm_set1_epi8(c->sep), zero = _mm_setzero_si128();
+  /* locals: the stores into row[] could alias c's fields */
+  char **f = c->f;
+  size_t *lens = c->len, cap = c->fcap, n = 0, start = 0;
+  unsigned odd = 0; /* high bits and NULs seen */
+  for (size_t i = 0; i < len; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + i));
+    unsigned hit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, seps));
+    unsigned bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+    if (len - i < 16) { /* the last block: bytes past the row do not count */
+      unsigned keep = (1u << (len - i)) - 1;
+      hit &= keep;
+      bad &= keep;
+    }
+    odd |= bad;
+    for (; hit; hit &= hit - 1) {
+      size_t k = i + (size_t)__builtin_ctz(hit);
+      if (__builtin_expect(n == cap, 0)) {
+        if (!grow_fields(c)) return -1;
+        f = c->f, lens = c->len, cap = c->fcap;
+      }
+      f[n] = row + start;
+      lens[n++] = k - start;
+      row[k] = '\0';
+      start = k + 1;
+    }
+  }
+  if (!add_field(c, n++, row + start, len - start)) return -1;
+  row[len] = '\0';
+  *nf = n;
+  *plain = odd == 0;
+  return 0;
+}
+#else
+/* Without SSE2: 8 bytes at a time (a zero byte of w ^ sep*0x01..01 is a
+ * separator; the lowest flagged byte is always a true one). */
+static int split_plain(imp_csv *c, char *row, size_t len, size_t *nf, bool *plain) {
   const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
   const uint64_t seps = ones * (unsigned char)c->sep;
   size_t n = 0, start = 0, i = 0;
+  *plain = plain_ascii((const unsigned char *)row, len); /* before NULs go in */
   for (; i + 8 <= len; i += 8) {
     uint64_t w;
     memcpy(&w, row + i, 8);
@@ -203,6 +269,7 @@ static int split_plain(imp_csv *c, char *row, size_t len, size_t *nf) {
   *nf = n;
   return 0;
 }
+#endif
 
 /* Splits an RFC 4180 row, unquoting in place. */
 static int split_quoted(imp_csv *c, char *row, size_t len, size_t *nf, char *why,
@@ -236,20 +303,6 @@ static int split_quoted(imp_csv *c, char *row, size_t len, size_t *nf, char *why
   }
   *nf = n;
   return 0;
-}
-
-/* Whether n bytes are all ASCII and none is NUL, 8 at a time. */
-static bool plain_ascii(const unsigned char *s, size_t n) {
-  const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, s + i, 8);
-    if ((w | ((w - ones) & ~w)) & highs) return false; /* a high bit or a zero byte */
-  }
-  for (; i < n; i++)
-    if (!s[i] || s[i] >= 0x80) return false;
-  return true;
 }
 
 /* Valid UTF-8 without NUL: the first bad byte's field, or 0 (called only
@@ -311,36 +364,59 @@ static size_t next_row(imp_csv *c, char *why, size_t why_size, int *rc) {
   }
 }
 
-int imp_csv_next(imp_csv *c, char ***fields, size_t **lens, size_t *nfields, char *why,
-                 size_t why_size) {
+int imp_csv_next_row(imp_csv *c, char **row, size_t *len, char *why, size_t why_size) {
   for (;;) {
     int rc;
     size_t n = next_row(c, why, why_size, &rc);
     if (rc < 0) return -1;
     if (n == SIZE_MAX) return 0;
-    char *row = c->buf + c->pos;
+    char *r = c->buf + c->pos;
     size_t rowlen = n;
     c->row_line = c->line;
     c->row_off = c->buf_off + c->pos;
     c->line += 1;
     if (c->quotes)
-      for (char *p = row; (p = memchr(p, '\n', (size_t)(row + n - p))); p++) c->line++;
+      for (char *p = r; (p = memchr(p, '\n', (size_t)(r + n - p))); p++) c->line++;
     c->pos += n + 1 > c->end - c->pos ? c->end - c->pos : n + 1;
     c->scan = 0;
     c->qstate = Q_START;
-    if (rowlen && row[rowlen - 1] == '\r') rowlen--;
+    if (rowlen && r[rowlen - 1] == '\r') rowlen--;
     if (rowlen == 0) continue; /* blank line */
-    size_t nf = 0;
-    bool ascii = plain_ascii((const unsigned char *)row, rowlen); /* before NULs go in */
-    int s = c->quotes ? split_quoted(c, row, rowlen, &nf, why, why_size)
-                      : split_plain(c, row, rowlen, &nf);
-    if (s == -1) return snprintf(why, why_size, "out of memory"), -1;
-    if (s == -2) return -2;
-    size_t bad = ascii ? 0 : bad_utf8(c, nf);
-    if (bad) return snprintf(why, why_size, "column %zu: invalid UTF-8 or NUL byte", bad), -2;
-    *fields = c->f;
-    *lens = c->len;
-    *nfields = nf;
+    r[rowlen] = '\0';
+    c->row = r;
+    c->rowlen = rowlen;
+    *row = r;
+    *len = rowlen;
     return 1;
   }
+}
+
+int imp_csv_split_row(imp_csv *c, char ***fields, size_t **lens, size_t *nfields, char *why,
+                      size_t why_size) {
+  char *row = c->row;
+  size_t nf = 0;
+  bool ascii;
+  int s;
+  if (c->quotes) {
+    ascii = plain_ascii((const unsigned char *)row, c->rowlen); /* before NULs go in */
+    s = split_quoted(c, row, c->rowlen, &nf, why, why_size);
+  } else {
+    s = split_plain(c, row, c->rowlen, &nf, &ascii);
+  }
+  if (s == -1) return snprintf(why, why_size, "out of memory"), -1;
+  if (s == -2) return -2;
+  size_t bad = ascii ? 0 : bad_utf8(c, nf);
+  if (bad) return snprintf(why, why_size, "column %zu: invalid UTF-8 or NUL byte", bad), -2;
+  *fields = c->f;
+  *lens = c->len;
+  *nfields = nf;
+  return 1;
+}
+
+int imp_csv_next(imp_csv *c, char ***fields, size_t **lens, size_t *nfields, char *why,
+                 size_t why_size) {
+  char *row;
+  size_t len;
+  int rc = imp_csv_next_row(c, &row, &len, why, why_size);
+  return rc <= 0 ? rc : imp_csv_split_row(c, fields, lens, nfields, why, why_size);
 }

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "imp.h"
+#include "imp_wire.h"
 
 /* ====================================================================== */
 /* Columns                                                                */
@@ -169,6 +170,42 @@ static void map_free(u64map *m) {
 }
 
 /* ====================================================================== */
+/* Code lookups, memoised                                                 */
+/* ====================================================================== */
+
+/* The code lists are searched with bsearch() and strcmp() (about 300
+ * instructions a lookup), and a row needs up to six lookups (its CAMEO code,
+ * the actors' countries, the places' FIPS countries) among a few hundred
+ * distinct codes. A direct-mapped memo of the answers, keyed by the code's
+ * bytes (codes of 1-7 bytes; longer ones are looked up every time), makes
+ * a repeated lookup a multiplication and a compare. */
+#define MEMO_SLOTS 256
+
+typedef struct memo {
+  uint64_t key[MEMO_SLOTS]; /* the code's bytes, little endian; 0 = empty */
+  const void *val[MEMO_SLOTS];
+} memo;
+
+typedef const void *(*lookup_fn)(const char *code);
+
+static const void *memo_find(memo *mo, const char *s, lookup_fn look) {
+  uint64_t k = 0;
+  size_t i = 0;
+  for (; i < 8 && s[i]; i++) k |= (uint64_t)(unsigned char)s[i] << (8 * i);
+  if (i == 0 || i == 8) return look(s);
+  size_t slot = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+  if (mo->key[slot] != k) {
+    mo->val[slot] = look(s);
+    mo->key[slot] = k;
+  }
+  return mo->val[slot];
+}
+
+static const void *look_cameo(const char *code) { return vocab_cameo_label(code, strlen(code)); }
+static const void *look_alpha3(const char *code) { return vocab_country_by_alpha3(code); }
+static const void *look_fips(const char *code) { return vocab_fips_to_iso3(code); }
+
+/* ====================================================================== */
 /* State                                                                  */
 /* ====================================================================== */
 
@@ -191,12 +228,15 @@ typedef struct pend {
   uint64_t hash;
   char *key;            /* article key: URL without scheme, or "<id>|<citation>" */
   char *url;            /* the URL as seen (https preferred), NULL if none */
+  size_t key_cap, url_cap;
+  char *url_mem;        /* where url is kept */
   uint64_t last;        /* row number of the last row added */
   uint64_t first_line;  /* for messages */
   char *buf;
   size_t len, cap;
+  uint32_t n_entries;
   struct pend *prev, *next; /* in order of last use (head = oldest) */
-  struct pend *chain;       /* hash bucket chain */
+  struct pend *chain;       /* hash bucket chain; the spares' list */
 } pend;
 
 typedef struct gdelt {
@@ -212,6 +252,7 @@ typedef struct gdelt {
   pend **buckets;
   size_t n_buckets, n_pending;
   pend *head, *tail;
+  pend *spares;      /* written records' pends, kept for new ones */
   u64map written;    /* key hash -> line of the record's last row (window mode) */
   u64map last_row;   /* key hash -> row number of its last row (two-pass) */
   uint64_t row;      /* rows read so far (all files) */
@@ -224,7 +265,93 @@ typedef struct gdelt {
   char *scratch;     /* a pread mentions row */
   size_t scratch_cap;
   uint64_t orphans, orphan_events;
+  memo cameo, alpha3, fips; /* code lookups */
+  evrec__buf events, record; /* the record being encoded (see encode_record) */
 } gdelt;
+
+/* ====================================================================== */
+/* Values                                                                 */
+/* ====================================================================== */
+
+/* The value parsers, shared by the careful path (col_*, which reports what
+ * is wrong) and the fast path of export rows (take_*, which only tells). */
+enum { VAL_OK, VAL_SYNTAX, VAL_RANGE };
+
+typedef struct irange {
+  int64_t lo, hi;
+} irange;
+
+typedef struct drange {
+  double lo, hi;
+} drange;
+
+/* The ranges of the export's numeric columns. */
+static const irange R_ISROOT = {0, 1}, R_QUAD = {1, 4}, R_COUNT = {0, INT64_MAX},
+                    R_GEO_TYPE = {0, 5};
+static const drange R_GOLDSTEIN = {-10, 10}, R_TONE = {-100, 100}, R_LAT = {-90, 90},
+                    R_LON = {-180, 180};
+
+/* A decimal integer of n > 0 bytes within r. */
+IMP_INLINE int int_value(const char *s, size_t n, irange r, int64_t *out) {
+  if (n == 1 && (unsigned char)(s[0] - '0') < 10) *out = s[0] - '0'; /* the usual value */
+  else if (!imp_parse_i64(s, n, out)) return VAL_SYNTAX;
+  return *out >= r.lo && *out <= r.hi ? VAL_OK : VAL_RANGE;
+}
+
+/* A decimal number of n > 0 bytes within r. */
+IMP_INLINE int num_value(const char *s, size_t n, drange r, double *out) {
+  if (!imp_parse_double(s, n, out)) return VAL_SYNTAX;
+  return *out < r.lo || *out > r.hi ? VAL_RANGE : VAL_OK;
+}
+
+/* The values of 8 decimal digits (s[0] in the lowest byte), or false when
+ * they are not all digits: one test for the 8 (simdjson's SWAR check). */
+static bool eight_digits(const char *s, uint64_t *digits) {
+  uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(&w, s, 8);
+#else
+  for (int i = 7; i >= 0; i--) w = w << 8 | (unsigned char)s[i];
+#endif
+  const uint64_t F0 = UINT64_C(0xF0F0F0F0F0F0F0F0);
+  if (((w & F0) | (((w + UINT64_C(0x0606060606060606)) & F0) >> 4)) != UINT64_C(0x3333333333333333))
+    return false;
+  *digits = w - UINT64_C(0x3030303030303030);
+  return true;
+}
+
+/* Digits i and i + 1 of eight_digits() as a number. */
+static unsigned two_digits(uint64_t d, int i) {
+  return (unsigned)(d >> (8 * i) & 0xF) * 10 + (unsigned)(d >> (8 * i + 8) & 0xF);
+}
+
+/* YYYYMMDD or YYYYMMDDHHMMSS -> seconds (and the date as YYYY-MM-DD). */
+static bool datetime_value(const char *s, size_t n, bool with_time, int64_t *secs,
+                           char date[11]) {
+  uint64_t d, t = 0;
+  if (n != (with_time ? 14 : 8) || !eight_digits(s, &d) || (with_time && !eight_digits(s + 6, &t)))
+    return false; /* t: digits 6-13 */
+  unsigned y = two_digits(d, 0) * 100 + two_digits(d, 2), mo = two_digits(d, 4),
+           day = two_digits(d, 6), h = 0, mi = 0, sec = 0;
+  if (with_time) h = two_digits(t, 2), mi = two_digits(t, 4), sec = two_digits(t, 6);
+  if (!imp_valid_date(y, mo, day) || h > 23 || mi > 59 || sec > 59) return false;
+  if (date) { /* "YYYY-MM-DD" from the digits just checked */
+    memcpy(date, s, 4), date[4] = '-', memcpy(date + 5, s + 4, 2), date[7] = '-';
+    memcpy(date + 8, s + 6, 2), date[10] = '\0';
+  }
+  if (secs) *secs = imp_days_from_civil(y, mo, day) * 86400 + h * 3600 + mi * 60 + sec;
+  return true;
+}
+
+/* EventBaseCode (empty, or a prefix of EventCode) and EventRootCode
+ * (empty, or its first two digits). */
+static bool base_of(const char *base, size_t n, const char *code, size_t code_len) {
+  return !n || (n <= code_len && memcmp(base, code, n) == 0);
+}
+
+static bool root_of(const char *root, size_t n, const char *code) {
+  return !n || (n == 2 && memcmp(root, code, 2) == 0);
+}
 
 /* ====================================================================== */
 /* Field checks                                                           */
@@ -249,47 +376,28 @@ static int col_int(const cols *c, unsigned i, int64_t lo, int64_t hi, int64_t *o
                    bool *present) {
   *present = c->len[i] > 0;
   if (!*present) return 0;
-  if (!imp_parse_i64(c->f[i], c->len[i], out)) return col_bad(c, i, "is not an integer");
-  if (*out >= lo && *out <= hi) return 0;
+  int v = int_value(c->f[i], c->len[i], (irange){lo, hi}, out);
+  if (v == VAL_OK) return 0;
+  if (v == VAL_SYNTAX) return col_bad(c, i, "is not an integer");
   char what[64];
   if (hi == INT64_MAX) snprintf(what, sizeof what, "is out of range (%lld or more)", (long long)lo);
   else snprintf(what, sizeof what, "is out of range (%lld to %lld)", (long long)lo, (long long)hi);
   return col_bad(c, i, what);
 }
 
-static int col_num(const cols *c, unsigned i, double lo, double hi, double *out, bool *present) {
+static int col_num(const cols *c, unsigned i, drange r, double *out, bool *present) {
   *present = c->len[i] > 0;
   if (!*present) return 0;
-  if (!imp_parse_double(c->f[i], c->len[i], out)) return col_bad(c, i, "is not a number");
-  if (*out < lo || *out > hi) {
-    char what[64];
-    snprintf(what, sizeof what, "is out of range (%g to %g)", lo, hi);
-    return col_bad(c, i, what);
-  }
-  return 0;
+  int v = num_value(c->f[i], c->len[i], r, out);
+  if (v == VAL_OK) return 0;
+  if (v == VAL_SYNTAX) return col_bad(c, i, "is not a number");
+  char what[64];
+  snprintf(what, sizeof what, "is out of range (%g to %g)", r.lo, r.hi);
+  return col_bad(c, i, what);
 }
 
-/* YYYYMMDD or YYYYMMDDHHMMSS -> seconds (and the date as YYYY-MM-DD). */
 static int col_datetime(const cols *c, unsigned i, bool with_time, int64_t *secs, char date[11]) {
-  const char *s = c->f[i];
-  unsigned v[6] = {0};
-  static const unsigned widths[] = {4, 2, 2, 2, 2, 2};
-  size_t want = with_time ? 14 : 8, pos = 0;
-  if (c->len[i] != want) goto bad;
-  for (int k = 0; k < (with_time ? 6 : 3); k++) {
-    for (unsigned j = 0; j < widths[k]; j++, pos++) {
-      if (s[pos] < '0' || s[pos] > '9') goto bad;
-      v[k] = v[k] * 10 + (unsigned)(s[pos] - '0');
-    }
-  }
-  if (!imp_valid_date(v[0], v[1], v[2]) || v[3] > 23 || v[4] > 59 || v[5] > 59) goto bad;
-  if (date) { /* "YYYY-MM-DD" from the digits just checked */
-    memcpy(date, s, 4), date[4] = '-', memcpy(date + 5, s + 4, 2), date[7] = '-';
-    memcpy(date + 8, s + 6, 2), date[10] = '\0';
-  }
-  if (secs) *secs = imp_days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
-  return 0;
-bad:
+  if (datetime_value(c->f[i], c->len[i], with_time, secs, date)) return 0;
   return col_bad(c, i, with_time ? "is not a date and time YYYYMMDDHHMMSS" : "is not a date YYYYMMDD");
 }
 
@@ -297,9 +405,9 @@ bad:
 /* Export rows                                                            */
 /* ====================================================================== */
 
-/* The parsed values of an export row; strings point into the row. */
+/* The parsed values of an export row. */
 typedef struct erow {
-  char **f;
+  const char *label; /* of the CAMEO code */
   uint64_t id;
   char date[11];
   int64_t added;
@@ -327,50 +435,157 @@ static int parse_geo(const cols *c, erow *r, int g) {
   unsigned b = GEO_BASE[g];
   int64_t t;
   bool present, has_lat, has_lon;
-  if (col_int(c, b + G_TYPE, 0, 5, &t, &present)) return 1;
+  if (col_int(c, b + G_TYPE, R_GEO_TYPE.lo, R_GEO_TYPE.hi, &t, &present)) return 1;
   r->geo_type[g] = present ? (int)t : 0;
-  if (col_num(c, b + G_LAT, -90, 90, &r->lat[g], &has_lat) ||
-      col_num(c, b + G_LON, -180, 180, &r->lon[g], &has_lon))
+  if (col_num(c, b + G_LAT, R_LAT, &r->lat[g], &has_lat) ||
+      col_num(c, b + G_LON, R_LON, &r->lon[g], &has_lon))
     return 1;
   r->has_point[g] = has_lat && has_lon;
   return 0;
 }
 
-/* Validates and parses an export row (fields NUL-terminated). @return 0, or
- * 1 when the row is bad (reported). */
-static int parse_export(imp *m, char **f, size_t *len, size_t nf, erow *r) {
+/* Validates and parses an export row (fields NUL-terminated), saying what
+ * is wrong. @return 0, or 1 when the row is bad (reported). */
+static int parse_export(gdelt *g, char **f, size_t *len, size_t nf, erow *r) {
+  imp *m = g->m;
   cols c = {f, len, COL_NAMES, m};
   int64_t v;
   bool present;
   if (check_width(m, nf, len, N_COLS, "GDELT 2.0 export")) return 1;
   memset(r, 0, sizeof *r);
-  r->f = f;
   if (!imp_parse_u64(f[C_ID], len[C_ID], &r->id)) return col_bad(&c, C_ID, "is not an event id");
   if (col_datetime(&c, C_SQLDATE, false, NULL, r->date) ||
       col_datetime(&c, C_DATEADDED, true, &r->added, NULL))
     return 1;
-  if (!vocab_cameo_label(f[C_EVENTCODE], len[C_EVENTCODE]))
+  if (!(r->label = memo_find(&g->cameo, f[C_EVENTCODE], look_cameo)))
     return col_bad(&c, C_EVENTCODE, "is not a CAMEO code");
-  if (len[C_BASECODE] && (len[C_BASECODE] > len[C_EVENTCODE] ||
-                          memcmp(f[C_BASECODE], f[C_EVENTCODE], len[C_BASECODE]) != 0))
+  if (!base_of(f[C_BASECODE], len[C_BASECODE], f[C_EVENTCODE], len[C_EVENTCODE]))
     return col_bad(&c, C_BASECODE, "is not the base of EventCode");
-  if (len[C_ROOTCODE] && (len[C_ROOTCODE] != 2 || memcmp(f[C_ROOTCODE], f[C_EVENTCODE], 2) != 0))
+  if (!root_of(f[C_ROOTCODE], len[C_ROOTCODE], f[C_EVENTCODE]))
     return col_bad(&c, C_ROOTCODE, "is not the root of EventCode");
-  if (col_int(&c, C_QUAD, 1, 4, &v, &present)) return 1;
+  if (col_int(&c, C_QUAD, R_QUAD.lo, R_QUAD.hi, &v, &present)) return 1;
   r->quad = present ? (int)v : 0;
   if (present && r->quad != vocab_cameo_quad(f[C_EVENTCODE]))
     return col_bad(&c, C_QUAD, "does not match the quad class of the CAMEO root");
-  if (col_int(&c, C_ISROOT, 0, 1, &v, &present)) return 1;
+  if (col_int(&c, C_ISROOT, R_ISROOT.lo, R_ISROOT.hi, &v, &present)) return 1;
   r->is_root = present && v == 1;
-  if (col_num(&c, C_GOLDSTEIN, -10, 10, &r->goldstein, &r->has_goldstein) ||
-      col_num(&c, C_AVGTONE, -100, 100, &r->tone, &r->has_tone))
+  if (col_num(&c, C_GOLDSTEIN, R_GOLDSTEIN, &r->goldstein, &r->has_goldstein) ||
+      col_num(&c, C_AVGTONE, R_TONE, &r->tone, &r->has_tone))
     return 1;
   for (unsigned i = C_NUMMENTIONS; i <= C_NUMARTICLES; i++)
-    if (col_int(&c, i, 0, INT64_MAX, &v, &present)) return 1;
-  for (int g = 0; g < 3; g++)
-    if (parse_geo(&c, r, g)) return 1;
+    if (col_int(&c, i, R_COUNT.lo, R_COUNT.hi, &v, &present)) return 1;
+  for (int k = 0; k < 3; k++)
+    if (parse_geo(&c, r, k)) return 1;
   if (!len[C_SOURCEURL]) return col_bad(&c, C_SOURCEURL, "is empty");
   return 0;
+}
+
+/* ---------------------------------------------------------------- the fast path */
+
+/* The usual export row (plain ASCII, 61 columns, every value valid) is
+ * split and checked in one pass, column by column, with the value parsers
+ * parse_export uses (fast_export): splitting the row first and checking
+ * its fields after took twice as long. Any other row is put back as it was
+ * read and goes through imp_csv_split_row() and parse_export(), which say
+ * what is wrong, in the order they always did. */
+
+/* The cursor lives in registers only when every step is inlined. */
+#define STEP IMP_INLINE
+
+typedef struct cursor {
+  char *row, *p, *end; /* the row is row[0..end - row), a NUL at end */
+  uint32_t *off;       /* where each field taken starts */
+  unsigned n;          /* fields taken */
+} cursor;
+
+/* The next field, NUL-terminated in place. @return false when there is no
+ * more, or it is not plain ASCII. */
+STEP bool take(cursor *c, const char **s, size_t *n) {
+  if (c->p > c->end || c->n == N_COLS) return false;
+  size_t k = imp_csv_span(c->p);
+  if (c->p[k] != '\t' && c->p + k != c->end) return false;
+  c->off[c->n++] = (uint32_t)(c->p - c->row);
+  *s = c->p;
+  *n = k;
+  c->p[k] = '\0';
+  c->p += k + 1;
+  return true;
+}
+
+STEP bool skip(cursor *c, unsigned k) {
+  const char *s;
+  size_t n;
+  while (k--)
+    if (!take(c, &s, &n)) return false;
+  return true;
+}
+
+STEP bool take_int(cursor *c, irange r, int64_t *v, bool *present) {
+  const char *s;
+  size_t n;
+  if (!take(c, &s, &n)) return false;
+  *present = n > 0;
+  return !n || int_value(s, n, r, v) == VAL_OK;
+}
+
+STEP bool take_num(cursor *c, drange r, double *v, bool *present) {
+  const char *s;
+  size_t n;
+  if (!take(c, &s, &n)) return false;
+  *present = n > 0;
+  return !n || num_value(s, n, r, v) == VAL_OK;
+}
+
+/* Puts back the tabs take() turned into NULs. */
+static void untake(cursor *c) {
+  for (unsigned i = 1; i < c->n; i++) c->row[c->off[i] - 1] = '\t';
+  if (c->n && c->p - 1 < c->end) c->p[-1] = '\t';
+}
+
+/* Columns 26-35: IsRootEvent .. AvgTone. */
+STEP bool fast_event(gdelt *g, cursor *c, erow *r) {
+  const char *code, *s;
+  size_t code_len, n;
+  int64_t v;
+  bool present;
+  if (!take_int(c, R_ISROOT, &v, &present)) return false;
+  r->is_root = present && v == 1;
+  if (!take(c, &code, &code_len) || !(r->label = memo_find(&g->cameo, code, look_cameo)) ||
+      !take(c, &s, &n) || !base_of(s, n, code, code_len) || !take(c, &s, &n) ||
+      !root_of(s, n, code) || !take_int(c, R_QUAD, &v, &present) ||
+      (present && v != vocab_cameo_quad(code)))
+    return false;
+  r->quad = present ? (int)v : 0;
+  return take_num(c, R_GOLDSTEIN, &r->goldstein, &r->has_goldstein) &&
+         take_int(c, R_COUNT, &v, &present) && take_int(c, R_COUNT, &v, &present) &&
+         take_int(c, R_COUNT, &v, &present) && take_num(c, R_TONE, &r->tone, &r->has_tone);
+}
+
+STEP bool fast_geo(cursor *c, erow *r, int g) {
+  int64_t t;
+  bool present, has_lat, has_lon;
+  if (!take_int(c, R_GEO_TYPE, &t, &present) || !skip(c, G_LAT - G_NAME) ||
+      !take_num(c, R_LAT, &r->lat[g], &has_lat) || !take_num(c, R_LON, &r->lon[g], &has_lon) ||
+      !skip(c, 1))
+    return false;
+  r->geo_type[g] = present ? (int)t : 0;
+  r->has_point[g] = has_lat && has_lon;
+  return true;
+}
+
+/* @return true with the row parsed when every column is as it should be. */
+static bool fast_export(gdelt *g, cursor *c, erow *r) {
+  const char *s;
+  size_t n;
+  memset(r, 0, sizeof *r);
+  if (!take(c, &s, &n) || !imp_parse_u64(s, n, &r->id) || !take(c, &s, &n) ||
+      !datetime_value(s, n, false, NULL, r->date) || !skip(c, C_ISROOT - C_MONTHYEAR) ||
+      !fast_event(g, c, r))
+    return false;
+  for (int k = 0; k < 3; k++)
+    if (!fast_geo(c, r, k)) return false;
+  return take(c, &s, &n) && datetime_value(s, n, true, &r->added, NULL) && take(c, &s, &n) &&
+         n > 0 && c->p == c->end + 1;
 }
 
 /* ====================================================================== */
@@ -412,7 +627,7 @@ static int parse_mention(imp *m, char **f, size_t *len, size_t nf, mrow *r) {
       col_int(&c, M_INRAW, 0, 1, &r->inraw, &r->has_inraw) ||
       col_int(&c, M_CONFIDENCE, 0, 100, &r->confidence, &r->has_confidence) ||
       col_int(&c, M_DOCLEN, 0, INT64_MAX, &r->doclen, &r->has_doclen) ||
-      col_num(&c, M_DOCTONE, -100, 100, &r->tone, &r->has_tone))
+      col_num(&c, M_DOCTONE, R_TONE, &r->tone, &r->has_tone))
     return 1;
   return 0;
 }
@@ -439,24 +654,43 @@ typedef struct akey {
   char buf[512];
 } akey;
 
+/* The hash of a key (n bytes), 8 bytes at a time: byte-wise FNV-1a cost
+ * 380 instructions for the usual 60-byte URL key. Equal hashes of
+ * different keys are told apart where records are looked up (pend_find);
+ * the maps that keep only hashes (written articles, mentions' articles)
+ * would take two such keys for one, as with any 64-bit hash. */
+static uint64_t key_hash(const char *s, size_t n) {
+  const uint64_t K = UINT64_C(0x9E3779B97F4A7C15);
+  uint64_t h = n * K, w;
+  for (; n >= 8; s += 8, n -= 8) {
+    memcpy(&w, s, 8);
+    h = (h ^ w) * K;
+    h ^= h >> 29;
+  }
+  for (w = 0; n; n--) w = w << 8 | (unsigned char)s[n - 1];
+  h = (h ^ w) * K;
+  return h ^ (h >> 32);
+}
+
 /* @return false when a citation key does not fit (reported by the caller). */
-static bool key_of(akey *k, uint64_t event_id, const char *source) {
-  if (web_url(source)) {
-    k->s = imp_url_key(source);
-    k->n = strlen(k->s);
+static bool key_of(akey *k, uint64_t event_id, const char *source, size_t source_len) {
+  const char *key = imp_url_key(source);
+  if (key != source && *key && *key != '/') { /* web_url() */
+    k->s = key;
+    k->n = source_len - (size_t)(key - source);
   } else {
     int n = snprintf(k->buf, sizeof k->buf, "%llu|%s", (unsigned long long)event_id, source);
     if (n < 0 || (size_t)n >= sizeof k->buf) return false;
     k->s = k->buf;
     k->n = (size_t)n;
   }
-  k->hash = imp_hash(k->s, k->n);
+  k->hash = key_hash(k->s, k->n);
   return true;
 }
 
-static uint64_t key_hash_of(uint64_t event_id, const char *source) {
+static uint64_t key_hash_of(uint64_t event_id, const char *source, size_t source_len) {
   akey k;
-  return key_of(&k, event_id, source) ? k.hash : imp_hash(source, strlen(source));
+  return key_of(&k, event_id, source, source_len) ? k.hash : key_hash(source, source_len);
 }
 
 /* ====================================================================== */
@@ -477,7 +711,7 @@ static int index_row(gdelt *g, uint32_t file, char **f, size_t *len, size_t nf, 
   }
   mention_ref *ref = &g->refs[g->n_refs];
   ref->event_id = r.id;
-  ref->key_hash = key_hash_of(r.id, f[M_IDENTIFIER]);
+  ref->key_hash = key_hash_of(r.id, f[M_IDENTIFIER], len[M_IDENTIFIER]);
   ref->offset = off;
   ref->line = line;
   ref->len = (uint32_t)(f[nf - 1] + len[nf - 1] - f[0]);
@@ -556,10 +790,10 @@ static int read_mention(gdelt *g, uint32_t i, char **f, size_t *len, size_t *nf)
 /* Pending records                                                        */
 /* ====================================================================== */
 
-static pend *pend_find(gdelt *g, uint64_t hash, const char *key) {
+static pend *pend_find(gdelt *g, const akey *k) {
   if (!g->n_buckets) return NULL;
-  for (pend *p = g->buckets[hash & (g->n_buckets - 1)]; p; p = p->chain)
-    if (p->hash == hash && strcmp(p->key, key) == 0) return p;
+  for (pend *p = g->buckets[k->hash & (g->n_buckets - 1)]; p; p = p->chain)
+    if (p->hash == k->hash && strcmp(p->key, k->s) == 0) return p;
   return NULL;
 }
 
@@ -595,16 +829,39 @@ static void lru_push(gdelt *g, pend *p) {
   g->tail = p;
 }
 
-static pend *pend_new(gdelt *g, uint64_t hash, const char *key) {
+/* Copies s[0..n) and a NUL into *dst (capacity *cap), growing it as needed. */
+static bool str_set(char **dst, size_t *cap, const char *s, size_t n) {
+  if (n + 1 > *cap) {
+    char *d = realloc(*dst, n + 1);
+    if (!d) return false;
+    *dst = d;
+    *cap = n + 1;
+  }
+  memcpy(*dst, s, n);
+  (*dst)[n] = '\0';
+  return true;
+}
+
+/* A new pending record, made from a spare when there is one: its buffers
+ * are allocated once and reused (a malloc and a free per record and per
+ * string were 5% of an import). */
+static pend *pend_new(gdelt *g, const akey *k) {
   if (g->n_pending >= g->n_buckets && !pend_rehash(g)) return NULL;
-  pend *p = calloc(1, sizeof *p);
-  if (!p || !(p->key = strdup(key))) {
-    free(p);
+  pend *p = g->spares;
+  if (p) g->spares = p->chain;
+  else if (!(p = calloc(1, sizeof *p))) return NULL;
+  if (!str_set(&p->key, &p->key_cap, k->s, k->n)) {
+    p->chain = g->spares;
+    g->spares = p;
     return NULL;
   }
-  p->hash = hash;
+  p->hash = k->hash;
+  p->url = NULL;
+  p->last = 0;
   p->first_line = g->m->line;
-  size_t b = hash & (g->n_buckets - 1);
+  p->len = 0;
+  p->n_entries = 0;
+  size_t b = k->hash & (g->n_buckets - 1);
   p->chain = g->buckets[b];
   g->buckets[b] = p;
   g->n_pending++;
@@ -612,27 +869,41 @@ static pend *pend_new(gdelt *g, uint64_t hash, const char *key) {
   return p;
 }
 
-static void pend_free(gdelt *g, pend *p) {
+/* Takes a written record off the table and keeps its pend as a spare. */
+static void pend_release(gdelt *g, pend *p) {
   pend **pp = &g->buckets[p->hash & (g->n_buckets - 1)];
   while (*pp != p) pp = &(*pp)->chain;
   *pp = p->chain;
   lru_unlink(g, p);
   g->n_pending--;
-  free(p->key);
-  free(p->url);
-  free(p->buf);
-  free(p);
+  p->chain = g->spares;
+  g->spares = p;
 }
 
-static bool buf_add(pend *p, const void *data, size_t n) {
-  if (p->len + n > p->cap) {
-    size_t cap = p->cap ? p->cap : 1024;
-    while (cap < p->len + n) cap *= 2;
-    char *b = realloc(p->buf, cap);
-    if (!b) return false;
-    p->buf = b;
-    p->cap = cap;
+static void pend_free_spares(gdelt *g) {
+  for (pend *p = g->spares, *next; p; p = next) {
+    next = p->chain;
+    free(p->key);
+    free(p->url_mem);
+    free(p->buf);
+    free(p);
   }
+  g->spares = NULL;
+}
+
+static bool buf_grow(pend *p, size_t n) {
+  size_t cap = p->cap ? p->cap : 1024;
+  while (cap < p->len + n) cap *= 2;
+  char *b = realloc(p->buf, cap);
+  if (!b) return false;
+  p->buf = b;
+  p->cap = cap;
+  return true;
+}
+
+/* Inlined: most sizes are constants, whose copies the compiler inlines. */
+IMP_INLINE bool buf_add(pend *p, const void *data, size_t n) {
+  if (p->len + n > p->cap && !buf_grow(p, n)) return false;
   memcpy(p->buf + p->len, data, n);
   p->len += n;
   return true;
@@ -640,101 +911,269 @@ static bool buf_add(pend *p, const void *data, size_t n) {
 
 static bool buf_add_u32(pend *p, uint32_t v) { return buf_add(p, &v, sizeof v); }
 
-/* Remembers a URL seen for the article, preferring https. */
-static bool pend_url(pend *p, const char *url) {
+/* strncmp(s, "https:", 6) == 0, without a call. */
+static bool is_https(const char *s) {
+  return s[0] == 'h' && s[1] == 't' && s[2] == 't' && s[3] == 'p' && s[4] == 's' && s[5] == ':';
+}
+
+/* Remembers a URL seen for the article (n bytes), preferring https. */
+static bool pend_url(pend *p, const char *url, size_t n) {
+  if (p->url && is_https(p->url)) return true; /* nothing better */
   if (!web_url(url)) return true;
-  bool https = strncmp(url, "https:", 6) == 0;
-  if (p->url && (!https || strncmp(p->url, "https:", 6) == 0)) return true;
-  char *u = strdup(url);
-  if (!u) return false;
-  free(p->url);
-  p->url = u;
+  if (p->url && !is_https(url)) return true;
+  if (!str_set(&p->url_mem, &p->url_cap, url, n)) return false;
+  p->url = p->url_mem;
   return true;
 }
 
 /* ====================================================================== */
-/* Building records                                                       */
+/* Encoding records                                                       */
 /* ====================================================================== */
+
+/* Records are encoded straight from the stored rows to protobuf wire format
+ * (imp_wire.h): building them as protobuf-c messages and packing those
+ * cost more than reading, checking and grouping the rows. Fields go out in
+ * field-number order under proto3's rules, so the bytes are those of the
+ * same record built as messages and packed (JSON output decodes them; the
+ * goldens of tests/import.sh check both). A Record holds its actors and
+ * places before its events, but they are found while the events are
+ * encoded: the events go to a buffer of their own first, and the record is
+ * put together when they are done. */
+
+/* Field numbers (proto/evrec/v1/evrec.proto). The small messages use
+ * fields 1 and 2: ExternalId {scheme, value}, Code {scheme, code}, map
+ * entries {key, value}, GeoPoint {latitude, longitude}, Timestamp
+ * {seconds}, wrappers {value}. */
+enum { F1 = 1, F2 = 2 };
+enum { REC_ID = 1, REC_REVISION, REC_STATUS, REC_UPDATED_AT, REC_ARTICLE, REC_ACTORS, REC_PLACES,
+       REC_EVENTS, REC_PROVENANCE = 10, REC_EXTENSIONS };
+enum { ART_URI = 1, ART_ALT_IDS = 3, ART_LANGUAGE = 7, ART_PUBLISHER = 21, ART_TRANSLATION = 30 };
+enum { PUB_DOMAIN = 3 };
+enum { TRANS_SOURCE_LANGUAGE = 1, TRANS_ENGINE };
+enum { ACT_ID = 1, ACT_NAME, ACT_KIND, ACT_COUNTRY, ACT_SECTORS, ACT_CAMEO_CODE, ACT_CODES = 12,
+       ACT_EXTENSIONS = 14 };
+enum { PL_ID = 1, PL_NAME, PL_COUNTRY = 4, PL_ADMIN1_CODE = 6, PL_ADMIN2_CODE = 8, PL_POINT = 10,
+       PL_PRECISION, PL_SOURCE_IDS = 15, PL_EXTENSIONS };
+enum { EV_ID = 1, EV_TYPES = 3, EV_PARTICIPANTS = 7, EV_PLACE_ID, EV_START_DATE, EV_QUAD_CLASS = 12,
+       EV_GOLDSTEIN, EV_EVIDENCE = 15, EV_CLUSTER_ID = 17, EV_IS_ROOT, EV_SOURCE_IDS, EV_TONE,
+       EV_EXTENSIONS };
+enum { TYPE_SCHEME = 1, TYPE_CODE, TYPE_LABEL };
+enum { PART_ACTOR_ID = 1, PART_ROLE, PART_PLACE_ID };
+enum { MENTION_SENTENCE_INDEX = 3, MENTION_CONFIDENCE, MENTION_INFERRED };
+enum { PROV_CODER = 1, PROV_CODEBOOKS, PROV_CODED_AT, PROV_DATASET = 5 };
+enum { CODER_NAME = 1, CODER_KIND = 3 };
+enum { CODEBOOK_NAME = 1, CODEBOOK_VERSION };
+enum { DATASET_NAME = 1, DATASET_URI = 4 };
+
+/* An entry of a pending record (see add_entry), read back. */
+typedef struct entry {
+  const char *row;          /* the export row, fields NUL-terminated */
+  uint32_t off[N_COLS + 1]; /* field i is row[off[i] .. off[i + 1] - 1) */
+  erow er;                  /* parsed when read (er.f is stale) */
+  bool own;                 /* the row's SOURCEURL is this article */
+  bool dup;                 /* its event is in the record already */
+  mrow *mentions;           /* its mentions rows in this article */
+  uint32_t n_mentions;
+} entry;
+
+static const char *fld(const entry *e, unsigned i) { return e->row + e->off[i]; }
+static size_t fld_len(const entry *e, unsigned i) { return e->off[i + 1] - e->off[i] - 1; }
+
+/* An actor or a place of the record: the entry and block it is made of. */
+typedef struct block_ref {
+  const entry *e;
+  unsigned base;       /* first column of the block */
+  size_t len;          /* bytes of its fields and their NULs (8 or more) */
+  uint64_t head;       /* the first 8 of them: most blocks differ there */
+  int geo;             /* places: 0-2, the geo block (GEO_BASE) */
+  const char *offsets; /* actors: "evrec/gdelt.char_offsets", NULL if none */
+} block_ref;
 
 typedef struct builder {
   gdelt *g;
   imp *m;
-  ev_record *r;
-  const char *key;
-  int64_t updated;
-  bool doc_known;  /* the article's own mentions row was seen */
-  /* the row fields each actor and place was made from (parallel to
-   * r->actors / r->places; they point into the pending record's buffer) */
-  char ***actor_fields, ***place_fields;
-  int64_t *added;  /* DATEADDED of each event */
+  const pend *p;
+  const char *id;       /* the record's id */
+  int64_t updated;      /* the latest DATEADDED of its events */
+  block_ref *actors, *places;
+  size_t n_actors, n_places, n_events;
+  wire events;          /* the events' bodies, one after another, */
+  size_t *event_len;    /* and their lengths (see encode_record) */
+  bool doc_known;       /* the article's own mentions row was seen: */
+  mrow doc;             /* the first one */
+  bool translated;      /* it has translation info: */
+  const char *language; /* its source language, NULL if unknown */
+  const char *engine;   /* and engine (engine_len bytes) */
+  size_t engine_len;
 } builder;
-
-/* The same n consecutive fields? They lie one after another in their row
- * (NUL-separated), so one memcmp compares them all. */
-static bool same_block(char *const *a, char *const *b, int n) {
-  size_t la = (size_t)(a[n - 1] - a[0]) + strlen(a[n - 1]);
-  size_t lb = (size_t)(b[n - 1] - b[0]) + strlen(b[n - 1]);
-  return la == lb && memcmp(a[0], b[0], la) == 0;
-}
-
-/* An ExternalId / Code pointing at strings that outlive the record (the
- * pending record's buffer, literals): no copies. */
-static ev_extid *extid_ref(imp *m, const char *scheme, char *value) {
-  ev_extid *x = imp_new(m, &evrec__v1__external_id__descriptor);
-  if (x) x->scheme = (char *)scheme, x->value = value;
-  return x;
-}
-
-static ev_code *code_ref(imp *m, const char *scheme, char *code) {
-  ev_code *c = imp_new(m, &evrec__v1__code__descriptor);
-  if (c) c->scheme = (char *)scheme, c->code = code;
-  return c;
-}
 
 static bool blank(const char *s) { return !s || !s[0]; }
 
-/* An actor block of an export row -> an actor id ("" when the block is empty). */
-static const char *actor_of(builder *b, char **f, unsigned base) {
-  imp *m = b->m;
-  char **a = f + base;
-  bool any = false;
-  for (int i = 0; i <= A_TYPE3; i++) any |= !blank(a[i]);
-  if (!any) return "";
-  for (size_t i = 0; i < b->r->n_actors; i++)
-    if (same_block(b->actor_fields[i], a, A_TYPE3 + 1)) return b->r->actors[i]->id;
-  ev_actor *ac = imp_new(m, &evrec__v1__actor__descriptor);
-  if (!ac) return "";
-  ac->id = imp_numbered(m, "a", b->r->n_actors + 1);
-  ac->name = a[A_NAME];
-  ac->cameo_code = a[A_CODE];
-  if (!blank(a[A_COUNTRY])) {
-    if (vocab_country_by_alpha3(a[A_COUNTRY])) ac->country = a[A_COUNTRY];
-    else IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, "cameo.country", a[A_COUNTRY]));
-  }
-  for (int t = A_TYPE1; t <= A_TYPE3; t++)
-    if (!blank(a[t])) IMP_ADD(m, ac->sectors, ac->n_sectors, a[t]);
-  static const char *const schemes[] = {"cameo.known_group", "cameo.ethnic", "cameo.religion",
-                                        "cameo.religion"};
-  for (int i = A_KNOWN; i <= A_REL2; i++)
-    if (!blank(a[i])) IMP_ADD(m, ac->codes, ac->n_codes, code_ref(m, schemes[i - A_KNOWN], a[i]));
-  bool gov = false;
-  for (size_t i = 0; i < ac->n_sectors; i++)
-    gov |= strstr("GOV MIL COP JUD LEG SPY", ac->sectors[i]) != NULL && strlen(ac->sectors[i]) == 3;
-  if (!blank(a[A_KNOWN])) ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_ORGANIZATION;
-  else if (gov) ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_GOVERNMENT;
-  else if (!ac->n_sectors && !blank(a[A_CODE]) && strcmp(a[A_CODE], a[A_COUNTRY]) == 0)
-    ac->kind = EVREC__V1__ACTOR_KIND__ACTOR_KIND_COUNTRY;
-  char ***fields = imp_grow(m, b->actor_fields, b->r->n_actors, sizeof *fields);
-  if (!fields) return "";
-  b->actor_fields = fields;
-  fields[b->r->n_actors] = a;
-  IMP_ADD(m, b->r->actors, b->r->n_actors, ac);
-  return ac->id;
+/* ---------------------------------------------------------------- small messages */
+
+/* A string literal and its length, as the wire writers take them. */
+#define LIT(s) s, sizeof(s) - 1
+
+typedef struct lit {
+  const char *s;
+  size_t n;
+} lit;
+
+/* The id of an actor, place or event: a letter and a number ("a12"). */
+IMP_INLINE void wire_id(wire *o, unsigned field, char letter, size_t n) {
+  char s[24] = {letter, (char)('0' + n / 10), (char)('0' + n % 10)};
+  if (n < 10) s[1] = s[2]; /* one digit */
+  wire_str(o, field, s, n < 10 ? 2 : n < 100 ? 3 : 1 + imp_u64_dec(s + 1, n));
 }
 
-static const char *const FEATURE_SCHEMES[6] = {"", "gdelt.feature_id", "gdelt.feature_id",
-                                               "gnis.feature_id", "gns.feature_id",
-                                               "gdelt.feature_id"};
+static void wire_time(wire *o, unsigned field, int64_t seconds) {
+  size_t at = wire_open(o, field);
+  wire_uint(o, F1, (uint64_t)seconds);
+  wire_close(o, at);
+}
+
+IMP_INLINE void wire_wrapped_double(wire *o, unsigned field, double v) {
+  size_t at = wire_open(o, field);
+  wire_double(o, F1, v);
+  wire_close(o, at);
+}
+
+/* A map<string, string> being filled: entries in the order they were first
+ * set, a value set again replaced in place (as imp_ext() does). Values
+ * point into the pending record's buffer or the arena. */
+#define EXT_MAX 8 /* the most any message here gets (an event: 7) */
+
+typedef struct extmap {
+  const char *key[EXT_MAX], *val[EXT_MAX];
+  size_t key_len[EXT_MAX], len[EXT_MAX];
+  int n;
+} extmap;
+
+static int ext_find(const extmap *x, const char *key, size_t key_len) {
+  int i = 0;
+  while (i < x->n && (x->key_len[i] != key_len || memcmp(x->key[i], key, key_len) != 0)) i++;
+  return i;
+}
+
+/* Adds a key that is not there yet. */
+static void ext_add(extmap *x, const char *key, size_t key_len, const char *val, size_t len) {
+  int i = x->n;
+  if (i == EXT_MAX) return; /* cannot happen: see EXT_MAX */
+  x->key[i] = key, x->key_len[i] = key_len, x->val[i] = val, x->len[i] = len;
+  x->n++;
+}
+
+static void ext_set(extmap *x, const char *key, size_t key_len, const char *val, size_t len) {
+  int i = ext_find(x, key, key_len);
+  if (i == x->n) ext_add(x, key, key_len, val, len);
+  else x->val[i] = val, x->len[i] = len;
+}
+
+static void ext_add_time(imp *m, extmap *x, const char *key, size_t key_len, int64_t secs) {
+  char buf[40];
+  imp_format_time(buf, secs, 0);
+  ext_add(x, key, key_len, imp_str(m, buf), strlen(buf));
+}
+
+static void wire_ext(wire *o, unsigned field, const extmap *x) {
+  for (int i = 0; i < x->n; i++) wire_pair(o, field, x->key[i], x->key_len[i], x->val[i], x->len[i]);
+}
+
+/* Appends an offset to a comma-separated list (NULL: none yet) unless it
+ * is there already. @return the list (an arena copy when it grew). */
+static const char *offsets_add(imp *m, const char *old, int64_t offset) {
+  char num[24];
+  size_t n = (size_t)snprintf(num, sizeof num, "%lld", (long long)offset);
+  if (!old) return imp_str(m, num);
+  for (const char *p = old; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) /* seen? */
+    if (strncmp(p, num, n) == 0 && (p[n] == ',' || !p[n])) return old;
+  return imp_printf(m, "%s,%s", old, num);
+}
+
+/* ---------------------------------------------------------------- actors and places */
+
+/* @return the number (1-based) of the actor or place made of the `width`
+ * fields from `base`, added if new, or 0 when out of memory. The fields
+ * lie one after another in their row (NUL-separated): one memcmp compares
+ * two blocks, when their lengths and first 8 bytes match. */
+static size_t block_add(builder *b, block_ref **refs, size_t *n, const entry *e, unsigned base,
+                        unsigned width, int geo) {
+  const char *s = fld(e, base);
+  size_t len = e->off[base + width] - e->off[base];
+  uint64_t head;
+  memcpy(&head, s, sizeof head);
+  for (size_t i = 0; i < *n; i++) {
+    const block_ref *r = &(*refs)[i];
+    if (r->len == len && r->head == head && memcmp(fld(r->e, r->base), s, len) == 0) return i + 1;
+  }
+  block_ref *grown = imp_grow(b->m, *refs, *n, sizeof **refs);
+  if (!grown) return 0;
+  *refs = grown;
+  grown[*n] = (block_ref){e, base, len, head, geo, NULL};
+  return ++*n;
+}
+
+/* The actor of an actor block: its number, 0 when the block is empty. */
+static size_t actor_of(builder *b, const entry *e, unsigned base) {
+  if (e->off[base + A_TYPE3 + 1] - e->off[base] == A_TYPE3 + 1) return 0; /* only separators */
+  return block_add(b, &b->actors, &b->n_actors, e, base, A_TYPE3 + 1, -1);
+}
+
+/* The place of geo block g: its number, 0 when Geo_Type is 0 or empty. */
+static size_t place_of(builder *b, const entry *e, int g) {
+  if (!e->er.geo_type[g]) return 0;
+  return block_add(b, &b->places, &b->n_places, e, GEO_BASE[g], G_FEATURE + 1, g);
+}
+
+static Evrec__V1__ActorKind actor_kind(const entry *e, unsigned a) {
+  if (fld_len(e, a + A_KNOWN)) return EVREC__V1__ACTOR_KIND__ACTOR_KIND_ORGANIZATION;
+  bool sectors = false;
+  for (unsigned t = a + A_TYPE1; t <= a + A_TYPE3; t++) {
+    sectors |= fld_len(e, t) > 0;
+    if (fld_len(e, t) == 3 && strstr("GOV MIL COP JUD LEG SPY", fld(e, t)))
+      return EVREC__V1__ACTOR_KIND__ACTOR_KIND_GOVERNMENT;
+  }
+  if (!sectors && fld_len(e, a + A_CODE) && strcmp(fld(e, a + A_CODE), fld(e, a + A_COUNTRY)) == 0)
+    return EVREC__V1__ACTOR_KIND__ACTOR_KIND_COUNTRY;
+  return EVREC__V1__ACTOR_KIND__ACTOR_KIND_UNSPECIFIED;
+}
+
+/* Actor k (0-based): code, name, country when the CAMEO country code is an
+ * ISO 3166 alpha-3 code (else a "cameo.country" code), type codes as
+ * sectors, known-group/ethnic/religion codes. */
+static void encode_actor(builder *b, wire *o, size_t k) {
+  static const lit schemes[] = {{LIT("cameo.known_group")}, {LIT("cameo.ethnic")},
+                                {LIT("cameo.religion")}, {LIT("cameo.religion")}};
+  const entry *e = b->actors[k].e;
+  unsigned a = b->actors[k].base;
+  const char *country = fld(e, a + A_COUNTRY);
+  bool iso = *country && memo_find(&b->g->alpha3, country, look_alpha3);
+  size_t at = wire_open(o, REC_ACTORS);
+  wire_id(o, ACT_ID, 'a', k + 1);
+  wire_str(o, ACT_NAME, fld(e, a + A_NAME), fld_len(e, a + A_NAME));
+  wire_uint(o, ACT_KIND, actor_kind(e, a));
+  if (iso) wire_str(o, ACT_COUNTRY, country, fld_len(e, a + A_COUNTRY));
+  for (unsigned t = a + A_TYPE1; t <= a + A_TYPE3; t++)
+    if (fld_len(e, t)) wire_bytes(o, ACT_SECTORS, fld(e, t), fld_len(e, t));
+  wire_str(o, ACT_CAMEO_CODE, fld(e, a + A_CODE), fld_len(e, a + A_CODE));
+  if (*country && !iso)
+    wire_pair(o, ACT_CODES, LIT("cameo.country"), country, fld_len(e, a + A_COUNTRY));
+  for (unsigned i = A_KNOWN; i <= A_REL2; i++)
+    if (fld_len(e, a + i))
+      wire_pair(o, ACT_CODES, schemes[i - A_KNOWN].s, schemes[i - A_KNOWN].n, fld(e, a + i),
+                fld_len(e, a + i));
+  const char *offsets = b->actors[k].offsets;
+  if (offsets)
+    wire_pair(o, ACT_EXTENSIONS, LIT("evrec/gdelt.char_offsets"), offsets, strlen(offsets));
+  wire_close(o, at);
+}
+
+static const lit FEATURE_SCHEMES[6] = {{LIT("")},
+                                       {LIT("gdelt.feature_id")},
+                                       {LIT("gdelt.feature_id")},
+                                       {LIT("gnis.feature_id")},
+                                       {LIT("gns.feature_id")},
+                                       {LIT("gdelt.feature_id")}};
 static const Evrec__V1__PlacePrecision PRECISION[6] = {
     EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_UNSPECIFIED,
     EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_COUNTRY,
@@ -743,109 +1182,53 @@ static const Evrec__V1__PlacePrecision PRECISION[6] = {
     EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_CITY,
     EVREC__V1__PLACE_PRECISION__PLACE_PRECISION_ADMIN1};
 
-/* A geo block -> a place id ("" when Geo_Type is 0 or empty). */
-static const char *place_of(builder *b, const erow *row, int g) {
-  imp *m = b->m;
-  char **p = row->f + GEO_BASE[g];
-  if (!row->geo_type[g]) return "";
-  for (size_t i = 0; i < b->r->n_places; i++)
-    if (same_block(b->place_fields[i], p, G_FEATURE + 1)) return b->r->places[i]->id;
-  ev_place *pl = imp_new(m, &evrec__v1__place__descriptor);
-  if (!pl) return "";
-  pl->id = imp_numbered(m, "p", b->r->n_places + 1);
-  pl->name = p[G_NAME];
-  if (!blank(p[G_COUNTRY])) { /* FIPS 10-4; kept as is when ISO 3166 has no such country */
-    const char *iso = vocab_fips_to_iso3(p[G_COUNTRY]);
-    if (iso && iso[0]) pl->country = (char *)iso;
-    else imp_ext(m, pl, "evrec/gdelt.fips_country", p[G_COUNTRY]);
+/* Place k (0-based): FIPS 10-4 country -> ISO alpha-3 (kept as it is in an
+ * extension when ISO 3166 has no such country), ADM1 unless it is just the
+ * country, ADM2, the point, Geo_Type as precision, FeatureID. */
+static void encode_place(builder *b, wire *o, size_t k) {
+  const entry *e = b->places[k].e;
+  unsigned p = b->places[k].base;
+  int g = b->places[k].geo, type = e->er.geo_type[g];
+  const char *country = fld(e, p + G_COUNTRY), *iso = NULL;
+  size_t country_len = fld_len(e, p + G_COUNTRY), adm1_len = fld_len(e, p + G_ADM1);
+  if (country_len) iso = memo_find(&b->g->fips, country, look_fips);
+  size_t at = wire_open(o, REC_PLACES);
+  wire_id(o, PL_ID, 'p', k + 1);
+  wire_str(o, PL_NAME, fld(e, p + G_NAME), fld_len(e, p + G_NAME));
+  if (iso) wire_str(o, PL_COUNTRY, iso, strlen(iso));
+  if (adm1_len && (adm1_len != country_len || memcmp(fld(e, p + G_ADM1), country, adm1_len) != 0))
+    wire_str(o, PL_ADMIN1_CODE, fld(e, p + G_ADM1), adm1_len);
+  wire_str(o, PL_ADMIN2_CODE, fld(e, p + G_ADM2), fld_len(e, p + G_ADM2));
+  if (e->er.has_point[g]) {
+    size_t pt = wire_open(o, PL_POINT);
+    wire_double(o, F1, e->er.lat[g]);
+    wire_double(o, F2, e->er.lon[g]);
+    wire_close(o, pt);
   }
-  if (!blank(p[G_ADM1]) && strcmp(p[G_ADM1], p[G_COUNTRY]) != 0)
-    pl->admin1_code = p[G_ADM1];
-  pl->admin2_code = p[G_ADM2];
-  if (row->has_point[g]) {
-    pl->point = imp_new(m, &evrec__v1__geo_point__descriptor);
-    if (pl->point) pl->point->latitude = row->lat[g], pl->point->longitude = row->lon[g];
-  }
-  pl->precision = PRECISION[row->geo_type[g]];
-  if (!blank(p[G_FEATURE]))
-    IMP_ADD(m, pl->source_ids, pl->n_source_ids,
-            extid_ref(m, FEATURE_SCHEMES[row->geo_type[g]], p[G_FEATURE]));
-  char ***fields = imp_grow(m, b->place_fields, b->r->n_places, sizeof *fields);
-  if (!fields) return "";
-  b->place_fields = fields;
-  fields[b->r->n_places] = p;
-  IMP_ADD(m, b->r->places, b->r->n_places, pl);
-  return pl->id;
+  wire_uint(o, PL_PRECISION, PRECISION[type]);
+  if (fld_len(e, p + G_FEATURE))
+    wire_pair(o, PL_SOURCE_IDS, FEATURE_SCHEMES[type].s, FEATURE_SCHEMES[type].n,
+              fld(e, p + G_FEATURE), fld_len(e, p + G_FEATURE));
+  if (country_len && (!iso || !iso[0]))
+    wire_pair(o, PL_EXTENSIONS, LIT("evrec/gdelt.fips_country"), country, country_len);
+  wire_close(o, at);
 }
 
-static ev_actor *actor_by_id(const ev_record *r, const char *id) {
-  for (size_t i = 0; i < r->n_actors; i++)
-    if (strcmp(r->actors[i]->id, id) == 0) return r->actors[i];
-  return NULL;
-}
-
-static void ext_time(imp *m, void *msg, const char *key, int64_t secs) {
-  char buf[40];
-  imp_format_time(buf, secs, 0);
-  imp_ext(m, msg, key, buf);
-}
+/* ---------------------------------------------------------------- events */
 
 /* Translation info "srclc:fra;eng:GT-FRA 1.0" -> article.translation. */
 static void translation(builder *b, const char *info) {
-  imp *m = b->m;
-  ev_article *a = b->r->article;
-  if (blank(info) || a->translation) return;
-  Evrec__V1__Translation *t = imp_new(m, &evrec__v1__translation__descriptor);
-  if (!t) return;
+  if (blank(info)) return;
+  b->translated = true;
   const char *src = strstr(info, "srclc:"), *eng = strstr(info, "eng:");
   if (src) {
     char code[8] = "";
     size_t n = strcspn(src + 6, ";");
     if (n < sizeof code) memcpy(code, src + 6, n), code[n] = '\0';
-    const char *lang = vocab_language(code);
-    if (lang) t->source_language = imp_str(m, lang);
-    else imp_warn(m, "MentionDocTranslationInfo: unknown language \"%s\"", code);
+    b->language = vocab_language(code);
+    if (!b->language) imp_warn(b->m, "MentionDocTranslationInfo: unknown language \"%s\"", code);
   }
-  if (eng) t->engine = imp_strn(m, eng + 4, strcspn(eng + 4, ";"));
-  a->translation = t;
-}
-
-/* Appends an offset to a comma-separated list in an extension. */
-static void ext_offset(imp *m, void *msg, const char *key, int64_t offset) {
-  const char *old = imp_map_get(msg, "extensions", key);
-  char num[24];
-  snprintf(num, sizeof num, "%lld", (long long)offset);
-  if (!old) {
-    imp_ext(m, msg, key, num);
-    return;
-  }
-  size_t n = strlen(num);
-  for (const char *p = old; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) /* seen? */
-    if (strncmp(p, num, n) == 0 && (p[n] == ',' || !p[n])) return;
-  imp_ext(m, msg, key, imp_printf(m, "%s,%s", old, num));
-}
-
-/* Article facts from its first mentions row. */
-static void article_facts(builder *b, const mrow *mr) {
-  imp *m = b->m;
-  char **f = mr->f;
-  ev_article *a = b->r->article;
-  b->doc_known = true;
-  if (!blank(f[M_SOURCENAME])) {
-    if (!a->publisher) a->publisher = imp_new(m, &evrec__v1__publisher__descriptor);
-    if (a->publisher) a->publisher->domain = imp_str(m, f[M_SOURCENAME]);
-  }
-  a->language = imp_str(m, "en"); /* GDELT codes English text (translated if need be) */
-  translation(b, f[M_TRANSLATION]);
-  if (mr->has_doclen) imp_ext(m, b->r, "evrec/gdelt.mention_doc_len", f[M_DOCLEN]);
-  ext_time(m, b->r, "evrec/gdelt.mention_time", mr->mention_time);
-  if (mr->type != 1) {
-    char t[4];
-    snprintf(t, sizeof t, "%d", mr->type);
-    imp_ext(m, b->r, "evrec/gdelt.mention_type", t);
-    IMP_ADD(m, a->alt_ids, a->n_alt_ids, imp_extid(m, "gdelt.mention_identifier", f[M_IDENTIFIER]));
-  }
-  if (!blank(f[M_EXTRAS])) imp_ext(m, b->r, "evrec/gdelt.mention_extras", f[M_EXTRAS]);
+  if (eng) b->engine = eng + 4, b->engine_len = strcspn(eng + 4, ";");
 }
 
 /* The same mention twice (under http and https): same sentence, offsets,
@@ -856,134 +1239,207 @@ static bool same_mention(const mrow *x, const mrow *y) {
          x->has_action == y->has_action && x->has_sentence == y->has_sentence;
 }
 
-/* A mentions row of this article -> evidence of `ev`. GDELT's character
- * offsets index GDELT's own (possibly translated) copy of the text, which a
- * record does not carry, and a Span must index Article.body: so they are
- * kept as extensions ("evrec/gdelt.action_char_offsets" on the event,
- * "evrec/gdelt.char_offsets" on the actor), comma-separated. */
-static void add_mention(builder *b, ev_event *ev, const mrow *mr, const char *a1,
-                        const char *a2) {
+/* A mentions row of this article -> evidence of the event being encoded.
+ * GDELT's character offsets index GDELT's own (possibly translated) copy
+ * of the text, which a record does not carry, and a Span must index
+ * Article.body: so they are kept as extensions ("evrec/gdelt.action_char_
+ * offsets" on the event, "evrec/gdelt.char_offsets" on the actor),
+ * comma-separated. The article's first mentions row gives its facts. */
+static void encode_mention(builder *b, const mrow *mr, extmap *x, size_t a1, size_t a2) {
+  wire *o = &b->events;
+  size_t at = wire_open(o, EV_EVIDENCE);
+  if (mr->has_sentence && mr->sentence >= 1) {
+    size_t s = wire_open(o, MENTION_SENTENCE_INDEX);
+    wire_uint(o, F1, (uint32_t)(mr->sentence - 1));
+    wire_close(o, s);
+  }
+  if (mr->has_confidence) wire_wrapped_double(o, MENTION_CONFIDENCE, (double)mr->confidence / 100.0);
+  wire_uint(o, MENTION_INFERRED, mr->has_inraw && mr->inraw == 0);
+  wire_close(o, at);
   imp *m = b->m;
-  ev_mention *e = imp_new(m, &evrec__v1__mention__descriptor);
-  if (!e) return;
-  if (mr->has_sentence && mr->sentence >= 1)
-    e->sentence_index = imp_uint32(m, (uint32_t)(mr->sentence - 1));
-  if (mr->has_confidence) e->confidence = imp_double(m, (double)mr->confidence / 100.0);
-  e->inferred = mr->has_inraw && mr->inraw == 0;
-  IMP_ADD(m, ev->evidence, ev->n_evidence, e);
-  if (mr->has_action && mr->action >= 0)
-    ext_offset(m, ev, "evrec/gdelt.action_char_offsets", mr->action);
-  ev_actor *x1 = actor_by_id(b->r, a1), *x2 = actor_by_id(b->r, a2);
-  if (x1 && mr->has_a1 && mr->a1 >= 0) ext_offset(m, x1, "evrec/gdelt.char_offsets", mr->a1);
-  if (x2 && mr->has_a2 && mr->a2 >= 0) ext_offset(m, x2, "evrec/gdelt.char_offsets", mr->a2);
-  if (mr->has_tone && !imp_map_get(&ev->base, "extensions", "evrec/gdelt.mention_doc_tone"))
-    imp_ext(m, ev, "evrec/gdelt.mention_doc_tone", mr->f[M_DOCTONE]);
-  if (!b->doc_known) article_facts(b, mr);
+  if (mr->has_action && mr->action >= 0) {
+    int i = ext_find(x, LIT("evrec/gdelt.action_char_offsets"));
+    const char *list = offsets_add(m, i < x->n ? x->val[i] : NULL, mr->action);
+    ext_set(x, LIT("evrec/gdelt.action_char_offsets"), list, strlen(list));
+  }
+  if (a1 && mr->has_a1 && mr->a1 >= 0)
+    b->actors[a1 - 1].offsets = offsets_add(m, b->actors[a1 - 1].offsets, mr->a1);
+  if (a2 && mr->has_a2 && mr->a2 >= 0)
+    b->actors[a2 - 1].offsets = offsets_add(m, b->actors[a2 - 1].offsets, mr->a2);
+  if (mr->has_tone && ext_find(x, LIT("evrec/gdelt.mention_doc_tone")) == x->n)
+    ext_set(x, LIT("evrec/gdelt.mention_doc_tone"), mr->f[M_DOCTONE], strlen(mr->f[M_DOCTONE]));
+  if (!b->doc_known) {
+    b->doc_known = true;
+    b->doc = *mr;
+    translation(b, mr->f[M_TRANSLATION]);
+  }
 }
 
-static void event_ext_int(imp *m, ev_event *ev, const char *key, const char *value) {
-  if (!blank(value)) imp_ext_ref(m, ev, key, value); /* value: in the pending buffer */
-}
-
-/* An export row (and the mentions rows of this article) -> an event. */
-static void add_event(builder *b, const erow *row, const mrow *mentions, size_t n_mentions) {
-  imp *m = b->m;
-  char **f = row->f;
-  ev_event *ev = imp_new(m, &evrec__v1__event__descriptor);
-  ev_event_type *t = imp_new(m, &evrec__v1__event_type__descriptor);
-  if (!ev || !t) return;
-  ev->id = imp_numbered(m, "e", b->r->n_events + 1);
-  t->scheme = EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO;
-  t->code = f[C_EVENTCODE];
-  t->label = (char *)vocab_cameo_label(f[C_EVENTCODE], strlen(f[C_EVENTCODE]));
-  IMP_ADD(m, ev->types, ev->n_types, t);
-  const char *a1 = actor_of(b, f, C_A1), *a2 = actor_of(b, f, C_A2);
-  const char *ids[2] = {a1, a2};
+/* The event's participants: Actor1 (actor) and Actor2 (recipient), each
+ * with its own place. */
+static void encode_participants(builder *b, const entry *e, const size_t actor[2]) {
+  static const Evrec__V1__ParticipantRole roles[2] = {
+      EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_ACTOR,
+      EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_RECIPIENT};
+  wire *o = &b->events;
   for (int i = 0; i < 2; i++) {
-    if (!ids[i][0]) continue;
-    ev_participant *p = imp_new(m, &evrec__v1__participant__descriptor);
-    if (!p) continue;
-    p->actor_id = (char *)ids[i];
-    p->role = i == 0 ? EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_ACTOR
-                     : EVREC__V1__PARTICIPANT_ROLE__PARTICIPANT_ROLE_RECIPIENT;
-    p->place_id = (char *)place_of(b, row, i);
-    IMP_ADD(m, ev->participants, ev->n_participants, p);
+    if (!actor[i]) continue;
+    size_t place = place_of(b, e, i);
+    size_t at = wire_open(o, EV_PARTICIPANTS);
+    wire_id(o, PART_ACTOR_ID, 'a', actor[i]);
+    wire_uint(o, PART_ROLE, roles[i]);
+    if (place) wire_id(o, PART_PLACE_ID, 'p', place);
+    wire_close(o, at);
   }
-  ev->place_id = (char *)place_of(b, row, 2);
-  ev->start_date = imp_str(m, row->date);
-  ev->quad_class = (Evrec__V1__QuadClass)row->quad;
-  if (row->has_goldstein) ev->goldstein = imp_double(m, row->goldstein);
-  if (row->has_tone) ev->tone = imp_double(m, row->tone);
-  ev->is_root = row->is_root;
-  ev->cluster_id = imp_numbered(m, "gdelt:", row->id);
-  IMP_ADD(m, ev->source_ids, ev->n_source_ids, extid_ref(m, "gdelt.globaleventid", f[C_ID]));
-  event_ext_int(m, ev, "evrec/gdelt.num_mentions", f[C_NUMMENTIONS]);
-  event_ext_int(m, ev, "evrec/gdelt.num_sources", f[C_NUMSOURCES]);
-  event_ext_int(m, ev, "evrec/gdelt.num_articles", f[C_NUMARTICLES]);
-  akey key;
-  if (!key_of(&key, row->id, f[C_SOURCEURL]) || strcmp(key.s, b->key) != 0)
-    imp_ext_ref(m, ev, "evrec/gdelt.source_url", f[C_SOURCEURL]); /* first seen elsewhere */
-  for (size_t i = 0; i < n_mentions; i++) {
+}
+
+/* "gdelt:<GLOBALEVENTID>": the id as GDELT wrote it, unless it has leading
+ * zeros, which the number does not keep. */
+static void wire_cluster_id(wire *o, const entry *e) {
+  const char *id = fld(e, C_ID);
+  size_t n = fld_len(e, C_ID);
+  char digits[20];
+  if (id[0] == '0' && n > 1) n = imp_u64_dec(digits, e->er.id), id = digits;
+  wire_bytes2(o, EV_CLUSTER_ID, LIT("gdelt:"), id, n);
+}
+
+static size_t wire_offset(const wire *w) {
+  return w->p ? (size_t)(w->p - (uint8_t *)w->b->data) : 0;
+}
+
+/* An export row (and the mentions rows of this article) -> an event. Its
+ * body goes to b->events, its length to b->event_len (events are longer
+ * than 127 bytes: a length slot would always have to move). */
+static void encode_event(builder *b, const entry *e) {
+  wire *o = &b->events;
+  const erow *r = &e->er;
+  size_t actor[2] = {actor_of(b, e, C_A1), actor_of(b, e, C_A2)};
+  size_t start = wire_offset(o), t;
+  size_t *lens = imp_grow(b->m, b->event_len, b->n_events, sizeof *lens);
+  if (!lens) return;
+  b->event_len = lens;
+  wire_id(o, EV_ID, 'e', ++b->n_events);
+  t = wire_open(o, EV_TYPES);
+  wire_uint(o, TYPE_SCHEME, EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO);
+  wire_str(o, TYPE_CODE, fld(e, C_EVENTCODE), fld_len(e, C_EVENTCODE));
+  wire_str(o, TYPE_LABEL, r->label, strlen(r->label));
+  wire_close(o, t);
+  encode_participants(b, e, actor);
+  size_t place = place_of(b, e, 2);
+  if (place) wire_id(o, EV_PLACE_ID, 'p', place);
+  wire_str(o, EV_START_DATE, r->date, 10);
+  wire_uint(o, EV_QUAD_CLASS, (uint64_t)r->quad);
+  if (r->has_goldstein) wire_wrapped_double(o, EV_GOLDSTEIN, r->goldstein);
+  extmap x = {.n = 0};
+  static const lit counts[3] = {{LIT("evrec/gdelt.num_mentions")},
+                                {LIT("evrec/gdelt.num_sources")},
+                                {LIT("evrec/gdelt.num_articles")}};
+  for (unsigned i = 0; i < 3; i++)
+    if (fld_len(e, C_NUMMENTIONS + i))
+      ext_add(&x, counts[i].s, counts[i].n, fld(e, C_NUMMENTIONS + i), fld_len(e, C_NUMMENTIONS + i));
+  if (!e->own) /* first seen elsewhere */
+    ext_add(&x, LIT("evrec/gdelt.source_url"), fld(e, C_SOURCEURL), fld_len(e, C_SOURCEURL));
+  for (size_t i = 0; i < e->n_mentions; i++) {
     bool dup = false;
-    for (size_t j = 0; j < i && !dup; j++) dup = same_mention(&mentions[i], &mentions[j]);
-    if (!dup) add_mention(b, ev, &mentions[i], a1, a2);
+    for (size_t j = 0; j < i && !dup; j++) dup = same_mention(&e->mentions[i], &e->mentions[j]);
+    if (!dup) encode_mention(b, &e->mentions[i], &x, actor[0], actor[1]);
   }
-  if (row->added > b->updated) b->updated = row->added;
-  int64_t *added = imp_grow(m, b->added, b->r->n_events, sizeof *added);
-  if (!added) return;
-  b->added = added;
-  added[b->r->n_events] = row->added;
-  IMP_ADD(m, b->r->events, b->r->n_events, ev);
-}
-
-static void record_frame(builder *b, pend *p) {
-  imp *m = b->m;
-  ev_record *r = b->r;
-  ev_article *a = imp_new(m, &evrec__v1__article__descriptor);
-  r->article = a;
-  r->revision = 1;
-  r->status = EVREC__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE;
-  if (p->url) {
-    r->id = imp_str(m, p->url);
-    if (a) a->uri = r->id;
-  } else {
-    r->id = imp_printf(m, "gdelt:%s", p->key);
-    const char *cite = p->key + strcspn(p->key, "|");
-    if (a && *cite) IMP_ADD(m, a->alt_ids, a->n_alt_ids, imp_extid(m, "gdelt.source", cite + 1));
-  }
-  if (a && p->url) {
-    char *domain = imp_url_domain(m, p->url);
-    if (domain[0]) {
-      a->publisher = imp_new(m, &evrec__v1__publisher__descriptor);
-      if (a->publisher) a->publisher->domain = domain;
-    }
-  }
-}
-
-static void record_provenance(builder *b) {
-  imp *m = b->m;
+  wire_cluster_id(o, e);
+  wire_uint(o, EV_IS_ROOT, r->is_root);
+  wire_pair(o, EV_SOURCE_IDS, LIT("gdelt.globaleventid"), fld(e, C_ID), fld_len(e, C_ID));
+  if (r->has_tone) wire_wrapped_double(o, EV_TONE, r->tone);
   /* DATEADDED is the record's updated_at (the latest); an event added in
-   * an earlier batch keeps its own as "evrec/gdelt.date_added" */
-  for (size_t i = 0; i < b->r->n_events; i++)
-    if (b->added[i] != b->updated) ext_time(m, b->r->events[i], "evrec/gdelt.date_added", b->added[i]);
-  ev_provenance *pv = imp_new(m, &evrec__v1__provenance__descriptor);
-  Evrec__V1__Coder *c = imp_new(m, &evrec__v1__coder__descriptor);
-  Evrec__V1__Codebook *cb = imp_new(m, &evrec__v1__codebook__descriptor);
-  Evrec__V1__Dataset *d = imp_new(m, &evrec__v1__dataset__descriptor);
-  if (!pv || !c || !cb || !d) return;
-  c->name = "GDELT";
-  c->kind = EVREC__V1__CODER_KIND__CODER_KIND_MACHINE;
-  cb->name = "CAMEO";
-  cb->version = "1.1b3";
-  d->name = "GDELT 2.0 Events";
-  d->uri = "http://data.gdeltproject.org/gdeltv2/";
-  pv->coder = c;
-  IMP_ADD(m, pv->codebooks, pv->n_codebooks, cb);
-  pv->dataset = d;
-  pv->coded_at = imp_timestamp(m, b->updated, 0);
-  b->r->provenance = pv;
-  b->r->updated_at = imp_timestamp(m, b->updated, 0);
+   * an earlier batch keeps its own */
+  if (r->added != b->updated) ext_add_time(b->m, &x, LIT("evrec/gdelt.date_added"), r->added);
+  wire_ext(o, EV_EXTENSIONS, &x);
+  lens[b->n_events - 1] = wire_offset(o) - start;
 }
+
+/* ---------------------------------------------------------------- the record */
+
+/* The article: its URL (or the citation GDELT gave instead), and what its
+ * first mentions row says. */
+static void encode_article(builder *b, wire *o) {
+  const pend *p = b->p;
+  const mrow *d = b->doc_known ? &b->doc : NULL;
+  size_t at = wire_open(o, REC_ARTICLE);
+  if (p->url) wire_str(o, ART_URI, p->url, strlen(p->url));
+  const char *cite = p->key + strcspn(p->key, "|");
+  if (!p->url && *cite) wire_pair(o, ART_ALT_IDS, LIT("gdelt.source"), cite + 1, strlen(cite + 1));
+  if (d && d->type != 1)
+    wire_pair(o, ART_ALT_IDS, LIT("gdelt.mention_identifier"), d->f[M_IDENTIFIER],
+              strlen(d->f[M_IDENTIFIER]));
+  if (d) wire_str(o, ART_LANGUAGE, LIT("en")); /* GDELT codes English text (translated if need be) */
+  const char *domain = d && !blank(d->f[M_SOURCENAME]) ? d->f[M_SOURCENAME]
+                       : p->url                         ? imp_url_domain(b->m, p->url)
+                                                        : "";
+  if (*domain) {
+    size_t pub = wire_open(o, ART_PUBLISHER);
+    wire_str(o, PUB_DOMAIN, domain, strlen(domain));
+    wire_close(o, pub);
+  }
+  if (b->translated) {
+    size_t t = wire_open(o, ART_TRANSLATION);
+    if (b->language) wire_str(o, TRANS_SOURCE_LANGUAGE, b->language, strlen(b->language));
+    if (b->engine) wire_str(o, TRANS_ENGINE, b->engine, b->engine_len);
+    wire_close(o, t);
+  }
+  wire_close(o, at);
+}
+
+static void encode_provenance(builder *b, wire *o) {
+  size_t at = wire_open(o, REC_PROVENANCE), sub;
+  sub = wire_open(o, PROV_CODER);
+  wire_str(o, CODER_NAME, LIT("GDELT"));
+  wire_uint(o, CODER_KIND, EVREC__V1__CODER_KIND__CODER_KIND_MACHINE);
+  wire_close(o, sub);
+  sub = wire_open(o, PROV_CODEBOOKS);
+  wire_str(o, CODEBOOK_NAME, LIT("CAMEO"));
+  wire_str(o, CODEBOOK_VERSION, LIT("1.1b3"));
+  wire_close(o, sub);
+  wire_time(o, PROV_CODED_AT, b->updated);
+  sub = wire_open(o, PROV_DATASET);
+  wire_str(o, DATASET_NAME, LIT("GDELT 2.0 Events"));
+  wire_str(o, DATASET_URI, LIT("http://data.gdeltproject.org/gdeltv2/"));
+  wire_close(o, sub);
+  wire_close(o, at);
+}
+
+/* Record extensions: what the article's first mentions row says of it. */
+static void record_extensions(builder *b, wire *o) {
+  const mrow *d = &b->doc;
+  extmap x = {.n = 0};
+  char type[4];
+  if (!b->doc_known) return;
+  if (d->has_doclen)
+    ext_add(&x, LIT("evrec/gdelt.mention_doc_len"), d->f[M_DOCLEN], strlen(d->f[M_DOCLEN]));
+  ext_add_time(b->m, &x, LIT("evrec/gdelt.mention_time"), d->mention_time);
+  if (d->type != 1) {
+    int n = snprintf(type, sizeof type, "%d", d->type);
+    ext_add(&x, LIT("evrec/gdelt.mention_type"), type, (size_t)n);
+  }
+  if (!blank(d->f[M_EXTRAS]))
+    ext_add(&x, LIT("evrec/gdelt.mention_extras"), d->f[M_EXTRAS], strlen(d->f[M_EXTRAS]));
+  wire_ext(o, REC_EXTENSIONS, &x);
+}
+
+/* Puts the record together in o, its events being encoded already. */
+static void encode_record(builder *b, wire *o) {
+  wire_str(o, REC_ID, b->id, strlen(b->id));
+  wire_uint(o, REC_REVISION, 1);
+  wire_uint(o, REC_STATUS, EVREC__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE);
+  wire_time(o, REC_UPDATED_AT, b->updated);
+  encode_article(b, o);
+  for (size_t i = 0; i < b->n_actors; i++) encode_actor(b, o, i);
+  for (size_t i = 0; i < b->n_places; i++) encode_place(b, o, i);
+  const char *body = b->events.b->data;
+  for (size_t i = 0; i < b->n_events && !b->events.b->oom; body += b->event_len[i++])
+    wire_bytes(o, REC_EVENTS, body, b->event_len[i]);
+  encode_provenance(b, o);
+  record_extensions(b, o);
+}
+
+/* ---------------------------------------------------------------- pending -> record */
 
 /* Splits a stored row (NUL-terminating fields in place); @return count. */
 static size_t split_stored(char *s, char **f, size_t *len, size_t max) {
@@ -1003,17 +1459,17 @@ static size_t split_stored(char *s, char **f, size_t *len, size_t max) {
 }
 
 /* An export row as read: its bytes (fields NUL-terminated in place) and
- * where each of the 61 fields starts. */
+ * where each of the 61 fields starts (off[N_COLS]: the row's length + 1). */
 typedef struct stored_row {
   const char *bytes;
   size_t len;
-  uint32_t off[N_COLS];
+  uint32_t off[N_COLS + 1];
 } stored_row;
 
-/* Entry layout in pend->buf: u32 row length, u32 field offsets[61], the
- * row's bytes (fields NUL-terminated) + NUL, its parsed erow (field
- * pointers set again when the record is built), u32 number of mentions,
- * then per mention u32 length, bytes (tab-separated) + NUL. */
+/* Entry layout in pend->buf: u32 row length, u32 field offsets[62], the
+ * row's bytes (fields NUL-terminated) + NUL, its parsed erow, a byte that
+ * says whether this is the row's own article, u32 number of mentions, then
+ * per mention u32 length, bytes (tab-separated) + NUL. */
 static uint32_t get_u32(const char **p) {
   uint32_t v;
   memcpy(&v, *p, sizeof v);
@@ -1021,51 +1477,80 @@ static uint32_t get_u32(const char **p) {
   return v;
 }
 
+/* The mentions rows stored after an entry, split and parsed again. */
+static const char *read_mentions(imp *m, const char *q, entry *e) {
+  uint32_t n = get_u32(&q);
+  e->mentions = n ? imp_alloc(m, n * sizeof *e->mentions) : NULL;
+  e->n_mentions = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t len = get_u32(&q);
+    char **f = imp_alloc(m, (N_MCOLS + 1) * sizeof *f);
+    size_t flen[N_MCOLS + 1], nf = f ? split_stored((char *)q, f, flen, N_MCOLS + 1) : 0;
+    q += len + 1;
+    if (f && e->mentions && parse_mention(m, f, flen, nf, &e->mentions[e->n_mentions]) == 0)
+      e->n_mentions++;
+  }
+  return q;
+}
+
+/* The entries of p, read back; NULL when out of memory. */
+static entry *read_entries(imp *m, const pend *p) {
+  entry *es = imp_alloc(m, (p->n_entries ? p->n_entries : 1) * sizeof *es);
+  const char *q = p->buf;
+  for (uint32_t i = 0; es && i < p->n_entries; i++) {
+    entry *e = &es[i];
+    uint32_t n = get_u32(&q);
+    memcpy(e->off, q, sizeof e->off);
+    q += sizeof e->off;
+    e->row = q;
+    q += n + 1;
+    memcpy(&e->er, q, sizeof e->er);
+    q += sizeof e->er;
+    e->own = *q++ != 0;
+    q = read_mentions(m, q, e);
+  }
+  return es;
+}
+
+/* Marks the rows whose event is in the record already (the same
+ * GLOBALEVENTID twice) and notes the latest DATEADDED of the others. */
+static void mark_duplicates(builder *b, entry *es, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    entry *e = &es[i];
+    e->dup = false;
+    for (uint32_t j = 0; j < i && !e->dup; j++)
+      e->dup = !es[j].dup && fld_len(&es[j], C_ID) == fld_len(e, C_ID) &&
+               memcmp(fld(&es[j], C_ID), fld(e, C_ID), fld_len(e, C_ID)) == 0;
+    if (!e->dup && e->er.added > b->updated) b->updated = e->er.added;
+  }
+}
+
 static int pend_write(gdelt *g, pend *p) {
   imp *m = g->m;
-  builder b = {g, m, imp_new(m, &evrec__v1__record__descriptor), p->key, 0, false, NULL, NULL,
-               NULL};
-  if (!b.r) return imp_fail(m, "out of memory");
-  record_frame(&b, p);
-  size_t mlen[N_MCOLS + 1];
-  const char *q = p->buf, *end = p->buf + p->len;
-  while (q < end) {
-    /* the fields are in p->buf, NUL-terminated: records point at them */
-    uint32_t off[N_COLS];
-    uint32_t n = get_u32(&q);
-    memcpy(off, q, sizeof off);
-    q += sizeof off;
-    char *row = (char *)q;
-    q += n + 1;
-    char **f = imp_alloc(m, N_COLS * sizeof *f); /* kept: actors and places compare them */
-    if (!f) break;
-    for (int i = 0; i < N_COLS; i++) f[i] = row + off[i];
-    erow er; /* parsed when the row was read */
-    memcpy(&er, q, sizeof er);
-    q += sizeof er;
-    er.f = f;
-    uint32_t nm = get_u32(&q), used = 0;
-    mrow *mentions = nm ? imp_alloc(m, nm * sizeof *mentions) : NULL;
-    for (uint32_t i = 0; i < nm; i++) {
-      uint32_t ml = get_u32(&q);
-      char **mf = imp_alloc(m, (N_MCOLS + 1) * sizeof *mf);
-      size_t mnf = mf ? split_stored((char *)q, mf, mlen, N_MCOLS + 1) : 0;
-      q += ml + 1;
-      if (mf && mentions && parse_mention(m, mf, mlen, mnf, &mentions[used]) == 0) used++;
-    }
-    bool dup = false;
-    for (size_t i = 0; i < b.r->n_events && !dup; i++)
-      dup = strcmp(b.r->events[i]->source_ids[0]->value, f[C_ID]) == 0;
-    if (dup)
-      imp_warn(m, "%s: event %s appears twice; the later row is left out", b.r->id, f[C_ID]);
+  builder b = {.g = g, .m = m, .p = p};
+  wire out;
+  b.id = p->url ? p->url : imp_printf(m, "gdelt:%s", p->key);
+  entry *es = read_entries(m, p);
+  if (!es) return imp_fail(m, "out of memory");
+  mark_duplicates(&b, es, p->n_entries);
+  g->events.len = 0;
+  wire_start(&b.events, &g->events);
+  for (uint32_t i = 0; i < p->n_entries; i++) {
+    if (es[i].dup)
+      imp_warn(m, "%s: event %s appears twice; the later row is left out", b.id, fld(&es[i], C_ID));
     else
-      add_event(&b, &er, mentions, used);
+      encode_event(&b, &es[i]);
   }
-  record_provenance(&b);
+  wire_finish(&b.events);
+  g->record.len = 0;
+  wire_start(&out, &g->record);
+  encode_record(&b, &out);
+  wire_finish(&out);
+  if (g->events.oom) m->oom = true; /* imp_emit_packed() refuses the record */
   uint64_t *w = g->o->two_pass ? NULL : map_put(&g->written, p->hash, p->first_line);
   if (!g->o->two_pass && !w) return imp_fail(m, "out of memory");
-  int rc = imp_emit(m, b.r); /* before pend_free: the record points into p->buf */
-  pend_free(g, p);
+  int rc = imp_emit_packed(m, &g->record); /* before pend_release: the record points into p->buf */
+  pend_release(g, p);
   return rc;
 }
 
@@ -1073,20 +1558,20 @@ static int pend_write(gdelt *g, pend *p) {
 /* Reading export rows                                                    */
 /* ====================================================================== */
 
-/* The pending record of article `key`, created if new. A key whose record
+/* The pending record of article `k`, created if new. A key whose record
  * was already written (window mode) is an error at the current row. */
-static int pend_get(gdelt *g, uint64_t hash, const char *key, const char *why, pend **out) {
+static int pend_get(gdelt *g, const akey *k, const char *why, pend **out) {
   imp *m = g->m;
-  pend *p = pend_find(g, hash, key);
+  pend *p = pend_find(g, k);
   if (!p) {
-    const uint64_t *w = g->o->two_pass ? NULL : map_get(&g->written, hash);
+    const uint64_t *w = g->o->two_pass ? NULL : map_get(&g->written, k->hash);
     if (w) {
       *out = NULL;
       return imp_bad(m, "%s %s was already written (it began on line %llu, more than %llu rows "
-                     "before); use a larger --window or --two-pass", why, key,
+                     "before); use a larger --window or --two-pass", why, k->s,
                      (unsigned long long)*w, (unsigned long long)g->o->window);
     }
-    p = pend_new(g, hash, key);
+    p = pend_new(g, k);
     if (!p) return imp_fail(m, "out of memory");
   }
   p->last = g->row;
@@ -1104,23 +1589,26 @@ static int pend_get(gdelt *g, uint64_t hash, const char *key, const char *why, p
   return 0;
 }
 
-/* Appends an entry (export row + the given mentions rows) to p. */
-static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er,
+/* Appends an entry (export row + the given mentions rows) to p; `own`:
+ * p is the article of the row's SOURCEURL. */
+static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er, bool own,
                      const uint32_t *refs, size_t n_refs) {
   char *f[N_MCOLS];
   size_t len[N_MCOLS], nf;
+  uint8_t own_byte = own;
   bool ok = buf_add_u32(p, (uint32_t)sr->len) && buf_add(p, sr->off, sizeof sr->off) &&
             buf_add(p, sr->bytes, sr->len + 1) && buf_add(p, er, sizeof *er) &&
-            buf_add_u32(p, (uint32_t)n_refs);
+            buf_add(p, &own_byte, 1) && buf_add_u32(p, (uint32_t)n_refs);
   for (size_t i = 0; ok && i < n_refs; i++) {
     if (read_mention(g, refs[i], f, len, &nf)) return IMP_STOP;
-    ok = pend_url(p, f[M_IDENTIFIER]);
+    ok = pend_url(p, f[M_IDENTIFIER], len[M_IDENTIFIER]);
     uint32_t n = g->refs[refs[i]].len;
     /* read_mention split the row: restore the tabs it turned into NULs */
     for (char *c = g->scratch; c < g->scratch + n; c++)
       if (!*c) *c = '\t';
     ok = ok && buf_add_u32(p, n) && buf_add(p, g->scratch, n + 1);
   }
+  p->n_entries++;
   return ok ? 0 : imp_fail(g->m, "out of memory");
 }
 
@@ -1148,8 +1636,9 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
   size_t n, n_same = 0;
   akey key;
   if (event_mentions(g, er->id, &refs, &n)) return IMP_STOP;
-  const char *src = er->f[C_SOURCEURL];
-  if (!key_of(&key, er->id, src)) {
+  const char *src = sr->bytes + sr->off[C_SOURCEURL];
+  size_t src_len = sr->off[C_SOURCEURL + 1] - sr->off[C_SOURCEURL] - 1;
+  if (!key_of(&key, er->id, src, src_len)) {
     imp_bad_col(m, C_SOURCEURL + 1, COL_NAMES[C_SOURCEURL], "is a citation longer than %zu bytes",
                 sizeof key.buf - 24);
     return m->status ? IMP_STOP : 0;
@@ -1159,10 +1648,10 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
   for (size_t i = 0; i < n; i++)
     if (g->refs[refs[i]].key_hash == src_hash) same[n_same++] = refs[i];
   pend *p;
-  int rc = pend_get(g, src_hash, key.s, "article", &p);
+  int rc = pend_get(g, &key, "article", &p);
   if (rc || !p) return rc;
-  if (!pend_url(p, src)) return imp_fail(m, "out of memory");
-  if (add_entry(g, p, sr, er, same, n_same)) return IMP_STOP;
+  if (!pend_url(p, src, src_len)) return imp_fail(m, "out of memory");
+  if (add_entry(g, p, sr, er, true, same, n_same)) return IMP_STOP;
   /* articles that mention the event besides its SOURCEURL */
   for (size_t i = 0; i < n; i++) {
     if (refs[i] == NONE) continue;
@@ -1174,10 +1663,10 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
     char *f[N_MCOLS];
     size_t len[N_MCOLS], nf;
     if (read_mention(g, same[0], f, len, &nf)) return IMP_STOP;
-    if (!key_of(&key, er->id, f[M_IDENTIFIER])) continue; /* a citation too long to key */
-    rc = pend_get(g, h, key.s, "mentioning article", &p);
+    if (!key_of(&key, er->id, f[M_IDENTIFIER], len[M_IDENTIFIER])) continue; /* too long to key */
+    rc = pend_get(g, &key, "mentioning article", &p);
     if (rc || !p) return rc;
-    if (add_entry(g, p, sr, er, same, k)) return IMP_STOP;
+    if (add_entry(g, p, sr, er, false, same, k)) return IMP_STOP;
   }
   return 0;
 }
@@ -1202,14 +1691,56 @@ static int flush_ready(gdelt *g) {
   return 0;
 }
 
-static int export_row(gdelt *g, char **f, size_t *len, size_t nf) {
+/* Splits the row last read the careful way (imp_csv_split_row). @return
+ * true, or false with the problem reported and *status what to return. */
+static bool split_row(imp *m, imp_csv *in, char ***f, size_t **len, size_t *nf, int *status) {
+  char why[256];
+  int rc = imp_csv_split_row(in, f, len, nf, why, sizeof why);
+  if (rc == 1) return true;
+  *status = rc == -1 ? imp_fail(m, "%s: %s", m->file, why) : imp_bad(m, "%s", why);
+  return false;
+}
+
+/* An export row the fast path did not take: split and checked with
+ * messages. @return 0, or 1 when the row is bad (reported). A row that is
+ * not even valid text does not count in g->row. */
+static int careful_export(gdelt *g, imp_csv *in, erow *er, stored_row *sr) {
+  char **f;
+  size_t *len, nf;
+  int status;
+  if (!split_row(g->m, in, &f, &len, &nf, &status)) return 1;
+  g->row++;
+  if (parse_export(g, f, len, nf, er)) return 1;
+  /* trailing empty fields (tolerated) are not part of the stored row */
+  sr->len = (size_t)(f[N_COLS - 1] + len[N_COLS - 1] - f[0]);
+  for (int i = 0; i < N_COLS; i++) sr->off[i] = (uint32_t)(f[i] - f[0]);
+  return 0;
+}
+
+/* GDELT ends every row with a newline: a last line without one is a file
+ * cut short (said after what splitting finds wrong with the row). */
+static int cut_short(imp *m, imp_csv *in) {
+  char **f;
+  size_t *len, nf;
+  int status;
+  if (!split_row(m, in, &f, &len, &nf, &status)) return status;
+  return imp_bad(m, "the last line has no newline: the file ends inside a row (cut short?)");
+}
+
+static int export_row(gdelt *g, imp_csv *in, char *row, size_t len) {
   imp *m = g->m;
   erow er;
-  g->row++;
-  if (parse_export(m, f, len, nf, &er)) return m->status ? IMP_STOP : 0;
-  /* the row as the reader left it: fields NUL-terminated, one after another */
-  stored_row sr = {f[0], (size_t)(f[N_COLS - 1] + len[N_COLS - 1] - f[0]), {0}};
-  for (int i = 0; i < N_COLS; i++) sr.off[i] = (uint32_t)(f[i] - f[0]);
+  /* the row as stored: fields NUL-terminated, one after another */
+  stored_row sr = {row, len, {0}};
+  cursor c = {row, row, row + len, sr.off, 0};
+  if (imp_csv_unterminated(in)) return cut_short(m, in);
+  if (fast_export(g, &c, &er)) {
+    g->row++;
+  } else {
+    untake(&c);
+    if (careful_export(g, in, &er, &sr)) return m->status ? IMP_STOP : 0;
+  }
+  sr.off[N_COLS] = (uint32_t)sr.len + 1;
   int rc = row_articles(g, &er, &sr);
   if (!m->status) imp_discard(m); /* the arena held only this row's scratch */
   return rc ? rc : flush_ready(g);
@@ -1217,23 +1748,19 @@ static int export_row(gdelt *g, char **f, size_t *len, size_t nf) {
 
 /* Runs `fn` on every row of every export file. */
 static int each_row(gdelt *g, const char *const *inputs, size_t n,
-                    int (*fn)(gdelt *g, char **f, size_t *len, size_t nf)) {
+                    int (*fn)(gdelt *g, imp_csv *in, char *row, size_t len)) {
   imp *m = g->m;
   for (size_t i = 0; i < n; i++) {
     imp_csv *c;
-    char why[256], **f;
-    size_t *len, nf;
+    char why[256], *row;
+    size_t len;
     if (imp_csv_open(&c, inputs[i], '\t', false, m->max_row, why, sizeof why))
       return imp_fail(m, "%s", why);
     m->file = cli_display_name(inputs[i], false);
     int rc, status = 0;
-    while ((rc = imp_csv_next(c, &f, &len, &nf, why, sizeof why)) != 0) {
+    while ((rc = imp_csv_next_row(c, &row, &len, why, sizeof why)) != 0) {
       m->line = rc == -1 ? 0 : imp_csv_line(c);
-      if (rc == -1) status = imp_fail(m, "%s: %s", m->file, why);
-      else if (rc == -2) status = imp_bad(m, "%s", why);
-      else if (imp_csv_unterminated(c) && fn == export_row) /* GDELT ends every row */
-        status = imp_bad(m, "the last line has no newline: the file ends inside a row (cut short?)");
-      else status = fn(g, f, len, nf);
+      status = rc == -1 ? imp_fail(m, "%s: %s", m->file, why) : fn(g, c, row, len);
       if (status) break;
     }
     imp_csv_close(c);
@@ -1244,11 +1771,16 @@ static int each_row(gdelt *g, const char *const *inputs, size_t n,
 }
 
 /* Pass one of --two-pass: the last row of every article. */
-static int note_last(gdelt *g, char **f, size_t *len, size_t nf) {
+static int note_last(gdelt *g, imp_csv *in, char *row, size_t row_len) {
+  char **f;
+  size_t *len, nf;
   uint64_t id;
+  int status;
+  (void)row, (void)row_len;
+  if (!split_row(g->m, in, &f, &len, &nf, &status)) return status;
   g->row++;
   if (nf < N_COLS || !imp_parse_u64(f[C_ID], len[C_ID], &id) || !len[C_SOURCEURL]) return 0;
-  uint64_t *v = map_put(&g->last_row, key_hash_of(id, f[C_SOURCEURL]), 0);
+  uint64_t *v = map_put(&g->last_row, key_hash_of(id, f[C_SOURCEURL], len[C_SOURCEURL]), 0);
   if (!v) return imp_fail(g->m, "out of memory");
   *v = g->row;
   const uint64_t *head = map_get(&g->by_event, id);
@@ -1276,7 +1808,8 @@ static void report_orphans(gdelt *g) {
 }
 
 static void gdelt_free(gdelt *g) {
-  while (g->head) pend_free(g, g->head);
+  while (g->head) pend_release(g, g->head);
+  pend_free_spares(g);
   for (size_t i = 0; i < g->o->n_mentions; i++)
     if (g->mfd[i] >= 0) close(g->mfd[i]);
   free(g->mfd);
@@ -1284,6 +1817,8 @@ static void gdelt_free(gdelt *g) {
   free(g->buckets);
   free(g->touched);
   free(g->scratch);
+  evrec__buf_free(&g->events);
+  evrec__buf_free(&g->record);
   map_free(&g->by_event);
   map_free(&g->written);
   map_free(&g->last_row);
