@@ -240,6 +240,15 @@ for f in "$DATA"/bad/*.tsv "$DATA"/bad/*.csv "$DATA"/bad/*.json "$DATA"/bad/*.js
   else expect_same "bad $name: message" err "$DATA/bad/${name%.*}.expected"; fi
 done
 
+# --two-pass reads the rows twice but reports and counts a bad one once
+for name in gdelt-utf8.tsv gdelt-eventcode.tsv gdelt-columns.tsv; do
+  run_data import --from gdelt "bad/$name" --skip-bad -o "$T/bad.out"
+  cp err one-pass.err
+  run_data import --from gdelt "bad/$name" --skip-bad --two-pass -o "$T/bad.out"
+  expect_rc "bad $name --two-pass --skip-bad" 0
+  expect_same "bad $name --two-pass --skip-bad: as one pass" err one-pass.err
+done
+
 # --skip-bad goes on, counts and reports
 run_data import --from gdelt bad/gdelt-eventcode.tsv --skip-bad -o "$T/skip.ndjson"
 expect_rc "--skip-bad" 0

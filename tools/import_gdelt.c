@@ -1770,14 +1770,17 @@ static int each_row(gdelt *g, const char *const *inputs, size_t n,
   return 0;
 }
 
-/* Pass one of --two-pass: the last row of every article. */
+/* Pass one of --two-pass: the last row of every article. A row that does
+ * not split (bad UTF-8, a NUL) is skipped without a word: pass two reports
+ * it, once. */
 static int note_last(gdelt *g, imp_csv *in, char *row, size_t row_len) {
-  char **f;
+  char **f, why[256];
   size_t *len, nf;
   uint64_t id;
-  int status;
   (void)row, (void)row_len;
-  if (!split_row(g->m, in, &f, &len, &nf, &status)) return status;
+  int rc = imp_csv_split_row(in, &f, &len, &nf, why, sizeof why);
+  if (rc == -1) return imp_fail(g->m, "%s: %s", g->m->file, why);
+  if (rc != 1) return 0;
   g->row++;
   if (nf < N_COLS || !imp_parse_u64(f[C_ID], len[C_ID], &id) || !len[C_SOURCEURL]) return 0;
   uint64_t *v = map_put(&g->last_row, key_hash_of(id, f[C_SOURCEURL], len[C_SOURCEURL]), 0);
