@@ -657,8 +657,8 @@ typedef struct evrec_writer_options {
   /** Name used in error messages; may be NULL. */
   const char *name;
   /* .evr container settings (ignored by other formats): */
-  /** deflate level 0-9 (0 = stored); -1 = default (4: deflating pbd at 4
-   *  already beats `gzip -6` of the same records as NDJSON in size, faster) */
+  /** deflate level 0-9 (0 = stored); -1 = default (5: deflating pbd at 5
+   *  beats `gzip -6` of the same records as NDJSON in size, and is faster) */
   int level;
   unsigned int threads; /**< compression threads; 0 = online cores */
   size_t block_size;  /**< uncompressed bytes per block; 0 = EVREC_DEFAULT_BLOCK_SIZE */

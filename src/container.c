@@ -76,7 +76,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "container.h"
 #include "google/protobuf/struct.pb-c.h"
@@ -91,12 +90,26 @@
 #define DEFLATE_MAX_RATIO 1032u
 #define FNV_BASIS 0xcbf29ce484222325u
 #define FNV_PRIME 0x100000001b3u
-/* The default deflate level. Deflating pbd is easier than deflating the
- * NDJSON it came from (no repeated key names), so level 4 already gives
- * output smaller than `gzip -6` of the NDJSON (SPEC §9: 0.985 of it on the
- * 64 MiB bench corpus, 0.996 on the 4 MiB one) at about 27% less deflate
- * time than level 6; level 5 would give 0.966 at 13% more time than 4. */
-#define DEFAULT_LEVEL 4
+/* The default deflate level, measured with libdeflate 1.14 (issue 11;
+ * corpus-16M and corpus-4M of `make corpus`, `convert -t evr -j 2`, best of
+ * 11 alternating runs on the loaded 2-core machine; sizes against `gzip -6`
+ * of the NDJSON, times against `bgzip -@ 2` of the NDJSON, 0.160 s):
+ *
+ *   level  16M: size  time     4M: size
+ *     2    0.994      -        1.004  (larger than gzip on 4M)
+ *     3    0.987      -        0.997
+ *     4    0.984      0.103 s  0.994
+ *     5    0.968      0.119 s  0.979
+ *     6    0.966      0.137 s  0.977
+ *   zlib 4 (the old default): 0.985, 0.128 s (CPU 0.210 s against 0.159 s)
+ *
+ * Level 5: a margin of 2-3% under gzip -6 where 4 leaves 0.6% on small
+ * files, 1.34x faster than bgzip -@ 2 (6 costs 15% more time for 0.2%),
+ * and still faster and 1.7% smaller than zlib at 4. Deflating pbd is easier
+ * than deflating the NDJSON it came from (no repeated key names), which is
+ * why a middle level already beats gzip -6. The zlib build (DEFLATE=zlib)
+ * uses the same default: 0.966 of gzip -6 at 13% more time than its 4. */
+#define DEFAULT_LEVEL 5
 
 /* ====================================================================== */
 /* Little-endian fields                                                   */
@@ -246,7 +259,7 @@ static bool kind_blob_ok(const member *m) {
  * beyond what deflate can expand the data to (1032:1) is damage found
  * without inflating at all. Output past plimit is EVREC_E_LIMIT (m->why
  * says so); everything else wrong is EVREC_E_CORRUPT. */
-static int member_inflate(member *m, z_stream *z, const uint8_t *p, uint64_t plimit,
+static int member_inflate(member *m, evr__inflater *z, const uint8_t *p, uint64_t plimit,
                           evrec__buf *out) {
   size_t dlen = m->bsize - EVR__FIXED - m->xlen - EVR__TRAILER;
   if (m->isize > (uint64_t)dlen * DEFLATE_MAX_RATIO)
@@ -255,23 +268,21 @@ static int member_inflate(member *m, z_stream *z, const uint8_t *p, uint64_t pli
   out->len = 0;
   out->oom = false; /* refilled from scratch: a failure of an earlier member is over */
   if (!evrec__buf_reserve(out, (size_t)cap + 1)) return EVREC_E_NOMEM;
-  inflateReset(z);
-  z->next_in = (Bytef *)(uintptr_t)(p + EVR__FIXED + m->xlen);
-  z->avail_in = (uInt)dlen;
-  z->next_out = (Bytef *)out->data;
-  z->avail_out = (uInt)cap + 1; /* one spare byte detects a short ISIZE or the limit */
-  int zr = inflate(z, Z_FINISH);
+  size_t used, got;
+  /* one spare byte of output detects a short ISIZE or the limit */
+  int zr = evr__inflate(z, p + EVR__FIXED + m->xlen, dlen, out->data, (size_t)cap + 1, &used,
+                        &got);
   const char *why = NULL;
-  if (zr == Z_MEM_ERROR) return EVREC_E_NOMEM;
-  if (zr == Z_DATA_ERROR) why = "bad deflate data";
-  else if (z->total_out > m->isize) why = "payload longer than ISIZE";
-  else if (z->total_out > plimit) {
+  if (zr == EVR__INFLATE_NOMEM) return EVREC_E_NOMEM;
+  if (zr == EVR__INFLATE_BAD) why = "bad deflate data";
+  else if (got > m->isize) why = "payload longer than ISIZE";
+  else if (got > plimit) {
     snprintf(m->why, sizeof m->why, "payload of %" PRIu32 " bytes exceeds the limit of %" PRIu64
              " bytes (max_block_size)", m->isize, plimit);
     return EVREC_E_LIMIT;
-  } else if (zr != Z_STREAM_END) why = "deflate data incomplete";
-  else if (z->avail_in) why = "deflate data ends before the member does";
-  else if (z->total_out != m->isize) why = "payload shorter than ISIZE";
+  } else if (zr != EVR__INFLATE_OK) why = "deflate data incomplete";
+  else if (used < dlen) why = "deflate data ends before the member does";
+  else if (got != m->isize) why = "payload shorter than ISIZE";
   if (why) return head_bad(m, why), EVREC_E_CORRUPT;
   out->len = m->isize;
   return EVREC_OK;
@@ -280,7 +291,7 @@ static int member_inflate(member *m, z_stream *z, const uint8_t *p, uint64_t pli
 /* Verifies a whole member p[0..bsize): trailer, deflate data, CRC and, for
  * data, the record count. The payload (at most plimit bytes) is left in
  * `out`. @return EVREC_OK, EVREC_E_CORRUPT, EVREC_E_LIMIT or EVREC_E_NOMEM. */
-static int member_check(member *m, z_stream *z, const uint8_t *p, uint64_t plimit,
+static int member_check(member *m, evr__inflater *z, const uint8_t *p, uint64_t plimit,
                         evrec__buf *out) {
   m->isize = le32(p + m->bsize - 4);
   if (!kind_blob_ok(m)) return head_bad(m, "member lacks the subfield of its kind"), EVREC_E_CORRUPT;
@@ -288,8 +299,7 @@ static int member_check(member *m, z_stream *z, const uint8_t *p, uint64_t plimi
     return head_bad(m, "non-data member with a payload"), EVREC_E_CORRUPT;
   int rc = member_inflate(m, z, p, plimit, out);
   if (rc) return rc;
-  uLong crc = crc32(0L, (const Bytef *)out->data, (uInt)out->len);
-  if (crc != le32(p + m->bsize - 8)) return head_bad(m, "CRC mismatch"), EVREC_E_CORRUPT;
+  if (evr__crc32(0, out->data, out->len) != le32(p + m->bsize - 8)) return head_bad(m, "CRC mismatch"), EVREC_E_CORRUPT;
   if (m->kind == EVR__DATA && !payload_holds((const uint8_t *)out->data, out->len, m->nrec))
     return head_bad(m, "payload does not hold exactly nrec whole records"), EVREC_E_CORRUPT;
   return EVREC_OK;
@@ -338,7 +348,7 @@ static bool put_meta_member(evrec__buf *b, int kind, char id, const void *data, 
  * access to the wrong record silently. */
 static bool blob_seal(evrec__buf *blob) {
   uint8_t c[4];
-  put32(c, (uint32_t)crc32(0L, (const Bytef *)blob->data, (uInt)blob->len));
+  put32(c, evr__crc32(0, blob->data, blob->len));
   return evrec__buf_append(blob, c, 4);
 }
 
@@ -346,7 +356,7 @@ static bool blob_seal(evrec__buf *blob) {
 static bool blob_unseal(const uint8_t *b, size_t *len) {
   if (*len < 4) return false;
   *len -= 4;
-  return le32(b + *len) == (uint32_t)crc32(0L, b, (uInt)*len);
+  return le32(b + *len) == evr__crc32(0, b, *len);
 }
 
 /* Seals a blob and splits it into consecutive members of at most
@@ -373,21 +383,18 @@ static bool put_eof_member(evrec__buf *b, uint64_t index_back, uint64_t section_
 }
 
 /* Compresses `in` into a whole data member in `out` (replacing it). */
-static int compress_member(z_stream *z, const evrec__buf *in, uint32_t nrec, evrec__buf *out) {
+static int compress_member(evr__deflater *z, const evrec__buf *in, uint32_t nrec,
+                           evrec__buf *out) {
   size_t head = EVR__FIXED + EVR__EV_XLEN;
-  size_t bound = deflateBound(z, (uLong)in->len);
+  size_t bound = evr__deflate_bound(z, in->len);
   out->len = 0;
   if (!evrec__buf_reserve(out, head + bound + EVR__TRAILER)) return EVREC_E_NOMEM;
   uint8_t *p = (uint8_t *)out->data;
-  deflateReset(z);
-  z->next_in = (Bytef *)(uintptr_t)in->data;
-  z->avail_in = (uInt)in->len;
-  z->next_out = p + head;
-  z->avail_out = (uInt)bound;
-  if (deflate(z, Z_FINISH) != Z_STREAM_END) return EVREC_E_NOMEM; /* cannot happen with the bound */
-  size_t bsize = head + z->total_out + EVR__TRAILER;
+  size_t n = evr__deflate(z, in->data, in->len, p + head, bound);
+  if (n == 0) return EVREC_E_NOMEM; /* cannot happen with the bound */
+  size_t bsize = head + n + EVR__TRAILER;
   put_head(p, EVR__EV_XLEN, (uint32_t)bsize, nrec, EVR__DATA);
-  put32(p + bsize - 8, (uint32_t)crc32(0L, (const Bytef *)in->data, (uInt)in->len));
+  put32(p + bsize - 8, evr__crc32(0, in->data, in->len));
   put32(p + bsize - 4, (uint32_t)in->len);
   out->len = bsize;
   return EVREC_OK;
@@ -638,8 +645,8 @@ typedef struct slot {
 
 typedef struct worker {
   struct evr__writer *w;
-  z_stream z;
-  bool z_ok, started;
+  evr__deflater *z;
+  bool started;
   pthread_t tid;
 } worker;
 
@@ -664,8 +671,7 @@ struct evr__writer {
   unsigned nslots;    /* SLOTS_PER_THREAD x threads; 1 when inline */
   worker *workers;    /* nworkers threads started of nthreads; none = inline */
   unsigned nworkers, nthreads;
-  z_stream z;         /* the inline compressor */
-  bool z_ok;
+  evr__deflater *z;   /* the inline compressor */
   pthread_mutex_t mu;
   pthread_cond_t work, done;
   bool sync_ok, stop;
@@ -756,12 +762,6 @@ static int wr_options(evr__writer *w, const evrec_writer_options *o, evrec_error
 /* Writer: the compression pool                                           */
 /* ====================================================================== */
 
-static int z_init(z_stream *z, int level) {
-  memset(z, 0, sizeof *z);
-  return deflateInit2(z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK ? EVREC_OK
-                                                                               : EVREC_E_NOMEM;
-}
-
 /* The queued slot with the lowest sequence number, or NULL. */
 static slot *oldest_queued(evr__writer *w) {
   slot *best = NULL;
@@ -780,7 +780,7 @@ static void *worker_main(void *arg) {
     if (!s) break; /* stopping */
     s->state = S_BUSY;
     pthread_mutex_unlock(&w->mu);
-    int rc = compress_member(&k->z, &s->in, s->nrec, &s->out);
+    int rc = compress_member(k->z, &s->in, s->nrec, &s->out);
     pthread_mutex_lock(&w->mu);
     s->rc = rc;
     s->state = S_DONE;
@@ -795,8 +795,7 @@ static int pool_start(evr__writer *w, unsigned threads, evrec_error *err) {
   w->slots = calloc(w->nslots, sizeof *w->slots);
   if (!w->slots) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   if (threads == 1) { /* compress inline: no thread, no locks */
-    if (z_init(&w->z, w->level)) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-    w->z_ok = true;
+    if (!(w->z = evr__deflater_new(w->level))) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
     return EVREC_OK;
   }
   w->workers = calloc(threads, sizeof *w->workers);
@@ -808,8 +807,7 @@ static int pool_start(evr__writer *w, unsigned threads, evrec_error *err) {
   for (unsigned i = 0; i < threads; i++) {
     worker *k = &w->workers[i];
     k->w = w;
-    if (z_init(&k->z, w->level)) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-    k->z_ok = true;
+    if (!(k->z = evr__deflater_new(w->level))) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
     if (pthread_create(&k->tid, NULL, worker_main, k) != 0)
       return evrec__err(err, EVREC_E_NOMEM, "cannot start a compression thread");
     k->started = true;
@@ -826,7 +824,7 @@ static void pool_stop(evr__writer *w) {
   pthread_mutex_unlock(&w->mu);
   for (unsigned i = 0; i < w->nthreads; i++) {
     if (w->workers[i].started) pthread_join(w->workers[i].tid, NULL);
-    if (w->workers[i].z_ok) deflateEnd(&w->workers[i].z);
+    evr__deflater_free(w->workers[i].z);
   }
   pthread_cond_destroy(&w->work);
   pthread_cond_destroy(&w->done);
@@ -904,7 +902,7 @@ static int submit(evr__writer *w, evrec_error *err) {
   s->seq = w->next_seq++;
   w->cur_nrec = 0;
   if (!w->nworkers) {
-    s->rc = compress_member(&w->z, &s->in, s->nrec, &s->out);
+    s->rc = compress_member(w->z, &s->in, s->nrec, &s->out);
     w->next_emit++;
     return emit_block(w, s, err);
   }
@@ -1034,7 +1032,7 @@ int evr__writer_new(evr__writer **out, const evrec_writer_options *opts, evr__em
 void evr__writer_free(evr__writer *w) {
   if (!w) return;
   pool_stop(w);
-  if (w->z_ok) deflateEnd(&w->z);
+  evr__deflater_free(w->z);
   for (unsigned i = 0; w->slots && i < w->nslots; i++) {
     evrec__buf_free(&w->slots[i].in);
     evrec__buf_free(&w->slots[i].out);
@@ -1070,7 +1068,7 @@ static int pread_all(int fd, uint64_t off, void *dst, size_t n) {
 /* Reads the member at `off` of a file into `buf` and, when it is of
  * `kind`, verifies it (else EVREC_DONE). */
 static int pread_member(int fd, uint64_t off, uint64_t size, int kind, evrec__buf *buf,
-                        member *m, z_stream *z, evrec__buf *payload) {
+                        member *m, evr__inflater *z, evrec__buf *payload) {
   memset(m, 0, sizeof *m);
   m->off = off;
   size_t have = 0, need = EVR__FIXED;
@@ -1091,7 +1089,7 @@ static int pread_member(int fd, uint64_t off, uint64_t size, int kind, evrec__bu
 
 /* Concatenates the blobs of consecutive members of `kind` from `off`. */
 static int pread_blob(int fd, uint64_t off, uint64_t end, int kind, evrec__buf *blob, member *m,
-                      z_stream *z) {
+                      evr__inflater *z) {
   evrec__buf buf, payload;
   evrec__buf_init(&buf);
   evrec__buf_init(&payload);
@@ -1111,7 +1109,7 @@ static int pread_blob(int fd, uint64_t off, uint64_t end, int kind, evrec__buf *
 }
 
 /* The EOF member at the end: index and section positions. */
-static int append_eof(int fd, uint64_t size, uint64_t ee[3], z_stream *z, member *m) {
+static int append_eof(int fd, uint64_t size, uint64_t ee[3], evr__inflater *z, member *m) {
   evrec__buf buf, payload;
   evrec__buf_init(&buf);
   evrec__buf_init(&payload);
@@ -1125,7 +1123,7 @@ static int append_eof(int fd, uint64_t size, uint64_t ee[3], z_stream *z, member
 }
 
 /* Loads the old index and header of the last section of the file. */
-static int append_load(evr__writer *w, int fd, uint64_t size, z_stream *z, char *why) {
+static int append_load(evr__writer *w, int fd, uint64_t size, evr__inflater *z, char *why) {
   uint64_t ee[3];
   member m;
   int rc = append_eof(fd, size, ee, z, &m);
@@ -1159,12 +1157,11 @@ int evr__writer_append(evr__writer *w, int fd, const char *name, evrec_error *er
   off_t end = lseek(fd, 0, SEEK_END);
   if (end < 0) return evrec__err(err, EVREC_E_IO, "cannot seek in %s: %s", name, strerror(errno));
   if (end == 0) return EVREC_OK; /* a new file: written from scratch */
-  z_stream z;
-  memset(&z, 0, sizeof z);
-  if (inflateInit2(&z, -15) != Z_OK) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  evr__inflater *z = evr__inflater_new();
+  if (!z) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   char why[WHY_MAX] = "";
-  int rc = append_load(w, fd, (uint64_t)end, &z, why);
-  inflateEnd(&z);
+  int rc = append_load(w, fd, (uint64_t)end, z, why);
+  evr__inflater_free(z);
   if (rc == EVREC_E_NOMEM) return evrec__err(err, rc, "out of memory");
   if (rc) return evrec__err(err, rc == EVREC_E_IO ? rc : EVREC_E_CORRUPT, "cannot append to %s: %s", name, why);
   w->pos = (uint64_t)end;
@@ -1187,8 +1184,7 @@ int evr__writer_append(evr__writer *w, int fd, const char *name, evrec_error *er
 
 typedef struct aslot {
   bool queued, busy;
-  z_stream z;
-  bool z_ok;
+  evr__inflater *z;
   member m;            /* the member read ahead, with its result */
   int rc;
   evrec__buf raw;      /* a copy of its bytes */
@@ -1228,8 +1224,7 @@ struct evr__reader {
   uint64_t plimit, blimit; /* payload (max_block_size) and member size limits */
   uint64_t max_index, index_bytes; /* index loaded so far, all sections */
   unsigned flags;
-  z_stream z;
-  bool z_ok;
+  evr__inflater *z;
 
   member cur;          /* validated member at the read position */
   bool loaded;         /* cur is loaded but not yet consumed */
@@ -1287,8 +1282,8 @@ int evr__reader_new(evr__reader **out, const evr__io *io, const ProtobufCMessage
   c->last_kind = -1;
   c->harena = evrec_arena_new(0);
   c->scratch = evrec_arena_new(0);
-  c->z_ok = inflateInit2(&c->z, -15) == Z_OK;
-  if (!c->harena || !c->scratch || !c->z_ok) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  c->z = evr__inflater_new();
+  if (!c->harena || !c->scratch || !c->z) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   return EVREC_OK;
 }
 
@@ -1297,7 +1292,7 @@ static void ahead_stop(ahead *a);
 void evr__reader_free(evr__reader *c) {
   if (!c) return;
   ahead_stop(&c->ra);
-  if (c->z_ok) inflateEnd(&c->z);
+  evr__inflater_free(c->z);
   evrec_arena_free(c->dec_arena);
   free(c->dec_msgs);
   evrec__buf_free(&c->payload);
@@ -1396,7 +1391,7 @@ static void *ahead_main(void *arg) {
     }
     s->busy = true;
     pthread_mutex_unlock(&a->mu);
-    s->rc = member_check(&s->m, &s->z, (const uint8_t *)s->raw.data, a->plimit, &s->payload);
+    s->rc = member_check(&s->m, s->z, (const uint8_t *)s->raw.data, a->plimit, &s->payload);
     slot_decode(a, s);
     pthread_mutex_lock(&a->mu);
     s->queued = s->busy = false;
@@ -1408,8 +1403,8 @@ static void *ahead_main(void *arg) {
 
 static bool slot_init(aslot *s) {
   s->arena = evrec_arena_new(0);
-  s->z_ok = s->arena && inflateInit2(&s->z, -15) == Z_OK;
-  return s->z_ok;
+  s->z = s->arena ? evr__inflater_new() : NULL;
+  return s->z != NULL;
 }
 
 /* Decides once whether to read ahead and starts the workers: one per slot,
@@ -1514,7 +1509,7 @@ static void ahead_stop(ahead *a) {
   }
   for (unsigned i = 0; i < AHEAD_SLOTS; i++) {
     aslot *s = &a->s[i];
-    if (s->z_ok) inflateEnd(&s->z);
+    evr__inflater_free(s->z);
     evrec_arena_free(s->arena);
     free(s->msgs);
     evrec__buf_free(&s->raw);
@@ -1569,7 +1564,7 @@ static int load_member(evr__reader *c, member *m, evrec_error *err) {
   int rc;
   if (!ahead_take(c, m, &rc, err)) {
     rc = member_bytes(c, m, &p, err);
-    if (rc == EVREC_OK) rc = member_check(m, &c->z, p, c->plimit, &c->payload);
+    if (rc == EVREC_OK) rc = member_check(m, c->z, p, c->plimit, &c->payload);
   }
   if (rc == EVREC_OK && m->kind == EVR__DATA && m->nrec > c->max_block_records) {
     snprintf(m->why, sizeof m->why, "%" PRIu32 " records exceed the limit of %zu per block "

@@ -27,6 +27,42 @@
 
 enum { EVR__DATA = 0, EVR__HEADER = 1, EVR__INDEX = 2, EVR__EOF = 3 };
 
+/* ---------------------------------------------------------------- deflate */
+
+/* Whole-buffer raw deflate (RFC 1951), inflate and CRC-32 over libdeflate
+ * or, built with `make DEFLATE=zlib`, zlib (container_deflate.c). One
+ * handle per thread. */
+typedef struct evr__deflater evr__deflater;
+typedef struct evr__inflater evr__inflater;
+
+/** A compressor for `level` 0-9 (0 = stored blocks); NULL when out of memory. */
+evr__deflater *evr__deflater_new(int level);
+void evr__deflater_free(evr__deflater *d);
+/** The most bytes evr__deflate() can produce from n bytes. */
+size_t evr__deflate_bound(evr__deflater *d, size_t n);
+/** Compresses in[0..n) into out[0..cap); @return the size, 0 when it does
+ *  not fit (never with cap >= evr__deflate_bound()). */
+size_t evr__deflate(evr__deflater *d, const void *in, size_t n, void *out, size_t cap);
+
+enum {
+  EVR__INFLATE_OK,         /* the stream ended: *used and *got say where */
+  EVR__INFLATE_FULL,       /* out[0..cap) filled before the stream ended */
+  EVR__INFLATE_BAD,        /* invalid deflate data */
+  EVR__INFLATE_INCOMPLETE, /* the input ended first (zlib; libdeflate says BAD) */
+  EVR__INFLATE_NOMEM
+};
+
+/** A decompressor; NULL when out of memory. */
+evr__inflater *evr__inflater_new(void);
+void evr__inflater_free(evr__inflater *f);
+/** Inflates one raw deflate stream from in[0..n) into out[0..cap). *used
+ *  receives the input bytes the stream took, *got the output bytes (cap
+ *  when FULL). @return an EVR__INFLATE_* code. */
+int evr__inflate(evr__inflater *f, const void *in, size_t n, void *out, size_t cap,
+                 size_t *used, size_t *got);
+/** CRC-32 (ISO 3309, gzip's) of p[0..n) continuing `crc` (0 to start). */
+uint32_t evr__crc32(uint32_t crc, const void *p, size_t n);
+
 /* ---------------------------------------------------------------- writer */
 
 /** Receives finished member bytes in file order (called on the producer's

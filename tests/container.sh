@@ -416,7 +416,7 @@ done
 [ "$(stat -c %s z9.evr)" -lt "$(stat -c %s z1.evr)" ] && ok || bad "-z 9 not smaller than -z 1"
 [ "$(stat -c %s z6.evr)" -lt "$(stat -c %s z0.evr)" ] && ok || bad "-z 6 not smaller than -z 0"
 "$CLI" convert gen.ndjson -o z.default.evr
-expect_same "default level is 4" z.default.evr z4.evr
+expect_same "default level is 5" z.default.evr z5.evr
 
 for bs in 4k 64k 1M; do
   "$CLI" convert gen.ndjson --block-size $bs -o bs$bs.evr

@@ -14,7 +14,7 @@
 
 /* Container settings of convert and recover (cli_evr.c). */
 #define EVR_OPTIONS                                                                       \
-  {CLI_OPT_LEVEL, 'z', "level", "0-9", "evr: deflate level, 0 = stored (default 4)"},      \
+  {CLI_OPT_LEVEL, 'z', "level", "0-9", "evr: deflate level, 0 = stored (default 5)"},      \
   {CLI_OPT_THREADS, 'j', "threads", "N", "evr: compression threads (default: all cores)"}, \
   {CLI_OPT_BLOCK_SIZE, 0, "block-size", "SIZE",                                            \
    "evr: uncompressed bytes per block, k/M suffix (default 256k)"},                        \
