@@ -43,23 +43,42 @@
  *
  * Reader: one validated member at a time ("loaded": header parsed, payload
  * inflated and checked, not yet consumed), then "accepted" (consumed; its
- * records are handed out from the inflated payload). Reading a regular
- * file or memory, the reader reads ahead: when a member is accepted, the bytes of the
- * next one are copied to a helper thread, which inflates and checks them
- * (member_check, the very same code) while the caller decodes the records
- * of the current block; loading that member then only collects the result.
- * So inflating overlaps decoding, memory grows by one member and one
- * payload, and every result (errors, damage, resynchronisation) is the one
- * the synchronous path gives. A slot's buffers and arena are kept from block
- * to block (the arena recycled: its largest block stays), so after warm-up
- * reading allocates nothing and touches no fresh pages. Pipes are not read ahead: that would hold the
- * records of a block back until the next block has arrived in full. A damaged member is
- * reported with its offset and block number; with EVREC_READ_SKIP_DAMAGE the
- * reader then searches from the damaged member's first byte + 1 (its size
- * field may be the damaged part) for the next member that validates in
- * full, so no intact member is ever skipped. Random access reads the EOF
- * member at the end of the file, walks sections backwards through
- * section_back, loads an index lazily and inflates exactly the block needed.
+ * records are handed out from the inflated payload). Opening reads the
+ * header members and only the head of the member after them.
+ *
+ * Read-ahead: reading a regular file or memory, once reading goes on from
+ * a data block (sequentially, or a run of evrec_reader_seek_block()), the
+ * members after it (up to two; the section's index member ends the run)
+ * are copied into the slots of a ring, each with its worker thread (two on
+ * two or more cores, else one). A worker inflates and checks its member
+ * (member_check, the very same code) and decodes the records of a data
+ * block into its slot's arena (at most 65,536 records or 16 MiB of
+ * messages; it stops at the first record that fails). Loading that member
+ * then only swaps the slot's payload, arena and records with the reader's,
+ * so the caller's thread does nothing but its own work on the records
+ * (JSON encoding, say). Every result, errors, damage and
+ * resynchronisation included, is the one the synchronous path gives: a
+ * record a worker could not decode is decoded again on the caller's
+ * thread, and a seek drops every slot. Memory grows by two members,
+ * payloads and arenas; the reader's buffer holds the members ahead. A
+ * slot's buffers and arena are kept from block to block (the arena
+ * recycled: its largest block stays), so after warm-up reading allocates
+ * nothing and touches no fresh pages. Pipes are not read ahead: that would
+ * hold the records of a block back until the next block has arrived in
+ * full. Random access (a seek, a lookup) starts no worker: it would only
+ * inflate blocks nobody reads, and the process would wait for them.
+ *
+ * Damage: a damaged member is reported with its offset (err->offset) and
+ * block number; with EVREC_READ_SKIP_DAMAGE the reader then searches from
+ * the damaged member's first byte + 1 (its size field may be the damaged
+ * part) for the next member that validates in full, so no intact member is
+ * ever skipped.
+ *
+ * Random access reads the EOF member at the end of the file, walks
+ * sections backwards through section_back, loads an index lazily and
+ * inflates exactly the block needed -- none when it is the current block.
+ * Many lookups at once (evr__reader_get_many) are served in the file order
+ * of their blocks, each inflated once.
  *
  * Limits (evrec_reader_options): inflating stops at max_block_size bytes of
  * output, whatever ISIZE claims, so a zip bomb costs no more than an honest
@@ -1122,28 +1141,36 @@ static int append_eof(int fd, uint64_t size, uint64_t ee[3], evr__inflater *z, m
   return rc;
 }
 
-/* Loads the old index and header of the last section of the file. */
-static int append_load(evr__writer *w, int fd, uint64_t size, evr__inflater *z, char *why) {
+/* Loads the old index and header of the last section of the file. On
+ * failure `why` says what is wrong and *at (when known) where. */
+static int append_load(evr__writer *w, int fd, uint64_t size, evr__inflater *z, char *why,
+                       uint64_t *at) {
   uint64_t ee[3];
   member m;
   int rc = append_eof(fd, size, ee, z, &m);
   uint64_t eof_off = size - EVR__EOF_SIZE;
   if (rc) return snprintf(why, WHY_MAX, "no intact EOF member at its end (truncated or damaged)"), rc;
+  *at = eof_off;
   if (ee[0] == 0 || ee[0] > eof_off || ee[1] > eof_off)
     return snprintf(why, WHY_MAX, "its EOF member has no index or bad positions"), EVREC_E_CORRUPT;
   w->section_start = eof_off - ee[1];
   evrec__buf blob;
   evrec__buf_init(&blob);
+  *at = eof_off - ee[0];
   rc = pread_blob(fd, eof_off - ee[0], eof_off, EVR__INDEX, &blob, &m, z);
   if (rc == EVREC_OK) rc = index_parse(&w->ix, (const uint8_t *)blob.data, blob.len, eof_off - ee[0], ee[2], why);
-  else snprintf(why, WHY_MAX, "index member at byte %" PRIu64 ": %.80s", m.off, m.why);
+  else snprintf(why, WHY_MAX, "index member: %.80s", m.why), *at = m.off;
   w->ix.cap_blocks = w->ix.nblocks;
   w->ix.cap_ids = w->ix.nids;
   blob.len = 0;
   evrec_container_header h;
   evrec_arena *a = rc == EVREC_OK ? evrec_arena_new(0) : NULL;
   if (rc == EVREC_OK && !a) rc = EVREC_E_NOMEM;
-  if (rc == EVREC_OK) rc = pread_blob(fd, w->section_start, eof_off, EVR__HEADER, &blob, &m, z);
+  if (rc == EVREC_OK) {
+    *at = w->section_start;
+    rc = pread_blob(fd, w->section_start, eof_off, EVR__HEADER, &blob, &m, z);
+    if (rc) snprintf(why, WHY_MAX, "header member: %.80s", m.why), *at = m.off;
+  }
   if (rc == EVREC_OK) rc = header_parse(&h, (const uint8_t *)blob.data, blob.len, a, why);
   if (rc == EVREC_OK && !(w->append_type = strdup(h.record_type))) rc = EVREC_E_NOMEM;
   evrec_arena_free(a);
@@ -1160,10 +1187,16 @@ int evr__writer_append(evr__writer *w, int fd, const char *name, evrec_error *er
   evr__inflater *z = evr__inflater_new();
   if (!z) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   char why[WHY_MAX] = "";
-  int rc = append_load(w, fd, (uint64_t)end, z, why);
+  uint64_t at = EVREC_UNKNOWN;
+  int rc = append_load(w, fd, (uint64_t)end, z, why, &at);
   evr__inflater_free(z);
   if (rc == EVREC_E_NOMEM) return evrec__err(err, rc, "out of memory");
-  if (rc) return evrec__err(err, rc == EVREC_E_IO ? rc : EVREC_E_CORRUPT, "cannot append to %s: %s", name, why);
+  if (rc == EVREC_E_IO) return evrec__err(err, rc, "cannot append to %s: %s", name, why);
+  if (rc) {
+    evrec__err(err, EVREC_E_CORRUPT, "cannot append to %s: %s", name, why);
+    if (err) err->offset = at;
+    return EVREC_E_CORRUPT;
+  }
   w->pos = (uint64_t)end;
   w->header_done = true;
   return EVREC_OK;
@@ -1236,6 +1269,8 @@ struct evr__reader {
   uint32_t ndec;       /* how many: dec_msgs[0 .. ndec) */
   uint32_t rleft;      /* records left in it */
   uint64_t block_off;
+  bool have_block;     /* payload holds the block at block_off, and the
+                        * input stands right after it (random access reuses it) */
   uint64_t block_no;   /* data blocks passed, damaged ones included */
   int last_kind;       /* of the last accepted member; -1 = none */
   bool resync;         /* after damage: search for the next member first */
@@ -1562,6 +1597,7 @@ static bool ahead_take(evr__reader *c, member *m, int *rc, evrec_error *err) {
 static int load_member(evr__reader *c, member *m, evrec_error *err) {
   const uint8_t *p = NULL;
   int rc;
+  c->have_block = false; /* the payload is about to be replaced */
   if (!ahead_take(c, m, &rc, err)) {
     rc = member_bytes(c, m, &p, err);
     if (rc == EVREC_OK) rc = member_check(m, c->z, p, c->plimit, &c->payload);
@@ -1572,20 +1608,24 @@ static int load_member(evr__reader *c, member *m, evrec_error *err) {
     rc = EVREC_E_LIMIT;
   }
   if (rc == EVREC_E_LIMIT) { /* not damage: the member is left unconsumed */
-    evrec__err(err, rc, "block %" PRIu64 " at byte %" PRIu64 ": %s", c->block_no, m->off, m->why);
+    evrec__err(err, rc, "block %" PRIu64 ": %s", c->block_no, m->why);
     if (err) err->offset = m->off;
   }
   return rc == EVREC_E_NOMEM ? evrec__err(err, rc, "out of memory") : rc;
 }
 
-/* Consumes the loaded member and makes its content current. */
-static int accept_member(evr__reader *c, evrec_error *err) {
+/* Consumes the loaded member and makes its content current. `go_on`: a
+ * data block starts the read-ahead of the members after it -- when reading
+ * goes on from it (sequential reading, a run of blocks), not after a
+ * lookup, which would only wait for blocks nobody reads. */
+static int accept_member(evr__reader *c, bool go_on, evrec_error *err) {
   member *m = &c->cur;
   c->loaded = false;
   if (m->kind == EVR__DATA) {
     c->rpos = 0;
     c->rleft = m->nrec;
     c->block_off = m->off;
+    c->have_block = true;
     c->block_no++;
     c->st.blocks++;
     c->st.bytes_out += m->isize;
@@ -1603,7 +1643,7 @@ static int accept_member(evr__reader *c, evrec_error *err) {
   c->last_kind = m->kind;
   c->st.bytes_in += m->bsize;
   c->io.consume(c->io.ctx, m->bsize);
-  if (m->kind == EVR__DATA) ahead_start(c);
+  if (m->kind == EVR__DATA && go_on) ahead_start(c);
   return EVREC_OK;
 }
 
@@ -1630,8 +1670,7 @@ static int header_finish(evr__reader *c, evrec_error *err) {
   if (rc == EVREC_E_NOMEM) return evrec__err(err, rc, "out of memory");
   if (rc) {
     c->st.damaged_blocks++;
-    return fail_at(err, EVREC_E_CORRUPT, c->hacc_off, "header at byte %" PRIu64 ": %s; records lost: 0",
-                   c->hacc_off, why);
+    return fail_at(err, EVREC_E_CORRUPT, c->hacc_off, "header: %s; records lost: 0", why);
   }
   if (strcmp(h.record_type, c->type->name) != 0)
     return fail_at(err, EVREC_E_FORMAT, c->hacc_off, "the container holds %.80s records, not %.80s",
@@ -1697,16 +1736,16 @@ static int damaged(evr__reader *c, const member *m, evrec_error *err) {
   c->st.damaged_blocks++;
   c->hacc.len = 0; /* a header split by damage cannot be parsed */
   if (!m->ev_ok)
-    return fail_at(err, EVREC_E_CORRUPT, m->off, "block %" PRIu64 " at byte %" PRIu64 ": %s; records lost: unknown",
-                   b, m->off, m->why);
+    return fail_at(err, EVREC_E_CORRUPT, m->off, "block %" PRIu64 ": %s; records lost: unknown",
+                   b, m->why);
   c->st.records_lost += m->nrec;
-  return fail_at(err, EVREC_E_CORRUPT, m->off, "block %" PRIu64 " at byte %" PRIu64 ": %s; %" PRIu32 " %s lost",
-                 b, m->off, m->why, m->nrec, evrec__plural(m->nrec, "record", "records"));
+  return fail_at(err, EVREC_E_CORRUPT, m->off, "block %" PRIu64 ": %s; %" PRIu32 " %s lost",
+                 b, m->why, m->nrec, evrec__plural(m->nrec, "record", "records"));
 }
 
 static int truncated(evr__reader *c, uint64_t end, evrec_error *err) {
   c->st.truncated = 1;
-  return fail_at(err, EVREC_E_TRUNCATED, end, "truncated at byte %" PRIu64 " (no EOF member)", end);
+  return fail_at(err, EVREC_E_TRUNCATED, end, "truncated (no EOF member)");
 }
 
 /* A member that runs past the end of input: truly truncated, or (with
@@ -1751,7 +1790,7 @@ static int step(evr__reader *c, evrec_error *err) {
     c->loaded = rc == EVREC_OK;
   }
   if (rc == EVREC_OK && c->cur.kind != EVR__HEADER && c->hacc.len) rc = header_finish(c, err);
-  return rc ? rc : accept_member(c, err);
+  return rc ? rc : accept_member(c, true, err);
 }
 
 static int next_record(evr__reader *c, evrec_arena *arena, const ProtobufCMessage **msg,
@@ -1801,13 +1840,34 @@ int evr__reader_next(evr__reader *c, evrec_arena *arena, const ProtobufCMessage 
   return next_record(c, arena, msg, err);
 }
 
+/* Whether the member at the read position has a well-formed head that
+ * says it is not a header member: then opening ends without inflating it
+ * (random access never reads it; a damaged body is left for next() to
+ * report, as in every later block). Anything else is loaded in full. */
+static bool next_is_body(evr__reader *c) {
+  member m;
+  const uint8_t *p;
+  size_t avail, want = EVR__FIXED, need = 0;
+  evrec_error e;
+  memset(&m, 0, sizeof m);
+  for (;;) {
+    if (c->io.peek(c->io.ctx, want, &p, &avail, &e) != EVREC_OK) return false;
+    head_rc hr = head_parse(&m, p, avail, c->blimit, &need);
+    if (hr != HEAD_MORE) return hr == HEAD_OK && m.kind != EVR__HEADER;
+    if (avail < want) return false; /* the input ends */
+    want = need;
+  }
+}
+
 int evr__reader_open(evr__reader *c, evrec_error *err) {
   int rc = EVREC_OK;
+  bool body = false; /* the member after the headers is there (not loaded) */
   while (rc == EVREC_OK) {
+    if (!c->loaded && (body = next_is_body(c))) break;
     if (!c->loaded) rc = load_member(c, &c->cur, err);
     c->loaded = rc == EVREC_OK;
     if (!c->loaded || c->cur.kind != EVR__HEADER) break;
-    rc = accept_member(c, err);
+    rc = accept_member(c, false, err); /* a header member */
   }
   if (rc == EVREC_E_CORRUPT && !(c->flags & EVREC_READ_SKIP_DAMAGE)) {
     c->io.consume(c->io.ctx, 1);
@@ -1819,7 +1879,7 @@ int evr__reader_open(evr__reader *c, evrec_error *err) {
   /* Damage, truncation and a block over a limit are reported by next();
    * so is a header whose members end at a cut (its rest may be what is
    * missing). */
-  if (!c->hacc.len || (!c->loaded && rc != EVREC_DONE)) return EVREC_OK;
+  if (!c->hacc.len || (!c->loaded && !body && rc != EVREC_DONE)) return EVREC_OK;
   if (!(c->flags & EVREC_READ_SKIP_DAMAGE)) return header_finish(c, err);
   rc = header_finish(c, &c->pending_err);
   if (rc == EVREC_E_CORRUPT) return c->pending = rc, EVREC_OK; /* told by next() */
@@ -1842,13 +1902,13 @@ static int load_at(evr__reader *c, uint64_t off, int kind, evrec_error *err) {
   if (rc == EVREC_OK && c->cur.kind == kind) return c->loaded = true, EVREC_OK;
   if (rc == EVREC_E_NOMEM || rc == EVREC_E_IO || rc == EVREC_E_LIMIT) return rc;
   if (rc == EVREC_DONE || rc == EVREC_E_TRUNCATED) snprintf(c->cur.why, WHY_MAX, "member runs past the end of the file");
-  return fail_at(err, EVREC_E_CORRUPT, off, "random access: member at byte %" PRIu64 ": %s", off, c->cur.why);
+  return fail_at(err, EVREC_E_CORRUPT, off, "random access: %s", c->cur.why);
 }
 
 /* Reads the EOF member ending at `end` into a section. */
 static int read_section(evr__reader *c, uint64_t end, section *s, evrec_error *err) {
   if (end < EVR__EOF_SIZE)
-    return fail_at(err, EVREC_E_CORRUPT, end, "random access: no EOF member before byte %" PRIu64, end);
+    return fail_at(err, EVREC_E_CORRUPT, end, "random access: no room for an EOF member before here");
   int rc = load_at(c, end - EVR__EOF_SIZE, EVR__EOF, err);
   if (rc) return rc;
   const uint8_t *p;
@@ -1860,7 +1920,7 @@ static int read_section(evr__reader *c, uint64_t end, section *s, evrec_error *e
   s->eof_off = end - EVR__EOF_SIZE;
   s->records = le64(p + c->cur.blob_at + 16);
   if (ib > s->eof_off || sb > s->eof_off || (ib && ib > sb))
-    return fail_at(err, EVREC_E_CORRUPT, s->eof_off, "random access: EOF member at byte %" PRIu64 " has bad positions", s->eof_off);
+    return fail_at(err, EVREC_E_CORRUPT, s->eof_off, "random access: EOF member with bad positions");
   s->start = s->eof_off - sb;
   s->index_off = ib ? s->eof_off - ib : UINT64_MAX;
   return EVREC_OK;
@@ -1894,13 +1954,13 @@ static int load_sections(evr__reader *c, evrec_error *err) {
 static int load_index(evr__reader *c, section *s, evrec_error *err) {
   if (s->loaded) return EVREC_OK;
   if (s->index_off == UINT64_MAX)
-    return fail_at(err, EVREC_E_CORRUPT, s->eof_off, "random access: the section ending at byte %" PRIu64 " has no index", s->eof_off);
+    return fail_at(err, EVREC_E_CORRUPT, s->eof_off, "random access: the section of this EOF member has no index");
   uint64_t size = s->eof_off - s->index_off; /* checked before anything is read */
   char before[64] = "";
   if (c->index_bytes) snprintf(before, sizeof before, ", with the %" PRIu64 " loaded before,", c->index_bytes);
   if (size > c->max_index - c->index_bytes)
-    return fail_at(err, EVREC_E_LIMIT, s->index_off, "random access: index at byte %" PRIu64 " of %" PRIu64
-                   " bytes%s exceeds the limit of %" PRIu64 " bytes (max_index_size)", s->index_off,
+    return fail_at(err, EVREC_E_LIMIT, s->index_off, "random access: index of %" PRIu64
+                   " bytes%s exceeds the limit of %" PRIu64 " bytes (max_index_size)",
                    size, before, c->max_index);
   evrec__buf blob;
   evrec__buf_init(&blob);
@@ -1917,7 +1977,7 @@ static int load_index(evr__reader *c, section *s, evrec_error *err) {
   c->loaded = false;
   char why[WHY_MAX];
   if (rc == EVREC_OK && (rc = index_parse(&s->ix, (const uint8_t *)blob.data, blob.len, s->index_off, s->records, why)))
-    fail_at(err, rc, s->index_off, "random access: index at byte %" PRIu64 ": %s", s->index_off, why);
+    fail_at(err, rc, s->index_off, "random access: index: %s", why);
   evrec__buf_free(&blob);
   s->loaded = rc == EVREC_OK;
   if (s->loaded) c->index_bytes += size;
@@ -1926,15 +1986,22 @@ static int load_index(evr__reader *c, section *s, evrec_error *err) {
 
 /* Inflates block b of a section and makes it the current block. */
 static int open_block(evr__reader *c, const section *s, size_t b, evrec_error *err) {
+  if (c->have_block && c->block_off == s->ix.blocks[b].off) { /* inflated already */
+    c->loaded = false;
+    c->rpos = 0;
+    c->rleft = c->cur.nrec;
+    c->block_no = b;
+    return EVREC_OK;
+  }
   c->block_no = b; /* for a limit's message */
   int rc = load_at(c, s->ix.blocks[b].off, EVR__DATA, err);
   if (rc == EVREC_OK && c->cur.nrec != s->ix.blocks[b].nrec)
-    return fail_at(err, EVREC_E_CORRUPT, c->cur.off, "random access: block at byte %" PRIu64 " disagrees with the index", c->cur.off);
+    return fail_at(err, EVREC_E_CORRUPT, c->cur.off, "random access: block disagrees with the index");
   if (rc) return rc;
   c->hacc.len = 0;
   c->resync = false;
   c->block_no = b;
-  return accept_member(c, err);
+  return accept_member(c, false, err);
 }
 
 /* Skips k records of the current block. */
@@ -1947,16 +2014,18 @@ static void skip_records(evr__reader *c, uint32_t k) {
   }
 }
 
-int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err) {
-  int rc = load_sections(c, err);
-  if (rc) return rc;
+/* Finds the section, block and record within it of an ordinal, from the
+ * sections' indexes (loaded here). */
+static int locate_ordinal(evr__reader *c, uint64_t ordinal, size_t *sec, size_t *block,
+                          uint32_t *k, evrec_error *err) {
   size_t i = 0;
   while (i < c->nsecs && ordinal >= c->secs[i].first + c->secs[i].records) i++;
   if (i == c->nsecs)
     return evrec__err(err, EVREC_E_NOT_FOUND, "record %" PRIu64 " does not exist (the file holds %" PRIu64 ")",
                       ordinal + 1, c->nsecs ? c->secs[c->nsecs - 1].first + c->secs[c->nsecs - 1].records : 0);
   section *s = &c->secs[i];
-  if ((rc = load_index(c, s, err)) != EVREC_OK) return rc;
+  int rc = load_index(c, s, err);
+  if (rc) return rc;
   uint64_t want = ordinal - s->first;
   size_t lo = 0, hi = s->ix.nblocks; /* last block whose first <= want */
   while (hi - lo > 1) {
@@ -1966,9 +2035,20 @@ int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err) {
   }
   if (!s->ix.nblocks || want - s->ix.blocks[lo].first >= s->ix.blocks[lo].nrec)
     return fail_at(err, EVREC_E_CORRUPT, s->index_off, "random access: the index does not cover record %" PRIu64, ordinal + 1);
-  if ((rc = open_block(c, s, lo, err)) != EVREC_OK) return rc;
-  skip_records(c, (uint32_t)(want - s->ix.blocks[lo].first));
+  *sec = i;
+  *block = lo;
+  *k = (uint32_t)(want - s->ix.blocks[lo].first);
   return EVREC_OK;
+}
+
+int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err) {
+  size_t sec, block;
+  uint32_t k;
+  int rc = load_sections(c, err);
+  if (rc == EVREC_OK) rc = locate_ordinal(c, ordinal, &sec, &block, &k, err);
+  if (rc == EVREC_OK) rc = open_block(c, &c->secs[sec], block, err);
+  if (rc == EVREC_OK) skip_records(c, k);
+  return rc;
 }
 
 /* The last value of top-level field `num` (wire type 2) in a record. */
@@ -2014,42 +2094,231 @@ static long last_with_id(evr__reader *c, const char *id, size_t idlen) {
   return hit;
 }
 
-/* Looks the id up in one section, newest candidate block first. */
-static int find_in_section(evr__reader *c, section *s, const char *id, uint64_t *ordinal,
-                           evrec_error *err) {
-  int rc = load_index(c, s, err);
-  if (rc) return rc;
-  idh key = {evr__id_hash(id, strlen(id)), UINT32_MAX};
-  size_t lo = 0, hi = s->ix.nids; /* first entry > (hash, max) */
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (idh_cmp(&s->ix.ids[mid], &key) <= 0) lo = mid + 1;
-    else hi = mid;
+/* ====================================================================== */
+/* Reader: many lookups, each block inflated once                         */
+/* ====================================================================== */
+
+/* A lookup of evr__reader_get_many() still to serve: its candidate block. */
+typedef struct want {
+  size_t i;         /* index in the caller's array */
+  uint64_t hash;    /* ids: evr__id_hash() of the id */
+  size_t sec;       /* the section of the candidate block */
+  size_t pos;       /* ids: the candidate's entry in that section's id table */
+  bool entered;     /* ids: sec's index is loaded and pos set */
+  bool missed;      /* ids: not in the candidate block (a hash collision) */
+  size_t block;     /* the candidate block in its section */
+  uint64_t off;     /* its file offset: blocks are read in this order */
+  uint32_t k;       /* ordinals: the record within the block */
+} want;
+
+static int want_cmp(const void *a, const void *b) {
+  const want *x = a, *y = b;
+  if (x->off != y->off) return x->off < y->off ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Moves an id lookup to its next candidate block: the next older block
+ * with its hash in the current section, else in the sections before it
+ * (the order evr__reader_get_id() tries them in). @return EVREC_OK,
+ * EVREC_E_NOT_FOUND, or the error of loading an index. */
+static int want_next_id(evr__reader *c, want *w, evrec_error *err) {
+  for (;;) {
+    section *s = &c->secs[w->sec];
+    if (!w->entered) {
+      int rc = load_index(c, s, err);
+      if (rc) return rc;
+      idh key = {w->hash, UINT32_MAX};
+      size_t lo = 0, hi = s->ix.nids; /* first entry > (hash, max) */
+      while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (idh_cmp(&s->ix.ids[mid], &key) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      w->pos = lo;
+      w->entered = true;
+    }
+    while (w->pos > 0 && s->ix.ids[w->pos - 1].hash == w->hash) {
+      size_t e = --w->pos;
+      uint32_t b = s->ix.ids[e].block;
+      if (e + 1 < s->ix.nids && s->ix.ids[e + 1].hash == w->hash && s->ix.ids[e + 1].block == b)
+        continue; /* the same block twice: tried */
+      w->block = b;
+      w->off = s->ix.blocks[b].off;
+      return EVREC_OK;
+    }
+    if (w->sec == 0) return EVREC_E_NOT_FOUND;
+    w->sec--;
+    w->entered = false;
   }
-  for (size_t i = lo; i > 0 && s->ix.ids[i - 1].hash == key.hash; i--) {
-    uint32_t b = s->ix.ids[i - 1].block;
-    if (i < lo && b == s->ix.ids[i].block) continue; /* same block twice */
-    if ((rc = open_block(c, s, b, err)) != EVREC_OK) return rc;
-    long k = last_with_id(c, id, strlen(id));
-    if (k < 0) continue; /* a hash collision */
-    skip_records(c, (uint32_t)k);
-    *ordinal = s->first + s->ix.blocks[b].first + (uint64_t)k;
-    return EVREC_OK;
+}
+
+/* Failures that end all lookups, not only one. */
+static bool fatal(int rc) { return rc == EVREC_E_IO || rc == EVREC_E_NOMEM; }
+
+/* Ends all lookups with the failure in *e. */
+static int fail_all(evr__get_many *g, const evrec_error *e, int rc) {
+  if (g->err) *g->err = *e;
+  return rc;
+}
+
+/* Hands one lookup's result to the caller's callback. */
+static int serve(evr__get_many *g, size_t i, const ProtobufCMessage *msg, const evrec_error *e) {
+  return g->fn(i, msg, msg ? NULL : e, g->payload) ? EVREC_STOPPED : EVREC_OK;
+}
+
+/* Serves record k of the current block (block b of section sec). */
+static int serve_record(evr__reader *c, evr__get_many *g, const want *w, uint32_t k) {
+  const ProtobufCMessage *msg = NULL;
+  evrec_error e;
+  c->rpos = 0;
+  c->rleft = c->cur.nrec;
+  skip_records(c, k);
+  int rc = next_record(c, g->arena, &msg, &e);
+  if (fatal(rc)) return fail_all(g, &e, rc);
+  if (rc == EVREC_OK) {
+    const section *s = &c->secs[w->sec];
+    g->last = s->first + s->ix.blocks[w->block].first + k;
   }
-  return EVREC_E_NOT_FOUND;
+  return serve(g, w->i, rc == EVREC_OK ? msg : NULL, &e);
+}
+
+/* A lookup's first candidate block; its own failure is served here. */
+static int plan(evr__reader *c, evr__get_many *g, want *w, bool *pending) {
+  const evrec_lookup *q = &g->q[w->i];
+  evrec_error e;
+  int rc;
+  *pending = false;
+  if (q->id) {
+    if (!c->id_field) {
+      rc = evrec__err(&e, EVREC_E_UNSUPPORTED, "%s has no string field \"id\" to look up",
+                      c->type->name);
+    } else if (!c->nsecs) {
+      rc = EVREC_E_NOT_FOUND;
+    } else {
+      w->hash = evr__id_hash(q->id, strlen(q->id));
+      w->sec = c->nsecs - 1;
+      rc = want_next_id(c, w, &e);
+    }
+    if (rc == EVREC_E_NOT_FOUND) evrec__err(&e, rc, "no record with id \"%.100s\"", q->id);
+  } else {
+    rc = locate_ordinal(c, q->ordinal, &w->sec, &w->block, &w->k, &e);
+    if (rc == EVREC_OK) w->off = c->secs[w->sec].ix.blocks[w->block].off;
+  }
+  if (fatal(rc)) return fail_all(g, &e, rc);
+  if (rc) return serve(g, w->i, NULL, &e);
+  *pending = true;
+  return EVREC_OK;
+}
+
+/* Serves the lookups whose candidate is the current block, v[0..n); those
+ * of ids not in it (hash collisions) are kept for the next round at
+ * keep[*kept], which never overtakes v. */
+static int serve_block(evr__reader *c, evr__get_many *g, want *v, size_t n, int block_rc,
+                       const evrec_error *block_err, want *keep, size_t *kept) {
+  for (size_t t = 0; t < n; t++) {
+    want *w = &v[t];
+    const evrec_lookup *q = &g->q[w->i];
+    int rc;
+    if (block_rc) {
+      rc = serve(g, w->i, NULL, block_err);
+    } else if (!q->id) {
+      rc = serve_record(c, g, w, w->k);
+    } else {
+      long k = last_with_id(c, q->id, strlen(q->id));
+      if (k >= 0) {
+        rc = serve_record(c, g, w, (uint32_t)k);
+      } else { /* a hash collision: the next candidate, next round */
+        w->missed = true;
+        keep[(*kept)++] = *w;
+        rc = EVREC_OK;
+      }
+    }
+    if (rc) return rc;
+  }
+  return EVREC_OK;
+}
+
+int evr__reader_get_many(evr__reader *c, evr__get_many *g) {
+  evrec_error se; /* why the sections could not be read: every lookup fails so */
+  g->last = EVREC_UNKNOWN;
+  int src = load_sections(c, &se);
+  if (fatal(src)) return fail_all(g, &se, src);
+  want *v = malloc((g->n ? g->n : 1) * sizeof *v);
+  if (!v) return evrec__err(g->err, EVREC_E_NOMEM, "out of memory");
+  size_t np = 0;
+  int rc = EVREC_OK;
+  for (size_t i = 0; rc == EVREC_OK && i < g->n; i++) {
+    bool pending = false;
+    memset(&v[np], 0, sizeof v[np]);
+    v[np].i = i;
+    rc = src ? serve(g, i, NULL, &se) : plan(c, g, &v[np], &pending);
+    np += pending;
+  }
+  /* Rounds: the candidate blocks in file order, each inflated once (or
+   * not at all when it is the current block); only ids whose hash matched
+   * in a block that does not hold them need another round. */
+  while (rc == EVREC_OK && np) {
+    size_t kept = 0, end;
+    for (size_t t = 0; rc == EVREC_OK && t < np; t++) {
+      if (!v[t].missed) {
+        v[kept++] = v[t];
+        continue;
+      }
+      evrec_error e; /* a collision: its next candidate (may load an index) */
+      v[t].missed = false;
+      rc = want_next_id(c, &v[t], &e);
+      if (rc == EVREC_E_NOT_FOUND)
+        evrec__err(&e, rc, "no record with id \"%.100s\"", g->q[v[t].i].id);
+      if (fatal(rc)) rc = fail_all(g, &e, rc);
+      else if (rc) rc = serve(g, v[t].i, NULL, &e);
+      else v[kept++] = v[t];
+    }
+    np = kept;
+    kept = 0;
+    qsort(v, np, sizeof *v, want_cmp);
+    for (size_t j = 0; rc == EVREC_OK && j < np; j = end) {
+      for (end = j + 1; end < np && v[end].off == v[j].off; end++) continue;
+      evrec_error be;
+      int brc = open_block(c, &c->secs[v[j].sec], v[j].block, &be);
+      if (fatal(brc)) rc = fail_all(g, &be, brc);
+      else rc = serve_block(c, g, v + j, end - j, brc, &be, v, &kept);
+    }
+    np = kept;
+  }
+  free(v);
+  return rc;
+}
+
+/* One lookup through evr__reader_get_many(): its result. */
+typedef struct one_result {
+  const ProtobufCMessage *msg;
+  int rc;
+  evrec_error *err;
+} one_result;
+
+static int one_fn(size_t i, const ProtobufCMessage *msg, const evrec_error *e, void *payload) {
+  one_result *o = payload;
+  (void)i;
+  o->msg = msg;
+  if (!msg) {
+    o->rc = e->code;
+    if (o->err) *o->err = *e;
+  }
+  return 0;
 }
 
 int evr__reader_get_id(evr__reader *c, const char *id, evrec_arena *arena,
                        const ProtobufCMessage **msg, uint64_t *ordinal, evrec_error *err) {
-  if (!c->id_field)
-    return evrec__err(err, EVREC_E_UNSUPPORTED, "%s has no string field \"id\" to look up", c->type->name);
-  int rc = load_sections(c, err);
-  for (size_t i = c->nsecs; rc == EVREC_OK && i > 0; i--) {
-    rc = find_in_section(c, &c->secs[i - 1], id, ordinal, err);
-    if (rc == EVREC_OK) return next_record(c, arena, msg, err);
-    if (rc == EVREC_E_NOT_FOUND) rc = EVREC_OK;
-  }
-  return rc ? rc : evrec__err(err, EVREC_E_NOT_FOUND, "no record with id \"%.100s\"", id);
+  if (!c->id_field) /* before anything is read, as always */
+    return evrec__err(err, EVREC_E_UNSUPPORTED, "%s has no string field \"id\" to look up",
+                      c->type->name);
+  evrec_lookup q = {id, 0};
+  one_result o = {NULL, EVREC_OK, err};
+  evr__get_many g = {&q, 1, arena, one_fn, &o, EVREC_UNKNOWN, err};
+  int rc = evr__reader_get_many(c, &g);
+  if (rc == EVREC_OK) rc = o.rc;
+  if (rc == EVREC_OK) *msg = o.msg, *ordinal = g.last;
+  return rc;
 }
 
 /* ====================================================================== */
@@ -2085,17 +2354,17 @@ int evr__reader_seek_block(evr__reader *c, const evrec_block *block, uint64_t en
   int rc = c->io.size(c->io.ctx, &size, err);
   if (rc) return rc;
   if (block->offset >= size)
-    return fail_at(err, EVREC_E_CORRUPT, block->offset, "block at byte %" PRIu64
-                   " lies past the end of the file (%" PRIu64 " bytes)", block->offset, size);
+    return fail_at(err, EVREC_E_CORRUPT, block->offset,
+                   "block lies past the end of the file (%" PRIu64 " bytes)", size);
   if ((rc = load_at(c, block->offset, EVR__DATA, err)) != EVREC_OK) return rc;
   if (c->cur.nrec != block->records || c->cur.bsize != block->size) {
     c->loaded = false;
-    return fail_at(err, EVREC_E_CORRUPT, block->offset, "block at byte %" PRIu64 " holds %" PRIu32
+    return fail_at(err, EVREC_E_CORRUPT, block->offset, "block holds %" PRIu32
                    " records in %" PRIu32 " bytes, not the %" PRIu32 " in %" PRIu64 " expected",
-                   block->offset, c->cur.nrec, c->cur.bsize, block->records, block->size);
+                   c->cur.nrec, c->cur.bsize, block->records, block->size);
   }
   c->hacc.len = 0;
   c->resync = false;
   c->ahead_end = end;
-  return accept_member(c, err);
+  return accept_member(c, true, err);
 }

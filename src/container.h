@@ -141,6 +141,23 @@ int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err);
 int evr__reader_get_id(evr__reader *c, const char *id, evrec_arena *arena,
                        const ProtobufCMessage **msg, uint64_t *ordinal, evrec_error *err);
 
+/** evr__reader_get_many()'s arguments and results (evrec_reader_get_many()). */
+typedef struct evr__get_many {
+  const evrec_lookup *q;
+  size_t n;
+  evrec_arena *arena;      /* records are decoded into it (reset per record) */
+  evrec_lookup_fn fn;
+  void *payload;
+  uint64_t last;           /* out: ordinal of the last record served, or EVREC_UNKNOWN */
+  evrec_error *err;        /* out: the failure that ended all lookups (may be NULL) */
+} evr__get_many;
+
+/** Serves every lookup through g->fn, blocks in file order, each inflated
+ *  once (hash collisions aside). @return EVREC_OK, EVREC_STOPPED, or
+ *  EVREC_E_IO / EVREC_E_NOMEM (in *g->err); every other failure is one
+ *  lookup's, handed to g->fn. */
+int evr__reader_get_many(evr__reader *c, evr__get_many *g);
+
 const evrec_container_header *evr__reader_header(const evr__reader *c);
 void evr__reader_stats(const evr__reader *c, evrec_reader_stats *out);
 void evr__reader_free(evr__reader *c);

@@ -251,9 +251,10 @@ static const cli_command commands[] = {
      "record's \"id\" field; with duplicates the last one in the file) and\n"
      "record numbers (--ordinal; the first record is 1, as in every message\n"
      "of evrec; across concatenated sections) as NDJSON, in command line\n"
-     "order. Uses the container's index: one block\n"
-     "is inflated per lookup, however large the file. A missing id or number\n"
-     "is reported and the exit status is 1; the others are still printed.",
+     "order. Uses the container's index: each block holding a record sought\n"
+     "is inflated once, however many of them it holds and however large the\n"
+     "file. A missing id or number is reported and the exit status is 1; the\n"
+     "others are still printed.",
      get_options, cli_cmd_get},
     {"import", "--from FMT [OPTIONS] IN... [-o OUT]",
      "import GDELT, ACLED, PLOVER, ICEWS, ninjs or ClaimReview data as records",
