@@ -1,8 +1,9 @@
 /*
  * container.h -- the .evr container (blocked gzip), private interface.
  *
- * container.c owns the byte layout (docs/FORMAT.md); writer.c and reader.c
- * own the files and buffers and plug the container in:
+ * The container's files (container_*.c, their map in container_int.h) own
+ * the byte layout (docs/FORMAT.md); writer.c and reader.c own the files and
+ * buffers and plug the container in:
  *
  *   writer.c --records--> evr__writer --finished members--> emit callback
  *   reader.c buffer --evr__io (peek/consume/seek)--> evr__reader --records-->
@@ -169,8 +170,5 @@ int evr__reader_blocks(evr__reader *c, evrec_block **out, size_t *n, evrec_error
  *  after byte `end` (0 = none) while reading before it (evrec_reader_seek_block()). */
 int evr__reader_seek_block(evr__reader *c, const evrec_block *block, uint64_t end,
                            evrec_error *err);
-
-/** FNV-1a 64 of a string, the hash of record ids in the index. */
-uint64_t evr__id_hash(const char *s, size_t len);
 
 #endif /* EVREC_CONTAINER_H */

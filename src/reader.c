@@ -34,7 +34,7 @@
  *                record, as Google's parsers read an empty file.
  *   pbd          varint length + message, repeated; an empty input has no
  *                records.
- *   evr          the container (container.c) reads through this buffer via
+ *   evr          the container (container_*.c) reads through this buffer via
  *                the evr__io callbacks below: peek/consume for members, and
  *                seek/size for random access (files and memory only). It
  *                holds more than a record: the current block's payload
@@ -526,7 +526,7 @@ static int rd_start_evr(evrec_reader *r, evrec_error *err) {
 /* Opening: options, source, format                                       */
 /* ====================================================================== */
 
-/* Settles the limits: 0 = default; max_block stays 0 for container.c to
+/* Settles the limits: 0 = default; max_block stays 0 for the container to
  * derive from max_record. */
 static void rd_limits(evrec_reader *r, const evrec_reader_options *o) {
   r->max_record = o->max_record_size ? o->max_record_size : EVREC_DEFAULT_MAX_RECORD_SIZE;

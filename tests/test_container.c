@@ -1,5 +1,5 @@
 /*
- * test_container.c -- the .evr container (src/container.c) through the
+ * test_container.c -- the .evr container (src/container_*.c) through the
  * public API, with zlib to inspect the bytes: member layout and header
  * blob byte for byte, gzip compatibility, byte-identical output for every
  * thread count, level and block size, oversized records and the record
