@@ -412,6 +412,7 @@ static int serve_block(evr__reader *c, evr__get_many *g, want *v, size_t n, int 
 int evr__reader_get_many(evr__reader *c, evr__get_many *g) {
   evrec_error se; /* why the sections could not be read: every lookup fails so */
   g->last = EVREC_UNKNOWN;
+  if (g->n > SIZE_MAX / sizeof(want)) return evrec__err(g->err, EVREC_E_NOMEM, "out of memory");
   int src = load_sections(c, &se);
   if (fatal(src)) return fail_all(g, &se, src);
   want *v = malloc((g->n ? g->n : 1) * sizeof *v);

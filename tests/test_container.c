@@ -820,6 +820,8 @@ static void test_get_many(void **state) {
   assert_int_equal(m3.calls, 2);
   assert_int_equal(evrec_reader_get_many(r, q, N, NULL, &m3, &e), EVREC_E_INVALID_ARG);
   assert_int_equal(evrec_reader_get_many(r, NULL, 1, many_fn, &m3, &e), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_reader_get_many(r, q, SIZE_MAX, many_fn, &m3, &e), EVREC_E_NOMEM);
+  assert_int_equal(m3.calls, 2);
   evrec_reader_close(r);
 
   /* a damaged block fails its lookups only, with its offset */

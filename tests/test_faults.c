@@ -837,8 +837,18 @@ static int seek_next(evrec_reader *r, uint64_t ord, evrec_error *err) {
   return rc;
 }
 
+/* evrec_lookup_fn of run_random: found records join the result; a lookup
+ * that fails here is a bug (memory failures end the call instead). */
+static int random_many_fn(size_t i, const ProtobufCMessage *msg, const evrec_error *e,
+                          void *payload) {
+  (void)payload;
+  if (!msg) broken("lookup %zu failed: %s", i, e->message);
+  else res_msg(msg), res_bytes(&i, sizeof i);
+  return 0;
+}
+
 /* Random access on two concatenated sections of NREC records: by
- * ordinal, by id, again; counts join the result. A seek that failed is
+ * ordinal, by id, again, then many at once; counts join the result. A seek that failed is
  * tried once more: positioning starts reading afresh, so a failed
  * allocation must not be remembered (only one call fails). */
 static int run_random(const scenario *s, evrec_error *err) {
@@ -859,6 +869,8 @@ static int run_random(const scenario *s, evrec_error *err) {
     uint64_t count = evrec_reader_count(r);
     if (rc == EVREC_OK) res_msg(m), res_bytes(&count, sizeof count);
   }
+  static const evrec_lookup many[] = {{"small", 0}, {NULL, 1}, {"second", 0}, {NULL, NREC + 1}};
+  if (rc == EVREC_OK) rc = evrec_reader_get_many(r, many, 4, random_many_fn, NULL, err);
   evrec_reader_close(r);
   return rc;
 }
