@@ -46,7 +46,22 @@ ALL_CFLAGS := $(BASEFLAGS) $(WARN) -fvisibility=hidden $(CFLAGS)
 # protoc-c output is not ours to lint; it is compiled with default visibility
 # so that the descriptors (evrec__v1__record__descriptor ...) are exported.
 GEN_CFLAGS := $(BASEFLAGS) -Wall -Werror $(CFLAGS)
-LDLIBS   := -lprotobuf-c -lz -lpthread
+# The .evr container's deflate: libdeflate (whole-block, as htslib's bgzip),
+# or `make DEFLATE=zlib` for systems without it (same format, other bytes;
+# src/container_deflate.c). Objects and links follow a change of DEFLATE
+# ($(B)/deflate.cfg); `make test` also tests the zlib build (test-zlib).
+DEFLATE  ?= libdeflate
+ifeq ($(DEFLATE),zlib)
+DEFLATE_LIBS := -lz
+DEFLATE_PC   := zlib
+CPPFLAGS     += -DEVREC_DEFLATE_ZLIB
+else ifeq ($(DEFLATE),libdeflate)
+DEFLATE_LIBS := -ldeflate
+DEFLATE_PC   := libdeflate
+else
+$(error DEFLATE must be libdeflate or zlib, not '$(DEFLATE)')
+endif
+LDLIBS   := -lprotobuf-c $(DEFLATE_LIBS) -lpthread
 LDFLAGS  ?=
 
 WKT_PROTOS := timestamp duration wrappers struct any field_mask empty
@@ -68,7 +83,7 @@ SHARED := $(B)/libevrec.so.$(SOVERSION)
 CLI    := $(B)/evrec
 
 DEB_PACKAGES := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev \
-                protobuf-compiler libprotobuf-dev zlib1g-dev libcmocka-dev \
+                protobuf-compiler libprotobuf-dev zlib1g-dev libdeflate-dev libcmocka-dev \
                 python3 python3-protobuf locales iso-codes \
                 groff-base groff man-db python3-jsonschema \
                 python3-dev python3-pytest python3-pandas python3-dask python3-distributed \
@@ -190,24 +205,33 @@ $(OBJ)/gen/%.o: $(GEN)/%.c $(GEN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c $< -o $@
 
+# The deflate backend the objects and links of $(B) were made with: written
+# when make reads this file and DEFLATE differs from it (no rule, so `make
+# -q` stays quiet), so switching rebuilds what depends on it.
+$(shell mkdir -p $(B) && { echo '$(DEFLATE)' | cmp -s - $(B)/deflate.cfg || \
+          echo '$(DEFLATE)' > $(B)/deflate.cfg; })
+
+$(OBJ)/src/container_deflate.o: $(B)/deflate.cfg
+
 $(STATIC): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libevrec.so.$(SOVERSION) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(SHARED): $(LIB_OBJ) $(B)/deflate.cfg
+	$(CC) -shared -Wl,-soname,libevrec.so.$(SOVERSION) $(SANITIZE) $(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(B)/libevrec.so: $(SHARED)
 	ln -sf libevrec.so.$(SOVERSION) $@
 
-$(CLI): $(CLI_OBJ) $(STATIC)
+$(CLI): $(CLI_OBJ) $(STATIC) $(B)/deflate.cfg
 	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
 
 # evrec.pc for the PREFIX given to this make run; `install` writes its own
 # copy so `make && make install PREFIX=/usr` gets /usr paths.
 PC_SED := sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-              -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|'
-$(B)/evrec.pc: evrec.pc.in include/evrec.h Makefile
+              -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+              -e 's|@DEFLATE_PC@|$(DEFLATE_PC)|' -e 's|@DEFLATE_LIBS@|$(DEFLATE_LIBS)|'
+$(B)/evrec.pc: evrec.pc.in include/evrec.h Makefile $(B)/deflate.cfg
 	$(PC_SED) $< > $@
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

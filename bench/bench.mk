@@ -115,6 +115,8 @@ bench-tools: $(GENCORPUS) $(GENGDELT) $(PEER_CPP) $(PEER_PB2)
 
 bench: deps bench-deps
 	@$(MAKE) --no-print-directory lib cli bench-tools python
+	@# the zlib fallback build, for its own rows (evrec -j 2 and .evr -> NDJSON)
+	@$(MAKE) --no-print-directory B=$(B)/zlib DEFLATE=zlib cli
 	@$(MAKE) --no-print-directory N=$(BENCH_N) corpus
 	@$(MAKE) --no-print-directory gdelt-corpus
 	@$(MAKE) --no-print-directory N=$(ICOUNT_N) corpus

@@ -52,6 +52,10 @@ SPEED_TARGETS = [
     ("evr2ndjson", "zcat", 1.5),
 ]
 RSS_TARGET_MIB = 32
+# Issue 11: `evrec get` of one id, a process per lookup, within this factor
+# of `evrec --version`'s start-up.
+GET_STARTUP_FACTOR = 2.0
+GET_LOOPS = 50  # processes per timed run of a get row (each takes milliseconds)
 # What limits a target when a run misses it: measured causes, kept with the
 # code that measures (profiles and their commands: bench/README.md). Printed
 # under the targets table for each target not met.
@@ -96,6 +100,7 @@ GROUPS = [
     ("evr2ndjson", ".evr / gzip -> NDJSON"),
     ("validate", "validate"),
     ("diff", "diff"),
+    ("get", "get: one id per process"),
     ("gdelt2pbd", "GDELT TSV -> pbd"),
     ("pydicts", "Python: records as dicts"),
     ("pytable", "Python: pandas table"),
@@ -155,6 +160,27 @@ class Row:
         label = "%-12s %-24s" % (self.group, self.tool)
         print("  %s %8.3f s  %7.1f MiB RSS  %12d bytes out" % (label, best, rss / 1024, self.out_size),
               flush=True)
+
+
+class LoopRow(Row):
+    """A row whose program takes milliseconds: one timed run starts it
+    GET_LOOPS times in a row from a shell loop, and the time reported is per
+    process (the shell's own fork + exec counted in, for every row alike)."""
+
+    def __init__(self, group, tool, argv, out, evrec=False):
+        loop = 'i=0; while [ $i -lt %d ]; do "$0" "$@" >/dev/null || exit 1; i=$((i+1)); done' % GET_LOOPS
+        Row.__init__(self, group, tool, ["sh", "-c", loop] + argv, out, evrec)
+        self.per_process = True
+
+    def run(self, runs):
+        best, rss = None, 0
+        for _ in range(runs):
+            wall, kib = run_once(self.argv, self.out, self.ok_codes)
+            best = wall if best is None else min(best, wall)
+            rss = max(rss, kib)
+        self.time, self.rss, self.out_size = best / GET_LOOPS, rss, 0
+        print("  %-12s %-24s %8.2f ms per process  %7.1f MiB RSS" % (
+            self.group, self.tool, self.time * 1000, rss / 1024), flush=True)
 
 
 class PyRow(Row):
@@ -222,16 +248,47 @@ def container_rows(a, ndjson, out):
             Row("ndjson2evr", "evrec -j 1", base + ["-j", "1"], o("evrec-j1.evr"), True),
             Row("ndjson2evr", "evrec -j 2", base + ["-j", "2"], o("evrec-j2.evr"), True),
         ]
+        if os.path.exists(a.cli_zlib):  # the zlib fallback build (DEFLATE=zlib)
+            zbase = [a.cli_zlib] + base[1:]
+            rows.insert(3, Row("ndjson2evr", "evrec -j 2 (DEFLATE=zlib)", zbase + ["-j", "2"],
+                               o("evrec-zlib.evr"), True))
     back = [
         Row("evr2ndjson", "zcat", ["zcat", o("gzip.gz")], o("zcat.ndjson")),
         Row("evr2ndjson", "pigz -dc", ["pigz", "-p", "2", "-dc", o("gzip.gz")], o("pigz.ndjson")),
+        Row("evr2ndjson", "bgzip -dc -@ 2", ["bgzip", "-@", "2", "-dc", o("bgzip.gz")], o("bgzip.ndjson")),
     ]
     if evr:
         back.insert(0, Row("evr2ndjson", "evrec", [a.cli, "convert", o("evrec.evr"), "-t", "ndjson",
                                                     "-o", "-"], o("evr.ndjson"), True))
+        if os.path.exists(a.cli_zlib):
+            back.insert(1, Row("evr2ndjson", "evrec (DEFLATE=zlib)", [a.cli_zlib, "convert", o("evrec.evr"),
+                                                                       "-t", "ndjson", "-o", "-"],
+                               o("evr-zlib.ndjson"), True))
     else:
         back.insert(0, skipped("evr2ndjson", "evrec", "no .evr output yet"))
     return rows + back
+
+
+def middle_id(ndjson):
+    """The id of the record in the middle of the corpus."""
+    import json
+    with open(ndjson, "rb") as f:
+        lines = f.readlines()
+    return json.loads(lines[len(lines) // 2])["id"]
+
+
+def get_rows(a, ndjson, out):
+    """Random access start-up (issue 11): `evrec get` of one id in the .evr
+    of the corpus, a process per lookup, against `evrec --version` (the
+    process start-up alone); both started GET_LOOPS times per run."""
+    if cli_help(a.cli, "get")[0] != 0:
+        return [skipped("get", "evrec get", "`evrec get` does not exist yet")]
+    evr = os.path.join(out, "get.evr")
+    subprocess.run([a.cli, "convert", ndjson, "-o", evr], check=True)
+    rid = middle_id(ndjson)
+    o = lambda name: os.path.join(out, name)
+    return [LoopRow("get", "evrec get (one id)", [a.cli, "get", evr, rid], o("get.out"), True),
+            LoopRow("get", "evrec --version", [a.cli, "--version"], o("version.out"))]
 
 
 def gdelt_rows(a, out):
@@ -395,6 +452,10 @@ def table(rows, json_bytes, records):
         if r.skipped:
             lines.append("| %s | %s | skipped: %s | | | | | | |" % (names[r.group], r.tool, r.skipped))
             continue
+        if getattr(r, "per_process", False):
+            lines.append("| %s | %s | %.2f ms per process | | | %s | | | %.1f |" % (
+                names[r.group], r.tool, r.time * 1000, speedups(r, rows), r.rss / 1024))
+            continue
         nbytes, nrec = r.in_bytes or json_bytes, r.in_records or records
         lines.append("| %s | %s | %.3f | %.1f | %.0f | %s | %.2f | %.3f | %.1f |" % (
             names[r.group], r.tool, r.time, nbytes / 1e6 / r.time, nrec / r.time,
@@ -432,7 +493,7 @@ def target_lines(rows, records, big_rows=None):
         if not ok:
             gaps.append("- **%s** (%s): %s" % (what, note, GAP_CAUSES.get(group, "not analysed")))
     for r in (big_rows or rows):
-        if r.evrec and r.time and r.group not in ("diff", "gdelt2pbd", "pydicts", "pytable", "pydask"):
+        if r.evrec and r.time and r.group not in ("diff", "get", "gdelt2pbd", "pydicts", "pytable", "pydask"):
             mib = r.rss / 1024
             out.append("| Peak RSS <= %d MiB%s: %s %s | %.1f MiB | %s |" % (
                 RSS_TARGET_MIB, " on the large corpus" if big_rows else "",
@@ -458,6 +519,13 @@ def target_lines(rows, records, big_rows=None):
                 VALIDATE_TARGET * 100, vtool, "evrec convert -t pbd" if ctool == "evrec" else ctool,
                 ratio * 100, "met" if ratio >= VALIDATE_TARGET else "**not met**"))
     out += diff_target_lines(rows, big_rows)
+    g, v = find(rows, "get", "evrec get (one id)"), find(rows, "get", "evrec --version")
+    if g and v:
+        ratio = g.time / v.time
+        out.append("| get: one id per process within %.0fx `evrec --version` start-up | "
+                   "%.2f ms vs %.2f ms: %.2fx | %s |" % (
+                       GET_STARTUP_FACTOR, g.time * 1000, v.time * 1000, ratio,
+                       "met" if ratio <= GET_STARTUP_FACTOR else "**not met**"))
     if gaps:
         out += ["", "Targets not met, and what limits them:", ""] + gaps
     return out
@@ -673,7 +741,8 @@ def cmd_bench(a):
     with open(ndjson, "rb") as f:
         records = sum(1 for line in f if line.strip())
     rows = codec_rows(a, ndjson, pbd, a.out_dir) + container_rows(a, ndjson, a.out_dir) \
-        + tool_rows(a, ndjson, pbd, a.out_dir) + gdelt_rows(a, a.out_dir) \
+        + tool_rows(a, ndjson, pbd, a.out_dir) + get_rows(a, ndjson, a.out_dir) \
+        + gdelt_rows(a, a.out_dir) \
         + python_rows(a, ndjson, pbd, a.out_dir)
     load = os.getloadavg()
     print("bench: %s, %d bytes, %d records, best of %d runs" % (ndjson, json_bytes, records, a.runs))
@@ -687,8 +756,9 @@ def cmd_bench(a):
     for r in rows:  # a 1 GB corpus leaves gigabytes of outputs otherwise
         if r.out and os.path.exists(r.out):
             os.unlink(r.out)
-    if os.path.exists(os.path.join(a.out_dir, "py.evr")):
-        os.unlink(os.path.join(a.out_dir, "py.evr"))
+    for f in ("py.evr", "get.evr"):
+        if os.path.exists(os.path.join(a.out_dir, f)):
+            os.unlink(os.path.join(a.out_dir, f))
     md = ["# evrec benchmark results", "",
           "Written by `make bench` (bench/run.py); do not edit by hand. "
           "Analysis and profiles: `bench/README.md`.", ""]
@@ -821,6 +891,7 @@ def main():
     ap.add_argument("--gdelt", default=None, help="GDELT-shaped TSV for the import row")
     a = ap.parse_args()
     a.cli = os.path.join(a.build, "evrec")
+    a.cli_zlib = os.path.join(a.build, "zlib", "evrec")  # rows skipped when not built
     a.out_dir = os.path.join(a.build, "bench", "out")
     for tool in (GNU_TIME,):
         if not os.path.exists(tool):

@@ -40,8 +40,10 @@
  *    threads; one handle must not be used by two threads at once (validators
  *    included). Constant tables (evrec_rules()) may be read by any thread. Handles
  *    may start helper threads of their own: an .evr writer its compression
- *    threads, an .evr reader of a file or memory one thread that inflates
- *    the next block ahead; they touch nothing but the handle's buffers.
+ *    threads; an .evr reader of a file or memory, once it reads on from a
+ *    block, two read-ahead workers (one on a single core) that each inflate,
+ *    check and decode a block after the current one (random access alone
+ *    starts none); they touch nothing but the handle's buffers.
  *  - The library never prints and never exits; every allocation failure is
  *    reported as EVREC_E_NOMEM.
  */
@@ -149,7 +151,11 @@ EVREC_API const char *evrec_status_str(int status);
 typedef struct evrec_error {
   int code;                                /**< an evrec_status (< 0) */
   char message[EVREC_ERROR_MESSAGE_MAX];   /**< human readable, no position, no newline */
-  uint64_t offset;   /**< byte offset of the problem in the input, or EVREC_UNKNOWN */
+  /** byte offset of the problem in the input, or EVREC_UNKNOWN. .evr: the
+   *  first byte of the member at fault (a damaged block, the index, the
+   *  header; the block of a record that does not decode), or where the
+   *  input ends when it is truncated; the message names the block. */
+  uint64_t offset;
   uint32_t line;     /**< 1-based line of the problem in JSON input, 0 if not JSON */
   uint32_t column;   /**< 1-based column (bytes) in that line, 0 if not JSON */
   uint64_t record;   /**< 0-based record index within the stream, or EVREC_UNKNOWN */
@@ -657,8 +663,8 @@ typedef struct evrec_writer_options {
   /** Name used in error messages; may be NULL. */
   const char *name;
   /* .evr container settings (ignored by other formats): */
-  /** deflate level 0-9 (0 = stored); -1 = default (4: deflating pbd at 4
-   *  already beats `gzip -6` of the same records as NDJSON in size, faster) */
+  /** deflate level 0-9 (0 = stored); -1 = default (5: deflating pbd at 5
+   *  beats `gzip -6` of the same records as NDJSON in size, and is faster) */
   int level;
   unsigned int threads; /**< compression threads; 0 = online cores */
   size_t block_size;  /**< uncompressed bytes per block; 0 = EVREC_DEFAULT_BLOCK_SIZE */
@@ -807,6 +813,46 @@ EVREC_API EVREC_NODISCARD int evrec_reader_seek_ordinal(evrec_reader *r, uint64_
  */
 EVREC_API EVREC_NODISCARD int evrec_reader_get_id(evrec_reader *r, const char *id,
                                   const ProtobufCMessage **msg, evrec_error *err);
+
+/** One lookup of evrec_reader_get_many(): a record id or a record number. */
+typedef struct evrec_lookup {
+  const char *id;    /**< the id to find (as evrec_reader_get_id()); NULL = by number */
+  uint64_t ordinal;  /**< when id is NULL: the 0-based record number (as
+                          evrec_reader_seek_ordinal()) */
+} evrec_lookup;
+
+/**
+ * Receives one result of evrec_reader_get_many(): lookups[i] found `msg`
+ * (owned by the reader, valid until the callback returns), or, msg NULL,
+ * failed as `err` says: EVREC_E_NOT_FOUND, EVREC_E_CORRUPT or EVREC_E_LIMIT
+ * (a damaged or too large index or block; err->offset where),
+ * EVREC_E_UNSUPPORTED (an id, and the record type has no "id" field), or a
+ * record that does not decode. @return 0 to go on, non-zero to stop.
+ */
+typedef int (*evrec_lookup_fn)(size_t i, const ProtobufCMessage *msg, const evrec_error *err,
+                               void *payload);
+
+/**
+ * Many lookups by id or number in one call, as evrec_reader_get_id() and
+ * evrec_reader_seek_ordinal() + evrec_reader_next() find them one by one,
+ * but each block is inflated once however many of the records sought it
+ * holds (and not at all when it is the block the reader is in): the index
+ * gives each lookup's block, and the lookups are served in the file order
+ * of their blocks, not in the order given -- `i` tells `fn` which one it
+ * gets; a caller that wants them in its own order keeps what it needs.
+ * Every lookup gets exactly one call of `fn`. Afterwards the reader stands
+ * after the last record served, as after evrec_reader_get_id().
+ * Each block's result is checked (CRC, record count) as in sequential
+ * reading; memory is that of one block and one record, whatever n is.
+ * @return EVREC_OK (every lookup was handed to fn, found or not),
+ *         EVREC_STOPPED (fn returned non-zero), EVREC_E_UNSUPPORTED (not
+ *         a seekable .evr), EVREC_E_INVALID_ARG, EVREC_E_IO, EVREC_E_NOMEM
+ *         (these end all lookups; failures of single lookups go to fn).
+ */
+EVREC_API EVREC_NODISCARD int evrec_reader_get_many(evrec_reader *r,
+                                                    const evrec_lookup *lookups, size_t n,
+                                                    evrec_lookup_fn fn, void *payload,
+                                                    evrec_error *err);
 
 /** @return the serialized FileDescriptorSet of evrec.v1 (with its imports) that
  *  the library embeds in every container it writes; *len receives its size. */

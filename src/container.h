@@ -1,8 +1,9 @@
 /*
  * container.h -- the .evr container (blocked gzip), private interface.
  *
- * container.c owns the byte layout (docs/FORMAT.md); writer.c and reader.c
- * own the files and buffers and plug the container in:
+ * The container's files (container_*.c, their map in container_int.h) own
+ * the byte layout (docs/FORMAT.md); writer.c and reader.c own the files and
+ * buffers and plug the container in:
  *
  *   writer.c --records--> evr__writer --finished members--> emit callback
  *   reader.c buffer --evr__io (peek/consume/seek)--> evr__reader --records-->
@@ -26,6 +27,42 @@
 #define EVR__MAX_BLOCK_SIZE (64u * 1024u * 1024u)
 
 enum { EVR__DATA = 0, EVR__HEADER = 1, EVR__INDEX = 2, EVR__EOF = 3 };
+
+/* ---------------------------------------------------------------- deflate */
+
+/* Whole-buffer raw deflate (RFC 1951), inflate and CRC-32 over libdeflate
+ * or, built with `make DEFLATE=zlib`, zlib (container_deflate.c). One
+ * handle per thread. */
+typedef struct evr__deflater evr__deflater;
+typedef struct evr__inflater evr__inflater;
+
+/** A compressor for `level` 0-9 (0 = stored blocks); NULL when out of memory. */
+evr__deflater *evr__deflater_new(int level);
+void evr__deflater_free(evr__deflater *d);
+/** The most bytes evr__deflate() can produce from n bytes. */
+size_t evr__deflate_bound(evr__deflater *d, size_t n);
+/** Compresses in[0..n) into out[0..cap); @return the size, 0 when it does
+ *  not fit (never with cap >= evr__deflate_bound()). */
+size_t evr__deflate(evr__deflater *d, const void *in, size_t n, void *out, size_t cap);
+
+enum {
+  EVR__INFLATE_OK,         /* the stream ended: *used and *got say where */
+  EVR__INFLATE_FULL,       /* out[0..cap) filled before the stream ended */
+  EVR__INFLATE_BAD,        /* invalid deflate data */
+  EVR__INFLATE_INCOMPLETE, /* the input ended first (zlib; libdeflate says BAD) */
+  EVR__INFLATE_NOMEM
+};
+
+/** A decompressor; NULL when out of memory. */
+evr__inflater *evr__inflater_new(void);
+void evr__inflater_free(evr__inflater *f);
+/** Inflates one raw deflate stream from in[0..n) into out[0..cap). *used
+ *  receives the input bytes the stream took, *got the output bytes (cap
+ *  when FULL). @return an EVR__INFLATE_* code. */
+int evr__inflate(evr__inflater *f, const void *in, size_t n, void *out, size_t cap,
+                 size_t *used, size_t *got);
+/** CRC-32 (ISO 3309, gzip's) of p[0..n) continuing `crc` (0 to start). */
+uint32_t evr__crc32(uint32_t crc, const void *p, size_t n);
 
 /* ---------------------------------------------------------------- writer */
 
@@ -110,6 +147,23 @@ int evr__reader_seek(evr__reader *c, uint64_t ordinal, evrec_error *err);
 int evr__reader_get_id(evr__reader *c, const char *id, evrec_arena *arena,
                        const ProtobufCMessage **msg, uint64_t *ordinal, evrec_error *err);
 
+/** evr__reader_get_many()'s arguments and results (evrec_reader_get_many()). */
+typedef struct evr__get_many {
+  const evrec_lookup *q;
+  size_t n;
+  evrec_arena *arena;      /* records are decoded into it (reset per record) */
+  evrec_lookup_fn fn;
+  void *payload;
+  uint64_t last;           /* out: ordinal of the last record served, or EVREC_UNKNOWN */
+  evrec_error *err;        /* out: the failure that ended all lookups (may be NULL) */
+} evr__get_many;
+
+/** Serves every lookup through g->fn, blocks in file order, each inflated
+ *  once (hash collisions aside). @return EVREC_OK, EVREC_STOPPED, or
+ *  EVREC_E_IO / EVREC_E_NOMEM (in *g->err); every other failure is one
+ *  lookup's, handed to g->fn. */
+int evr__reader_get_many(evr__reader *c, evr__get_many *g);
+
 const evrec_container_header *evr__reader_header(const evr__reader *c);
 void evr__reader_stats(const evr__reader *c, evrec_reader_stats *out);
 void evr__reader_free(evr__reader *c);
@@ -121,8 +175,5 @@ int evr__reader_blocks(evr__reader *c, evrec_block **out, size_t *n, evrec_error
  *  after byte `end` (0 = none) while reading before it (evrec_reader_seek_block()). */
 int evr__reader_seek_block(evr__reader *c, const evrec_block *block, uint64_t end,
                            evrec_error *err);
-
-/** FNV-1a 64 of a string, the hash of record ids in the index. */
-uint64_t evr__id_hash(const char *s, size_t len);
 
 #endif /* EVREC_CONTAINER_H */

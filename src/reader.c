@@ -34,9 +34,16 @@
  *                record, as Google's parsers read an empty file.
  *   pbd          varint length + message, repeated; an empty input has no
  *                records.
- *   evr          the container (container.c) reads through this buffer via
+ *   evr          the container (container_*.c) reads through this buffer via
  *                the evr__io callbacks below: peek/consume for members, and
- *                seek/size for random access (files and memory only).
+ *                seek/size for random access (files and memory only). It
+ *                holds more than a record: the current block's payload
+ *                and, reading on from a block of a file or memory, the
+ *                members after it, which two read-ahead workers (one on a
+ *                single core) copy, inflate, check and decode into their
+ *                own buffers and arenas while the caller works on the
+ *                current block -- so this buffer grows to hold up to three
+ *                members. Random access (seek, get) starts no worker.
  *
  * The arena is reset before every record: the message returned by
  * evrec_reader_next() lives until the next call. Errors are sticky: the
@@ -519,7 +526,7 @@ static int rd_start_evr(evrec_reader *r, evrec_error *err) {
 /* Opening: options, source, format                                       */
 /* ====================================================================== */
 
-/* Settles the limits: 0 = default; max_block stays 0 for container.c to
+/* Settles the limits: 0 = default; max_block stays 0 for the container to
  * derive from max_record. */
 static void rd_limits(evrec_reader *r, const evrec_reader_options *o) {
   r->max_record = o->max_record_size ? o->max_record_size : EVREC_DEFAULT_MAX_RECORD_SIZE;
@@ -842,6 +849,17 @@ int evrec_reader_get_id(evrec_reader *r, const char *id, const ProtobufCMessage 
   int rc = rd_random_access(r, err);
   if (rc == EVREC_OK) rc = evr__reader_get_id(r->evr, id, r->arena, msg, &ordinal, err);
   if (rc == EVREC_OK) r->count = ordinal + 1, r->failed = 0;
+  return rc;
+}
+
+int evrec_reader_get_many(evrec_reader *r, const evrec_lookup *lookups, size_t n,
+                          evrec_lookup_fn fn, void *payload, evrec_error *err) {
+  if (!fn || (!lookups && n)) return evrec__err(err, EVREC_E_INVALID_ARG, "reader: NULL argument");
+  int rc = rd_random_access(r, err);
+  if (rc) return rc;
+  evr__get_many g = {lookups, n, r->arena, fn, payload, EVREC_UNKNOWN, err};
+  rc = evr__reader_get_many(r->evr, &g);
+  if (g.last != EVREC_UNKNOWN) r->count = g.last + 1, r->failed = 0;
   return rc;
 }
 

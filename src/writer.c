@@ -28,7 +28,7 @@
  *   pb          exactly one record (a second is EVREC_E_FORMAT); no record
  *               gives an empty file, which is the valid empty message
  *   pbd         varint length + message per record
- *   evr         the container (container.c): records go to an evr__writer,
+ *   evr         the container (container_*.c): records go to an evr__writer,
  *               whose finished members come back through wr_emit() into
  *               the same output buffer. EVREC_WRITE_APPEND opens the file
  *               read-write, carries its index over and, should anything

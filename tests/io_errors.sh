@@ -283,7 +283,7 @@ expect_err "truncated pb" \
 head -c $(($(wc -c < big.evr) / 2)) big.evr > cut.evr
 run convert cut.evr -o new.pbd
 expect_rc "truncated evr" 1
-grep -q '^evrec: cut.evr: record [0-9]*: truncated at byte [0-9]* (no EOF member)$' err && ok \
+grep -q '^evrec: cut.evr: record [0-9]* at byte [0-9]*: truncated (no EOF member)$' err && ok \
   || bad "truncated evr: $(cat err)"
 expect_absent "truncated inputs leave no output" new.pbd
 

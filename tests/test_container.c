@@ -1,5 +1,5 @@
 /*
- * test_container.c -- the .evr container (src/container.c) through the
+ * test_container.c -- the .evr container (src/container_*.c) through the
  * public API, with zlib to inspect the bytes: member layout and header
  * blob byte for byte, gzip compatibility, byte-identical output for every
  * thread count, level and block size, oversized records and the record
@@ -620,6 +620,9 @@ static void check_random_access(evrec_reader *r, uint64_t n) {
   evrec_error e;
   const ProtobufCMessage *msg;
   evrec_reader_stats before, after;
+  /* a missing id loads the index of every section (loading an index
+   * replaces the current block, so a lookup right after it inflates) */
+  assert_int_equal(evrec_reader_get_id(r, "no-such-id", &msg, &e), EVREC_E_NOT_FOUND);
   for (uint64_t i = 0; i < n; i += 97) {
     evrec_reader_stats_get(r, &before);
     assert_int_equal(evrec_reader_seek_ordinal(r, i, &e), EVREC_OK);
@@ -633,8 +636,18 @@ static void check_random_access(evrec_reader *r, uint64_t n) {
     evrec_reader_stats_get(r, &before);
     assert_int_equal(evrec_reader_get_id(r, id_of(i, id), &msg, &e), EVREC_OK);
     evrec_reader_stats_get(r, &after);
-    assert_int_equal(after.blocks - before.blocks, 1);
+    assert_int_equal(after.blocks - before.blocks, 0); /* the block the seek inflated */
     assert_is_rec(msg, i);
+    uint64_t far = (i + 50) % n; /* in another block: inflated, once */
+    if (far % 1000 != 10) {
+      evrec_reader_stats_get(r, &before);
+      assert_int_equal(evrec_reader_get_id(r, id_of(far, id), &msg, &e), EVREC_OK);
+      evrec_reader_stats_get(r, &after);
+      assert_int_equal(after.blocks - before.blocks, 1);
+      assert_is_rec(msg, far);
+      assert_int_equal(evrec_reader_get_id(r, id_of(i, id), &msg, &e), EVREC_OK);
+      assert_is_rec(msg, i);
+    }
     if (i + 1 < n) { /* reading goes on after the record found */
       assert_int_equal(evrec_reader_next(r, &msg, &e), EVREC_OK);
       assert_is_rec(msg, i + 1);
@@ -680,6 +693,163 @@ static void test_random_access(void **state) {
   assert_int_equal(evrec_reader_seek_ordinal(r, 0, &e), EVREC_E_UNSUPPORTED);
   evrec_reader_close(r);
   fclose(in);
+}
+
+static uint64_t revision_of(const ProtobufCMessage *msg) {
+  return ((const Evrec__V1__Record *)msg)->revision;
+}
+
+/* What evrec_reader_get_many() handed its callback. */
+typedef struct many {
+  size_t calls, n, stop_after;
+  int order[64];      /* the lookup of each call */
+  uint64_t rev[64];   /* revision of the record found, or UINT64_MAX */
+  int code[64];       /* the failure, or 0 */
+  uint64_t off[64];   /* its offset */
+} many;
+
+static int many_fn(size_t i, const ProtobufCMessage *msg, const evrec_error *err, void *payload) {
+  many *m = payload;
+  assert_true(i < m->n);
+  assert_true((msg == NULL) != (err == NULL));
+  m->order[m->calls++] = (int)i;
+  m->rev[i] = msg ? revision_of(msg) : UINT64_MAX;
+  m->code[i] = err ? err->code : 0;
+  m->off[i] = err ? err->offset : 0;
+  return m->stop_after && m->calls == m->stop_after;
+}
+
+/* Threads of this process now (/proc/self/task). */
+static size_t count_threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  assert_non_null(d);
+  size_t n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+/* The block of record `ordinal`, from the block list. */
+static size_t block_of(const evrec_block *b, size_t nb, uint64_t ordinal) {
+  for (size_t k = 0; k < nb; k++)
+    if (ordinal >= b[k].first && ordinal < b[k].first + b[k].records) return k;
+  fail();
+  return 0;
+}
+
+static void test_get_many(void **state) {
+  fixture *f = *state;
+  evrec_writer_options o = wopts(6, 2, 2048);
+  write_recs(in_dir(f, "m.evr"), 0, 3000, &o);
+  char path[160];
+  snprintf(path, sizeof path, "%s", f->path);
+  evrec_reader *r = NULL;
+  evrec_error e;
+  evrec_block *blocks;
+  size_t nb;
+  assert_int_equal(evrec_reader_open_file(&r, path, NULL, &e), EVREC_OK);
+  assert_int_equal(evrec_reader_blocks(r, &blocks, &nb, &e), EVREC_OK);
+  assert_true(nb > 100);
+  /* ids and numbers, out of file order, several per block, one twice,
+   * "dup" (the last one wins), a missing id and a missing number */
+  static const uint64_t want[] = {2999, 5, 1500, 6, 4, 2998, 1500, 1010 /* dup */,
+                                  UINT64_MAX, 7, 2000, UINT64_MAX - 1};
+  enum { N = sizeof want / sizeof want[0] };
+  char ids[N][32];
+  evrec_lookup q[N];
+  for (size_t i = 0; i < N; i++) {
+    q[i] = (evrec_lookup){NULL, want[i]};
+    if (i % 2 == 0 && want[i] < 3000) q[i].id = id_of(want[i], ids[i]);
+  }
+  q[7].id = "dup";
+  q[8].id = "no-such-id";
+  q[11].ordinal = 3000; /* past the end */
+  many m = {0, N, 0, {0}, {0}, {0}, {0}};
+  evrec_reader_stats before, after;
+  evrec_reader_stats_get(r, &before);
+  size_t threads = count_threads();
+  assert_int_equal(evrec_reader_get_many(r, q, N, many_fn, &m, &e), EVREC_OK);
+  evrec_reader_stats_get(r, &after);
+  assert_int_equal(m.calls, N);
+  assert_int_equal(count_threads(), threads); /* random access reads no block ahead */
+  bool seen[N] = {false}, inflated[4096] = {false};
+  size_t distinct = 0;
+  uint64_t last_block = 0;
+  for (size_t c = 0; c < N; c++) {
+    size_t i = (size_t)m.order[c];
+    assert_false(seen[i]); /* each lookup once */
+    seen[i] = true;
+    if (i == 8 || i == 11) {
+      assert_int_equal(m.code[i], EVREC_E_NOT_FOUND);
+      continue;
+    }
+    uint64_t ord = i == 7 ? 2010 : want[i]; /* "dup": the last of 10, 1010, 2010 */
+    assert_int_equal(m.code[i], 0);
+    assert_int_equal(m.rev[i], ord);
+    size_t b = block_of(blocks, nb, ord);
+    assert_true(b >= last_block); /* served in file order */
+    last_block = b;
+    if (!inflated[b]) distinct++;
+    inflated[b] = true;
+  }
+  /* each block once: 1500 twice and 4/5/6/7 share blocks */
+  assert_int_equal(after.blocks - before.blocks, distinct);
+  assert_true(distinct < N - 2);
+  /* reading goes on after the last record served (the last in file order) */
+  evrec_lookup q2[2] = {{NULL, 100}, {NULL, 50}};
+  many m2 = {0, 2, 0, {0}, {0}, {0}, {0}};
+  assert_int_equal(evrec_reader_get_many(r, q2, 2, many_fn, &m2, &e), EVREC_OK);
+  assert_int_equal(m2.order[0], 1);
+  assert_int_equal(m2.order[1], 0);
+  const ProtobufCMessage *msg;
+  assert_int_equal(evrec_reader_next(r, &msg, &e), EVREC_OK);
+  assert_is_rec(msg, 101);
+  assert_int_equal(evrec_reader_count(r), 102);
+  assert_int_equal(count_threads(), threads);
+  for (uint64_t i = 102; i < 300; i++) { /* reading on: blocks are read ahead */
+    assert_int_equal(evrec_reader_next(r, &msg, &e), EVREC_OK);
+    assert_is_rec(msg, i);
+  }
+  assert_true(count_threads() > threads);
+  /* the callback stops it */
+  many m3 = {0, N, 2, {0}, {0}, {0}, {0}};
+  assert_int_equal(evrec_reader_get_many(r, q, N, many_fn, &m3, &e), EVREC_STOPPED);
+  assert_int_equal(m3.calls, 2);
+  /* nothing to look up; arguments */
+  assert_int_equal(evrec_reader_get_many(r, q, 0, many_fn, &m3, &e), EVREC_OK);
+  assert_int_equal(m3.calls, 2);
+  assert_int_equal(evrec_reader_get_many(r, q, N, NULL, &m3, &e), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_reader_get_many(r, NULL, 1, many_fn, &m3, &e), EVREC_E_INVALID_ARG);
+  assert_int_equal(evrec_reader_get_many(r, q, SIZE_MAX, many_fn, &m3, &e), EVREC_E_NOMEM);
+  assert_int_equal(m3.calls, 2);
+  evrec_reader_close(r);
+
+  /* a damaged block fails its lookups only, with its offset */
+  size_t len, b1500 = block_of(blocks, nb, 1500);
+  uint8_t *p = slurp(path, &len);
+  p[blocks[b1500].offset + blocks[b1500].size - 12] ^= 0x55; /* in the deflate data */
+  spit(in_dir(f, "flip.evr"), p, len);
+  assert_int_equal(evrec_reader_open_file(&r, f->path, NULL, &e), EVREC_OK);
+  many m4 = {0, N, 0, {0}, {0}, {0}, {0}};
+  assert_int_equal(evrec_reader_get_many(r, q, N, many_fn, &m4, &e), EVREC_OK);
+  assert_int_equal(m4.calls, N);
+  for (size_t i = 0; i < N; i++) {
+    if (want[i] == 1500) {
+      assert_int_equal(m4.code[i], EVREC_E_CORRUPT);
+      assert_int_equal(m4.off[i], blocks[b1500].offset);
+    } else {
+      assert_int_equal(m4.code[i], m.code[i]);
+      assert_int_equal(m4.rev[i], m.rev[i]);
+    }
+  }
+  evrec_reader_close(r);
+  free(p);
+  free(blocks);
+
+  /* not an .evr */
+  assert_int_equal(evrec_reader_open_memory(&r, "{}", 2, NULL, &e), EVREC_OK);
+  assert_int_equal(evrec_reader_get_many(r, q, N, many_fn, &m3, &e), EVREC_E_UNSUPPORTED);
+  evrec_reader_close(r);
 }
 
 static void test_concatenated(void **state) {
@@ -793,11 +963,9 @@ static void check_cut(const uint8_t *data, size_t len, size_t cut, const mem *v,
   if (cut == len) {
     assert_int_equal(rc, EVREC_DONE);
   } else {
-    char m[80];
-    snprintf(m, sizeof m, "truncated at byte %zu (no EOF member)", cut);
     assert_int_equal(rc, EVREC_E_TRUNCATED);
-    assert_int_equal(e.offset, cut);
-    assert_string_equal(e.message, m);
+    assert_int_equal(e.offset, cut); /* the position in its field, not in the text */
+    assert_string_equal(e.message, "truncated (no EOF member)");
     evrec_reader_stats st;
     evrec_reader_stats_get(r, &st);
     assert_int_equal(st.truncated, 1);
@@ -829,10 +997,6 @@ static void test_truncation(void **state) {
   free(p);
 }
 
-static uint64_t revision_of(const ProtobufCMessage *msg) {
-  return ((const Evrec__V1__Record *)msg)->revision;
-}
-
 /* One flipped byte: what SKIP_DAMAGE returns and reports. */
 static bool check_flip(const uint8_t *orig, size_t len, const mem *v, size_t nv, size_t at,
                        uint8_t x, uint64_t nrec) {
@@ -861,7 +1025,7 @@ static bool check_flip(const uint8_t *orig, size_t len, const mem *v, size_t nv,
     if (rc == EVREC_E_CORRUPT) {
       reports++;
       char m[64];
-      snprintf(m, sizeof m, "block %llu at byte %zu: ", (unsigned long long)block, v[hit].off);
+      snprintf(m, sizeof m, "block %llu: ", (unsigned long long)block);
       named |= e.offset == v[hit].off && strncmp(e.message, m, strlen(m)) == 0;
       unknown |= strstr(e.message, "; records lost: unknown") != NULL;
       continue;
@@ -1027,13 +1191,11 @@ static void test_block_limits(void **state) {
     assert_true(at < nv && block_no > 2);
     char want[160];
     if (by == 0)
-      snprintf(want, sizeof want, "block %llu at byte %zu: payload of %u bytes exceeds the limit "
-               "of %u bytes (max_block_size)", (unsigned long long)block_no, v[at].off, most,
-               most - 1);
+      snprintf(want, sizeof want, "block %llu: payload of %u bytes exceeds the limit "
+               "of %u bytes (max_block_size)", (unsigned long long)block_no, most, most - 1);
     else
-      snprintf(want, sizeof want, "block %llu at byte %zu: %u records exceed the limit of %u "
-               "per block (max_block_records)", (unsigned long long)block_no, v[at].off, most,
-               most - 1);
+      snprintf(want, sizeof want, "block %llu: %u records exceed the limit of %u "
+               "per block (max_block_records)", (unsigned long long)block_no, most, most - 1);
     for (int src = 0; src < 4; src++) {
       evrec_reader_options ro = ropts(src & 2 ? EVREC_READ_SKIP_DAMAGE : 0);
       evrec_error e;
@@ -1124,8 +1286,8 @@ static void test_zip_bomb(void **state) {
   long rss = max_rss_kib();
   assert_int_equal(read_limited(b, blen, NULL, &ro, &n, &e), EVREC_E_LIMIT);
   assert_true(max_rss_kib() - rss < 100 * 1024); /* KiB: well below 256 MiB */
-  snprintf(want, sizeof want, "block 0 at byte %zu: payload of %u bytes exceeds the limit of %u "
-           "bytes (max_block_size)", hlen, 256u << 20, (64u << 20) + 16);
+  snprintf(want, sizeof want, "block 0: payload of %u bytes exceeds the limit of %u "
+           "bytes (max_block_size)", 256u << 20, (64u << 20) + 16);
   assert_string_equal(e.message, want);
   assert_int_equal(e.offset, hlen);
   assert_int_equal(n, 0);
@@ -1134,9 +1296,8 @@ static void test_zip_bomb(void **state) {
   blen = hlen;
   b = bomb_member(b, &blen, 4u << 20, 100, 1);
   assert_int_equal(read_limited(b, blen, NULL, &ro, &n, &e), EVREC_E_CORRUPT);
-  snprintf(want, sizeof want, "block 0 at byte %zu: payload longer than ISIZE; 1 record lost",
-           hlen);
-  assert_string_equal(e.message, want);
+  assert_string_equal(e.message, "block 0: payload longer than ISIZE; 1 record lost");
+  assert_int_equal(e.offset, hlen);
 
   /* ISIZE claims 4 GiB - 2 (within a raised limit) for 4 KiB of zeros:
    * no deflate data of that length inflates so far -- damage, found
@@ -1145,9 +1306,9 @@ static void test_zip_bomb(void **state) {
   b = bomb_member(b, &blen, 4096, UINT32_MAX - 1, 1);
   ro.max_block_size = (size_t)UINT32_MAX - 1;
   assert_int_equal(read_limited(b, blen, NULL, &ro, &n, &e), EVREC_E_CORRUPT);
-  snprintf(want, sizeof want, "block 0 at byte %zu: ISIZE larger than the deflate data can hold; "
-           "1 record lost", hlen);
-  assert_string_equal(e.message, want);
+  assert_string_equal(e.message, "block 0: ISIZE larger than the deflate data can hold; "
+                                 "1 record lost");
+  assert_int_equal(e.offset, hlen);
 
   /* the limit exactly: 1 MiB of zeros with max_block_size 1 MiB inflates
    * (then fails as the payload holds no records); 1 MiB - 1 does not */
@@ -1195,8 +1356,8 @@ static void test_index_limit(void **state) {
   ro.max_index_size = size_a - 1;
   assert_int_equal(evrec_reader_open_file(&r, f->path, &ro, &e), EVREC_OK);
   assert_int_equal(evrec_reader_seek_ordinal(r, 5, &e), EVREC_E_LIMIT);
-  snprintf(want, sizeof want, "random access: index at byte %zu of %zu bytes exceeds the limit of "
-           "%zu bytes (max_index_size)", at_a, size_a, size_a - 1);
+  snprintf(want, sizeof want, "random access: index of %zu bytes exceeds the limit of "
+           "%zu bytes (max_index_size)", size_a, size_a - 1);
   assert_string_equal(e.message, want);
   assert_int_equal(e.offset, at_a);
   assert_int_equal(evrec_reader_get_id(r, "rec-00005", &msg, &e), EVREC_E_LIMIT);
@@ -1225,10 +1386,11 @@ static void test_index_limit(void **state) {
   assert_int_equal(evrec_reader_open_file(&r, f->path, &ro, &e), EVREC_OK);
   assert_int_equal(evrec_reader_seek_ordinal(r, 3500, &e), EVREC_OK);
   assert_int_equal(evrec_reader_seek_ordinal(r, 5, &e), EVREC_E_LIMIT);
-  snprintf(want, sizeof want, "random access: index at byte %zu of %zu bytes, with the %zu loaded "
-           "before, exceeds the limit of %zu bytes (max_index_size)", at_a, size_a, size_b,
+  snprintf(want, sizeof want, "random access: index of %zu bytes, with the %zu loaded "
+           "before, exceeds the limit of %zu bytes (max_index_size)", size_a, size_b,
            size_a + size_b - 1);
   assert_string_equal(e.message, want);
+  assert_int_equal(e.offset, at_a);
   assert_int_equal(evrec_reader_seek_ordinal(r, 3999, &e), EVREC_OK); /* loaded already */
   evrec_reader_close(r);
   free(a);
@@ -1297,6 +1459,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_type_mismatch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_empty_container, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_access, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_get_many, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concatenated, setup, teardown),
       cmocka_unit_test_setup_teardown(test_append, setup, teardown),
       cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),

@@ -16,6 +16,9 @@ TEST_SCRIPTS := $(sort $(wildcard tests/*.sh))
 # Programs the script tests run besides the CLI (tests/diff.sh).
 TEST_TOOLS   = $(B)/tests/diffmut
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The tests inspect and forge .evr bytes with zlib, whichever deflate the
+# library is built with (DEFLATE in the Makefile).
+TEST_LDLIBS  := $(if $(filter zlib,$(DEFLATE)),,-lz)
 
 $(GEN)/alltypes.pb-c.c $(GEN)/alltypes.pb-c.h: $(TEST_PROTO)
 	@mkdir -p $(GEN)
@@ -30,19 +33,21 @@ $(OBJ)/tests/%.o: tests/%.c $(GEN_HDR) $(GEN)/alltypes.pb-c.h $(GEN)/proto2.pb-c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -c $< -o $@
 
-$(B)/tests/%: $(OBJ)/tests/%.o $(TEST_UTIL_OBJ) $(STATIC)
+$(B)/tests/%: $(OBJ)/tests/%.o $(TEST_UTIL_OBJ) $(STATIC) $(B)/deflate.cfg
 	@mkdir -p $(@D)
-	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(STATIC) -lcmocka $(LDLIBS) -lm
+	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(STATIC) -lcmocka $(LDLIBS) $(TEST_LDLIBS) -lm
 
 # test_faults fails chosen allocations: every call the library makes to these
 # lands in the test's __wrap_<name> (see the test's header comment).
-FAULT_WRAP := malloc calloc realloc free strdup strndup realpath deflateInit2_ inflateInit2_ \
-              pthread_create evrec__arena_alloc evrec__arena_strndup
+FAULT_WRAP := malloc calloc realloc free strdup strndup realpath \
+              pthread_create evrec__arena_alloc evrec__arena_strndup \
+              $(if $(filter zlib,$(DEFLATE)),deflateInit2_ inflateInit2_)
 $(OBJ)/tests/test_faults.o: CPPFLAGS += -DFAULTS_SEED_JSON='"$(CURDIR)/examples/seed.json"'
-$(B)/tests/test_faults: $(OBJ)/tests/test_faults.o $(TEST_UTIL_OBJ) $(STATIC)
+$(OBJ)/tests/test_faults.o: $(B)/deflate.cfg
+$(B)/tests/test_faults: $(OBJ)/tests/test_faults.o $(TEST_UTIL_OBJ) $(STATIC) $(B)/deflate.cfg
 	@mkdir -p $(@D)
 	$(CC) $(SANITIZE) $(LDFLAGS) $(FAULT_WRAP:%=-Wl,--wrap=%) -o $@ $< $(TEST_UTIL_OBJ) \
-	  $(STATIC) -lcmocka $(LDLIBS) -lm
+	  $(STATIC) -lcmocka $(LDLIBS) $(TEST_LDLIBS) -lm
 
 -include $(TEST_BIN:$(B)/tests/%=$(OBJ)/tests/%.d) $(TEST_UTIL_OBJ:.o=.d)
 
@@ -127,10 +132,26 @@ test: deps
 	@$(MAKE) --no-print-directory test-plugins
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
+	@$(MAKE) --no-print-directory test-zlib
 	@$(MAKE) --no-print-directory test-python
 	@$(MAKE) --no-print-directory test-python-asan
 	@$(MAKE) --no-print-directory test-python-tsan
 	@echo "evrec: all tests passed"
+
+# The zlib fallback (`make DEFLATE=zlib`, in $(B)/zlib): the container's
+# unit tests and script tests against it, then files written by each build
+# read by the other (tests/util/deflate_cross.sh). The default build is
+# the one `check` tested.
+ZLIB_TESTS := test_container test_reader test_reader_seek test_writer test_blocks test_faults
+ZLIB_SCRIPTS := tests/container.sh tests/consistency.sh tests/io_errors.sh tests/format_doc.sh
+.PHONY: test-zlib
+test-zlib:
+	@$(MAKE) --no-print-directory lib cli
+	@$(MAKE) --no-print-directory B=$(B)/zlib DEFLATE=zlib lib cli $(ZLIB_TESTS:%=$(B)/zlib/tests/%) \
+	  $(B)/zlib/tests/failio.so
+	@set -e; for t in $(ZLIB_TESTS); do echo "== zlib $$t"; $(B)/zlib/tests/$$t; done
+	@set -e; for s in $(ZLIB_SCRIPTS); do echo "== zlib $$s"; bash $$s $(B)/zlib/evrec $(B)/zlib; done
+	@echo "== tests/util/deflate_cross.sh"; bash tests/util/deflate_cross.sh $(CLI) $(B)/zlib/evrec
 
 # The schema through protoc with --fatal_warnings and the C++, Java, Python,
 # Go, C#, PHP, Objective-C and Ruby generators; the Java and C++ code

@@ -83,11 +83,9 @@ void cli_print_excerpt(FILE *f, const char *s, size_t max) {
 }
 
 void cli_print_where(FILE *f, const char *file, const evrec_error *e) {
-  /* Container damage messages name their own position ("block 3 at byte
-   * 4096: ..."); printing the offset twice would only add noise. */
-  char at[40];
-  snprintf(at, sizeof at, "at byte %llu", (unsigned long long)e->offset);
-  bool offset = !e->line && e->offset != EVREC_UNKNOWN && !strstr(e->message, at);
+  /* Positions come from the error's fields only: library messages never
+   * carry their own (evrec.h, evrec_error). */
+  bool offset = !e->line && e->offset != EVREC_UNKNOWN;
   fputs(file, f);
   if (e->line) fprintf(f, ":%lu:%lu", (unsigned long)e->line, (unsigned long)e->column);
   if (e->record != EVREC_UNKNOWN || offset) fputs(": ", f);

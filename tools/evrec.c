@@ -14,7 +14,7 @@
 
 /* Container settings of convert and recover (cli_evr.c). */
 #define EVR_OPTIONS                                                                       \
-  {CLI_OPT_LEVEL, 'z', "level", "0-9", "evr: deflate level, 0 = stored (default 4)"},      \
+  {CLI_OPT_LEVEL, 'z', "level", "0-9", "evr: deflate level, 0 = stored (default 5)"},      \
   {CLI_OPT_THREADS, 'j', "threads", "N", "evr: compression threads (default: all cores)"}, \
   {CLI_OPT_BLOCK_SIZE, 0, "block-size", "SIZE",                                            \
    "evr: uncompressed bytes per block, k/M suffix (default 256k)"},                        \
@@ -254,9 +254,10 @@ static const cli_command commands[] = {
      "record's \"id\" field; with duplicates the last one in the file) and\n"
      "record numbers (--ordinal; the first record is 1, as in every message\n"
      "of evrec; across concatenated sections) as NDJSON, in command line\n"
-     "order. Uses the container's index: one block\n"
-     "is inflated per lookup, however large the file. A missing id or number\n"
-     "is reported and the exit status is 1; the others are still printed.",
+     "order. Uses the container's index: each block holding a record sought\n"
+     "is inflated once, however many of them it holds and however large the\n"
+     "file. A missing id or number is reported and the exit status is 1; the\n"
+     "others are still printed.",
      get_options, cli_cmd_get},
     {"import", "--from FMT [OPTIONS] IN... [-o OUT]",
      "import GDELT, ACLED, PLOVER, ICEWS, ninjs or ClaimReview data as records",

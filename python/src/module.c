@@ -98,7 +98,7 @@ static PyObject *error_text(const evrec_error *e, const char *file) {
     n += (size_t)snprintf(head + n, sizeof head - n, ":%lu:%lu", (unsigned long)e->line,
                           (unsigned long)e->column);
   snprintf(at, sizeof at, "at byte %llu", (unsigned long long)e->offset);
-  int offset = !e->line && e->offset != EVREC_UNKNOWN && !strstr(e->message, at);
+  int offset = !e->line && e->offset != EVREC_UNKNOWN; /* never in the message itself */
   if (n < sizeof head) n += (size_t)snprintf(head + n, sizeof head - n, ": ");
   if (e->record != EVREC_UNKNOWN && n < sizeof head)
     n += (size_t)snprintf(head + n, sizeof head - n, "record %llu",
