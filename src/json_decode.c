@@ -33,7 +33,7 @@
  *    jsondec_seqnext, jsondec_colon); jsondec_peek maps the first byte of a
  *    value to its token with a table;
  *  - strings are scanned 16 bytes per step by jsonscan.h, which the encoder
- *    can share; a string field's value is decoded straight into the arena's
+ *    shares; a string field's value is decoded straight into the arena's
  *    free space while it is scanned (see "Lexer: strings");
  *  - a key of up to 15 ASCII bytes is scanned, hashed and compared with the
  *    key memory out of one 16-byte load (jsondec_keyfield); enum names are

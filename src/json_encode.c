@@ -61,6 +61,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "jsonscan.h"
 
 /* Cap on open JSON containers: bounds the recursion of the walk (protobuf-c
  * itself imposes no depth limit on binary input). Far above what Google's
@@ -420,21 +421,6 @@ static void put_float(jenc *e, float v) {
 /* Strings                                                                 */
 /* ====================================================================== */
 
-/* Bytes that must be escaped in a JSON string: controls, '"' and '\\'. */
-static inline bool esc_byte(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
-
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/* One high bit per byte of w that needs escaping (no false positives on
- * the lowest flagged byte): a byte < 0x20, or a byte equal to '"' or '\\'.
- * Bytes >= 0x80 have their high bit set and are never flagged. */
-static inline uint64_t esc_mask(uint64_t w) {
-  uint64_t ctl = (w - ONES * 0x20) & ~w;
-  uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
-  return (ctl | ((q - ONES) & ~q) | ((bs - ONES) & ~bs)) & HIGHS;
-}
-
 /* Writes the escape for one byte; room for 6 bytes is reserved. */
 static void put_escape(jenc *e, unsigned char c) {
   static const char hex[] = "0123456789abcdef";
@@ -457,76 +443,16 @@ static void put_escape(jenc *e, unsigned char c) {
   e->ptr = p;
 }
 
-/* With little-endian words the lowest flagged byte of the SWAR test is
- * exact (borrows only corrupt the bytes above it), so the byte to escape in
- * a word is found without a byte loop. */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ESC_CTZ 1
-#endif
-
-#if defined(__SSE2__) && defined(__GNUC__)
-/* SSE2 (every x86-64) finds the run 16 bytes per step with a third of the
- * instructions of two SWAR steps; the SWAR loop below finishes the tail. */
-#include <emmintrin.h>
-#define ESC_SSE2 1
-
-/* Bit i set when byte i of v needs escaping (as esc_byte). */
-static inline unsigned esc_sse(__m128i v) {
-  __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
-  __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-  __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-  return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, bs)));
-}
-#endif
-
-/* End of the plain run (no byte to escape) at p; *hi tells whether the run
- * holds bytes >= 0x80, i.e. whether it needs the UTF-8 check. */
-static const char *plain_run_end(const char *p, const char *end, bool *hi) {
-  uint64_t acc = 0;
-#ifdef ESC_SSE2
-  unsigned high = 0; /* movemask of bytes >= 0x80 in the plain part */
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    unsigned m = esc_sse(v), h = (unsigned)_mm_movemask_epi8(v);
-    if (m) {
-      unsigned k = (unsigned)__builtin_ctz(m); /* plain bytes before it */
-      *hi = (high | (h & ((1u << k) - 1))) != 0;
-      return p + k;
-    }
-    high |= h;
-    p += 16;
-  }
-  acc = high ? HIGHS : 0;
-#endif
-  for (uint64_t w; end - p >= 8; p += 8) {
-    memcpy(&w, p, 8);
-    uint64_t m = esc_mask(w);
-#ifdef ESC_CTZ
-    if (m) {
-      unsigned k = (unsigned)__builtin_ctzll(m) >> 3; /* plain bytes before it */
-      acc |= k ? w & (~UINT64_C(0) >> (64 - 8 * k)) : 0;
-      *hi = (acc & HIGHS) != 0;
-      return p + k;
-    }
-#else
-    if (m) break;
-#endif
-    acc |= w;
-  }
-  for (; p < end && !esc_byte((unsigned char)*p); p++) acc |= (unsigned char)*p;
-  *hi = (acc & HIGHS) != 0;
-  return p;
-}
-
 static void check_utf8(jenc *e, const char *s, size_t len) {
   if (EVREC__UNLIKELY(evrec__utf8_valid_prefix(s, len) != len))
     fail(e, EVREC_E_UTF8, "string is not valid UTF-8");
 }
 
-/* Writes s[0..len) as a JSON string: plain runs are found eight bytes at a
- * time and copied in bulk; everything but '"', '\\' and control characters
- * is copied raw. UTF-8 is checked in the same pass, per run and only for
- * runs with bytes >= 0x80: escaped bytes are ASCII, so no multi-byte
+/* Writes s[0..len) as a JSON string: plain runs are found and copied in one
+ * pass by jsonscan.h's scanner (the decoder's), 16 bytes per step, into the
+ * room reserved for the whole rest of the string; everything but '"', '\\'
+ * and control characters is copied raw. UTF-8 is checked per run and only
+ * for runs with bytes >= 0x80: escaped bytes are ASCII, so no multi-byte
  * sequence spans two runs, and mostly-ASCII text skips a second scan. A
  * failure leaves a partial string, which the caller truncates anyway. */
 static void put_escaped(jenc *e, const char *s, size_t len) {
@@ -536,9 +462,8 @@ static void put_escaped(jenc *e, const char *s, size_t len) {
   while (p < end) {
     const char *run = p;
     bool hi;
-    p = plain_run_end(p, end, &hi);
+    p = evrec__json_run_copy(p, end, e->ptr, &hi);
     if (hi && !(e->flags & EVREC_JSON_VALID_UTF8)) check_utf8(e, run, (size_t)(p - run));
-    memcpy(e->ptr, run, (size_t)(p - run));
     e->ptr += p - run;
     if (p < end) {
       need(e, 6 + (size_t)(end - p)); /* the escape, the rest, the quote */
@@ -1057,7 +982,7 @@ static void put_mask_path(jenc *e, const char *s) {
     need(e, 6);
     if (c == '_') {
       *e->ptr++ = (char)(*++s - 'a' + 'A'); /* checked: a lower-case letter */
-    } else if (esc_byte(c)) {
+    } else if (evrec__json_stop_byte(c)) {
       put_escape(e, c);
     } else {
       *e->ptr++ = (char)c;
