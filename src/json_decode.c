@@ -945,14 +945,8 @@ typedef struct jsondec_keyset {
   size_t cap, n;
 } jsondec_keyset;
 
-static uint64_t key_hash(const char *p, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-  return h;
-}
-
 static void keyset_put(jsondec_key *slots, size_t cap, jsondec_key k) {
-  size_t i = (size_t)key_hash(k.p, k.len) & (cap - 1);
+  size_t i = (size_t)evrec__fnv1a64(k.p, k.len) & (cap - 1);
   while (slots[i].p) i = (i + 1) & (cap - 1);
   slots[i] = k;
 }
@@ -972,7 +966,7 @@ static void keyset_grow(jsondec *d, jsondec_keyset *ks) {
 /* @return false when the key was already there. `p` must stay valid. */
 static bool keyset_add(jsondec *d, jsondec_keyset *ks, const char *p, size_t len) {
   if ((ks->n + 1) * 2 > ks->cap) keyset_grow(d, ks);
-  size_t i = (size_t)key_hash(p, len) & (ks->cap - 1);
+  size_t i = (size_t)evrec__fnv1a64(p, len) & (ks->cap - 1);
   for (; ks->slots[i].p; i = (i + 1) & (ks->cap - 1))
     if (ks->slots[i].len == len && memcmp(ks->slots[i].p, p, len) == 0) return false;
   ks->slots[i].p = p;
