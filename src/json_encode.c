@@ -60,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fieldpath.h"
 #include "internal.h"
 #include "jsonscan.h"
 
@@ -112,7 +113,8 @@ typedef struct jenc {
   evrec__buf sort;        /* stack of map-sort arrays, addressed by offset */
 } jenc;
 
-static void path_build(const jenc *e, char *out, size_t cap);
+static void path_build(const jenc *e, char *out);
+static void path_steps(const jenc *e, evrec__fieldpath *p);
 
 /* Fills the error (message, path) and unwinds to jenc_run(). */
 static _Noreturn void fail(jenc *e, int code, const char *fmt, ...)
@@ -124,7 +126,7 @@ static _Noreturn void fail(jenc *e, int code, const char *fmt, ...) {
     va_start(ap, fmt);
     evrec__verr(e->err, code, fmt, ap);
     va_end(ap);
-    path_build(e, e->err->path, sizeof e->err->path);
+    path_build(e, e->err->path);
   }
   e->status = code;
   longjmp(e->jmp, 1);
@@ -1054,13 +1056,12 @@ static _Noreturn void fail_payload(jenc *e, int rc, const ProtobufCMessageDescri
                                    const evrec_error *sub) {
   if (rc == EVREC_E_NOMEM) fail(e, rc, "out of memory");
   if (e->err) {
+    evrec__fieldpath p;
     evrec__err(e->err, rc, "Any value is not a valid %s: %s", t->name, sub->message);
-    path_build(e, e->err->path, sizeof e->err->path);
-    char *path = e->err->path;
-    size_t n = strlen(path), cap = sizeof e->err->path;
-    if (sub->path[0] && n && n + 1 < cap) path[n++] = '.';
-    for (const char *q = sub->path; *q && n + 1 < cap; q++) path[n++] = *q; /* cut at the end */
-    path[n] = '\0';
+    evrec__fieldpath_init(&p);
+    evrec__fieldpath_text(&p, sub->path);
+    path_steps(e, &p);
+    evrec__fieldpath_get(&p, e->err->path);
   }
   e->status = rc;
   longjmp(e->jmp, 1);
@@ -1081,7 +1082,11 @@ static void put_any(jenc *e, const ProtobufCMessage *m) {
   const char *slash = strrchr(url, '/'), *name = slash ? slash + 1 : url;
   const ProtobufCMessageDescriptor *t = evrec__find_type(
       name, strlen(name), e->opts->types, e->opts->any_types, e->opts->n_any_types);
-  if (!t) fail(e, EVREC_E_UNSUPPORTED, "Any type \"%.100s\" is unknown", url);
+  if (!t) {
+    char q[112];
+    evrec__quote(q, sizeof q, url, strlen(url), 100);
+    fail(e, EVREC_E_UNSUPPORTED, "Any type %s is unknown", q);
+  }
   evrec_error sub;
   ProtobufCMessage *payload = NULL;
   int rc = evrec__pb_decode_ex(&payload, t, val->data, val->len, scratch_get(e), SIZE_MAX,
@@ -1151,57 +1156,36 @@ static void put_message(jenc *e, const ProtobufCMessageDescriptor *d,
 /* Error paths                                                             */
 /* ====================================================================== */
 
-/* Text of one path step: ".name" / "name", "[3]", or a map key as the
- * JSON object key it is printed as, "[\"key\"]", "[\"-5\"]", "[\"true\"]"
- * (the decoder's form too). */
-static size_t frame_text(const jenc *e, const jframe *fr, char *out, size_t cap) {
-  int n = 0;
-  if (fr->kind == FR_INDEX) return (size_t)snprintf(out, cap, "[%zu]", fr->index);
-  if (fr->kind == FR_FIELD) {
-    char name[EVREC_ERROR_PATH_MAX];
-    const char *s = fr->name;
-    if (!(e->flags & EVREC_JSON_PROTO_NAMES) && strlen(s) < sizeof name) {
-      evrec__json_name(s, name);
-      s = name;
-    }
-    n = snprintf(out, cap, "%s%s", fr->up ? "." : "", s);
-  } else if (fr->entry) {
-    mkey k = key_of(fr->key, fr->entry, 0);
-    const uint64_t flip = UINT64_C(1) << 63;
-    size_t len = k.s ? strnlen(k.s, 64) : 0;
-    switch (fr->key->type) {
-    case PROTOBUF_C_TYPE_STRING: /* at most 64 bytes, never a broken character */
-      n = snprintf(out, cap, "[\"%.*s\"]", (int)evrec__utf8_valid_prefix(k.s, len), k.s);
-      break;
-    case PROTOBUF_C_TYPE_BOOL: n = snprintf(out, cap, "[\"%s\"]", k.k ? "true" : "false"); break;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: n = snprintf(out, cap, "[\"%" PRIu64 "\"]", k.k); break;
-    default: n = snprintf(out, cap, "[\"%" PRId64 "\"]", (int64_t)(k.k ^ flip)); break;
-    }
-  }
-  return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+/* The path of the innermost frame into out (fieldpath.h's form). Map keys
+ * appear as the JSON object keys they are printed as: ["key"], ["-5"],
+ * ["true"]. */
+static void path_build(const jenc *e, char *out) {
+  evrec__fieldpath p;
+  evrec__fieldpath_init(&p);
+  path_steps(e, &p);
+  evrec__fieldpath_get(&p, out);
 }
 
-/* Builds the path of the innermost frame right to left; when it does not
- * fit, the outer steps are replaced by "...". */
-static void path_build(const jenc *e, char *out, size_t cap) {
-  char tmp[2 * EVREC_ERROR_PATH_MAX], seg[EVREC_ERROR_PATH_MAX];
-  size_t pos = sizeof tmp - 1;
-  tmp[pos] = '\0';
+/* Adds the steps of the frames, innermost first. */
+static void path_steps(const jenc *e, evrec__fieldpath *p) {
   for (const jframe *fr = e->top; fr; fr = fr->up) {
-    if (fr->kind == FR_KEY && !fr->entry) continue; /* map not entered yet */
-    size_t n = frame_text(e, fr, seg, sizeof seg);
-    if (n + 3 > pos || sizeof tmp - 1 - pos + n + 3 >= cap) {
-      pos -= 3;
-      memcpy(tmp + pos, "...", 3);
-      break;
+    if (fr->kind == FR_INDEX) {
+      evrec__fieldpath_index(p, fr->index);
+    } else if (fr->kind == FR_FIELD) {
+      evrec__fieldpath_field(p, fr->name, (e->flags & EVREC_JSON_PROTO_NAMES) != 0);
+    } else if (fr->entry) { /* FR_KEY of a map entered */
+      mkey k = key_of(fr->key, fr->entry, 0);
+      switch (fr->key->type) {
+      case PROTOBUF_C_TYPE_STRING: evrec__fieldpath_key(p, k.s, strlen(k.s)); break;
+      case PROTOBUF_C_TYPE_BOOL: evrec__fieldpath_key_bool(p, k.k != 0); break;
+      case PROTOBUF_C_TYPE_UINT32:
+      case PROTOBUF_C_TYPE_FIXED32:
+      case PROTOBUF_C_TYPE_UINT64:
+      case PROTOBUF_C_TYPE_FIXED64: evrec__fieldpath_key_u64(p, k.k); break;
+      default: evrec__fieldpath_key_i64(p, (int64_t)(k.k ^ (UINT64_C(1) << 63))); break;
+      }
     }
-    pos -= n;
-    memcpy(tmp + pos, seg, n);
   }
-  snprintf(out, cap, "%s", tmp + pos);
 }
 
 /* ====================================================================== */
