@@ -146,7 +146,9 @@ EVREC_API const char *evrec_status_str(int status);
 
 /**
  * Details of a failure. Filled by the library; owned by the caller (usually
- * on the stack). No pointers inside: it can be copied freely.
+ * on the stack). No pointers inside: it can be copied freely. `message` and
+ * `path` are always valid UTF-8 without control characters (one line of a
+ * terminal), whatever the input held.
  */
 typedef struct evrec_error {
   int code;                                /**< an evrec_status (< 0) */
@@ -159,8 +161,11 @@ typedef struct evrec_error {
   uint32_t line;     /**< 1-based line of the problem in JSON input, 0 if not JSON */
   uint32_t column;   /**< 1-based column (bytes) in that line, 0 if not JSON */
   uint64_t record;   /**< 0-based record index within the stream, or EVREC_UNKNOWN */
-  /** Field path in JSON names, e.g. "events[1].participants[0].actorId";
-   *  empty when the problem is not inside a field. */
+  /** Field path in JSON names, e.g. "events[1].participants[0].actorId",
+   *  map entries as ["key"] (escaped as in JSON, bytes that are not UTF-8
+   *  as \xNN, long keys cut with "..."), ["5"], ["true"]; a path too long
+   *  keeps its innermost steps behind "...". Empty when the problem is not
+   *  inside a field. */
   char path[EVREC_ERROR_PATH_MAX];
 } evrec_error;
 

@@ -1,9 +1,9 @@
 /*
  * error.c -- status names, evrec_error filling, library version.
  */
-#include <stdio.h>
 #include <string.h>
 
+#include "fieldpath.h"
 #include "internal.h"
 
 const char *evrec_version(void) { return EVREC_VERSION_STRING; }
@@ -44,11 +44,13 @@ void evrec_error_clear(evrec_error *err) {
   err->path[0] = '\0';
 }
 
+/* Every message is valid UTF-8 without control characters, whatever the
+ * format put in it (evrec__text_vformat). */
 int evrec__verr(evrec_error *err, int code, const char *fmt, va_list ap) {
   if (!err) return code;
   evrec_error_clear(err);
   err->code = code;
-  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  evrec__text_vformat(err->message, sizeof err->message, fmt, ap);
   return code;
 }
 

@@ -8,6 +8,7 @@
  *   desc.c    descriptor facts: well-known types, map entries, JSON names,
  *             field lookup by name slice, the built-in Any type registry
  *   utf8.c    UTF-8 validation
+ *   fieldpath.c  the text of errors: field paths, quoting (fieldpath.h)
  *   dtoa.c    shortest round-trip decimals of doubles and floats
  *
  * Naming: internal symbols are `evrec__name` (double underscore) and are hidden

@@ -33,7 +33,7 @@
  *    jsondec_seqnext, jsondec_colon); jsondec_peek maps the first byte of a
  *    value to its token with a table;
  *  - strings are scanned 16 bytes per step by jsonscan.h, which the encoder
- *    can share; a string field's value is decoded straight into the arena's
+ *    shares; a string field's value is decoded straight into the arena's
  *    free space while it is scanned (see "Lexer: strings");
  *  - a key of up to 15 ASCII bytes is scanned, hashed and compared with the
  *    key memory out of one 16-byte load (jsondec_keyfield); enum names are
@@ -53,7 +53,8 @@
  *    path keeps no per-newline bookkeeping.
  *  - The field path is a chain of segments living in the recursive frames
  *    (d->path). Pushing costs a few stores; it is rendered into err->path
- *    only on error, while the frames are still alive.
+ *    (by fieldpath.c, as the other codecs' paths) only on error, while the
+ *    frames are still alive.
  *  - Three depth counters. `depth` counts messages exactly as json_format does
  *    (root = 1; every nested message, well-known types included, adds one;
  *    Struct/ListValue contents and regular Any payloads add none) and is
@@ -88,6 +89,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fieldpath.h"
 #include "internal.h"
 #include "jsonscan.h"
 
@@ -210,47 +212,6 @@ static void pos_fill(const jsondec *d, const char *at, evrec_error *e) {
   e->column = line_start ? (uint32_t)(at - line_start) + 1 : d->base.column + (uint32_t)off;
 }
 
-/* Appends to a bounded, NUL-terminated buffer. On overflow it keeps what
- * fits and sets *len = cap, which marks the text as truncated. */
-static void buf_add(char *buf, size_t cap, size_t *len, const char *s, size_t n) {
-  if (*len + 1 >= cap) {
-    if (n) *len = cap;
-    return;
-  }
-  size_t k = n < cap - 1 - *len ? n : cap - 1 - *len;
-  memcpy(buf + *len, s, k);
-  *len += k;
-  buf[*len] = '\0';
-  if (k < n) *len = cap;
-}
-
-/* Appends s[0..n) quoted like a JSON string, at most `max` source bytes. */
-static void buf_quote(char *buf, size_t cap, size_t *len, const char *s, size_t n, size_t max) {
-  size_t i = 0;
-  buf_add(buf, cap, len, "\"", 1);
-  /* Whole characters only, each with room for itself (6 bytes at most, as
-   * an escape) and the closing `..."`: a cut never leaves half a UTF-8
-   * sequence in a message or path. */
-  while (i < n && i < max) {
-    unsigned char c = (unsigned char)s[i];
-    size_t w = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    char esc[8];
-    if (i + w > n || i + w > max || *len + 6 + 5 > cap) break;
-    if (c == '"' || c == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)c;
-      buf_add(buf, cap, len, esc, 2);
-    } else if (c < 0x20 || c == 0x7F) {
-      snprintf(esc, sizeof esc, "\\u%04x", c);
-      buf_add(buf, cap, len, esc, 6);
-    } else {
-      buf_add(buf, cap, len, s + i, w);
-    }
-    i += w;
-  }
-  buf_add(buf, cap, len, i < n ? "...\"" : "\"", i < n ? 4 : 1);
-}
-
 /* The JSON (lowerCamelCase) name of a field, into a caller buffer. */
 static const char *field_json_name(const ProtobufCFieldDescriptor *f, char *buf, size_t cap) {
   if (strlen(f->name) >= cap) return f->name;
@@ -258,29 +219,20 @@ static const char *field_json_name(const ProtobufCFieldDescriptor *f, char *buf,
   return buf;
 }
 
-static void path_render(const jsondec_seg *s, char *buf, size_t cap, size_t *len) {
-  char tmp[128];
-  if (!s) return;
-  path_render(s->up, buf, cap, len);
-  switch (s->kind) {
-  case SEG_NONE: break;
-  case SEG_FIELD:
-  case SEG_NAME: {
-    const char *n = s->kind == SEG_FIELD ? field_json_name(s->field, tmp, sizeof tmp) : s->key;
-    if (*len) buf_add(buf, cap, len, ".", 1);
-    buf_add(buf, cap, len, n, strlen(n));
-    break;
+/* The path of segment s (the innermost) into out (fieldpath.h's form). */
+static void path_render(const jsondec_seg *s, char *out) {
+  evrec__fieldpath p;
+  evrec__fieldpath_init(&p);
+  for (; s; s = s->up) {
+    switch (s->kind) {
+    case SEG_NONE: break;
+    case SEG_FIELD: evrec__fieldpath_field(&p, s->field->name, false); break;
+    case SEG_NAME: evrec__fieldpath_name(&p, s->key); break;
+    case SEG_INDEX: evrec__fieldpath_index(&p, s->index); break;
+    case SEG_KEY: evrec__fieldpath_key(&p, s->key, s->key_len); break;
+    }
   }
-  case SEG_INDEX:
-    snprintf(tmp, sizeof tmp, "[%zu]", s->index);
-    buf_add(buf, cap, len, tmp, strlen(tmp));
-    break;
-  case SEG_KEY:
-    buf_add(buf, cap, len, "[", 1);
-    buf_quote(buf, cap, len, s->key, s->key_len, 64);
-    buf_add(buf, cap, len, "]", 1);
-    break;
-  }
+  evrec__fieldpath_get(&p, out);
 }
 
 EVREC__PRINTF(4, 0)
@@ -288,12 +240,9 @@ static _Noreturn void jsondec_verrat(jsondec *d, const char *at, int code, const
                                      va_list ap) {
   d->status = code;
   if (d->err) {
-    size_t len = 0;
     evrec__verr(d->err, code, fmt, ap);
     pos_fill(d, at, d->err);
-    path_render(d->path, d->err->path, sizeof d->err->path, &len);
-    if (len == sizeof d->err->path) /* truncated: say so */
-      memcpy(d->err->path + sizeof d->err->path - 4, "...", 4);
+    path_render(d->path, d->err->path);
   }
   longjmp(d->jb, 1);
 }
@@ -828,10 +777,8 @@ static JSONDEC_INLINE char *jsondec_cstr(jsondec *d, const jsondec_str *s, const
 static JSONDEC_COLD _Noreturn void jsondec_errq(jsondec *d, const char *at, int code,
                                                 const char *pre, const jsondec_str *s,
                                                 const char *mid, const char *post) {
-  char q[80];
-  size_t len = 0;
-  q[0] = '\0';
-  buf_quote(q, sizeof q, &len, s->ptr, s->len, 48);
+  char q[64];
+  evrec__quote(q, sizeof q, s->ptr, s->len, 48);
   jsondec_errat(d, at, code, "%s%s%s%s", pre, q, mid, post);
 }
 
@@ -945,14 +892,8 @@ typedef struct jsondec_keyset {
   size_t cap, n;
 } jsondec_keyset;
 
-static uint64_t key_hash(const char *p, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-  return h;
-}
-
 static void keyset_put(jsondec_key *slots, size_t cap, jsondec_key k) {
-  size_t i = (size_t)key_hash(k.p, k.len) & (cap - 1);
+  size_t i = (size_t)evrec__fnv1a64(k.p, k.len) & (cap - 1);
   while (slots[i].p) i = (i + 1) & (cap - 1);
   slots[i] = k;
 }
@@ -972,7 +913,7 @@ static void keyset_grow(jsondec *d, jsondec_keyset *ks) {
 /* @return false when the key was already there. `p` must stay valid. */
 static bool keyset_add(jsondec *d, jsondec_keyset *ks, const char *p, size_t len) {
   if ((ks->n + 1) * 2 > ks->cap) keyset_grow(d, ks);
-  size_t i = (size_t)key_hash(p, len) & (ks->cap - 1);
+  size_t i = (size_t)evrec__fnv1a64(p, len) & (ks->cap - 1);
   for (; ks->slots[i].p; i = (i + 1) & (ks->cap - 1))
     if (ks->slots[i].len == len && memcmp(ks->slots[i].p, p, len) == 0) return false;
   ks->slots[i].p = p;

@@ -60,7 +60,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fieldpath.h"
 #include "internal.h"
+#include "jsonscan.h"
 
 /* Cap on open JSON containers: bounds the recursion of the walk (protobuf-c
  * itself imposes no depth limit on binary input). Far above what Google's
@@ -111,7 +113,8 @@ typedef struct jenc {
   evrec__buf sort;        /* stack of map-sort arrays, addressed by offset */
 } jenc;
 
-static void path_build(const jenc *e, char *out, size_t cap);
+static void path_build(const jenc *e, char *out);
+static void path_steps(const jenc *e, evrec__fieldpath *p);
 
 /* Fills the error (message, path) and unwinds to jenc_run(). */
 static _Noreturn void fail(jenc *e, int code, const char *fmt, ...)
@@ -123,7 +126,7 @@ static _Noreturn void fail(jenc *e, int code, const char *fmt, ...) {
     va_start(ap, fmt);
     evrec__verr(e->err, code, fmt, ap);
     va_end(ap);
-    path_build(e, e->err->path, sizeof e->err->path);
+    path_build(e, e->err->path);
   }
   e->status = code;
   longjmp(e->jmp, 1);
@@ -420,21 +423,6 @@ static void put_float(jenc *e, float v) {
 /* Strings                                                                 */
 /* ====================================================================== */
 
-/* Bytes that must be escaped in a JSON string: controls, '"' and '\\'. */
-static inline bool esc_byte(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
-
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/* One high bit per byte of w that needs escaping (no false positives on
- * the lowest flagged byte): a byte < 0x20, or a byte equal to '"' or '\\'.
- * Bytes >= 0x80 have their high bit set and are never flagged. */
-static inline uint64_t esc_mask(uint64_t w) {
-  uint64_t ctl = (w - ONES * 0x20) & ~w;
-  uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
-  return (ctl | ((q - ONES) & ~q) | ((bs - ONES) & ~bs)) & HIGHS;
-}
-
 /* Writes the escape for one byte; room for 6 bytes is reserved. */
 static void put_escape(jenc *e, unsigned char c) {
   static const char hex[] = "0123456789abcdef";
@@ -457,76 +445,16 @@ static void put_escape(jenc *e, unsigned char c) {
   e->ptr = p;
 }
 
-/* With little-endian words the lowest flagged byte of the SWAR test is
- * exact (borrows only corrupt the bytes above it), so the byte to escape in
- * a word is found without a byte loop. */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ESC_CTZ 1
-#endif
-
-#if defined(__SSE2__) && defined(__GNUC__)
-/* SSE2 (every x86-64) finds the run 16 bytes per step with a third of the
- * instructions of two SWAR steps; the SWAR loop below finishes the tail. */
-#include <emmintrin.h>
-#define ESC_SSE2 1
-
-/* Bit i set when byte i of v needs escaping (as esc_byte). */
-static inline unsigned esc_sse(__m128i v) {
-  __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
-  __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-  __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-  return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, bs)));
-}
-#endif
-
-/* End of the plain run (no byte to escape) at p; *hi tells whether the run
- * holds bytes >= 0x80, i.e. whether it needs the UTF-8 check. */
-static const char *plain_run_end(const char *p, const char *end, bool *hi) {
-  uint64_t acc = 0;
-#ifdef ESC_SSE2
-  unsigned high = 0; /* movemask of bytes >= 0x80 in the plain part */
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    unsigned m = esc_sse(v), h = (unsigned)_mm_movemask_epi8(v);
-    if (m) {
-      unsigned k = (unsigned)__builtin_ctz(m); /* plain bytes before it */
-      *hi = (high | (h & ((1u << k) - 1))) != 0;
-      return p + k;
-    }
-    high |= h;
-    p += 16;
-  }
-  acc = high ? HIGHS : 0;
-#endif
-  for (uint64_t w; end - p >= 8; p += 8) {
-    memcpy(&w, p, 8);
-    uint64_t m = esc_mask(w);
-#ifdef ESC_CTZ
-    if (m) {
-      unsigned k = (unsigned)__builtin_ctzll(m) >> 3; /* plain bytes before it */
-      acc |= k ? w & (~UINT64_C(0) >> (64 - 8 * k)) : 0;
-      *hi = (acc & HIGHS) != 0;
-      return p + k;
-    }
-#else
-    if (m) break;
-#endif
-    acc |= w;
-  }
-  for (; p < end && !esc_byte((unsigned char)*p); p++) acc |= (unsigned char)*p;
-  *hi = (acc & HIGHS) != 0;
-  return p;
-}
-
 static void check_utf8(jenc *e, const char *s, size_t len) {
   if (EVREC__UNLIKELY(evrec__utf8_valid_prefix(s, len) != len))
     fail(e, EVREC_E_UTF8, "string is not valid UTF-8");
 }
 
-/* Writes s[0..len) as a JSON string: plain runs are found eight bytes at a
- * time and copied in bulk; everything but '"', '\\' and control characters
- * is copied raw. UTF-8 is checked in the same pass, per run and only for
- * runs with bytes >= 0x80: escaped bytes are ASCII, so no multi-byte
+/* Writes s[0..len) as a JSON string: plain runs are found and copied in one
+ * pass by jsonscan.h's scanner (the decoder's), 16 bytes per step, into the
+ * room reserved for the whole rest of the string; everything but '"', '\\'
+ * and control characters is copied raw. UTF-8 is checked per run and only
+ * for runs with bytes >= 0x80: escaped bytes are ASCII, so no multi-byte
  * sequence spans two runs, and mostly-ASCII text skips a second scan. A
  * failure leaves a partial string, which the caller truncates anyway. */
 static void put_escaped(jenc *e, const char *s, size_t len) {
@@ -536,9 +464,8 @@ static void put_escaped(jenc *e, const char *s, size_t len) {
   while (p < end) {
     const char *run = p;
     bool hi;
-    p = plain_run_end(p, end, &hi);
+    p = evrec__json_run_copy(p, end, e->ptr, &hi);
     if (hi && !(e->flags & EVREC_JSON_VALID_UTF8)) check_utf8(e, run, (size_t)(p - run));
-    memcpy(e->ptr, run, (size_t)(p - run));
     e->ptr += p - run;
     if (p < end) {
       need(e, 6 + (size_t)(end - p)); /* the escape, the rest, the quote */
@@ -1057,7 +984,7 @@ static void put_mask_path(jenc *e, const char *s) {
     need(e, 6);
     if (c == '_') {
       *e->ptr++ = (char)(*++s - 'a' + 'A'); /* checked: a lower-case letter */
-    } else if (esc_byte(c)) {
+    } else if (evrec__json_stop_byte(c)) {
       put_escape(e, c);
     } else {
       *e->ptr++ = (char)c;
@@ -1129,13 +1056,12 @@ static _Noreturn void fail_payload(jenc *e, int rc, const ProtobufCMessageDescri
                                    const evrec_error *sub) {
   if (rc == EVREC_E_NOMEM) fail(e, rc, "out of memory");
   if (e->err) {
+    evrec__fieldpath p;
     evrec__err(e->err, rc, "Any value is not a valid %s: %s", t->name, sub->message);
-    path_build(e, e->err->path, sizeof e->err->path);
-    char *path = e->err->path;
-    size_t n = strlen(path), cap = sizeof e->err->path;
-    if (sub->path[0] && n && n + 1 < cap) path[n++] = '.';
-    for (const char *q = sub->path; *q && n + 1 < cap; q++) path[n++] = *q; /* cut at the end */
-    path[n] = '\0';
+    evrec__fieldpath_init(&p);
+    evrec__fieldpath_text(&p, sub->path);
+    path_steps(e, &p);
+    evrec__fieldpath_get(&p, e->err->path);
   }
   e->status = rc;
   longjmp(e->jmp, 1);
@@ -1156,7 +1082,11 @@ static void put_any(jenc *e, const ProtobufCMessage *m) {
   const char *slash = strrchr(url, '/'), *name = slash ? slash + 1 : url;
   const ProtobufCMessageDescriptor *t = evrec__find_type(
       name, strlen(name), e->opts->types, e->opts->any_types, e->opts->n_any_types);
-  if (!t) fail(e, EVREC_E_UNSUPPORTED, "Any type \"%.100s\" is unknown", url);
+  if (!t) {
+    char q[112];
+    evrec__quote(q, sizeof q, url, strlen(url), 100);
+    fail(e, EVREC_E_UNSUPPORTED, "Any type %s is unknown", q);
+  }
   evrec_error sub;
   ProtobufCMessage *payload = NULL;
   int rc = evrec__pb_decode_ex(&payload, t, val->data, val->len, scratch_get(e), SIZE_MAX,
@@ -1226,57 +1156,36 @@ static void put_message(jenc *e, const ProtobufCMessageDescriptor *d,
 /* Error paths                                                             */
 /* ====================================================================== */
 
-/* Text of one path step: ".name" / "name", "[3]", or a map key as the
- * JSON object key it is printed as, "[\"key\"]", "[\"-5\"]", "[\"true\"]"
- * (the decoder's form too). */
-static size_t frame_text(const jenc *e, const jframe *fr, char *out, size_t cap) {
-  int n = 0;
-  if (fr->kind == FR_INDEX) return (size_t)snprintf(out, cap, "[%zu]", fr->index);
-  if (fr->kind == FR_FIELD) {
-    char name[EVREC_ERROR_PATH_MAX];
-    const char *s = fr->name;
-    if (!(e->flags & EVREC_JSON_PROTO_NAMES) && strlen(s) < sizeof name) {
-      evrec__json_name(s, name);
-      s = name;
-    }
-    n = snprintf(out, cap, "%s%s", fr->up ? "." : "", s);
-  } else if (fr->entry) {
-    mkey k = key_of(fr->key, fr->entry, 0);
-    const uint64_t flip = UINT64_C(1) << 63;
-    size_t len = k.s ? strnlen(k.s, 64) : 0;
-    switch (fr->key->type) {
-    case PROTOBUF_C_TYPE_STRING: /* at most 64 bytes, never a broken character */
-      n = snprintf(out, cap, "[\"%.*s\"]", (int)evrec__utf8_valid_prefix(k.s, len), k.s);
-      break;
-    case PROTOBUF_C_TYPE_BOOL: n = snprintf(out, cap, "[\"%s\"]", k.k ? "true" : "false"); break;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: n = snprintf(out, cap, "[\"%" PRIu64 "\"]", k.k); break;
-    default: n = snprintf(out, cap, "[\"%" PRId64 "\"]", (int64_t)(k.k ^ flip)); break;
-    }
-  }
-  return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+/* The path of the innermost frame into out (fieldpath.h's form). Map keys
+ * appear as the JSON object keys they are printed as: ["key"], ["-5"],
+ * ["true"]. */
+static void path_build(const jenc *e, char *out) {
+  evrec__fieldpath p;
+  evrec__fieldpath_init(&p);
+  path_steps(e, &p);
+  evrec__fieldpath_get(&p, out);
 }
 
-/* Builds the path of the innermost frame right to left; when it does not
- * fit, the outer steps are replaced by "...". */
-static void path_build(const jenc *e, char *out, size_t cap) {
-  char tmp[2 * EVREC_ERROR_PATH_MAX], seg[EVREC_ERROR_PATH_MAX];
-  size_t pos = sizeof tmp - 1;
-  tmp[pos] = '\0';
+/* Adds the steps of the frames, innermost first. */
+static void path_steps(const jenc *e, evrec__fieldpath *p) {
   for (const jframe *fr = e->top; fr; fr = fr->up) {
-    if (fr->kind == FR_KEY && !fr->entry) continue; /* map not entered yet */
-    size_t n = frame_text(e, fr, seg, sizeof seg);
-    if (n + 3 > pos || sizeof tmp - 1 - pos + n + 3 >= cap) {
-      pos -= 3;
-      memcpy(tmp + pos, "...", 3);
-      break;
+    if (fr->kind == FR_INDEX) {
+      evrec__fieldpath_index(p, fr->index);
+    } else if (fr->kind == FR_FIELD) {
+      evrec__fieldpath_field(p, fr->name, (e->flags & EVREC_JSON_PROTO_NAMES) != 0);
+    } else if (fr->entry) { /* FR_KEY of a map entered */
+      mkey k = key_of(fr->key, fr->entry, 0);
+      switch (fr->key->type) {
+      case PROTOBUF_C_TYPE_STRING: evrec__fieldpath_key(p, k.s, strlen(k.s)); break;
+      case PROTOBUF_C_TYPE_BOOL: evrec__fieldpath_key_bool(p, k.k != 0); break;
+      case PROTOBUF_C_TYPE_UINT32:
+      case PROTOBUF_C_TYPE_FIXED32:
+      case PROTOBUF_C_TYPE_UINT64:
+      case PROTOBUF_C_TYPE_FIXED64: evrec__fieldpath_key_u64(p, k.k); break;
+      default: evrec__fieldpath_key_i64(p, (int64_t)(k.k ^ (UINT64_C(1) << 63))); break;
+      }
     }
-    pos -= n;
-    memcpy(tmp + pos, seg, n);
   }
-  snprintf(out, cap, "%s", tmp + pos);
 }
 
 /* ====================================================================== */

@@ -15,7 +15,8 @@
  *   evrec__json_run_end()   end of the run at p
  *   evrec__json_run_copy()  the same, copying the run to dst as it goes
  *                           (the decoder writes strings straight into its
- *                           arena with it: one read and one write per byte)
+ *                           arena with it, the encoder into its output
+ *                           buffer: one read and one write per byte)
  *
  * Static inline functions only: each codec's loop keeps them inlined.
  */

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "fieldpath.h"
 
 #define SHOW_MAX 60 /* bytes of a value quoted in a message */
 
@@ -335,8 +336,11 @@ static int pfail(pstate *p, int code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  evrec__err(p->err, code, "%s at %.100s: %s", op_name(p->op->op), p->op->path, what);
-  if (p->err) snprintf(p->err->path, sizeof p->err->path, "%s", p->op->path);
+  char at[101]; /* the path, 100 bytes at most, cut on a character */
+  evrec__text_clean(at, sizeof at, p->op->path, strlen(p->op->path));
+  evrec__err(p->err, code, "%s at %s: %s", op_name(p->op->op), at, what);
+  if (p->err)
+    evrec__text_clean(p->err->path, sizeof p->err->path, p->op->path, strlen(p->op->path));
   return code;
 }
 

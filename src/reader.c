@@ -453,9 +453,12 @@ static bool evr_signature_at(const unsigned char *p, size_t avail) {
 
 /* Whether a member signature occurs anywhere in p[0..n). */
 static bool evr_signature_in(const unsigned char *p, size_t n) {
-  for (const unsigned char *q = p; n >= EVR_SIG_LEN && (q = memchr(q, 0x1f, n - EVR_SIG_LEN + 1));
-       q++)
+  const unsigned char *end = p + n, *q = p;
+  while (end - q >= EVR_SIG_LEN &&
+         (q = memchr(q, 0x1f, (size_t)(end - q) - EVR_SIG_LEN + 1)) != NULL) {
     if (evr_signature_at(q, EVR_SIG_LEN)) return true;
+    q++;
+  }
   return false;
 }
 

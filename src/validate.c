@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "evrec/v1/evrec.pb-c.h"
+#include "fieldpath.h"
 #include "internal.h"
 #include "rules.h"
 #include "vocab.h"
@@ -151,40 +152,17 @@ static void put_str(char *buf, size_t size, size_t *n, const char *s, size_t len
   buf[*n] = '\0';
 }
 
-/* A map key as a JSON string: quotes and backslashes escaped, control
- * characters (and DEL) as \u00XX, at most 40 bytes of it. */
-static void put_key(char *buf, size_t size, size_t *n, const char *key) {
-  char tmp[8];
-  size_t len = strlen(key), shown = len > 40 ? 40 : len;
-  while (shown > 0 && shown < len && ((unsigned char)key[shown] & 0xC0) == 0x80) shown--;
-  put_str(buf, size, n, "[\"", 2);
-  for (size_t i = 0; i < shown; i++) {
-    unsigned char ch = (unsigned char)key[i];
-    if (ch == '"' || ch == '\\') snprintf(tmp, sizeof tmp, "\\%c", ch);
-    else if (ch < 0x20 || ch == 0x7f) snprintf(tmp, sizeof tmp, "\\u%04x", ch);
-    else tmp[0] = (char)ch, tmp[1] = '\0';
-    put_str(buf, size, n, tmp, strlen(tmp));
-  }
-  if (shown < len) put_str(buf, size, n, "...", 3);
-  put_str(buf, size, n, "\"]", 2);
-}
-
-static void render_path(const vctx *c, char *buf, size_t size) {
-  size_t n = 0;
-  char num[24];
-  buf[0] = '\0';
-  for (int i = 0; i < c->depth && i < PATH_DEPTH; i++) {
+/* The path of the segments pushed (fieldpath.h's form, as the codecs'). */
+static void render_path(const vctx *c, char *out) {
+  evrec__fieldpath p;
+  evrec__fieldpath_init(&p);
+  for (int i = (c->depth < PATH_DEPTH ? c->depth : PATH_DEPTH) - 1; i >= 0; i--) {
     const seg *s = &c->path[i];
-    if (s->name) {
-      if (n) put_str(buf, size, &n, ".", 1);
-      put_str(buf, size, &n, s->name, strlen(s->name));
-    }
-    if (s->index != SIZE_MAX) {
-      snprintf(num, sizeof num, "[%zu]", s->index);
-      put_str(buf, size, &n, num, strlen(num));
-    }
-    if (s->key) put_key(buf, size, &n, s->key);
+    if (s->key) evrec__fieldpath_key(&p, s->key, strlen(s->key));
+    if (s->index != SIZE_MAX) evrec__fieldpath_index(&p, s->index);
+    if (s->name) evrec__fieldpath_name(&p, s->name);
   }
+  evrec__fieldpath_get(&p, out);
 }
 
 static void report(vctx *c, int rule, const char *fmt, ...) EVREC__PRINTF(3, 4);
@@ -194,14 +172,10 @@ static void report(vctx *c, int rule, const char *fmt, ...) {
   if (c->stopped || !c->v->on[rule]) return;
   char message[EVREC_ERROR_MESSAGE_MAX], path[EVREC_ERROR_PATH_MAX];
   va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(message, sizeof message, fmt, ap);
+  va_start(ap, fmt); /* quoted data may hold any character: made one clean line */
+  evrec__text_vformat(message, sizeof message, fmt, ap);
   va_end(ap);
-  if (n >= (int)sizeof message) /* cut short: never inside a character */
-    message[evrec__utf8_valid_prefix(message, strlen(message))] = '\0';
-  for (char *p = message; *p; p++) /* quoted data may hold any character */
-    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
-  render_path(c, path, sizeof path);
+  render_path(c, path);
   evrec_violation v = {rule_table[rule].id, rule_table[rule].severity, c->index,
                        c->rec->id ? c->rec->id : "", path, message, NULL};
   if (c->v->flags & EVREC_VALIDATE_STRICT) v.severity = EVREC_SEVERITY_ERROR;

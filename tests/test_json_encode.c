@@ -1265,14 +1265,14 @@ static void test_error_paths(void **state) {
   assert_fails(&m, 0, EVREC_E_UTF8, "mBoolString[\"true\"]");
   be.key = 0;
   be.value = (char *)"ok";
-  /* An invalid key: the path shows its valid prefix. */
+  /* An invalid key: the path shows the bytes that are not UTF-8 as \xNN. */
   Evrec__Test__AllTypes__MStringStringEntry ke;
   Evrec__Test__AllTypes__MStringStringEntry *pke = &ke;
   evrec__test__all_types__mstring_string_entry__init(&ke);
   ke.key = (char *)"ab\xff";
   m.n_m_string_string = 1;
   m.m_string_string = &pke;
-  assert_fails(&m, 0, EVREC_E_UTF8, "mStringString[\"ab\"]");
+  assert_fails(&m, 0, EVREC_E_UTF8, "mStringString[\"ab\\xff\"]");
 }
 
 /* The path of the spec's example, on the real schema. */

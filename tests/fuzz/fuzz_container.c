@@ -81,7 +81,10 @@ static void random_access(const uint8_t *data, size_t size) {
   evrec_reader_options o = evr_options(0);
   evrec_reader *r = NULL;
   evrec_error err;
-  if (evrec_reader_open_memory(&r, data, size, &o, &err) != EVREC_OK) return;
+  if (evrec_reader_open_memory(&r, data, size, &o, &err) != EVREC_OK) {
+    fuzz_check_error_text(&err, "reader_open_memory");
+    return;
+  }
   seek_and_read(r, data, size, 0, clean && n > 0);
   seek_and_read(r, data, size, n / 2, clean && n > 0);
   int rc = evrec_reader_seek_ordinal(r, n, &err);

@@ -39,10 +39,14 @@ static void load(set *s, const uint8_t *p, size_t n) {
   evrec_reader *r;
   evrec_error err;
   const ProtobufCMessage *m;
-  if (evrec_reader_open_memory(&r, p, n, &o, &err)) return;
+  if (evrec_reader_open_memory(&r, p, n, &o, &err)) {
+    fuzz_check_error_text(&err, "reader_open_memory");
+    return;
+  }
   evrec__buf b;
   evrec__buf_init(&b);
-  while (s->n < MAX_PAIRS && evrec_reader_next(r, &m, &err) == EVREC_OK) {
+  int rc = EVREC_OK;
+  while (s->n < MAX_PAIRS && (rc = evrec_reader_next(r, &m, &err)) == EVREC_OK) {
     b.len = 0;
     size_t len = evrec__pack(&b, m);
     if (len == SIZE_MAX) break;
@@ -50,6 +54,7 @@ static void load(set *s, const uint8_t *p, size_t n) {
       fuzz_fail(&err, "a record the reader returned does not decode again");
     s->n++;
   }
+  if (rc != EVREC_OK && rc != EVREC_DONE) fuzz_check_error_text(&err, "reader_next");
   evrec__buf_free(&b);
   evrec_reader_close(r);
 }
@@ -121,6 +126,7 @@ static void check_sets(const uint8_t *pa, size_t na, const uint8_t *pb, size_t n
     size_t n = 0;
     int rc = evrec_diff(&st, a, b, o, count_cb, &n, &err);
     if (rc != EVREC_E_CONFLICT) fuzz_check_status(rc, &err, "diff");
+    else fuzz_check_error_text(&err, "diff");
     if (rc == EVREC_OK && (st.a_records != st.same + st.changed + st.removed ||
                            st.b_records != st.same + st.changed + st.added || n != st.differences))
       fuzz_fail(NULL, "diff counts do not add up");

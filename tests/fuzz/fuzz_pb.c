@@ -35,6 +35,7 @@ static char *merged_json(const ProtobufCMessageDescriptor *desc, const uint8_t *
     fuzz_fail(&err, "decoding two decodable encodings one after the other failed");
   char *json = NULL;
   *rc = evrec_json_encode_alloc(&json, NULL, m, NULL, &err);
+  if (*rc) fuzz_check_error_text(&err, "encode of a merge");
   evrec_arena_free(arena);
   free(cat);
   return json;

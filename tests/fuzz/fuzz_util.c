@@ -47,6 +47,49 @@ void fuzz_check_status(int rc, const evrec_error *err, const char *what) {
   if (err && err->code != rc)
     fuzz_fail(err, "%s: returned %d but err->code is %d", what, rc, err->code);
   if (err && err->message[0] == '\0') fuzz_fail(err, "%s: error without a message", what);
+  if (err) fuzz_check_error_text(err, what);
+}
+
+/* ---------------------------------------------------------------- error text */
+
+/* Length of the valid UTF-8 sequence at p (a lead byte >= 0x80), or 0. */
+static size_t utf8_seq(const unsigned char *p) {
+  unsigned c = p[0];
+  size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+             : c >= 0xE0 && c <= 0xEF ? 3
+             : c >= 0xF0 && c <= 0xF4 ? 4
+                                      : 0;
+  if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) || /* overlong, surrogate */
+      (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))   /* overlong, > U+10FFFF */
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0; /* a NUL stops here too */
+  return n;
+}
+
+void fuzz_check_text(const char *s, size_t cap, int one_line, const char *what) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + cap;
+  if (!memchr(s, '\0', cap)) fuzz_fail(NULL, "%s: no NUL within its %zu bytes", what, cap);
+  while (p < end && *p) {
+    if (*p < 0x80) {
+      if (one_line && (*p < 0x20 || *p == 0x7f))
+        fuzz_fail(NULL, "%s: control character 0x%02x in \"%s\"", what, *p, s);
+      p++;
+      continue;
+    }
+    size_t n = utf8_seq(p);
+    if (n == 0) fuzz_fail(NULL, "%s: invalid UTF-8 at byte %zu of \"%s\"", what,
+                          (size_t)(p - (const unsigned char *)s), s);
+    p += n;
+  }
+}
+
+void fuzz_check_error_text(const evrec_error *err, const char *what) {
+  char w[160];
+  snprintf(w, sizeof w, "%s: error message", what);
+  fuzz_check_text(err->message, sizeof err->message, 1, w);
+  snprintf(w, sizeof w, "%s: error path", what);
+  fuzz_check_text(err->path, sizeof err->path, 1, w);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -113,6 +156,7 @@ static void roundtrip(const ProtobufCMessageDescriptor *desc, const ProtobufCMes
   char *j1 = NULL, *j2 = NULL;
   int rc = evrec_json_encode_alloc(&j1, NULL, m1, NULL, &err);
   if (rc != EVREC_OK) {
+    fuzz_check_error_text(&err, "encode");
     if (!from_json && is_encode_refusal(rc) && err.code == rc) return;
     fuzz_fail(&err, "encode of a decoded message failed");
   }

@@ -36,8 +36,18 @@ _Noreturn void fuzz_fail(const evrec_error *err, const char *fmt, ...)
 
 /** Aborts unless `rc` is EVREC_OK or one of the decode errors a hostile input
  *  may cause (never E_INVALID_ARG, E_NOMEM below the fuzzer's RSS limit, or a
- *  positive value), and unless a failure filled `err` with the same code. */
+ *  positive value), and unless a failure filled `err` with the same code and
+ *  with text fuzz_check_error_text() accepts. */
 void fuzz_check_status(int rc, const evrec_error *err, const char *what);
+
+/** Aborts unless s (at most `cap` bytes with its NUL) is valid UTF-8 (RFC
+ *  3629, checked here, not by the library) and, when `one_line`, free of
+ *  control characters and DEL. */
+void fuzz_check_text(const char *s, size_t cap, int one_line, const char *what);
+
+/** Every error text the library produces goes on one line of a terminal:
+ *  aborts unless err's message and path pass fuzz_check_text(). */
+void fuzz_check_error_text(const evrec_error *err, const char *what);
 
 /**
  * The round-trip property of a decoded message `m1`:

@@ -12,21 +12,12 @@
 #include <string.h>
 
 #include "fuzz/fuzz_util.h"
-#include "internal.h"
 
 typedef struct vstate {
   uint64_t n;
   const evrec_rule *rules;
   size_t n_rules;
 } vstate;
-
-static void check_text(const char *s, const char *what, int one_line) {
-  size_t n = strlen(s);
-  if (evrec__utf8_valid_prefix(s, n) != n) fuzz_fail(NULL, "violation %s is not UTF-8", what);
-  for (size_t i = 0; one_line && i < n; i++)
-    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-      fuzz_fail(NULL, "violation %s holds a control character", what);
-}
 
 static int check_violation(const evrec_violation *v, void *payload) {
   vstate *st = payload;
@@ -37,9 +28,10 @@ static int check_violation(const evrec_violation *v, void *payload) {
   if (!v->message[0]) fuzz_fail(NULL, "%s: empty message", v->rule);
   if ((strncmp(v->rule, "decode-", 7) == 0) != (v->error != NULL))
     fuzz_fail(NULL, "%s: error pointer does not match the rule's group", v->rule);
-  check_text(v->path, "path", 1);
-  check_text(v->message, "message", 1);
-  check_text(v->record_id, "record id", 0); /* the data as it is */
+  fuzz_check_text(v->path, strlen(v->path) + 1, 1, "violation path");
+  fuzz_check_text(v->message, strlen(v->message) + 1, 1, "violation message");
+  fuzz_check_text(v->record_id, strlen(v->record_id) + 1, 0, "record id"); /* the data as it is */
+  if (v->error) fuzz_check_error_text(v->error, "decoding error of a violation");
   return ++st->n > 100000; /* bound the time per input */
 }
 
@@ -53,7 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (ro.format == EVREC_FORMAT_PB) data++, size--;
   ro.flags = EVREC_READ_SKIP_INVALID;
   ro.max_record_size = FUZZ_MAX_RECORD_SIZE;
-  if (evrec_reader_open_memory(&r, data, size, &ro, &err) != EVREC_OK) return 0;
+  if (evrec_reader_open_memory(&r, data, size, &ro, &err) != EVREC_OK) {
+    fuzz_check_error_text(&err, "reader_open_memory");
+    return 0;
+  }
   vstate st = {0, NULL, 0};
   st.rules = evrec_rules(&st.n_rules);
   evrec_validate_stats stats;
