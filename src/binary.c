@@ -538,8 +538,8 @@ static size_t run_count(const uint8_t *tag, size_t taglen, int wt, const uint8_t
  * a scalar, so its elements are 4 or 8 bytes). */
 static int dec_packed(pbdec *s, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                       const uint8_t *tag_at, const uint8_t **pp, const uint8_t *end) {
-  const uint8_t *p, *bend;
-  size_t n;
+  const uint8_t *p = NULL, *bend;
+  size_t n = 0; /* set by rd_len; zeroed for gcc -O3's maybe-uninitialized */
   int rc = rd_len(s, tag_at, f, f->id, pp, end, &p, &n);
   if (rc) return rc;
   bend = p + n;
@@ -712,8 +712,8 @@ static int dec_element(pbdec *s, void *slot, const ProtobufCFieldDescriptor *f, 
                        bool is_map, const uint8_t *tag_at, const uint8_t **pp,
                        const uint8_t *end) {
   if (wt != WT_LEN) return dec_scalar(s, slot, f, wt, tag_at, pp, end);
-  const uint8_t *body;
-  size_t n;
+  const uint8_t *body = NULL;
+  size_t n = 0; /* set by rd_len; zeroed for gcc -O3's maybe-uninitialized */
   int rc = rd_len(s, tag_at, f, f->id, pp, end, &body, &n);
   if (rc) return rc;
   switch (f->type) {
@@ -795,8 +795,8 @@ static int dec_singular(pbdec *s, ProtobufCMessage *m, const ProtobufCFieldDescr
   else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset)
     *(protobuf_c_boolean *)evrec__quant_ptr(m, f) = 1; /* proto2 has_ */
   if (want != WT_LEN) return dec_scalar(s, mem, f, wt, tag_at, pp, end);
-  const uint8_t *body;
-  size_t n;
+  const uint8_t *body = NULL;
+  size_t n = 0; /* set by rd_len; zeroed for gcc -O3's maybe-uninitialized */
   int rc = rd_len(s, tag_at, f, f->id, pp, end, &body, &n);
   if (rc) return rc;
   switch (f->type) {

@@ -809,7 +809,7 @@ static bool parse_number(const char *s, double *out) {
 /* A numeric rating inside its scale, when the scale is given. Ratings are
  * strings (some reviewers print words); only numbers are checked. */
 static void check_rating(vctx *c, const Evrec__V1__Review *r) {
-  double v, best, worst;
+  double v, best = 0, worst = 0; /* zeroed for gcc -O3 (maybe-uninitialized) */
   if (!parse_number(r->rating_value, &v)) return;
   bool has_best = parse_number(r->best_rating, &best);
   bool has_worst = parse_number(r->worst_rating, &worst);
