@@ -10,6 +10,9 @@ best of --runs, and prints one JSON line {"seconds": best, ...}. Modes:
     json-loads FILE.ndjson   [json.loads(l) for l in open(FILE)]
     google GENDIR FILE.pbd   [MessageToDict(Record.FromString(b)) for each record]
                              (python3-protobuf, C++-backed; records split in Python)
+    pickle FILE              pickle.loads of the dicts list(evrec.open(FILE)) gives
+                             (made and pickled before timing): what building
+                             the same Python objects costs at the least
     table FILE TABLE         evrec.read_table(FILE, table=TABLE)
     events FILE              sum(len(r.get("events", ())) for r in evrec.open(FILE))
     dask FILE BPP            the same sum as a Dask bag job on a LocalCluster of 2
@@ -59,6 +62,11 @@ def main():
     if a.mode == "dicts":
         import evrec
         t = best_of(a.runs, lambda: list(evrec.open(a.args[0])))
+    elif a.mode == "pickle":
+        import pickle
+        import evrec
+        data = pickle.dumps(list(evrec.open(a.args[0])), protocol=pickle.HIGHEST_PROTOCOL)
+        t = best_of(a.runs, lambda: pickle.loads(data))
     elif a.mode == "json-loads":
         t = best_of(a.runs, lambda: [json.loads(line) for line in open(a.args[0], encoding="utf-8")])
     elif a.mode == "google":

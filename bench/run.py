@@ -61,14 +61,18 @@ GET_LOOPS = 50  # processes per timed run of a get row (each takes milliseconds)
 # under the targets table for each target not met.
 GAP_CAUSES = {
     "evr2ndjson": (
-        "Bound by total CPU work on 2 cores, not by waiting. callgrind "
-        "--separate-threads on corpus-4M (`evrec convert x.evr -t ndjson`) "
-        "counts 143.7 M instructions (188.6 M before issue 11's one-pass "
-        "decoder and printf-free doubles): 56.8 M on the caller's thread (JSON "
-        "encoding, output) and 86.9 M on the two read-ahead workers, of which "
-        "zlib is 62% (inflate 50%, crc32 12%) and the decoder most of the "
-        "rest. zcat only inflates. The lever left is libdeflate (inflate and "
-        "CRC-32 about twice as fast); see bench/README.md."),
+        "Bound by total CPU work on 2 cores, not by waiting: the read-ahead "
+        "workers inflate, check and decode blocks while the caller encodes JSON. "
+        "callgrind on corpus-4M (`evrec convert x.evr -t ndjson`, all threads): "
+        "116.3 M instructions with libdeflate (143.7 M with zlib, 188.6 M before "
+        "issue 11's one-pass decoder and printf-free doubles); zcat only "
+        "inflates. See bench/README.md."),
+    "pydicts": (
+        "Most of the time is CPython building objects: the row 'pickle.loads "
+        "of the same dicts' builds exactly the objects evrec.open returns from "
+        "pickle's flat stream, CPython's fastest object builder; compare "
+        "evrec.open with it (python/src/todict.c already pauses the cyclic "
+        "collector per record, which was 60% of the time)."),
     "json2pbd": "see bench/README.md (JSON decoder profile)",
     "pbd2json": "see bench/README.md (encoder profile)",
     "ndjson2evr": "see bench/README.md (deflate level and threads)",
@@ -357,6 +361,7 @@ def python_rows(a, ndjson, pbd, out):
         PyRow("pydicts", "json.loads per NDJSON line", py + ["json-loads", ndjson], o("py3.json")),
         PyRow("pydicts", "FromString + MessageToDict", py + ["google", os.path.join(a.build, "bench"), pbd],
               o("py4.json")),
+        PyRow("pydicts", "pickle.loads of the same dicts", py + ["pickle", evr], o("py9.json")),
         PyRow("pytable", "read_table(.evr, events)", py + ["table", evr, "events"], o("py5.json"), True),
         PyRow("pytable", "evrec.open(.evr) dicts", py + ["dicts", evr], o("py6.json")),
         PyRow("pydask", "Dask, 2 workers", py + ["dask", evr, str(bpp)], o("py7.json"), True),
