@@ -245,8 +245,7 @@ static void put_json_name(evrec__buf *b, const char *name) {
   if (evrec__buf_reserve(b, strlen(name) + 1)) b->len += evrec__json_name(name, b->data + b->len);
 }
 
-/* Appends s as a JSON string (quotes, escapes). */
-static void put_json_string(evrec__buf *b, const char *s, size_t n) {
+void evrec__diff_put_json_string(evrec__buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   evrec__buf_putc(b, '"');
   for (size_t i = 0; i < n; i++) {
@@ -352,7 +351,7 @@ static bool push_entity(evrec__dw *w, const char *id, size_t pidx) {
   if (!want_paths(w)) return false;
   evrec__buf_puts(&w->kp, "[id=");
   if (plain_id(id)) evrec__buf_puts(&w->kp, id);
-  else put_json_string(&w->kp, id, strlen(id));
+  else evrec__diff_put_json_string(&w->kp, id, strlen(id));
   evrec__buf_putc(&w->kp, ']');
   if (w->pointer && !w->probe) put_index(&w->pp, true, pidx);
   return ignored(w);
@@ -362,7 +361,7 @@ static bool push_entity(evrec__dw *w, const char *id, size_t pidx) {
 static bool push_key(evrec__dw *w, const char *text, size_t n) {
   if (!want_paths(w)) return false;
   evrec__buf_putc(&w->kp, '[');
-  put_json_string(&w->kp, text, n);
+  evrec__diff_put_json_string(&w->kp, text, n);
   evrec__buf_putc(&w->kp, ']');
   if (w->pointer && !w->probe) put_pointer_token(&w->pp, text, n);
   return ignored(w);

@@ -104,4 +104,8 @@ void evrec__copy_field(ProtobufCMessage *t, const ProtobufCMessage *m,
 /** True when field f of m has a value the canonical JSON prints. */
 bool evrec__field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
 
+/** Appends s[0..n) to b as a JSON string: quotes, `"` and `\\` escaped,
+ *  control characters as \u00XX (the diff's keys and patch's messages). */
+void evrec__diff_put_json_string(evrec__buf *b, const char *s, size_t n);
+
 #endif /* EVREC_DIFF_H */

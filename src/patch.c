@@ -48,24 +48,6 @@ static const char *op_name(evrec_diff_op op) {
 /* JSON text helpers                                                      */
 /* ====================================================================== */
 
-static void put_json_string(evrec__buf *b, const char *s) {
-  static const char hex[] = "0123456789abcdef";
-  evrec__buf_putc(b, '"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      evrec__buf_putc(b, '\\');
-      evrec__buf_putc(b, (char)c);
-    } else if (c < 0x20) {
-      char e[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-      evrec__buf_append(b, e, 6);
-    } else {
-      evrec__buf_putc(b, (char)c);
-    }
-  }
-  evrec__buf_putc(b, '"');
-}
-
 /* Appends at most SHOW_MAX bytes of s (cut on a UTF-8 boundary, "..."). */
 static void put_short(evrec__buf *b, const char *s, size_t n) {
   if (n <= SHOW_MAX) {
@@ -89,9 +71,9 @@ int evrec_difference_format(char **out, size_t *out_len, const evrec_difference 
   evrec__buf_puts(&b, "{\"op\":\"");
   evrec__buf_puts(&b, op_name(d->op));
   evrec__buf_puts(&b, "\",\"id\":");
-  put_json_string(&b, d->id);
+  evrec__diff_put_json_string(&b, d->id, strlen(d->id));
   evrec__buf_puts(&b, ",\"path\":");
-  put_json_string(&b, d->path);
+  evrec__diff_put_json_string(&b, d->path, strlen(d->path));
   if (d->old_value) {
     evrec__buf_puts(&b, ",\"old\":");
     evrec__buf_append(&b, d->old_value, d->old_len);
@@ -573,7 +555,7 @@ static int decode_value(pstate *p, const target *t, const char *json, size_t len
   evrec__buf_puts(b, "\":");
   if (t->kind == STEP_KEY) {
     evrec__buf_putc(b, '{');
-    put_json_string(b, t->key);
+    evrec__diff_put_json_string(b, t->key, strlen(t->key));
     evrec__buf_putc(b, ':');
   } else if (t->kind != STEP_FIELD) {
     evrec__buf_putc(b, '[');
