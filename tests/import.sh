@@ -291,12 +291,77 @@ for l in open('out'):
 grep -q 'warning: https://theweek.com/edition/theweekus-evening-review-2025-08-07-203055: event 1256322770 appears twice; the later row is left out' err \
   && ok || bad "a row twice: warning: $(cat err)"
 
+# ------------------------------------------------------------------ GDELT on two threads
+
+# Without --mentions, a GDELT import encodes and writes records on a second
+# thread (import_gdelt.c, "The writing thread") unless -j 1: the output,
+# the messages and the exit status must be those of the one-thread run.
+# many.tsv: 2,400 rows of 600 articles (far more records than the queue
+# holds), rows of an article up to 40 rows apart, events repeated in their
+# article, an article too big for --max-record-size 64k, and bad rows.
+$PY - "$DATA/$EXPORT" > many.tsv <<'PY'
+import random, sys
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1])]
+rnd = random.Random(7)
+out = []
+for i in range(2400):
+    r = list(rnd.choice(rows))
+    art = i // 4 if i % 9 else rnd.randrange(max(0, i // 4 - 10), i // 4 + 1)
+    r[0] = str(1300000000 + (i if i % 50 else i - 1))   # every 50th repeats an event
+    r[60] = 'https://news%d.example.org/story/%d' % (art % 17, art)
+    if i % 97 == 5: r[26] = '0x1'                       # a bad row
+    out.append(r)
+big = list(rows[0]); big[60] = 'https://big.example.org/story'
+for k in range(260):
+    b = list(big); b[0] = str(1400000000 + k); b[6] = 'N' * 200; out.insert(1200 + k, b)
+sys.stdout.write(''.join('\t'.join(r) + '\n' for r in out))
+PY
+for fmt in pbd ndjson evr; do
+  for args in "--skip-bad" "--skip-bad --window 30" "--skip-bad --two-pass" "--skip-bad --max-record-size 64k" \
+              "" "--max-record-size 64k"; do
+    "$CLI" import --from gdelt many.tsv $args -j 1 -t $fmt -o o.$fmt > out1 2> err1
+    rc1=$?
+    [ -e o.$fmt ] && mv o.$fmt one.$fmt
+    "$CLI" import --from gdelt many.tsv $args -j 2 -t $fmt -o o.$fmt > out2 2> err2
+    rc2=$?
+    [ -e o.$fmt ] && mv o.$fmt two.$fmt
+    expect_eq "-j 2 $args -t $fmt: status" "$rc2" "$rc1"
+    case $args in
+      *max-record-size*) # the writing thread says a record is too big: the
+        # same messages, but not in the same place among the reading side's
+        sort err1 > err1.sorted && sort err2 > err2.sorted
+        expect_same "-j 2 $args -t $fmt: messages" err2.sorted err1.sorted
+        case $fmt$args in evr*skip-bad*) # only the .evr writer checks the size
+          grep -q 'cannot write the record' err1 && ok || bad "many.tsv $args: no record too big" ;;
+        esac ;;
+      *) expect_same "-j 2 $args -t $fmt: messages" err2 err1 ;;
+    esac
+    if [ "$rc1" -eq 0 ]; then
+      expect_same "-j 2 $args -t $fmt: output" two.$fmt one.$fmt
+    else
+      [ ! -e two.$fmt ] && ok || bad "-j 2 $args: output left after a failed run"
+    fi
+    rm -f one.$fmt two.$fmt
+  done
+done
+"$CLI" import --from gdelt many.tsv --skip-bad -q -j 2 -t pbd -o one.pbd 2> err
+grep -q '^evrec: [0-9]* bad rows or items were skipped; [0-9]* records written$' err \
+  && ok || bad "-j 2 summary: $(cat err)"
+"$CLI" import --from gdelt many.tsv --skip-bad -q -j 2 -o - -t pbd 2> /dev/null | cmp -s - one.pbd \
+  && ok || bad "-j 2 to stdout differs"
+"$CLI" import --from gdelt many.tsv --skip-bad -q -j 2 -t pbd -o /dev/full 2> err
+expect_rc_was=$?
+expect_eq "-j 2 to a full disk: status" "$expect_rc_was" 2
+run import --from acled "$DATA/acled-2020.excerpt.csv" -j 2
+expect_rc "-j without .evr output, not gdelt" 2
+
 # ------------------------------------------------------------------ output formats, streaming, atomic output
 
 for fmt in json ndjson pb pbd evr; do
   args=(-t "$fmt")
   [ "$fmt" = pb ] && src=$DATA/ninjs/examples_3.0_dpa_text.json || src=$DATA/plover-gsr-0.5b1.excerpt.json
   "$CLI" import -q --from "$(from_of "$src")" "$src" "${args[@]}" -o "out.$fmt" 2> err
+  rc=$?
   expect_rc "import -t $fmt" 0
   "$CLI" cat "out.$fmt" > back.ndjson 2> err || bad "cat out.$fmt: $(cat err)"
   if [ "$fmt" = pb ]; then expect_same "-t pb" back.ndjson ninjs-3.0-dpa.ndjson

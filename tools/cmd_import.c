@@ -125,7 +125,10 @@ static int import_check(import_args *a) {
   if ((a->pretty || a->array) && a->to != EVREC_FORMAT_JSON)
     return cli_usage_error(a->cmd, "--pretty and --array need JSON output (-t json), not %s",
                            evrec_format_name(a->to));
-  if (a->evr.given && a->to != EVREC_FORMAT_EVR)
+  /* -j also sets the threads of a GDELT import (imp_gdelt), whatever it writes */
+  bool evr_only = a->evr.level >= 0 || a->evr.block_size || a->evr.n_meta ||
+                  (a->evr.given && a->from != SRC_GDELT);
+  if (evr_only && a->to != EVREC_FORMAT_EVR)
     return cli_usage_error(a->cmd, "-z, -j, --block-size and --meta need .evr output (-t evr), "
                            "not %s", evrec_format_name(a->to));
   bool binary = a->to == EVREC_FORMAT_PB || a->to == EVREC_FORMAT_PBD || a->to == EVREC_FORMAT_EVR;
@@ -143,6 +146,7 @@ static int import_inputs(import_args *a) {
     a->gdelt.mentions = a->mentions;
     a->gdelt.n_mentions = a->n_mentions;
     if (!a->gdelt.window) a->gdelt.window = DEFAULT_WINDOW;
+    a->gdelt.threads = a->evr.threads;
     return imp_gdelt(m, a->inputs, (size_t)a->n_inputs, &a->gdelt);
   }
   for (int i = 0; i < a->n_inputs; i++) {

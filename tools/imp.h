@@ -338,6 +338,7 @@ typedef struct imp_gdelt_options {
   size_t n_mentions;
   uint64_t window;             /* --window N rows (0 = default) */
   bool two_pass;               /* --two-pass */
+  unsigned threads;            /* -j: 1 = one thread, 0 = by the online cores */
 } imp_gdelt_options;
 int imp_gdelt(imp *m, const char *const *inputs, size_t n, const imp_gdelt_options *o);
 int imp_acled(imp *m, const char *path);

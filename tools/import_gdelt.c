@@ -46,6 +46,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -223,6 +224,13 @@ typedef struct mention_ref {
 
 #define NONE UINT32_MAX
 
+/* An event of a record: GLOBALEVENTID, and its digits as written (two
+ * rows with the same number and length have the same digits). */
+typedef struct evid {
+  uint64_t id;
+  uint32_t len;
+} evid;
+
 /* A record waiting for more rows: its entries as raw bytes (see add_entry). */
 typedef struct pend {
   uint64_t hash;
@@ -235,9 +243,25 @@ typedef struct pend {
   char *buf;
   size_t len, cap;
   uint32_t n_entries;
+  struct evid *ids, *dups; /* its events, and the rows that repeated one of them */
+  size_t n_ids, cap_ids, n_dups, cap_dups;
+  uint64_t done_line;   /* where the reading side was when it was complete, */
+  const char *done_file; /* for the writing side's messages */
   struct pend *prev, *next; /* in order of last use (head = oldest) */
   struct pend *chain;       /* hash bucket chain; the spares' list */
 } pend;
+
+/* What encoding records needs besides the records: with a writing thread
+ * (see "The writing thread"), that thread owns it, with an imp of its own
+ * (arena, counters, messages) that shares the writer. */
+typedef struct encoder {
+  imp *m;
+  memo alpha3, fips; /* code lookups */
+  struct body_cache *actor_bodies, *place_bodies; /* see body_cache */
+  evrec__buf events, record; /* the record being encoded (see encode_record) */
+} encoder;
+
+struct pipeline;
 
 typedef struct gdelt {
   imp *m;
@@ -266,14 +290,15 @@ typedef struct gdelt {
   char *scratch;     /* a pread mentions row */
   size_t scratch_cap;
   uint64_t orphans, orphan_events;
-  memo cameo, alpha3, fips; /* code lookups */
-  struct body_cache *actor_bodies, *place_bodies; /* see body_cache */
+  memo cameo;        /* CAMEO code lookups (reading rows) */
+  encoder enc;       /* writing records */
+  imp m2;            /* the writing thread's imp, when there is one */
+  struct pipeline *pipe; /* the writing thread, NULL when there is none */
   struct {                 /* the last SOURCEURL that was a web URL (source_key) */
     char src[512];
     size_t len, key_at, key_n; /* its key is src[key_at .. key_at + key_n) */
     uint64_t hash;
   } last_source;
-  evrec__buf events, record; /* the record being encoded (see encode_record) */
 } gdelt;
 
 /* ====================================================================== */
@@ -892,6 +917,7 @@ static pend *pend_new(gdelt *g, const akey *k) {
   p->first_line = g->m->line;
   p->len = 0;
   p->n_entries = 0;
+  p->n_ids = p->n_dups = 0;
   size_t b = k->hash & (g->n_buckets - 1);
   p->chain = g->buckets[b];
   g->buckets[b] = p;
@@ -900,15 +926,23 @@ static pend *pend_new(gdelt *g, const akey *k) {
   return p;
 }
 
-/* Takes a written record off the table and keeps its pend as a spare. */
-static void pend_release(gdelt *g, pend *p) {
+/* Takes a complete record off the table (it is being written). */
+static void pend_unlink(gdelt *g, pend *p) {
   pend **pp = &g->buckets[p->hash & (g->n_buckets - 1)];
   while (*pp != p) pp = &(*pp)->chain;
   *pp = p->chain;
   lru_unlink(g, p);
   g->n_pending--;
-  p->chain = g->spares;
-  g->spares = p;
+}
+
+/* Keeps a written record's pend (and the ones chained to it) as spares. */
+static void pend_spare(gdelt *g, pend *p) {
+  while (p) {
+    pend *next = p->chain;
+    p->chain = g->spares;
+    g->spares = p;
+    p = next;
+  }
 }
 
 static void pend_free_spares(gdelt *g) {
@@ -917,6 +951,8 @@ static void pend_free_spares(gdelt *g) {
     free(p->key);
     free(p->url_mem);
     free(p->buf);
+    free(p->ids);
+    free(p->dups);
     free(p);
   }
   g->spares = NULL;
@@ -1021,7 +1057,7 @@ typedef struct block_ref {
 } block_ref;
 
 typedef struct builder {
-  gdelt *g;
+  encoder *x;
   imp *m;
   const pend *p;
   const char *id;       /* the record's id */
@@ -1231,7 +1267,7 @@ static void actor_body(builder *b, wire *o, const entry *e, unsigned a) {
   static const lit schemes[] = {{LIT("cameo.known_group")}, {LIT("cameo.ethnic")},
                                 {LIT("cameo.religion")}, {LIT("cameo.religion")}};
   const char *country = fld(e, a + A_COUNTRY);
-  bool iso = *country && memo_find(&b->g->alpha3, country, look_alpha3);
+  bool iso = *country && memo_find(&b->x->alpha3, country, look_alpha3);
   wire_str(o, ACT_NAME, fld(e, a + A_NAME), fld_len(e, a + A_NAME));
   wire_uint(o, ACT_KIND, actor_kind(e, a));
   if (iso) wire_str(o, ACT_COUNTRY, country, fld_len(e, a + A_COUNTRY));
@@ -1255,7 +1291,7 @@ static void encode_actor(builder *b, wire *o, size_t k) {
   const char *block = fld(r->e, r->base);
   size_t at = wire_open(o, REC_ACTORS);
   wire_id(o, ACT_ID, 'a', k + 1);
-  body_slot *sl = body_find(b->g->actor_bodies, block, r->len);
+  body_slot *sl = body_find(b->x->actor_bodies, block, r->len);
   if (!body_hit(sl, o, block, r->len)) {
     size_t start = wire_offset(o);
     actor_body(b, o, r->e, r->base);
@@ -1290,7 +1326,7 @@ static void place_body(builder *b, wire *o, size_t k) {
   int g = b->places[k].geo, type = e->er.geo_type[g];
   const char *country = fld(e, p + G_COUNTRY), *iso = NULL;
   size_t country_len = fld_len(e, p + G_COUNTRY), adm1_len = fld_len(e, p + G_ADM1);
-  if (country_len) iso = memo_find(&b->g->fips, country, look_fips);
+  if (country_len) iso = memo_find(&b->x->fips, country, look_fips);
   wire_str(o, PL_NAME, fld(e, p + G_NAME), fld_len(e, p + G_NAME));
   if (iso) wire_str(o, PL_COUNTRY, iso, strlen(iso));
   if (adm1_len && (adm1_len != country_len || memcmp(fld(e, p + G_ADM1), country, adm1_len) != 0))
@@ -1316,7 +1352,7 @@ static void encode_place(builder *b, wire *o, size_t k) {
   const char *block = fld(r->e, r->base);
   size_t at = wire_open(o, REC_PLACES);
   wire_id(o, PL_ID, 'p', k + 1);
-  body_slot *sl = body_find(b->g->place_bodies, block, r->len);
+  body_slot *sl = body_find(b->x->place_bodies, block, r->len);
   if (!body_hit(sl, o, block, r->len)) {
     size_t start = wire_offset(o);
     place_body(b, o, k);
@@ -1619,45 +1655,227 @@ static entry *read_entries(imp *m, const pend *p) {
   return es;
 }
 
-/* Marks the rows whose event is in the record already (the same
- * GLOBALEVENTID twice) and notes the latest DATEADDED of the others. */
-static void mark_duplicates(builder *b, entry *es, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) {
-    entry *e = &es[i];
-    e->dup = false;
-    for (uint32_t j = 0; j < i && !e->dup; j++)
-      e->dup = !es[j].dup && fld_len(&es[j], C_ID) == fld_len(e, C_ID) &&
-               memcmp(fld(&es[j], C_ID), fld(e, C_ID), fld_len(e, C_ID)) == 0;
-    if (!e->dup && e->er.added > b->updated) b->updated = e->er.added;
-  }
-}
-
-static int pend_write(gdelt *g, pend *p) {
-  imp *m = g->m;
-  builder b = {.g = g, .m = m, .p = p};
+/* Encodes record p and hands it to the writer (the writing side, which
+ * owns x). The rows that repeated an event were left out when added. */
+static int pend_encode(encoder *x, const pend *p) {
+  imp *m = x->m;
+  builder b = {.x = x, .m = m, .p = p};
   wire out;
   b.id = p->url ? p->url : imp_printf(m, "gdelt:%s", p->key);
   entry *es = read_entries(m, p);
   if (!es) return imp_fail(m, "out of memory");
-  mark_duplicates(&b, es, p->n_entries);
-  g->events.len = 0;
-  wire_start(&b.events, &g->events);
-  for (uint32_t i = 0; i < p->n_entries; i++) {
-    if (es[i].dup)
-      imp_warn(m, "%s: event %s appears twice; the later row is left out", b.id, fld(&es[i], C_ID));
-    else
-      encode_event(&b, &es[i]);
-  }
+  for (uint32_t i = 0; i < p->n_entries; i++)
+    if (es[i].er.added > b.updated) b.updated = es[i].er.added;
+  x->events.len = 0;
+  wire_start(&b.events, &x->events);
+  for (uint32_t i = 0; i < p->n_entries; i++) encode_event(&b, &es[i]);
   wire_finish(&b.events);
-  g->record.len = 0;
-  wire_start(&out, &g->record);
+  x->record.len = 0;
+  wire_start(&out, &x->record);
   encode_record(&b, &out);
   wire_finish(&out);
-  if (g->events.oom) m->oom = true; /* imp_emit_packed() refuses the record */
-  uint64_t *w = g->o->two_pass ? NULL : map_put(&g->written, p->hash, p->first_line);
-  if (!g->o->two_pass && !w) return imp_fail(m, "out of memory");
-  int rc = imp_emit_packed(m, &g->record); /* before pend_release: the record points into p->buf */
-  pend_release(g, p);
+  if (x->events.oom) m->oom = true; /* imp_emit_packed() refuses the record */
+  return imp_emit_packed(m, &x->record);
+}
+
+/* The reading side's part of writing complete record p: warns of the rows
+ * that repeated an event, notes the article as written (window mode) and
+ * takes the record off the table. */
+static int pend_take(gdelt *g, pend *p) {
+  imp *m = g->m;
+  if (p->n_dups) {
+    const char *id = p->url ? p->url : imp_printf(m, "gdelt:%s", p->key);
+    for (size_t i = 0; i < p->n_dups; i++)
+      imp_warn(m, "%s: event %0*llu appears twice; the later row is left out", id,
+               (int)p->dups[i].len, (unsigned long long)p->dups[i].id);
+  }
+  if (!g->o->two_pass && !map_put(&g->written, p->hash, p->first_line))
+    return imp_fail(m, "out of memory");
+  pend_unlink(g, p);
+  return 0;
+}
+
+static int pipe_put(gdelt *g, pend *p);
+
+/* Writes complete record p: encodes it here, or hands it to the writing
+ * thread. */
+static int pend_write(gdelt *g, pend *p) {
+  if (pend_take(g, p)) {
+    pend_spare(g, p);
+    return IMP_STOP;
+  }
+  if (g->pipe) return pipe_put(g, p);
+  int rc = pend_encode(&g->enc, p);
+  p->chain = NULL;
+  pend_spare(g, p);
+  return rc;
+}
+
+/* ====================================================================== */
+/* The writing thread                                                     */
+/* ====================================================================== */
+
+/* With two cores or more (and -j other than 1), records are encoded and
+ * written on a second thread: the reading thread reads, checks and groups
+ * rows (about half the work) and queues each complete record; the writing
+ * thread encodes it and hands it to the writer (the other half, and the
+ * write(2)s), then gives the pend back for reuse. Records are written in
+ * the order they were queued, the order the one-thread run writes them, so
+ * the output is the same byte for byte.
+ *
+ * Messages: the reading side says everything about rows, and warns of
+ * repeated events before it queues the record (as the one-thread run does,
+ * at the same line). The writing side has an imp of its own (arena,
+ * counters), stamped with the position the record was queued at; it can
+ * only say that the writer refused a record or failed, which then stops
+ * the run: the reading side sees it at its next record, so it may have
+ * reported rows past that point. Mentions (--mentions) are joined on one
+ * thread: a translation warning comes while the record is encoded, and
+ * would otherwise come out of order. The queue holds PIPE_CAP records:
+ * memory stays bounded by the window. */
+#define PIPE_CAP 64
+
+typedef struct pipeline {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t changed; /* a record queued or taken, the end, a failure */
+  pend *ring[PIPE_CAP];
+  size_t first, n;        /* the queued records */
+  pend *done;             /* written records, back for reuse (chained) */
+  bool closed;            /* no more records will come */
+  bool failed;            /* the writing side stopped: enc.m->status says why */
+  encoder *x;
+} pipeline;
+
+static void prefetch_pend(const pend *p) {
+#if defined(__GNUC__)
+  for (size_t i = 0; p && i < p->len; i += 64) __builtin_prefetch(p->buf + i);
+#else
+  (void)p;
+#endif
+}
+
+static void *pipe_main(void *arg) {
+  pipeline *q = arg;
+  pthread_mutex_lock(&q->mu);
+  for (;;) {
+    while (!q->n && !q->closed) pthread_cond_wait(&q->changed, &q->mu);
+    if (!q->n) break; /* closed, all written */
+    pend *p = q->ring[q->first];
+    const pend *next = q->n > 1 ? q->ring[(q->first + 1) % PIPE_CAP] : NULL;
+    pthread_mutex_unlock(&q->mu);
+    prefetch_pend(next); /* stored a window ago: cold */
+    q->x->m->line = p->done_line;
+    q->x->m->file = p->done_file;
+    int rc = pend_encode(q->x, p);
+    pthread_mutex_lock(&q->mu);
+    q->first = (q->first + 1) % PIPE_CAP;
+    q->n--;
+    p->chain = q->done;
+    q->done = p;
+    if (rc) q->failed = true;
+    pthread_cond_broadcast(&q->changed);
+    if (rc) break;
+  }
+  pthread_mutex_unlock(&q->mu);
+  return NULL;
+}
+
+/* The writing side stopped: its status becomes the run's. */
+static int pipe_failed(gdelt *g) {
+  g->m->status = g->m2.status ? g->m2.status : CLI_EXIT_USAGE;
+  return IMP_STOP;
+}
+
+static int pipe_put(gdelt *g, pend *p) {
+  pipeline *q = g->pipe;
+  p->done_line = g->m->line;
+  p->done_file = g->m->file;
+  pthread_mutex_lock(&q->mu);
+  while (q->n == PIPE_CAP && !q->failed) pthread_cond_wait(&q->changed, &q->mu);
+  bool failed = q->failed;
+  if (!failed) {
+    q->ring[(q->first + q->n) % PIPE_CAP] = p;
+    q->n++;
+    pthread_cond_broadcast(&q->changed);
+  }
+  pend *done = q->done;
+  q->done = NULL;
+  pthread_mutex_unlock(&q->mu);
+  pend_spare(g, done);
+  if (!failed) return 0;
+  p->chain = NULL;
+  pend_spare(g, p);
+  return pipe_failed(g);
+}
+
+/* Starts the writing thread, if the run should have one. @return 0, or
+ * IMP_STOP when out of resources (reported). */
+static int pipe_start(gdelt *g, unsigned threads) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if (g->o->n_mentions || threads == 1 || (threads == 0 && cores < 2)) return 0;
+  pipeline *q = calloc(1, sizeof *q);
+  imp *m2 = &g->m2;
+  *m2 = *g->m;
+  m2->n_bad = m2->n_warnings = m2->n_records = 0;
+  m2->status = 0;
+  m2->oom = false;
+  m2->arena = evrec_arena_new(0);
+  if (!q || !m2->arena) {
+    free(q);
+    if (m2->arena) evrec_arena_free(m2->arena);
+    m2->arena = NULL;
+    return imp_fail(g->m, "out of memory");
+  }
+  m2->alloc = evrec_arena_allocator(m2->arena);
+  q->x = &g->enc;
+  g->enc.m = m2;
+  if (pthread_mutex_init(&q->mu, NULL)) goto fail_mutex;
+  if (pthread_cond_init(&q->changed, NULL)) goto fail_cond;
+  if (pthread_create(&q->thread, NULL, pipe_main, q)) goto fail_thread;
+  g->pipe = q;
+  return 0;
+fail_thread:
+  pthread_cond_destroy(&q->changed);
+fail_cond:
+  pthread_mutex_destroy(&q->mu);
+fail_mutex:
+  free(q);
+  g->enc.m = g->m; /* go on with one thread */
+  evrec_arena_free(m2->arena);
+  m2->arena = NULL;
+  return 0;
+}
+
+/* Lets the writing thread write what is queued, waits for it, and takes
+ * its counts into the run's. @return rc, or IMP_STOP when the writing side
+ * failed. */
+static int pipe_end(gdelt *g, int rc) {
+  pipeline *q = g->pipe;
+  if (!q) return rc;
+  pthread_mutex_lock(&q->mu);
+  q->closed = true;
+  pthread_cond_broadcast(&q->changed);
+  pthread_mutex_unlock(&q->mu);
+  pthread_join(q->thread, NULL);
+  pend_spare(g, q->done);
+  for (size_t i = 0; i < q->n; i++) { /* left when the writing side failed */
+    pend *p = q->ring[(q->first + i) % PIPE_CAP];
+    p->chain = NULL;
+    pend_spare(g, p);
+  }
+  imp *m = g->m, *m2 = &g->m2;
+  m->n_records += m2->n_records;
+  m->n_bad += m2->n_bad;
+  m->n_warnings += m2->n_warnings;
+  if (q->failed && !rc) rc = pipe_failed(g);
+  pthread_cond_destroy(&q->changed);
+  pthread_mutex_destroy(&q->mu);
+  free(q);
+  g->pipe = NULL;
+  g->enc.m = m;
+  evrec_arena_free(m2->arena);
+  m2->arena = NULL;
   return rc;
 }
 
@@ -1696,26 +1914,48 @@ static int pend_get(gdelt *g, const akey *k, const char *why, pend **out) {
   return 0;
 }
 
+/* Appends id to a pend's list. @return false when out of memory. */
+static bool evid_add(evid **list, size_t *n, size_t *cap, evid id) {
+  if (*n == *cap) {
+    size_t c = *cap ? 2 * *cap : 16;
+    evid *l = realloc(*list, c * sizeof *l);
+    if (!l) return false;
+    *list = l;
+    *cap = c;
+  }
+  (*list)[(*n)++] = id;
+  return true;
+}
+
 /* Appends an entry (export row + the given mentions rows) to p; `own`:
- * p is the article of the row's SOURCEURL. */
+ * p is the article of the row's SOURCEURL. A row whose event is in the
+ * record already (the same GLOBALEVENTID twice) is not kept, only noted
+ * for a warning when the record is written (pend_take); its mentions rows
+ * still count for the article's URL. */
 static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er, bool own,
                      const uint32_t *refs, size_t n_refs) {
   char *f[N_MCOLS];
   size_t len[N_MCOLS], nf;
   uint8_t own_byte = own;
-  bool ok = buf_add_u32(p, (uint32_t)sr->len) && buf_add(p, sr->off, sizeof sr->off) &&
-            buf_add(p, sr->bytes, sr->len + 1) && buf_add(p, er, sizeof *er) &&
-            buf_add(p, &own_byte, 1) && buf_add_u32(p, (uint32_t)n_refs);
+  evid id = {er->id, sr->off[C_ID + 1] - sr->off[C_ID] - 1};
+  bool dup = false;
+  for (size_t i = 0; i < p->n_ids && !dup; i++) dup = p->ids[i].id == id.id && p->ids[i].len == id.len;
+  bool ok = dup ? evid_add(&p->dups, &p->n_dups, &p->cap_dups, id)
+                : evid_add(&p->ids, &p->n_ids, &p->cap_ids, id) &&
+                      buf_add_u32(p, (uint32_t)sr->len) && buf_add(p, sr->off, sizeof sr->off) &&
+                      buf_add(p, sr->bytes, sr->len + 1) && buf_add(p, er, sizeof *er) &&
+                      buf_add(p, &own_byte, 1) && buf_add_u32(p, (uint32_t)n_refs);
   for (size_t i = 0; ok && i < n_refs; i++) {
     if (read_mention(g, refs[i], f, len, &nf)) return IMP_STOP;
     ok = pend_url(p, f[M_IDENTIFIER], len[M_IDENTIFIER]);
+    if (dup) continue;
     uint32_t n = g->refs[refs[i]].len;
     /* read_mention split the row: restore the tabs it turned into NULs */
     for (char *c = g->scratch; c < g->scratch + n; c++)
       if (!*c) *c = '\t';
     ok = ok && buf_add_u32(p, n) && buf_add(p, g->scratch, n + 1);
   }
-  p->n_entries++;
+  p->n_entries += !dup;
   return ok ? 0 : imp_fail(g->m, "out of memory");
 }
 
@@ -1786,11 +2026,9 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
  * written, time enough for its lines to arrive. */
 static void prefetch_next(gdelt *g) {
   pend *p = g->head;
-  if (!p || p == g->prefetched) return;
+  if (!p || p == g->prefetched || g->pipe) return; /* the writing thread's own */
   g->prefetched = p;
-#if defined(__GNUC__)
-  for (size_t i = 0; i < p->len; i += 64) __builtin_prefetch(p->buf + i);
-#endif
+  prefetch_pend(p);
 }
 
 /* Writes the records that are complete after this row. */
@@ -1934,19 +2172,24 @@ static void report_orphans(gdelt *g) {
 }
 
 static void gdelt_free(gdelt *g) {
-  while (g->head) pend_release(g, g->head);
+  while (g->head) {
+    pend *p = g->head;
+    pend_unlink(g, p);
+    p->chain = NULL;
+    pend_spare(g, p);
+  }
   pend_free_spares(g);
   for (size_t i = 0; i < g->o->n_mentions; i++)
     if (g->mfd[i] >= 0) close(g->mfd[i]);
   free(g->mfd);
-  free(g->actor_bodies);
-  free(g->place_bodies);
+  free(g->enc.actor_bodies);
+  free(g->enc.place_bodies);
   free(g->refs);
   free(g->buckets);
   free(g->touched);
   free(g->scratch);
-  evrec__buf_free(&g->events);
-  evrec__buf_free(&g->record);
+  evrec__buf_free(&g->enc.events);
+  evrec__buf_free(&g->enc.record);
   map_free(&g->by_event);
   map_free(&g->written);
   map_free(&g->last_row);
@@ -1959,8 +2202,9 @@ int imp_gdelt(imp *m, const char *const *inputs, size_t n, const imp_gdelt_optio
   g.o = o;
   g.mfd = malloc((o->n_mentions + 1) * sizeof *g.mfd);
   if (!g.mfd) return imp_fail(m, "out of memory");
-  g.actor_bodies = calloc(1, sizeof *g.actor_bodies); /* NULL: no cache, no harm */
-  g.place_bodies = calloc(1, sizeof *g.place_bodies);
+  g.enc.m = m;
+  g.enc.actor_bodies = calloc(1, sizeof *g.enc.actor_bodies); /* NULL: no cache, no harm */
+  g.enc.place_bodies = calloc(1, sizeof *g.enc.place_bodies);
   for (size_t i = 0; i < o->n_mentions; i++) g.mfd[i] = -1;
   int rc = 0;
   for (size_t i = 0; i < o->n_mentions && !rc; i++) rc = index_file(&g, (uint32_t)i);
@@ -1968,9 +2212,11 @@ int imp_gdelt(imp *m, const char *const *inputs, size_t n, const imp_gdelt_optio
     rc = each_row(&g, inputs, n, note_last);
     g.row = 0;
   }
+  if (!rc) rc = pipe_start(&g, o->threads);
   if (!rc) rc = each_row(&g, inputs, n, export_row);
   m->line = 0;
   while (!rc && g.head) rc = pend_write(&g, g.head);
+  rc = pipe_end(&g, rc);
   if (!rc) report_orphans(&g);
   gdelt_free(&g);
   return rc;
