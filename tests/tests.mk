@@ -114,15 +114,17 @@ test-asan:
 # threads and the reader's read-ahead workers (unit tests of the container,
 # reader, writer, validation and diff (A and B hashed on two threads), then
 # the container CLI tests, which write with -j 1..8 and read files, pipes
-# and damaged input). A data race or a lock-order problem fails the run
-# (halt_on_error, exit status 66).
+# and damaged input), and a GDELT import's writing thread (tests/import.sh,
+# which compares -j 1 with -j 2). A data race or a lock-order problem fails
+# the run (halt_on_error, exit status 66).
 TSAN_TESTS := test_container test_reader test_writer test_validate test_diff
 test-tsan:
 	@$(MAKE) --no-print-directory B=$(B)/tsan OPT=-O1 SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
 	  lib cli $(TSAN_TESTS:%=$(B)/tsan/tests/%)
 	@set -e; export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"; \
 	for t in $(TSAN_TESTS); do echo "== tsan $$t"; $(B)/tsan/tests/$$t; done; \
-	echo "== tsan tests/container.sh"; bash tests/container.sh $(B)/tsan/evrec $(B)/tsan
+	echo "== tsan tests/container.sh"; bash tests/container.sh $(B)/tsan/evrec $(B)/tsan; \
+	echo "== tsan tests/import.sh"; bash tests/import.sh $(B)/tsan/evrec $(B)/tsan
 
 test: deps
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_TEST_PACKAGES)"

@@ -26,6 +26,10 @@
 /* Messages                                                               */
 /* ====================================================================== */
 
+/* A message is several stdio calls; a GDELT import's writing thread
+ * (import_gdelt.c) may report while the reading one does, so each message
+ * holds stderr's lock (flockfile) from its first byte to its newline. */
+
 /* "FILE:LINE: " or "FILE: record N (ID): " */
 static void where(const imp *m) {
   fprintf(stderr, "evrec: %s", m->file ? m->file : "<input>");
@@ -48,9 +52,11 @@ static int bad_end(imp *m) {
 int imp_bad(imp *m, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  flockfile(stderr);
   where(m);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+  funlockfile(stderr);
   va_end(ap);
   return bad_end(m);
 }
@@ -58,10 +64,12 @@ int imp_bad(imp *m, const char *fmt, ...) {
 int imp_bad_col(imp *m, unsigned col, const char *name, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  flockfile(stderr);
   where(m);
   fprintf(stderr, "column %u (%s): ", col, name);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+  funlockfile(stderr);
   va_end(ap);
   return bad_end(m);
 }
@@ -71,19 +79,23 @@ void imp_warn(imp *m, const char *fmt, ...) {
   if (m->quiet) return;
   va_list ap;
   va_start(ap, fmt);
+  flockfile(stderr);
   where(m);
   fputs("warning: ", stderr);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+  funlockfile(stderr);
   va_end(ap);
 }
 
 int imp_fail(imp *m, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  flockfile(stderr);
   fputs("evrec: ", stderr);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+  funlockfile(stderr);
   va_end(ap);
   m->status = CLI_EXIT_USAGE;
   return IMP_STOP;
@@ -106,7 +118,9 @@ static int emitted(imp *m, int rc, evrec_error *err) {
     return 0;
   }
   if (err->code == EVREC_E_IO || err->code == EVREC_E_NOMEM) {
+    flockfile(stderr);
     cli_report(m->out_name, err);
+    funlockfile(stderr);
     m->status = CLI_EXIT_USAGE;
     return IMP_STOP;
   }
