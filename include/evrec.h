@@ -733,8 +733,12 @@ EVREC_API EVREC_NODISCARD int evrec_writer_open_FILE(evrec_writer **out, FILE *f
  * Writes one record. The writer does not keep `msg`.
  * @return EVREC_OK; EVREC_E_FORMAT for a second record in pb format; encode
  *         errors as evrec_json_encode() (binary output checks UTF-8 too:
- *         EVREC_E_UTF8); EVREC_E_IO. err->record is the index of the record
- *         (0-based). Errors are sticky.
+ *         EVREC_E_UTF8); EVREC_E_LIMIT for a record over max_record_size
+ *         (.evr) or nested too deep for JSON; EVREC_E_IO. err->record is the
+ *         index of the record (0-based). Errors are sticky (every later call,
+ *         and evrec_writer_close(), returns the same error: the output would
+ *         lack a record), except EVREC_E_LIMIT: that record is not written,
+ *         nothing of it is, and the writer takes the next one.
  */
 EVREC_API EVREC_NODISCARD int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg,
                                  evrec_error *err);

@@ -148,8 +148,11 @@ static int wr_packed(evrec_writer *w, const void *data, size_t len, evrec_error 
 }
 
 /* One record: msg, or (msg NULL) the packed bytes of a `type` message for
- * pb, pbd and evr output. Errors are sticky; a failed record leaves no
- * partial encoding behind. */
+ * pb, pbd and evr output. A failed record leaves no partial encoding
+ * behind. Errors are sticky -- the output would lack a record -- except a
+ * record refused for its size or depth (EVREC_E_LIMIT): nothing of it was
+ * written and the caller, told which record, may go on without it (as
+ * `evrec import --skip-bad` does). */
 static int wr_record(evrec_writer *w, const ProtobufCMessage *msg,
                      const ProtobufCMessageDescriptor *type, const void *data, size_t len,
                      evrec_error *err) {
@@ -171,8 +174,10 @@ static int wr_record(evrec_writer *w, const ProtobufCMessage *msg,
   if (rc == EVREC_OK && w->out.len >= FLUSH_AT) rc = wr_flush(w, false, e);
   if (rc) {
     if (e->record == EVREC_UNKNOWN) e->record = w->count;
-    w->failed = rc;
-    w->ferr = *e;
+    if (rc != EVREC_E_LIMIT) {
+      w->failed = rc;
+      w->ferr = *e;
+    }
   }
   return rc;
 }

@@ -192,6 +192,40 @@ static void test_pb_second_record(void **state) {
   assert_int_equal(dir_entries(f), 1);
 }
 
+/* A record over max_record_size is refused, and only it: the writer takes
+ * the next one and the file closes complete without it. */
+static void test_limit_not_sticky(void **state) {
+  fixture *f = *state;
+  evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+  o.max_record_size = 64;
+  Evrec__Test__AllTypes big = EVREC__TEST__ALL_TYPES__INIT;
+  char s[200];
+  memset(s, 'x', sizeof s - 1);
+  s[sizeof s - 1] = '\0';
+  big.f_string = s;
+  evrec_writer *w;
+  evrec_error err;
+  assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "x.evr"), &o, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_write(w, &big.base, &err), EVREC_E_LIMIT);
+  assert_int_equal(err.record, 1);
+  assert_non_null(strstr(err.message, "exceeds the maximum record size of 64 bytes"));
+  assert_int_equal(evrec_writer_write(w, &f->r2.base, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_count(w), 2);
+  assert_int_equal(evrec_writer_close(w, &err), EVREC_OK);
+  evrec_reader_options ro = EVREC_READER_OPTIONS_INIT;
+  evrec_reader *r;
+  const ProtobufCMessage *got;
+  ro.type = AT;
+  assert_int_equal(evrec_reader_open_file(&r, in_dir(f, "x.evr"), &ro, &err), EVREC_OK);
+  for (int32_t i = 1; i <= 2; i++) {
+    assert_int_equal(evrec_reader_next(r, &got, &err), EVREC_OK);
+    assert_int_equal(((const Evrec__Test__AllTypes *)got)->f_int32, i);
+  }
+  assert_int_equal(evrec_reader_next(r, &got, &err), EVREC_DONE);
+  evrec_reader_close(r);
+}
+
 /* ---------------------------------------------------------------- atomicity */
 
 static void test_atomic_abort_and_close(void **state) {
@@ -462,6 +496,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_json_layouts),         T(test_empty_outputs),
       T(test_binary_layouts),       T(test_pb_second_record),
+      T(test_limit_not_sticky),
       T(test_atomic_abort_and_close), T(test_atomic_encode_error),
       T(test_permissions_and_symlinks), T(test_append),
       T(test_dev_full),             T(test_open_errors),
