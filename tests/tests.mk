@@ -37,6 +37,13 @@ $(B)/tests/%: $(OBJ)/tests/%.o $(TEST_UTIL_OBJ) $(STATIC) $(B)/deflate.cfg
 	@mkdir -p $(@D)
 	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(STATIC) -lcmocka $(LDLIBS) $(TEST_LDLIBS) -lm
 
+# test_imp tests the importers' number parsers and TSV splitter (tools/).
+IMP_TEST_OBJ := $(OBJ)/tools/imp.o $(OBJ)/tools/imp_csv.o $(OBJ)/tools/cli.o
+$(B)/tests/test_imp: $(OBJ)/tests/test_imp.o $(IMP_TEST_OBJ) $(TEST_UTIL_OBJ) $(STATIC) $(B)/deflate.cfg
+	@mkdir -p $(@D)
+	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $< $(IMP_TEST_OBJ) $(TEST_UTIL_OBJ) $(STATIC) -lcmocka \
+	  $(LDLIBS) $(TEST_LDLIBS) -lm
+
 # test_faults fails chosen allocations: every call the library makes to these
 # lands in the test's __wrap_<name> (see the test's header comment).
 FAULT_WRAP := malloc calloc realloc free strdup strndup realpath \

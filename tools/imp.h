@@ -32,10 +32,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#endif
-
 #include "cli.h"
 #include "evrec/v1/evrec.pb-c.h"
 #include "google/protobuf/struct.pb-c.h"
@@ -281,8 +277,8 @@ int imp_csv_open(imp_csv **out, const char *path, char sep, bool quotes, size_t 
 int imp_csv_next(imp_csv *c, char ***fields, size_t **lens, size_t *n, char *why,
                  size_t why_size);
 /** The next row as it is, for a reader that splits and checks a row in
- *  one pass (imp_csv_span): row[0..len) without its line end, row[len] a
- *  NUL, and at least 16 readable bytes after it. @return 1, 0 at the end,
+ *  one pass (imp_csv_split_tabs): row[0..len) without its
+ *  line end, row[len] a NUL, and at least 64 readable bytes after it. @return 1, 0 at the end,
  *  -1 on an input error (`why`). Unquoted readers only. */
 int imp_csv_next_row(imp_csv *c, char **row, size_t *len, char *why, size_t why_size);
 /** Splits the row imp_csv_next_row() returned, as imp_csv_next() would
@@ -290,6 +286,13 @@ int imp_csv_next_row(imp_csv *c, char **row, size_t *len, char *why, size_t why_
  *  returned. */
 int imp_csv_split_row(imp_csv *c, char ***fields, size_t **lens, size_t *n, char *why,
                       size_t why_size);
+/** Splits a row from imp_csv_next_row() (row[0..len), 64 readable bytes
+ *  past row[len]) that has exactly `want` tab-separated fields and is plain
+ *  ASCII (no NUL, no byte 0x80 and above), in one pass: every tab becomes a
+ *  NUL, off[i] is where field i starts and off[want] = len + 1 (off holds
+ *  want + 1 entries). @return false, with the row as it was, for any other
+ *  row (imp_csv_split_row() then says what is wrong with it). */
+bool imp_csv_split_tabs(char *row, size_t len, uint32_t *off, unsigned want);
 /** Line number of the row returned last (1-based) and its byte offset. */
 uint64_t imp_csv_line(const imp_csv *c);
 uint64_t imp_csv_offset(const imp_csv *c);
@@ -305,26 +308,6 @@ void imp_csv_close(imp_csv *c);
 #else
 #define IMP_INLINE static inline
 #endif
-
-/** The length of the run of plain ASCII bytes at p (no tab, no NUL, none
- *  of 0x80 and above): the field at p of a row from imp_csv_next_row(),
- *  if p[result] is a tab or the row's end. p must have 16 readable bytes
- *  past the row's end (imp_csv_next_row guarantees them). */
-IMP_INLINE size_t imp_csv_span(const char *p) {
-#if defined(__SSE2__) && defined(__GNUC__)
-  const __m128i tab = _mm_set1_epi8('\t'), zero = _mm_setzero_si128();
-  for (size_t i = 0;; i += 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-    __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, zero));
-    unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, stop)); /* high bits, stops */
-    if (hit) return i + (size_t)__builtin_ctz(hit);
-  }
-#else
-  size_t i = 0;
-  while ((unsigned char)p[i] < 0x80 && p[i] != '\t' && p[i]) i++;
-  return i;
-#endif
-}
 
 /** Runs `item` on every top-level JSON object of `path` (one object, an
  *  array of objects, JSON lines or concatenated objects) read as a

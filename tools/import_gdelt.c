@@ -515,109 +515,97 @@ static int parse_export(gdelt *g, char **f, size_t *len, size_t nf, erow *r) {
 /* ---------------------------------------------------------------- the fast path */
 
 /* The usual export row (plain ASCII, 61 columns, every value valid) is
- * split and checked in one pass, column by column, with the value parsers
- * parse_export uses (fast_export): splitting the row first and checking
- * its fields after took twice as long. Any other row is put back as it was
- * read and goes through imp_csv_split_row() and parse_export(), which say
- * what is wrong, in the order they always did. */
+ * split in one pass over its bytes (imp_csv_split_tabs: a mask of its tabs,
+ * 64 bytes at a time), then its values are checked column by column with
+ * the value parsers parse_export uses (fast_export). Any other row is put
+ * back as it was read and goes through imp_csv_split_row() and
+ * parse_export(), which say what is wrong, in the order they always did. */
 
-/* The cursor lives in registers only when every step is inlined. */
+/* The steps are inlined, so that column numbers are constants. */
 #define STEP IMP_INLINE
 
 typedef struct cursor {
-  char *row, *p, *end; /* the row is row[0..end - row), a NUL at end */
-  uint32_t *off;       /* where each field taken starts */
-  unsigned n;          /* fields taken */
+  char *row;           /* the row, its fields NUL-terminated */
+  const uint32_t *off; /* off[i]: where field i starts; off[N_COLS] = length + 1 */
 } cursor;
 
-/* The next field, NUL-terminated in place. @return false when there is no
- * more, or it is not plain ASCII. */
-STEP bool take(cursor *c, const char **s, size_t *n) {
-  if (c->p > c->end || c->n == N_COLS) return false;
-  size_t k = imp_csv_span(c->p);
-  if (c->p[k] != '\t' && c->p + k != c->end) return false;
-  c->off[c->n++] = (uint32_t)(c->p - c->row);
-  *s = c->p;
-  *n = k;
-  c->p[k] = '\0';
-  c->p += k + 1;
-  return true;
+/* Field i and its length. */
+STEP const char *take(const cursor *c, unsigned i, size_t *n) {
+  *n = c->off[i + 1] - c->off[i] - 1;
+  return c->row + c->off[i];
 }
 
-STEP bool skip(cursor *c, unsigned k) {
-  const char *s;
+STEP bool take_int(const cursor *c, unsigned i, irange r, int64_t *v, bool *present) {
   size_t n;
-  while (k--)
-    if (!take(c, &s, &n)) return false;
-  return true;
-}
-
-STEP bool take_int(cursor *c, irange r, int64_t *v, bool *present) {
-  const char *s;
-  size_t n;
-  if (!take(c, &s, &n)) return false;
+  const char *s = take(c, i, &n);
   *present = n > 0;
   return !n || int_value(s, n, r, v) == VAL_OK;
 }
 
-STEP bool take_num(cursor *c, drange r, double *v, bool *present) {
-  const char *s;
+STEP bool take_num(const cursor *c, unsigned i, drange r, double *v, bool *present) {
   size_t n;
-  if (!take(c, &s, &n)) return false;
+  const char *s = take(c, i, &n);
   *present = n > 0;
   return !n || num_value(s, n, r, v) == VAL_OK;
 }
 
-/* Puts back the tabs take() turned into NULs. */
+/* Puts back the tabs imp_csv_split_tabs() turned into NULs. */
 static void untake(cursor *c) {
-  for (unsigned i = 1; i < c->n; i++) c->row[c->off[i] - 1] = '\t';
-  if (c->n && c->p - 1 < c->end) c->p[-1] = '\t';
+  for (unsigned i = 1; i < N_COLS; i++) c->row[c->off[i] - 1] = '\t';
 }
 
 /* Columns 26-35: IsRootEvent .. AvgTone. */
-STEP bool fast_event(gdelt *g, cursor *c, erow *r) {
+STEP bool fast_event(gdelt *g, const cursor *c, erow *r) {
   const char *code, *s;
   size_t code_len, n;
   int64_t v;
   bool present;
-  if (!take_int(c, R_ISROOT, &v, &present)) return false;
+  if (!take_int(c, C_ISROOT, R_ISROOT, &v, &present)) return false;
   r->is_root = present && v == 1;
-  if (!take(c, &code, &code_len) || !(r->label = memo_find(&g->cameo, code, look_cameo)) ||
-      !take(c, &s, &n) || !base_of(s, n, code, code_len) || !take(c, &s, &n) ||
-      !root_of(s, n, code) || !take_int(c, R_QUAD, &v, &present) ||
+  code = take(c, C_EVENTCODE, &code_len);
+  if (!(r->label = memo_find(&g->cameo, code, look_cameo))) return false;
+  s = take(c, C_BASECODE, &n);
+  if (!base_of(s, n, code, code_len)) return false;
+  s = take(c, C_ROOTCODE, &n);
+  if (!root_of(s, n, code) || !take_int(c, C_QUAD, R_QUAD, &v, &present) ||
       (present && v != vocab_cameo_quad(code)))
     return false;
   r->quad = present ? (int)v : 0;
-  return take_num(c, R_GOLDSTEIN, &r->goldstein, &r->has_goldstein) &&
-         take_int(c, R_COUNT, &v, &present) && take_int(c, R_COUNT, &v, &present) &&
-         take_int(c, R_COUNT, &v, &present) && take_num(c, R_TONE, &r->tone, &r->has_tone);
+  return take_num(c, C_GOLDSTEIN, R_GOLDSTEIN, &r->goldstein, &r->has_goldstein) &&
+         take_int(c, C_NUMMENTIONS, R_COUNT, &v, &present) &&
+         take_int(c, C_NUMSOURCES, R_COUNT, &v, &present) &&
+         take_int(c, C_NUMARTICLES, R_COUNT, &v, &present) &&
+         take_num(c, C_AVGTONE, R_TONE, &r->tone, &r->has_tone);
 }
 
-STEP bool fast_geo(cursor *c, erow *r, int g) {
+STEP bool fast_geo(const cursor *c, erow *r, int g, unsigned b) {
   int64_t t;
   bool present, has_lat, has_lon;
-  if (!take_int(c, R_GEO_TYPE, &t, &present) || !skip(c, G_LAT - G_NAME) ||
-      !take_num(c, R_LAT, &r->lat[g], &has_lat) || !take_num(c, R_LON, &r->lon[g], &has_lon) ||
-      !skip(c, 1))
+  if (!take_int(c, b + G_TYPE, R_GEO_TYPE, &t, &present) ||
+      !take_num(c, b + G_LAT, R_LAT, &r->lat[g], &has_lat) ||
+      !take_num(c, b + G_LON, R_LON, &r->lon[g], &has_lon))
     return false;
   r->geo_type[g] = present ? (int)t : 0;
   r->has_point[g] = has_lat && has_lon;
   return true;
 }
 
-/* @return true with the row parsed when every column is as it should be. */
-static bool fast_export(gdelt *g, cursor *c, erow *r) {
+/* @return true with the row parsed when every column is as it should be
+ * (the row already split by imp_csv_split_tabs()). */
+static bool fast_export(gdelt *g, const cursor *c, erow *r) {
   const char *s;
   size_t n;
   memset(r, 0, sizeof *r);
-  if (!take(c, &s, &n) || !imp_parse_u64(s, n, &r->id) || !take(c, &s, &n) ||
-      !datetime_value(s, n, false, NULL, r->date) || !skip(c, C_ISROOT - C_MONTHYEAR) ||
-      !fast_event(g, c, r))
+  s = take(c, C_ID, &n);
+  if (!imp_parse_u64(s, n, &r->id)) return false;
+  s = take(c, C_SQLDATE, &n);
+  if (!datetime_value(s, n, false, NULL, r->date) || !fast_event(g, c, r) ||
+      !fast_geo(c, r, 0, C_G1) || !fast_geo(c, r, 1, C_G2) || !fast_geo(c, r, 2, C_GA))
     return false;
-  for (int k = 0; k < 3; k++)
-    if (!fast_geo(c, r, k)) return false;
-  return take(c, &s, &n) && datetime_value(s, n, true, &r->added, NULL) && take(c, &s, &n) &&
-         n > 0 && c->p == c->end + 1;
+  s = take(c, C_DATEADDED, &n);
+  if (!datetime_value(s, n, true, &r->added, NULL)) return false;
+  take(c, C_SOURCEURL, &n);
+  return n > 0;
 }
 
 /* ====================================================================== */
@@ -2106,12 +2094,13 @@ static int export_row(gdelt *g, imp_csv *in, char *row, size_t len) {
   erow er;
   /* the row as stored: fields NUL-terminated, one after another */
   stored_row sr = {row, len, {0}};
-  cursor c = {row, row, row + len, sr.off, 0};
+  cursor c = {row, sr.off};
   if (imp_csv_unterminated(in)) return cut_short(m, in);
-  if (fast_export(g, &c, &er)) {
+  bool split = imp_csv_split_tabs(row, len, sr.off, N_COLS);
+  if (split && fast_export(g, &c, &er)) {
     g->row++;
   } else {
-    untake(&c);
+    if (split) untake(&c);
     if (careful_export(g, in, &er, &sr)) return m->status ? IMP_STOP : 0;
   }
   sr.off[N_COLS] = (uint32_t)sr.len + 1;
