@@ -108,8 +108,15 @@ static const char *const MCOL_NAMES[N_MCOLS] = {
 /* A map of 64-bit keys to 64-bit values (open addressing)                 */
 /* ====================================================================== */
 
+/* Each key beside its value: a lookup in a table larger than the caches
+ * (one entry per article written) costs one cache miss, not two. */
+typedef struct u64slot {
+  uint64_t key; /* 0 = empty (see map_key) */
+  uint64_t val;
+} u64slot;
+
 typedef struct u64map {
-  uint64_t *keys, *vals; /* key 0 = empty slot (keys are stored | 1... see slot()) */
+  u64slot *slot;
   size_t cap, n;
 } u64map;
 
@@ -119,27 +126,17 @@ static uint64_t map_key(uint64_t k) { return k ? k : UINT64_MAX; }
 
 static size_t map_slot(const u64map *m, uint64_t k) {
   size_t i = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (m->cap - 1);
-  while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
+  while (m->slot[i].key && m->slot[i].key != k) i = (i + 1) & (m->cap - 1);
   return i;
 }
 
 static bool map_grow(u64map *m) {
   size_t cap = m->cap ? m->cap * 2 : 1024;
-  u64map g = {calloc(cap, sizeof *g.keys), calloc(cap, sizeof *g.vals), cap, 0};
-  if (!g.keys || !g.vals) {
-    free(g.keys);
-    free(g.vals);
-    return false;
-  }
+  u64map g = {calloc(cap, sizeof *g.slot), cap, m->n};
+  if (!g.slot) return false;
   for (size_t i = 0; i < m->cap; i++)
-    if (m->keys[i]) {
-      size_t j = map_slot(&g, m->keys[i]);
-      g.keys[j] = m->keys[i];
-      g.vals[j] = m->vals[i];
-    }
-  g.n = m->n;
-  free(m->keys);
-  free(m->vals);
+    if (m->slot[i].key) g.slot[map_slot(&g, m->slot[i].key)] = m->slot[i];
+  free(m->slot);
   *m = g;
   return true;
 }
@@ -149,24 +146,23 @@ static uint64_t *map_put(u64map *m, uint64_t k, uint64_t init) {
   k = map_key(k);
   if ((m->n + 1) * 2 > m->cap && !map_grow(m)) return NULL;
   size_t i = map_slot(m, k);
-  if (!m->keys[i]) {
-    m->keys[i] = k;
-    m->vals[i] = init;
+  if (!m->slot[i].key) {
+    m->slot[i].key = k;
+    m->slot[i].val = init;
     m->n++;
   }
-  return &m->vals[i];
+  return &m->slot[i].val;
 }
 
 static const uint64_t *map_get(const u64map *m, uint64_t k) {
   if (!m->cap) return NULL;
   k = map_key(k);
   size_t i = map_slot(m, k);
-  return m->keys[i] ? &m->vals[i] : NULL;
+  return m->slot[i].key ? &m->slot[i].val : NULL;
 }
 
 static void map_free(u64map *m) {
-  free(m->keys);
-  free(m->vals);
+  free(m->slot);
   memset(m, 0, sizeof *m);
 }
 
@@ -248,7 +244,7 @@ typedef struct pend {
   uint64_t done_line;   /* where the reading side was when it was complete, */
   const char *done_file; /* for the writing side's messages */
   struct pend *prev, *next; /* in order of last use (head = oldest) */
-  struct pend *chain;       /* hash bucket chain; the spares' list */
+  struct pend *chain;       /* in the spares, or the written records coming back */
 } pend;
 
 /* What encoding records needs besides the records: with a writing thread
@@ -273,8 +269,8 @@ typedef struct gdelt {
   size_t n_refs, cap_refs;
   u64map by_event;   /* event id -> first ref index */
   /* grouping */
-  pend **buckets;
-  size_t n_buckets, n_pending;
+  struct pslot *slots; /* the pending records by key hash (pend_find) */
+  size_t n_slots, n_pending;
   pend *head, *tail;
   pend *spares;      /* written records' pends, kept for new ones */
   const pend *prefetched; /* the last record prefetch_next() asked for */
@@ -862,27 +858,59 @@ static int read_mention(gdelt *g, uint32_t i, char **f, size_t *len, size_t *nf)
 /* Pending records                                                        */
 /* ====================================================================== */
 
+/* The table of pending records: open addressing, each slot holding the
+ * key's hash beside the record, so a lookup touches a record only when
+ * the hashes match (chained buckets made every lookup and removal load
+ * the records of its chain, cold by then). At most half full. */
+typedef struct pslot {
+  uint64_t hash;
+  pend *p; /* NULL: empty */
+} pslot;
+
 static pend *pend_find(gdelt *g, const akey *k) {
-  if (!g->n_buckets) return NULL;
-  for (pend *p = g->buckets[k->hash & (g->n_buckets - 1)]; p; p = p->chain)
-    if (p->hash == k->hash && strcmp(p->key, k->s) == 0) return p;
+  if (!g->n_slots) return NULL;
+  size_t mask = g->n_slots - 1;
+  for (size_t i = k->hash & mask; g->slots[i].p; i = (i + 1) & mask)
+    if (g->slots[i].hash == k->hash && strcmp(g->slots[i].p->key, k->s) == 0) return g->slots[i].p;
   return NULL;
 }
 
+static void slot_put(pslot *slots, size_t mask, uint64_t hash, pend *p) {
+  size_t i = hash & mask;
+  while (slots[i].p) i = (i + 1) & mask;
+  slots[i].hash = hash;
+  slots[i].p = p;
+}
+
 static bool pend_rehash(gdelt *g) {
-  size_t n = g->n_buckets ? 2 * g->n_buckets : 1024;
-  pend **b = calloc(n, sizeof *b);
+  size_t n = g->n_slots ? 2 * g->n_slots : 1024;
+  pslot *b = calloc(n, sizeof *b);
   if (!b) return false;
-  for (size_t i = 0; i < g->n_buckets; i++)
-    for (pend *p = g->buckets[i], *next; p; p = next) {
-      next = p->chain;
-      p->chain = b[p->hash & (n - 1)];
-      b[p->hash & (n - 1)] = p;
-    }
-  free(g->buckets);
-  g->buckets = b;
-  g->n_buckets = n;
+  for (size_t i = 0; i < g->n_slots; i++)
+    if (g->slots[i].p) slot_put(b, n - 1, g->slots[i].hash, g->slots[i].p);
+  free(g->slots);
+  g->slots = b;
+  g->n_slots = n;
   return true;
+}
+
+/* Removes p's slot, moving later slots of the same run back into the gap
+ * (no tombstones: lookups stay as short as the table is full). */
+static void slot_remove(gdelt *g, const pend *p) {
+  size_t mask = g->n_slots - 1, i = p->hash & mask;
+  while (g->slots[i].p != p) i = (i + 1) & mask;
+  for (size_t j = i;;) {
+    j = (j + 1) & mask;
+    if (!g->slots[j].p) break;
+    size_t home = g->slots[j].hash & mask;
+    /* slot j may move to i when its home is not within (i, j] */
+    bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      g->slots[i] = g->slots[j];
+      i = j;
+    }
+  }
+  g->slots[i].p = NULL;
 }
 
 static void lru_unlink(gdelt *g, pend *p) {
@@ -918,7 +946,7 @@ static bool str_set(char **dst, size_t *cap, const char *s, size_t n) {
  * are allocated once and reused (a malloc and a free per record and per
  * string were 5% of an import). */
 static pend *pend_new(gdelt *g, const akey *k) {
-  if (g->n_pending >= g->n_buckets && !pend_rehash(g)) return NULL;
+  if ((g->n_pending + 1) * 2 > g->n_slots && !pend_rehash(g)) return NULL;
   pend *p = g->spares;
   if (p) g->spares = p->chain;
   else if (!(p = calloc(1, sizeof *p))) return NULL;
@@ -934,9 +962,7 @@ static pend *pend_new(gdelt *g, const akey *k) {
   p->len = 0;
   p->n_entries = 0;
   p->n_ids = p->n_dups = 0;
-  size_t b = k->hash & (g->n_buckets - 1);
-  p->chain = g->buckets[b];
-  g->buckets[b] = p;
+  slot_put(g->slots, g->n_slots - 1, k->hash, p);
   g->n_pending++;
   lru_push(g, p);
   return p;
@@ -944,9 +970,7 @@ static pend *pend_new(gdelt *g, const akey *k) {
 
 /* Takes a complete record off the table (it is being written). */
 static void pend_unlink(gdelt *g, pend *p) {
-  pend **pp = &g->buckets[p->hash & (g->n_buckets - 1)];
-  while (*pp != p) pp = &(*pp)->chain;
-  *pp = p->chain;
+  slot_remove(g, p);
   lru_unlink(g, p);
   g->n_pending--;
 }
@@ -1749,11 +1773,11 @@ static int pend_write(gdelt *g, pend *p) {
  * thread: a translation warning comes while the record is encoded, and
  * would otherwise come out of order. The queue holds PIPE_CAP records:
  * memory stays bounded by the window. */
-#define PIPE_CAP 64
+#define PIPE_CAP 128
 /* A side that waits is woken when PIPE_BATCH records (or room for as many)
  * are there, not at each one: a wake-up per record (a futex call and a
  * context switch) cost a tenth of the run. */
-#define PIPE_BATCH 16
+#define PIPE_BATCH 32
 
 typedef struct pipeline {
   pthread_t thread;
@@ -2215,7 +2239,7 @@ static void gdelt_free(gdelt *g) {
   free(g->enc.actor_bodies);
   free(g->enc.place_bodies);
   free(g->refs);
-  free(g->buckets);
+  free(g->slots);
   free(g->touched);
   free(g->scratch);
   evrec__buf_free(&g->enc.events);
