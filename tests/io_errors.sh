@@ -242,6 +242,23 @@ else
   failing 100 schema bigz.evr
   expect_rc "EIO: schema" 2
   expect_err "EIO: schema" "evrec: error reading bigz.evr: Input/output error"
+  # GDELT import: on one thread, and with its threads (the input read ahead
+  # on one, records written on another): the same error, no output file
+  /usr/bin/python3 -c "
+import sys
+rows = [l.rstrip('\\n').split('\\t') for l in open(sys.argv[1])]
+out = []
+for k in range(400):
+    for r in rows:
+        r = list(r); r[0] = str(int(r[0]) + k * 10000000); out.append('\\t'.join(r))
+open('big.tsv', 'w').write('\\n'.join(out) + '\\n')" "$HERE/data/import/gdelt2-export-20250807220000.excerpt.tsv"
+  FAIL=big.tsv
+  for j in 1 2; do
+    failing 300000 import -q --from gdelt big.tsv -j $j -o new.pbd
+    expect_rc "EIO: import -j $j" 2
+    expect_err "EIO: import -j $j" "evrec: big.tsv: read error: Input/output error"
+    expect_absent "EIO: import -j $j leaves no file" new.pbd
+  done
   # the shim itself: no effect on other files, none without FAILIO_PATH
   FAIL=seed.pb
   failing 0 cat big.pbd

@@ -299,6 +299,10 @@ uint64_t imp_csv_offset(const imp_csv *c);
 /** True when the row returned last ended without a line end: the last line
  *  of an input that may have been cut short. */
 bool imp_csv_unterminated(const imp_csv *c);
+/** Reads the input ahead on a thread of its own (a regular file only, and
+ *  before the first row; otherwise, or without memory or a thread, nothing
+ *  changes). Rows, messages and errors are as without it. */
+void imp_csv_readahead(imp_csv *c);
 void imp_csv_close(imp_csv *c);
 
 /* For the steps of a hot loop that must be inlined whatever the size of

@@ -296,6 +296,7 @@ typedef struct gdelt {
   encoder enc;       /* writing records */
   imp m2;            /* the writing thread's imp, when there is one */
   struct pipeline *pipe; /* the writing thread, NULL when there is none */
+  bool threads;      /* more than one thread may be used (-j) */
   struct {                 /* the last SOURCEURL that was a web URL (source_key) */
     char src[512];
     size_t len, key_at, key_n; /* its key is src[key_at .. key_at + key_n) */
@@ -799,6 +800,7 @@ static int index_file(gdelt *g, uint32_t file) {
   size_t *len, nf;
   const char *path = g->o->mentions[file];
   if (imp_csv_open(&c, path, '\t', false, m->max_row, why, sizeof why)) return imp_fail(m, "%s", why);
+  if (g->threads) imp_csv_readahead(c);
   m->file = path;
   int rc, status = 0;
   while ((rc = imp_csv_next(c, &f, &len, &nf, why, sizeof why)) != 0) {
@@ -1864,9 +1866,8 @@ static int pipe_put(gdelt *g, pend *p) {
 
 /* Starts the writing thread, if the run should have one. @return 0, or
  * IMP_STOP when out of resources (reported). */
-static int pipe_start(gdelt *g, unsigned threads) {
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  if (g->o->n_mentions || threads == 1 || (threads == 0 && cores < 2)) return 0;
+static int pipe_start(gdelt *g) {
+  if (g->o->n_mentions || !g->threads) return 0;
   pipeline *q = calloc(1, sizeof *q);
   imp *m2 = &g->m2;
   *m2 = *g->m;
@@ -2171,6 +2172,7 @@ static int each_row(gdelt *g, const char *const *inputs, size_t n,
     size_t len;
     if (imp_csv_open(&c, inputs[i], '\t', false, m->max_row, why, sizeof why))
       return imp_fail(m, "%s", why);
+    if (g->threads) imp_csv_readahead(c);
     m->file = cli_display_name(inputs[i], false);
     int rc, status = 0;
     while ((rc = imp_csv_next_row(c, &row, &len, why, sizeof why)) != 0) {
@@ -2257,6 +2259,7 @@ int imp_gdelt(imp *m, const char *const *inputs, size_t n, const imp_gdelt_optio
   g.mfd = malloc((o->n_mentions + 1) * sizeof *g.mfd);
   if (!g.mfd) return imp_fail(m, "out of memory");
   g.enc.m = m;
+  g.threads = o->threads > 1 || (o->threads == 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1);
   g.enc.actor_bodies = calloc(1, sizeof *g.enc.actor_bodies); /* NULL: no cache, no harm */
   g.enc.place_bodies = calloc(1, sizeof *g.enc.place_bodies);
   for (size_t i = 0; i < o->n_mentions; i++) g.mfd[i] = -1;
@@ -2266,7 +2269,7 @@ int imp_gdelt(imp *m, const char *const *inputs, size_t n, const imp_gdelt_optio
     rc = each_row(&g, inputs, n, note_last);
     g.row = 0;
   }
-  if (!rc) rc = pipe_start(&g, o->threads);
+  if (!rc) rc = pipe_start(&g);
   if (!rc) rc = each_row(&g, inputs, n, export_row);
   m->line = 0;
   while (!rc && g.head) rc = pend_write(&g, g.head);
