@@ -315,6 +315,44 @@ static inline bool evrec__is_oneof(const ProtobufCFieldDescriptor *f) {
  *  the size of an array slot; message fields are pointers). */
 size_t evrec__sizeof_type(ProtobufCType t);
 
+/** Flips a signed map key, as a uint64 of its int64 value, into unsigned
+ *  order; the same XOR undoes it. */
+#define EVREC__MAP_KEY_FLIP (UINT64_C(1) << 63)
+
+/**
+ * The key of map entry `entry` (kf: its key field, evrec__map_key()) made
+ * comparable, so that a map's entries sort by key: the order of the JSON
+ * encoder's output, which the diff walks in too. A string key is stored in
+ * *str ("" for NULL) and 0 returned; any other key is returned as a number
+ * that orders as the key does (*str = NULL): signed integers as the uint64
+ * of their int64 value XOR EVREC__MAP_KEY_FLIP, unsigned ones as they are,
+ * bool as 0 or 1. Keys of a type a map cannot have all return 0.
+ */
+static inline uint64_t evrec__map_key_order(const ProtobufCFieldDescriptor *kf,
+                                            const ProtobufCMessage *entry, const char **str) {
+  const void *p = evrec__field_ptr(entry, kf);
+  *str = NULL;
+  switch (kf->type) {
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32:
+    return (uint64_t)(int64_t) * (const int32_t *)p ^ EVREC__MAP_KEY_FLIP;
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64: return (uint64_t) * (const int64_t *)p ^ EVREC__MAP_KEY_FLIP;
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32: return *(const uint32_t *)p;
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64: return *(const uint64_t *)p;
+  case PROTOBUF_C_TYPE_BOOL: return *(const protobuf_c_boolean *)p != 0;
+  case PROTOBUF_C_TYPE_STRING:
+    *str = *(char *const *)p;
+    if (!*str) *str = "";
+    return 0;
+  default: return 0; /* not a legal key type */
+  }
+}
+
 
 /* ---------------------------------------------------------------- codec entry points */
 

@@ -654,26 +654,7 @@ static int mkey_cmp_str(const void *pa, const void *pb) {
 static mkey key_of(const ProtobufCFieldDescriptor *kf, const ProtobufCMessage *entry,
                    size_t idx) {
   mkey k = {0, NULL, idx};
-  const void *p = evrec__field_ptr(entry, kf);
-  const uint64_t flip = UINT64_C(1) << 63; /* signed -> unsigned order */
-  switch (kf->type) {
-  case PROTOBUF_C_TYPE_INT32:
-  case PROTOBUF_C_TYPE_SINT32:
-  case PROTOBUF_C_TYPE_SFIXED32: k.k = (uint64_t)(int64_t) * (const int32_t *)p ^ flip; break;
-  case PROTOBUF_C_TYPE_INT64:
-  case PROTOBUF_C_TYPE_SINT64:
-  case PROTOBUF_C_TYPE_SFIXED64: k.k = (uint64_t) * (const int64_t *)p ^ flip; break;
-  case PROTOBUF_C_TYPE_UINT32:
-  case PROTOBUF_C_TYPE_FIXED32: k.k = *(const uint32_t *)p; break;
-  case PROTOBUF_C_TYPE_UINT64:
-  case PROTOBUF_C_TYPE_FIXED64: k.k = *(const uint64_t *)p; break;
-  case PROTOBUF_C_TYPE_BOOL: k.k = *(const protobuf_c_boolean *)p != 0; break;
-  case PROTOBUF_C_TYPE_STRING:
-    k.s = *(char *const *)p;
-    if (!k.s) k.s = "";
-    break;
-  default: break; /* not a legal key type; every key compares equal */
-  }
+  k.k = evrec__map_key_order(kf, entry, &k.s);
   return k;
 }
 
@@ -1182,7 +1163,7 @@ static void path_steps(const jenc *e, evrec__fieldpath *p) {
       case PROTOBUF_C_TYPE_FIXED32:
       case PROTOBUF_C_TYPE_UINT64:
       case PROTOBUF_C_TYPE_FIXED64: evrec__fieldpath_key_u64(p, k.k); break;
-      default: evrec__fieldpath_key_i64(p, (int64_t)(k.k ^ (UINT64_C(1) << 63))); break;
+      default: evrec__fieldpath_key_i64(p, (int64_t)(k.k ^ EVREC__MAP_KEY_FLIP)); break;
       }
     }
   }
