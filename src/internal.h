@@ -232,6 +232,15 @@ static inline bool evrec__wkt_is_wrapper(evrec__wkt w) {
   return w >= EVREC__WKT_DOUBLE_VALUE && w <= EVREC__WKT_BYTES_VALUE;
 }
 
+/** Field number `id` (> 0) of a well-known type's message `d`, found by
+ *  number so that any generated copy of the WKTs works. @return NULL when
+ *  `d` has no such field (a malformed descriptor: the caller reports it). */
+const ProtobufCFieldDescriptor *evrec__wkt_field(const ProtobufCMessageDescriptor *d,
+                                                 unsigned id);
+
+/** @return true for google.protobuf.NullValue (JSON null, both ways). */
+bool evrec__is_null_value_enum(const ProtobufCEnumDescriptor *e);
+
 /** @return true when `f` is a map field: repeated message whose type is a
  *  nested "<Field>Entry" with exactly fields key=1 and value=2. */
 bool evrec__field_is_map(const ProtobufCFieldDescriptor *f);

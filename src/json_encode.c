@@ -516,10 +516,6 @@ static void put_bytes(jenc *e, const ProtobufCBinaryData *b) {
 /* Enums                                                                   */
 /* ====================================================================== */
 
-static bool is_null_value_enum(const ProtobufCEnumDescriptor *ed) {
-  return ed->name[0] == 'g' && strcmp(ed->name, "google.protobuf.NullValue") == 0;
-}
-
 /* By name; numbers the descriptor does not know (legal in proto3) as
  * integers; google.protobuf.NullValue as null. Like Python's json_format,
  * EVREC_JSON_ENUMS_AS_INTS wins over the NullValue rule. */
@@ -528,7 +524,7 @@ static void put_enum(jenc *e, const ProtobufCEnumDescriptor *ed, int32_t v) {
     put_i64(e, v, false);
     return;
   }
-  if (is_null_value_enum(ed)) {
+  if (evrec__is_null_value_enum(ed)) {
     PUT_LIT(e, "null");
     return;
   }
@@ -831,12 +827,9 @@ static void put_object(jenc *e, const ProtobufCMessage *m) {
 
 static const ProtobufCFieldDescriptor *wkt_field(jenc *e, const ProtobufCMessage *m,
                                                  unsigned id) {
-  const ProtobufCMessageDescriptor *d = m->descriptor;
-  /* The WKTs number their fields 1..n, so index id-1 is the usual hit. */
-  if (id <= d->n_fields && d->fields[id - 1].id == id) return &d->fields[id - 1];
-  for (unsigned i = 0; i < d->n_fields; i++)
-    if (d->fields[i].id == id) return &d->fields[i];
-  fail(e, EVREC_E_SCHEMA, "%s has no field %u", d->name, id);
+  const ProtobufCFieldDescriptor *f = evrec__wkt_field(m->descriptor, id);
+  if (!f) fail(e, EVREC_E_SCHEMA, "%s has no field %u", m->descriptor->name, id);
+  return f;
 }
 
 static const void *wkt_ptr(jenc *e, const ProtobufCMessage *m, unsigned id) {
