@@ -24,7 +24,7 @@
 typedef struct info {
   const cli_command *cmd;
   bool json;
-  evrec_format from;
+  cli_io io; /* -f */
   cli_limits lim;
 } info;
 
@@ -171,11 +171,11 @@ static int info_input(const info *c, const char *in) {
   facts f;
   memset(&f, 0, sizeof f);
   f.file = cli_display_name(in, false);
-  ro.format = c->from;
+  ro.format = c->io.from;
   ro.flags = EVREC_READ_SKIP_DAMAGE;
   cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? f.file : NULL;
-  int rc = cli_stdin_check(in, c->from);
+  int rc = cli_stdin_check(in, c->io.from);
   if (rc) return rc;
   if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) return cli_open_failed(f.file, &err);
   f.format = evrec_reader_format(r);
@@ -196,7 +196,7 @@ static int info_input(const info *c, const char *in) {
 }
 
 int cli_cmd_info(const cli_command *cmd, int argc, char **argv) {
-  info c = {cmd, false, EVREC_FORMAT_AUTO, {0, 0, 0, 0, 0, 0}};
+  info c = {.cmd = cmd};
   const char **inputs = (const char **)(argv + 1); /* operands compacted in place */
   int n = 0, id;
   const char *value;
@@ -204,12 +204,12 @@ int cli_cmd_info(const cli_command *cmd, int argc, char **argv) {
   cli_parser_init(&p, cmd, argc, argv);
   while ((id = cli_next(&p, &value)) != CLI_END) {
     if (id == CLI_ERROR) return CLI_EXIT_USAGE;
-    int rc = cli_limits_option(cmd, &c.lim, id, value);
+    int rc = cli_io_option(cmd, &c.io, id, value);
+    if (rc == 1) rc = cli_limits_option(cmd, &c.lim, id, value);
     if (rc == CLI_EXIT_USAGE) return rc;
     if (rc == 0) continue;
     if (id == CLI_OPERAND) inputs[n++] = value;
     else if (id == 'J') c.json = true;
-    else if (id == 'f' && !(c.from = cli_parse_format(cmd, "-f", value))) return CLI_EXIT_USAGE;
     else if (id == CLI_OPT_HELP) return cli_help(stdout, cmd), CLI_EXIT_OK;
   }
   if (n == 0) return cli_usage_error(cmd, "no input file (use '-' for stdin)");
