@@ -167,6 +167,21 @@ static inline uint64_t evrec__fnv1a64(const char *s, size_t len) {
  *  the record (EVREC_READ_SKIP_INVALID, EVREC_READ_SKIP_DAMAGE) or stopped. */
 int evrec__reader_sticky(const evrec_reader *r);
 
+/* ---------------------------------------------------------------- validate (validate.c) */
+
+/**
+ * A reader's failure on a record as evrec_validate_reader() reports it,
+ * for loops of their own over a reader (the Python binding's
+ * evrec.validate()): when `code` (evrec_reader_next()'s status, `e` its
+ * error) concerns a record, counts it in *st (errors, invalid, and records
+ * unless a damaged block's) and passes fn (may be NULL) a violation of the
+ * decode-* rule of the code, with record = e->record and error = e.
+ * @return -1 when the code is not about a record (I/O, memory, format:
+ *         no violation, nothing counted), 1 when fn asked to stop, else 0.
+ */
+int evrec__validate_decode_error(int code, const evrec_error *e, evrec_validate_stats *st,
+                                 evrec_violation_fn fn, void *payload);
+
 /* ---------------------------------------------------------------- utf8 */
 
 /** @return the byte length of the longest valid UTF-8 prefix of s[0..len)
