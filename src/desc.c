@@ -50,6 +50,19 @@ evrec__wkt evrec__wkt_of(const ProtobufCMessageDescriptor *d) {
   return EVREC__WKT_NONE;
 }
 
+const ProtobufCFieldDescriptor *evrec__wkt_field(const ProtobufCMessageDescriptor *d,
+                                                 unsigned id) {
+  /* The WKTs number their fields 1..n, so index id-1 is the usual hit. */
+  if (id - 1 < d->n_fields && d->fields[id - 1].id == id) return &d->fields[id - 1];
+  for (unsigned i = 0; i < d->n_fields; i++)
+    if (d->fields[i].id == id) return &d->fields[i];
+  return NULL;
+}
+
+bool evrec__is_null_value_enum(const ProtobufCEnumDescriptor *e) {
+  return e->name[0] == 'g' && strcmp(e->name, "google.protobuf.NullValue") == 0;
+}
+
 /* ------------------------------------------------------------ maps */
 
 static const ProtobufCFieldDescriptor *field_numbered(

@@ -907,21 +907,7 @@ typedef struct mkey {
 
 static mkey key_of(const ProtobufCFieldDescriptor *kf, const ProtobufCMessage *e, size_t idx) {
   mkey k = {0, NULL, idx, e};
-  const void *p = evrec__field_ptr(e, kf);
-  const uint64_t flip = UINT64_C(1) << 63;
-  switch (kf->type) {
-  case PROTOBUF_C_TYPE_INT32:
-  case PROTOBUF_C_TYPE_SINT32:
-  case PROTOBUF_C_TYPE_SFIXED32: k.k = (uint64_t)(int64_t) * (const int32_t *)p ^ flip; break;
-  case PROTOBUF_C_TYPE_INT64:
-  case PROTOBUF_C_TYPE_SINT64:
-  case PROTOBUF_C_TYPE_SFIXED64: k.k = (uint64_t) * (const int64_t *)p ^ flip; break;
-  case PROTOBUF_C_TYPE_UINT32:
-  case PROTOBUF_C_TYPE_FIXED32: k.k = *(const uint32_t *)p; break;
-  case PROTOBUF_C_TYPE_BOOL: k.k = *(const protobuf_c_boolean *)p != 0; break;
-  case PROTOBUF_C_TYPE_STRING: k.s = nz(*(char *const *)p); break;
-  default: k.k = *(const uint64_t *)p; break;
-  }
+  k.k = evrec__map_key_order(kf, e, &k.s);
   return k;
 }
 

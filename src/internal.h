@@ -167,6 +167,21 @@ static inline uint64_t evrec__fnv1a64(const char *s, size_t len) {
  *  the record (EVREC_READ_SKIP_INVALID, EVREC_READ_SKIP_DAMAGE) or stopped. */
 int evrec__reader_sticky(const evrec_reader *r);
 
+/* ---------------------------------------------------------------- validate (validate.c) */
+
+/**
+ * A reader's failure on a record as evrec_validate_reader() reports it,
+ * for loops of their own over a reader (the Python binding's
+ * evrec.validate()): when `code` (evrec_reader_next()'s status, `e` its
+ * error) concerns a record, counts it in *st (errors, invalid, and records
+ * unless a damaged block's) and passes fn (may be NULL) a violation of the
+ * decode-* rule of the code, with record = e->record and error = e.
+ * @return -1 when the code is not about a record (I/O, memory, format:
+ *         no violation, nothing counted), 1 when fn asked to stop, else 0.
+ */
+int evrec__validate_decode_error(int code, const evrec_error *e, evrec_validate_stats *st,
+                                 evrec_violation_fn fn, void *payload);
+
 /* ---------------------------------------------------------------- utf8 */
 
 /** @return the byte length of the longest valid UTF-8 prefix of s[0..len)
@@ -231,6 +246,15 @@ evrec__wkt evrec__wkt_of(const ProtobufCMessageDescriptor *d);
 static inline bool evrec__wkt_is_wrapper(evrec__wkt w) {
   return w >= EVREC__WKT_DOUBLE_VALUE && w <= EVREC__WKT_BYTES_VALUE;
 }
+
+/** Field number `id` (> 0) of a well-known type's message `d`, found by
+ *  number so that any generated copy of the WKTs works. @return NULL when
+ *  `d` has no such field (a malformed descriptor: the caller reports it). */
+const ProtobufCFieldDescriptor *evrec__wkt_field(const ProtobufCMessageDescriptor *d,
+                                                 unsigned id);
+
+/** @return true for google.protobuf.NullValue (JSON null, both ways). */
+bool evrec__is_null_value_enum(const ProtobufCEnumDescriptor *e);
 
 /** @return true when `f` is a map field: repeated message whose type is a
  *  nested "<Field>Entry" with exactly fields key=1 and value=2. */
@@ -314,6 +338,44 @@ static inline bool evrec__is_oneof(const ProtobufCFieldDescriptor *f) {
 /** In-memory size of one element of a field of type t (for repeated arrays:
  *  the size of an array slot; message fields are pointers). */
 size_t evrec__sizeof_type(ProtobufCType t);
+
+/** Flips a signed map key, as a uint64 of its int64 value, into unsigned
+ *  order; the same XOR undoes it. */
+#define EVREC__MAP_KEY_FLIP (UINT64_C(1) << 63)
+
+/**
+ * The key of map entry `entry` (kf: its key field, evrec__map_key()) made
+ * comparable, so that a map's entries sort by key: the order of the JSON
+ * encoder's output, which the diff walks in too. A string key is stored in
+ * *str ("" for NULL) and 0 returned; any other key is returned as a number
+ * that orders as the key does (*str = NULL): signed integers as the uint64
+ * of their int64 value XOR EVREC__MAP_KEY_FLIP, unsigned ones as they are,
+ * bool as 0 or 1. Keys of a type a map cannot have all return 0.
+ */
+static inline uint64_t evrec__map_key_order(const ProtobufCFieldDescriptor *kf,
+                                            const ProtobufCMessage *entry, const char **str) {
+  const void *p = evrec__field_ptr(entry, kf);
+  *str = NULL;
+  switch (kf->type) {
+  case PROTOBUF_C_TYPE_INT32:
+  case PROTOBUF_C_TYPE_SINT32:
+  case PROTOBUF_C_TYPE_SFIXED32:
+    return (uint64_t)(int64_t) * (const int32_t *)p ^ EVREC__MAP_KEY_FLIP;
+  case PROTOBUF_C_TYPE_INT64:
+  case PROTOBUF_C_TYPE_SINT64:
+  case PROTOBUF_C_TYPE_SFIXED64: return (uint64_t) * (const int64_t *)p ^ EVREC__MAP_KEY_FLIP;
+  case PROTOBUF_C_TYPE_UINT32:
+  case PROTOBUF_C_TYPE_FIXED32: return *(const uint32_t *)p;
+  case PROTOBUF_C_TYPE_UINT64:
+  case PROTOBUF_C_TYPE_FIXED64: return *(const uint64_t *)p;
+  case PROTOBUF_C_TYPE_BOOL: return *(const protobuf_c_boolean *)p != 0;
+  case PROTOBUF_C_TYPE_STRING:
+    *str = *(char *const *)p;
+    if (!*str) *str = "";
+    return 0;
+  default: return 0; /* not a legal key type */
+  }
+}
 
 
 /* ---------------------------------------------------------------- codec entry points */

@@ -1456,10 +1456,6 @@ static JSONDEC_NOINLINE void jsondec_bytes(jsondec *d, jsondec_val *v) {
   v->bytes.data = out;
 }
 
-static bool is_null_value_enum(const ProtobufCEnumDescriptor *e) {
-  return strcmp(e->name, "google.protobuf.NullValue") == 0;
-}
-
 /* An enum: value name, or number (proto3 enums are open, so any int32).
  * @return false when the name is unknown and unknown names are ignored. */
 static JSONDEC_NOINLINE bool jsondec_enum(jsondec *d, const ProtobufCFieldDescriptor *f,
@@ -1716,7 +1712,7 @@ static JSONDEC_NOINLINE void jsondec_null(jsondec *d, ProtobufCMessage *m,
     store(m, f, &v);
   } else {
     jsondec_lit(d, "null");
-    if (f->type == PROTOBUF_C_TYPE_ENUM && is_null_value_enum(f->descriptor)) {
+    if (f->type == PROTOBUF_C_TYPE_ENUM && evrec__is_null_value_enum(f->descriptor)) {
       v.i32 = 0;
       store(m, f, &v);
     }
@@ -1945,10 +1941,7 @@ static ProtobufCMessage *jsondec_message(jsondec *d, const ProtobufCMessageDescr
 /* Field `id` of a well-known type (by number: works for any generated copy). */
 static const ProtobufCFieldDescriptor *wkt_field(jsondec *d, const ProtobufCMessage *m,
                                                  unsigned id) {
-  const ProtobufCMessageDescriptor *md = m->descriptor;
-  /* well-known types number their fields 1, 2, ... in order */
-  if (id - 1 < md->n_fields && md->fields[id - 1].id == id) return &md->fields[id - 1];
-  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(md, id);
+  const ProtobufCFieldDescriptor *f = evrec__wkt_field(m->descriptor, id);
   if (!f)
     jsondec_errat(d, d->ptr, EVREC_E_UNSUPPORTED, "malformed descriptor for %s",
                   m->descriptor->name);

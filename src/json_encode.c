@@ -516,10 +516,6 @@ static void put_bytes(jenc *e, const ProtobufCBinaryData *b) {
 /* Enums                                                                   */
 /* ====================================================================== */
 
-static bool is_null_value_enum(const ProtobufCEnumDescriptor *ed) {
-  return ed->name[0] == 'g' && strcmp(ed->name, "google.protobuf.NullValue") == 0;
-}
-
 /* By name; numbers the descriptor does not know (legal in proto3) as
  * integers; google.protobuf.NullValue as null. Like Python's json_format,
  * EVREC_JSON_ENUMS_AS_INTS wins over the NullValue rule. */
@@ -528,7 +524,7 @@ static void put_enum(jenc *e, const ProtobufCEnumDescriptor *ed, int32_t v) {
     put_i64(e, v, false);
     return;
   }
-  if (is_null_value_enum(ed)) {
+  if (evrec__is_null_value_enum(ed)) {
     PUT_LIT(e, "null");
     return;
   }
@@ -654,26 +650,7 @@ static int mkey_cmp_str(const void *pa, const void *pb) {
 static mkey key_of(const ProtobufCFieldDescriptor *kf, const ProtobufCMessage *entry,
                    size_t idx) {
   mkey k = {0, NULL, idx};
-  const void *p = evrec__field_ptr(entry, kf);
-  const uint64_t flip = UINT64_C(1) << 63; /* signed -> unsigned order */
-  switch (kf->type) {
-  case PROTOBUF_C_TYPE_INT32:
-  case PROTOBUF_C_TYPE_SINT32:
-  case PROTOBUF_C_TYPE_SFIXED32: k.k = (uint64_t)(int64_t) * (const int32_t *)p ^ flip; break;
-  case PROTOBUF_C_TYPE_INT64:
-  case PROTOBUF_C_TYPE_SINT64:
-  case PROTOBUF_C_TYPE_SFIXED64: k.k = (uint64_t) * (const int64_t *)p ^ flip; break;
-  case PROTOBUF_C_TYPE_UINT32:
-  case PROTOBUF_C_TYPE_FIXED32: k.k = *(const uint32_t *)p; break;
-  case PROTOBUF_C_TYPE_UINT64:
-  case PROTOBUF_C_TYPE_FIXED64: k.k = *(const uint64_t *)p; break;
-  case PROTOBUF_C_TYPE_BOOL: k.k = *(const protobuf_c_boolean *)p != 0; break;
-  case PROTOBUF_C_TYPE_STRING:
-    k.s = *(char *const *)p;
-    if (!k.s) k.s = "";
-    break;
-  default: break; /* not a legal key type; every key compares equal */
-  }
+  k.k = evrec__map_key_order(kf, entry, &k.s);
   return k;
 }
 
@@ -850,12 +827,9 @@ static void put_object(jenc *e, const ProtobufCMessage *m) {
 
 static const ProtobufCFieldDescriptor *wkt_field(jenc *e, const ProtobufCMessage *m,
                                                  unsigned id) {
-  const ProtobufCMessageDescriptor *d = m->descriptor;
-  /* The WKTs number their fields 1..n, so index id-1 is the usual hit. */
-  if (id <= d->n_fields && d->fields[id - 1].id == id) return &d->fields[id - 1];
-  for (unsigned i = 0; i < d->n_fields; i++)
-    if (d->fields[i].id == id) return &d->fields[i];
-  fail(e, EVREC_E_SCHEMA, "%s has no field %u", d->name, id);
+  const ProtobufCFieldDescriptor *f = evrec__wkt_field(m->descriptor, id);
+  if (!f) fail(e, EVREC_E_SCHEMA, "%s has no field %u", m->descriptor->name, id);
+  return f;
 }
 
 static const void *wkt_ptr(jenc *e, const ProtobufCMessage *m, unsigned id) {
@@ -1182,7 +1156,7 @@ static void path_steps(const jenc *e, evrec__fieldpath *p) {
       case PROTOBUF_C_TYPE_FIXED32:
       case PROTOBUF_C_TYPE_UINT64:
       case PROTOBUF_C_TYPE_FIXED64: evrec__fieldpath_key_u64(p, k.k); break;
-      default: evrec__fieldpath_key_i64(p, (int64_t)(k.k ^ (UINT64_C(1) << 63))); break;
+      default: evrec__fieldpath_key_i64(p, (int64_t)(k.k ^ EVREC__MAP_KEY_FLIP)); break;
       }
     }
   }

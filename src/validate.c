@@ -1383,10 +1383,10 @@ static int decode_rule(int code) {
   }
 }
 
-/* Reports a reader error as a decoding violation. @return true when the
- * callback asked to stop. */
-static bool report_decode(int rule, const evrec_error *e, evrec_validate_stats *st,
-                          evrec_violation_fn fn, void *payload) {
+int evrec__validate_decode_error(int code, const evrec_error *e, evrec_validate_stats *st,
+                                 evrec_violation_fn fn, void *payload) {
+  int rule = decode_rule(code);
+  if (rule < 0) return -1;
   evrec_violation viol = {rule_table[rule].id, EVREC_SEVERITY_ERROR, e->record, "", e->path,
                           e->message, e};
   st->errors++;
@@ -1408,9 +1408,9 @@ static int validate_stream(evrec_validator *v, evrec_reader *r, evrec_validate_s
       if (rc) return rc;
       continue;
     }
-    int rule = decode_rule(rc);
-    if (rule >= 0 && report_decode(rule, &e, st, fn, payload)) return EVREC_STOPPED;
-    if (rule < 0 || evrec__reader_sticky(r)) { /* the reader cannot go on */
+    int d = evrec__validate_decode_error(rc, &e, st, fn, payload);
+    if (d > 0) return EVREC_STOPPED;
+    if (d < 0 || evrec__reader_sticky(r)) { /* the reader cannot go on */
       if (err) *err = e;
       return rc;
     }

@@ -155,7 +155,7 @@ import json, os, sys
 j = json.loads(open(sys.argv[1]).read())
 want = {"file": "gen.evr", "format": "evr", "records": 3000, "blocks": int(sys.argv[3]),
         "index": "ok",
-        "bytesIn": os.path.getsize(sys.argv[2]), "bytesOut": os.path.getsize("gen.pbd"),
+        "size": os.path.getsize(sys.argv[2]), "uncompressedSize": os.path.getsize("gen.pbd"),
         "eofMember": True, "damagedBlocks": 0, "recordsLost": 0,
         "truncated": False, "damaged": False}
 for k, v in want.items():
@@ -165,7 +165,8 @@ assert h == {"formatVersion": 1, "recordType": "evrec.v1.Record", "creator": "ev
              "createdAt": "2026-11-27T17:00:00Z",
              "metadata": {"batch": "7", "source": "test"}}, h
 assert j["schemaBytes"] == os.path.getsize("builtin.desc"), j["schemaBytes"]
-assert abs(j["ratio"] - j["bytesOut"] / j["bytesIn"]) < 0.01, j["ratio"]
+assert abs(j["ratio"] - j["uncompressedSize"] / j["size"]) < 0.01, j["ratio"]
+assert "bytesIn" not in j and "bytesOut" not in j, j
 EOF
 
 run info gen.evr s.evr gen.ndjson
@@ -177,6 +178,13 @@ expect_eq "info: damage none x3" "$(grep -c '^damage:      none$' out)" 3
 expect_eq "info: record counts" "$(grep '^records:' out | tr -s ' ' | cut -d' ' -f2 | tr '\n' ' ')" \
   "3000 1 3000 "
 grep -q '^format:      ndjson$' out && ok || bad "info: ndjson format line"
+# Sizes: the file's, and for .evr the records' uncompressed (as pbd).
+grep -q "^size:        $(wc -c < gen.evr | tr -d ' ') bytes\$" out && ok || bad "info: evr size line: $(cat out)"
+grep -q "^data:        $(wc -c < gen.pbd | tr -d ' ') bytes uncompressed\$" out && ok ||
+  bad "info: evr data line: $(cat out)"
+grep -q "^size:        $(wc -c < gen.ndjson | tr -d ' ') bytes\$" out && ok || bad "info: ndjson size line"
+expect_eq "info: data lines for the two .evr inputs only" "$(grep -c '^data:' out)" 2
+expect_eq "info: no 'bytes in/out' labels" "$(grep -c '^bytes ' out)" 0
 
 # ------------------------------------------------------------------ truncation
 

@@ -116,6 +116,38 @@ evrec_format cli_parse_format(const cli_command *cmd, const char *opt, const cha
   return f;
 }
 
+int cli_io_option(const cli_command *cmd, cli_io *io, int id, const char *value) {
+  switch (id) {
+  case 'o':
+    io->output = value;
+    io->output_given = true;
+    return 0;
+  case 'f':
+    io->from = cli_parse_format(cmd, "-f", value);
+    return io->from ? 0 : CLI_EXIT_USAGE;
+  case 't':
+    io->to = cli_parse_format(cmd, "-t", value);
+    return io->to ? 0 : CLI_EXIT_USAGE;
+  default: return 1;
+  }
+}
+
+void cli_io_output_format(cli_io *io, evrec_format fallback) {
+  if (!io->to && strcmp(io->output, "-") != 0) io->to = evrec_format_from_path(io->output);
+  if (!io->to) io->to = fallback;
+}
+
+int cli_io_check_terminal(const cli_io *io) {
+  bool binary = io->to == EVREC_FORMAT_PB || io->to == EVREC_FORMAT_PBD ||
+                io->to == EVREC_FORMAT_EVR;
+  if (binary && strcmp(io->output, "-") == 0 && !io->output_given && isatty(STDOUT_FILENO)) {
+    cli_error("refusing to write binary %s to a terminal (use -o FILE, or -o - to force)",
+              evrec_format_name(io->to));
+    return CLI_EXIT_USAGE;
+  }
+  return 0;
+}
+
 /* ferror() first, as jq does: a write that failed earlier (the error
  * flag is sticky) may have been followed by a successful flush, after
  * which fclose() alone would report success. */

@@ -149,6 +149,33 @@ void cli_json_string(FILE *f, const char *s);
 int cli_write_file(const char *path, const void *data, size_t len);
 
 /* ---------------------------------------------------------------------- */
+/* Output file and record formats: -o, -f, -t (cli.c)                      */
+/* ---------------------------------------------------------------------- */
+
+/* The options' ids are their letters: {'o', 'o', "output", "FILE", ...},
+ * {'f', 'f', "from", "FMT", ...}, {'t', 't', "to", "FMT", ...}. A command
+ * whose -f or -t takes other names (import's source formats, export's
+ * targets) handles that id itself before calling cli_io_option(). */
+typedef struct cli_io {
+  const char *output;    /* -o FILE; "-" = stdout (set the default before parsing) */
+  bool output_given;     /* -o was used (also "-o -") */
+  evrec_format from, to; /* -f, -t: record formats; EVREC_FORMAT_AUTO = not given */
+} cli_io;
+
+/** Handles -o, or -f/-t naming a record format (cli_parse_format()).
+ *  @return 0 when handled, 1 when `id` is none of them, CLI_EXIT_USAGE on
+ *  an unknown format (reported). */
+int cli_io_option(const cli_command *cmd, cli_io *io, int id, const char *value);
+
+/** Settles the output format when -t was not given: from -o's extension,
+ *  else `fallback` (stdout has no extension). */
+void cli_io_output_format(cli_io *io, evrec_format fallback);
+
+/** Refuses binary output (pb, pbd, evr) to stdout when it is a terminal,
+ *  unless "-o -" asked for it. @return 0, or CLI_EXIT_USAGE (reported). */
+int cli_io_check_terminal(const cli_io *io);
+
+/* ---------------------------------------------------------------------- */
 /* .evr writer settings shared by convert and recover (cli_evr.c)          */
 /* ---------------------------------------------------------------------- */
 

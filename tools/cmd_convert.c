@@ -38,9 +38,7 @@ typedef struct conv {
   const cli_command *cmd;
   const char **inputs;
   int n_inputs;
-  const char *output;   /* "-" = stdout */
-  bool output_given;    /* -o was used (also "-o -") */
-  evrec_format from, to;
+  cli_io io;            /* -o -f -t */
   bool pretty, array, append;
   unsigned decode_flags, encode_flags;
   cli_evr evr;          /* container settings (-z -j --block-size --meta) */
@@ -75,13 +73,6 @@ typedef struct progress {
 /* Handles one parsed option; @return 0, or an exit status to stop with. */
 static int conv_option(conv *c, int id, const char *value) {
   switch (id) {
-  case 'o': c->output = value; c->output_given = true; return 0;
-  case 'f':
-    c->from = cli_parse_format(c->cmd, "-f", value);
-    return c->from ? 0 : CLI_EXIT_USAGE;
-  case 't':
-    c->to = cli_parse_format(c->cmd, "-t", value);
-    return c->to ? 0 : CLI_EXIT_USAGE;
   case 'p': c->pretty = true; return 0;
   case 'a': c->array = true; return 0;
   case 'u': c->decode_flags |= EVREC_JSON_IGNORE_UNKNOWN; return 0;
@@ -98,7 +89,8 @@ static int conv_option(conv *c, int id, const char *value) {
     cli_help(stdout, c->cmd);
     return -1; /* done, successfully */
   }
-  int rc = cli_limits_option(c->cmd, &c->lim, id, value);
+  int rc = cli_io_option(c->cmd, &c->io, id, value);
+  if (rc == 1) rc = cli_limits_option(c->cmd, &c->lim, id, value);
   if (rc == 1) rc = cli_evr_option(c->cmd, &c->evr, id, value, c->argc);
   return rc == 1 ? CLI_EXIT_USAGE : rc;
 }
@@ -131,7 +123,7 @@ static int conv_parse(conv *c, int argc, char **argv) {
  * `cat f >> f`): @return such an input, or NULL. */
 static const char *conv_input_is_output(const conv *c) {
   struct stat out, in;
-  if (stat(c->output, &out) != 0) return NULL;
+  if (stat(c->io.output, &out) != 0) return NULL;
   for (int i = 0; i < c->n_inputs; i++)
     if (strcmp(c->inputs[i], "-") != 0 && stat(c->inputs[i], &in) == 0 &&
         in.st_dev == out.st_dev && in.st_ino == out.st_ino)
@@ -141,42 +133,34 @@ static const char *conv_input_is_output(const conv *c) {
 
 /* --append: formats whose records are self-delimiting, never onto an input. */
 static int conv_check_append(const conv *c) {
-  if (c->to != EVREC_FORMAT_PBD && c->to != EVREC_FORMAT_NDJSON && c->to != EVREC_FORMAT_EVR &&
-      (c->to != EVREC_FORMAT_JSON || c->array))
+  evrec_format to = c->io.to;
+  if (to != EVREC_FORMAT_PBD && to != EVREC_FORMAT_NDJSON && to != EVREC_FORMAT_EVR &&
+      (to != EVREC_FORMAT_JSON || c->array))
     return cli_usage_error(c->cmd, "--append works only for evr, pbd and ndjson output, not %s",
-                           c->array ? "a JSON array" : evrec_format_name(c->to));
+                           c->array ? "a JSON array" : evrec_format_name(to));
   const char *same = conv_input_is_output(c);
   if (same) return cli_usage_error(c->cmd, "--append: input '%s' is the output file", same);
   struct stat st; /* appending keeps the existing header: --meta would be lost */
-  if (c->evr.n_meta && stat(c->output, &st) == 0 && st.st_size > 0)
+  if (c->evr.n_meta && stat(c->io.output, &st) == 0 && st.st_size > 0)
     return cli_usage_error(c->cmd, "--meta cannot change the header of '%s' (--append)",
-                           c->output);
+                           c->io.output);
   return 0;
 }
 
 /* Settles the output format and rejects combinations that make no sense. */
 static int conv_check(conv *c) {
-  bool to_stdout = strcmp(c->output, "-") == 0;
-  if (!c->to && !to_stdout) c->to = evrec_format_from_path(c->output);
-  if (!c->to) c->to = c->pretty || c->array ? EVREC_FORMAT_JSON : EVREC_FORMAT_NDJSON;
-  if ((c->pretty || c->array) && c->to != EVREC_FORMAT_JSON)
+  bool to_stdout = strcmp(c->io.output, "-") == 0;
+  cli_io_output_format(&c->io, c->pretty || c->array ? EVREC_FORMAT_JSON : EVREC_FORMAT_NDJSON);
+  if ((c->pretty || c->array) && c->io.to != EVREC_FORMAT_JSON)
     return cli_usage_error(c->cmd, "--pretty and --array need JSON output (-t json), not %s",
-                           evrec_format_name(c->to));
+                           evrec_format_name(c->io.to));
   if (c->append && to_stdout)
     return cli_usage_error(c->cmd, "--append needs an output file (-o FILE)");
-  if (c->evr.given && c->to != EVREC_FORMAT_EVR)
+  if (c->evr.given && c->io.to != EVREC_FORMAT_EVR)
     return cli_usage_error(c->cmd, "-z, -j, --block-size and --meta need .evr output (-t evr), "
-                           "not %s", evrec_format_name(c->to));
+                           "not %s", evrec_format_name(c->io.to));
   int rc = c->append ? conv_check_append(c) : 0;
-  if (rc) return rc;
-  bool binary = c->to == EVREC_FORMAT_PB || c->to == EVREC_FORMAT_PBD ||
-                c->to == EVREC_FORMAT_EVR;
-  if (binary && to_stdout && !c->output_given && isatty(STDOUT_FILENO)) {
-    cli_error("refusing to write binary %s to a terminal (use -o FILE, or -o - to force)",
-              evrec_format_name(c->to));
-    return CLI_EXIT_USAGE;
-  }
-  return 0;
+  return rc ? rc : cli_io_check_terminal(&c->io);
 }
 
 /* ====================================================================== */
@@ -282,7 +266,7 @@ static int conv_write_error(const conv *c, const char *in, uint64_t index, evrec
       e->code == EVREC_E_INVALID_ARG || e->code == EVREC_E_UNSUPPORTED) {
     e->record = EVREC_UNKNOWN; /* a property of the output, not of one record */
     e->offset = EVREC_UNKNOWN;
-    cli_report(cli_display_name(c->output, true), e);
+    cli_report(cli_display_name(c->io.output, true), e);
     return CLI_EXIT_USAGE;
   }
   e->record = index; /* the record cannot be encoded: blame the input record */
@@ -316,11 +300,11 @@ static int conv_input(conv *c, const char *in, evrec_writer *w, progress *pg) {
   evrec_error err;
   const ProtobufCMessage *msg;
   const char *shown = cli_display_name(in, false);
-  ro.format = c->from;
+  ro.format = c->io.from;
   ro.json_flags = c->decode_flags;
   cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? shown : NULL; /* "<stdin>" in I/O messages too */
-  int rc = cli_stdin_check(in, c->from);
+  int rc = cli_stdin_check(in, c->io.from);
   if (rc) return rc;
   if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) return cli_open_failed(shown, &err);
   int status = CLI_EXIT_OK;
@@ -352,16 +336,16 @@ static int conv_run(conv *c) {
   evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
   evrec_writer *w;
   evrec_error err;
-  wo.format = c->to;
-  wo.name = strcmp(c->output, "-") == 0 ? cli_display_name(c->output, true) : NULL;
+  wo.format = c->io.to;
+  wo.name = strcmp(c->io.output, "-") == 0 ? cli_display_name(c->io.output, true) : NULL;
   wo.json_flags = c->encode_flags | (c->pretty ? EVREC_JSON_PRETTY : 0);
   /* Records come from evrec_reader_next(), which validated their strings. */
   wo.flags = (c->array ? EVREC_WRITE_ARRAY : 0) | (c->append ? EVREC_WRITE_APPEND : 0) |
              EVREC_WRITE_VALID_UTF8;
   cli_evr_apply(&c->evr, &wo);
   wo.max_record_size = c->lim.max_record_size;
-  if (evrec_writer_open_file(&w, c->output, &wo, &err) != EVREC_OK) {
-    cli_report(cli_display_name(c->output, true), &err);
+  if (evrec_writer_open_file(&w, c->io.output, &wo, &err) != EVREC_OK) {
+    cli_report(cli_display_name(c->io.output, true), &err);
     return CLI_EXIT_USAGE;
   }
   int status = CLI_EXIT_OK;
@@ -375,7 +359,7 @@ static int conv_run(conv *c) {
   }
   progress_end(&pg);
   if (status != CLI_EXIT_OK) {
-    if (strcmp(c->output, "-") == 0) {
+    if (strcmp(c->io.output, "-") == 0) {
       if (evrec_writer_close(w, NULL) != EVREC_OK) {
         /* keep what stdout already got; the run has failed already */
       }
@@ -384,7 +368,7 @@ static int conv_run(conv *c) {
     return status;
   }
   if (evrec_writer_close(w, &err) != EVREC_OK) {
-    cli_report(cli_display_name(c->output, true), &err);
+    cli_report(cli_display_name(c->io.output, true), &err);
     return CLI_EXIT_USAGE;
   }
   return CLI_EXIT_OK;
@@ -399,10 +383,10 @@ static int conv_main(conv *c, int argc, char **argv) {
     return CLI_EXIT_OK; /* --help */
   }
   if (rc == 0) rc = conv_check(c);
-  if (rc == 0 && c->to == EVREC_FORMAT_EVR) rc = cli_evr_environment(&c->evr);
+  if (rc == 0 && c->io.to == EVREC_FORMAT_EVR) rc = cli_evr_environment(&c->evr);
   evrec_error err;
   if (rc == 0 && c->validate && evrec_validator_new(&c->validator, NULL, &err) != EVREC_OK) {
-    cli_report(cli_display_name(c->output, true), &err);
+    cli_report(cli_display_name(c->io.output, true), &err);
     rc = CLI_EXIT_USAGE;
   }
   if (rc == 0) rc = conv_run(c);
@@ -426,7 +410,7 @@ int cli_cmd_convert(const cli_command *cmd, int argc, char **argv) {
   conv c;
   memset(&c, 0, sizeof c);
   c.cmd = cmd;
-  c.output = "-";
+  c.io.output = "-";
   return conv_main(&c, argc, argv);
 }
 
@@ -434,8 +418,8 @@ int cli_cmd_cat(const cli_command *cmd, int argc, char **argv) {
   conv c;
   memset(&c, 0, sizeof c);
   c.cmd = cmd;
-  c.output = "-";
-  c.output_given = true; /* cat always prints JSON; nothing to refuse */
-  c.to = EVREC_FORMAT_NDJSON;
+  c.io.output = "-";
+  c.io.output_given = true; /* cat always prints JSON; nothing to refuse */
+  c.io.to = EVREC_FORMAT_NDJSON;
   return conv_main(&c, argc, argv);
 }

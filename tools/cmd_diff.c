@@ -55,7 +55,7 @@ typedef struct dcmd {
   size_t n_ignore;
   double tolerance;
   unsigned flags, decode_flags;
-  evrec_format from;
+  cli_io io; /* -f */
   cli_limits lim;
 
   /* while running */
@@ -106,12 +106,10 @@ static int diff_option(dcmd *c, int id, const char *value) {
   case 'O': c->flags |= EVREC_DIFF_IGNORE_ORDER; return 0;
   case 'q': c->quiet = true; return 0;
   case 'u': c->decode_flags |= EVREC_JSON_IGNORE_UNKNOWN; return 0;
-  case 'f':
-    c->from = cli_parse_format(c->cmd, "-f", value);
-    return c->from ? 0 : CLI_EXIT_USAGE;
   case CLI_OPT_HELP: cli_help(stdout, c->cmd); return -1;
   }
-  int rc = cli_limits_option(c->cmd, &c->lim, id, value);
+  int rc = cli_io_option(c->cmd, &c->io, id, value);
+  if (rc == 1) rc = cli_limits_option(c->cmd, &c->lim, id, value);
   return rc == 1 ? CLI_EXIT_USAGE : rc;
 }
 
@@ -405,7 +403,7 @@ static int open_side(const dcmd *c, int i, evrec_reader **r) {
   evrec_reader_options ro = EVREC_READER_OPTIONS_INIT;
   evrec_error err;
   const char *shown = cli_display_name(c->in[i], false);
-  ro.format = c->from;
+  ro.format = c->io.from;
   ro.json_flags = c->decode_flags;
   cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(c->in[i], "-") == 0 ? shown : NULL;

@@ -23,9 +23,8 @@ typedef struct export_args {
   const cli_command *cmd;
   const char **inputs;
   int n_inputs;
-  const char *output;
+  cli_io io; /* -o -f (its -t names a target format: `to`) */
   dst_format to;
-  evrec_format from;
   bool pretty, array;
   imp *m;
   uint64_t written, empty;
@@ -40,17 +39,14 @@ static int export_option(export_args *a, int id, const char *value) {
       return cli_usage_error(a->cmd, "--to: unknown target format '%s' (ninjs, claimreview)",
                              value);
     return 0;
-  case 'o': a->output = value; return 0;
-  case 'f':
-    a->from = cli_parse_format(a->cmd, "-f", value);
-    return a->from ? 0 : CLI_EXIT_USAGE;
   case 'p': a->pretty = true; return 0;
   case 'a': a->array = true; return 0;
   case 's': a->m->skip_bad = true; return 0;
   case 'q': a->m->quiet = true; return 0;
   case CLI_OPT_HELP: cli_help(stdout, a->cmd); return -1;
   }
-  int rc = cli_limits_option(a->cmd, &a->m->lim, id, value);
+  int rc = cli_io_option(a->cmd, &a->io, id, value);
+  if (rc == 1) rc = cli_limits_option(a->cmd, &a->m->lim, id, value);
   return rc == 1 ? CLI_EXIT_USAGE : rc;
 }
 
@@ -114,7 +110,7 @@ static int export_input(export_args *a, const char *in) {
   const ProtobufCMessage *msg;
   imp *m = a->m;
   const char *shown = cli_display_name(in, false);
-  ro.format = a->from;
+  ro.format = a->io.from;
   cli_limits_apply(&m->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? shown : NULL;
   if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) {
@@ -153,14 +149,14 @@ static int export_run(export_args *a) {
   evrec_error err;
   imp *m = a->m;
   wo.format = EVREC_FORMAT_JSON;
-  wo.name = strcmp(a->output, "-") == 0 ? cli_display_name(a->output, true) : NULL;
+  wo.name = strcmp(a->io.output, "-") == 0 ? cli_display_name(a->io.output, true) : NULL;
   wo.json_flags = a->pretty ? EVREC_JSON_PRETTY : 0;
   wo.flags = a->array ? EVREC_WRITE_ARRAY : 0;
-  m->out_name = cli_display_name(a->output, true);
+  m->out_name = cli_display_name(a->io.output, true);
   m->arena = evrec_arena_new(0);
   if (!m->arena) return cli_error("out of memory"), CLI_EXIT_USAGE;
   m->alloc = evrec_arena_allocator(m->arena);
-  if (evrec_writer_open_file(&m->w, a->output, &wo, &err) != EVREC_OK) {
+  if (evrec_writer_open_file(&m->w, a->io.output, &wo, &err) != EVREC_OK) {
     cli_report(m->out_name, &err);
     evrec_arena_free(m->arena);
     return CLI_EXIT_USAGE;
@@ -169,7 +165,7 @@ static int export_run(export_args *a) {
   for (int i = 0; i < a->n_inputs && status == CLI_EXIT_OK; i++)
     if (export_input(a, a->inputs[i])) status = m->status;
   if (status != CLI_EXIT_OK) {
-    if (strcmp(a->output, "-") == 0) {
+    if (strcmp(a->io.output, "-") == 0) {
       if (evrec_writer_close(m->w, NULL) != EVREC_OK) {
         /* keep what stdout already got; the run has failed already */
       }
@@ -192,7 +188,7 @@ int cli_cmd_export(const cli_command *cmd, int argc, char **argv) {
   memset(&a, 0, sizeof a);
   memset(&m, 0, sizeof m);
   a.cmd = m.cmd = cmd;
-  a.output = "-";
+  a.io.output = "-";
   a.m = &m;
   int rc = export_parse(&a, argc, argv);
   if (rc == -1) return CLI_EXIT_OK;

@@ -14,7 +14,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "imp.h"
 
@@ -33,10 +32,9 @@ typedef struct import_args {
   const cli_command *cmd;
   const char **inputs;
   int n_inputs;
-  const char *output;
-  bool output_given, pretty, array;
+  cli_io io; /* -o -t (its -f names a source format: `from`) */
+  bool pretty, array;
   src_format from;
-  evrec_format to;
   const char **mentions;
   size_t n_mentions;
   imp_gdelt_options gdelt;
@@ -60,10 +58,6 @@ static int import_option(import_args *a, int id, const char *value) {
       return cli_usage_error(a->cmd, "--from: unknown source format '%s' (gdelt, acled, "
                              "plover, icews, ninjs, claimreview)", value);
     return 0;
-  case 'o': a->output = value; a->output_given = true; return 0;
-  case 't':
-    a->to = cli_parse_format(a->cmd, "-t", value);
-    return a->to ? 0 : CLI_EXIT_USAGE;
   case 'p': a->pretty = true; return 0;
   case 'a': a->array = true; return 0;
   case 'M': a->mentions[a->n_mentions++] = value; return 0;
@@ -77,7 +71,8 @@ static int import_option(import_args *a, int id, const char *value) {
   case 'q': a->m->quiet = true; return 0;
   case CLI_OPT_HELP: cli_help(stdout, a->cmd); return -1;
   }
-  int rc = cli_limits_option(a->cmd, &a->m->lim, id, value);
+  int rc = cli_io_option(a->cmd, &a->io, id, value);
+  if (rc == 1) rc = cli_limits_option(a->cmd, &a->m->lim, id, value);
   if (rc == 1) rc = cli_evr_option(a->cmd, &a->evr, id, value, a->argc);
   return rc == 1 ? CLI_EXIT_USAGE : rc;
 }
@@ -119,25 +114,17 @@ static int import_check(import_args *a) {
     for (int i = 0; i < a->n_inputs; i++)
       if (strcmp(a->inputs[i], "-") == 0)
         return cli_usage_error(a->cmd, "--two-pass reads its inputs twice: stdin cannot be one");
-  bool to_stdout = strcmp(a->output, "-") == 0;
-  if (!a->to && !to_stdout) a->to = evrec_format_from_path(a->output);
-  if (!a->to) a->to = a->pretty || a->array ? EVREC_FORMAT_JSON : EVREC_FORMAT_NDJSON;
-  if ((a->pretty || a->array) && a->to != EVREC_FORMAT_JSON)
+  cli_io_output_format(&a->io, a->pretty || a->array ? EVREC_FORMAT_JSON : EVREC_FORMAT_NDJSON);
+  if ((a->pretty || a->array) && a->io.to != EVREC_FORMAT_JSON)
     return cli_usage_error(a->cmd, "--pretty and --array need JSON output (-t json), not %s",
-                           evrec_format_name(a->to));
+                           evrec_format_name(a->io.to));
   /* -j also sets the threads of a GDELT import (imp_gdelt), whatever it writes */
   bool evr_only = a->evr.level >= 0 || a->evr.block_size || a->evr.n_meta ||
                   (a->evr.given && a->from != SRC_GDELT);
-  if (evr_only && a->to != EVREC_FORMAT_EVR)
+  if (evr_only && a->io.to != EVREC_FORMAT_EVR)
     return cli_usage_error(a->cmd, "-z, -j, --block-size and --meta need .evr output (-t evr), "
-                           "not %s", evrec_format_name(a->to));
-  bool binary = a->to == EVREC_FORMAT_PB || a->to == EVREC_FORMAT_PBD || a->to == EVREC_FORMAT_EVR;
-  if (binary && to_stdout && !a->output_given && isatty(STDOUT_FILENO)) {
-    cli_error("refusing to write binary %s to a terminal (use -o FILE, or -o - to force)",
-              evrec_format_name(a->to));
-    return CLI_EXIT_USAGE;
-  }
-  return 0;
+                           "not %s", evrec_format_name(a->io.to));
+  return cli_io_check_terminal(&a->io);
 }
 
 static int import_inputs(import_args *a) {
@@ -172,19 +159,19 @@ static int import_run(import_args *a) {
   evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
   evrec_error err;
   imp *m = a->m;
-  wo.format = a->to;
-  wo.name = strcmp(a->output, "-") == 0 ? cli_display_name(a->output, true) : NULL;
+  wo.format = a->io.to;
+  wo.name = strcmp(a->io.output, "-") == 0 ? cli_display_name(a->io.output, true) : NULL;
   wo.json_flags = a->pretty ? EVREC_JSON_PRETTY : 0;
   /* Every string comes from input checked to be UTF-8 (the CSV reader
    * checks rows; JSON comes through evrec's reader) or is ASCII made here. */
   wo.flags = (a->array ? EVREC_WRITE_ARRAY : 0) | EVREC_WRITE_VALID_UTF8;
   cli_evr_apply(&a->evr, &wo);
   wo.max_record_size = m->lim.max_record_size;
-  m->out_name = cli_display_name(a->output, true);
+  m->out_name = cli_display_name(a->io.output, true);
   m->arena = evrec_arena_new(0);
   if (!m->arena) return cli_error("out of memory"), CLI_EXIT_USAGE;
   m->alloc = evrec_arena_allocator(m->arena);
-  if (evrec_writer_open_file(&m->w, a->output, &wo, &err) != EVREC_OK) {
+  if (evrec_writer_open_file(&m->w, a->io.output, &wo, &err) != EVREC_OK) {
     cli_report(m->out_name, &err);
     evrec_arena_free(m->arena);
     return CLI_EXIT_USAGE;
@@ -192,7 +179,7 @@ static int import_run(import_args *a) {
   int rc = import_inputs(a);
   int status = rc ? m->status : CLI_EXIT_OK;
   if (status != CLI_EXIT_OK) {
-    if (strcmp(a->output, "-") == 0) {
+    if (strcmp(a->io.output, "-") == 0) {
       if (evrec_writer_close(m->w, NULL) != EVREC_OK) {
         /* keep what stdout already got; the run has failed already */
       }
@@ -215,7 +202,7 @@ int cli_cmd_import(const cli_command *cmd, int argc, char **argv) {
   memset(&a, 0, sizeof a);
   memset(&m, 0, sizeof m);
   a.cmd = m.cmd = cmd;
-  a.output = "-";
+  a.io.output = "-";
   a.m = &m;
   a.argc = argc;
   a.mentions = (const char **)calloc((size_t)argc + 1, sizeof *a.mentions);
@@ -225,7 +212,7 @@ int cli_cmd_import(const cli_command *cmd, int argc, char **argv) {
   if (rc == 0) rc = import_check(&a);
   if (rc == 0) {
     m.max_row = m.lim.max_record_size ? m.lim.max_record_size : EVREC_DEFAULT_MAX_RECORD_SIZE;
-    if (a.to == EVREC_FORMAT_EVR) rc = cli_evr_environment(&a.evr);
+    if (a.io.to == EVREC_FORMAT_EVR) rc = cli_evr_environment(&a.evr);
   }
   if (rc == 0) rc = import_run(&a);
   cli_evr_free(&a.evr);

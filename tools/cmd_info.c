@@ -24,7 +24,7 @@
 typedef struct info {
   const cli_command *cmd;
   bool json;
-  evrec_format from;
+  cli_io io; /* -f */
   cli_limits lim;
 } info;
 
@@ -33,7 +33,8 @@ typedef struct info {
 typedef struct facts {
   const char *file;
   evrec_format format;
-  uint64_t records, bytes_in;
+  uint64_t records;
+  uint64_t size; /* bytes read: the file's size when read to its end */
   evrec_reader_stats st;
   const evrec_container_header *hdr;
   bool evr;
@@ -52,7 +53,7 @@ static bool facts_damaged(const facts *f) {
 }
 
 static double facts_ratio(const facts *f) {
-  return f->bytes_in ? (double)f->st.bytes_out / (double)f->bytes_in : 0.0;
+  return f->size ? (double)f->st.bytes_out / (double)f->size : 0.0;
 }
 
 static void text_header(const evrec_container_header *h) {
@@ -90,9 +91,9 @@ static void print_text(const facts *f) {
   printf("file:        %s\n", f->file);
   printf("format:      %s\n", evrec_format_name(f->format));
   printf("records:     %llu\n", (unsigned long long)f->records);
-  printf("bytes in:    %llu\n", (unsigned long long)f->bytes_in);
+  printf("size:        %llu bytes\n", (unsigned long long)f->size);
   if (f->evr) {
-    printf("bytes out:   %llu\n", (unsigned long long)f->st.bytes_out);
+    printf("data:        %llu bytes uncompressed\n", (unsigned long long)f->st.bytes_out);
     printf("ratio:       %.2f\n", facts_ratio(f));
     printf("blocks:      %llu\n", (unsigned long long)f->st.blocks);
     if (f->hdr) text_header(f->hdr);
@@ -104,7 +105,7 @@ static void print_text(const facts *f) {
 }
 
 static void json_evr(const facts *f) {
-  printf(",\"bytesOut\":%llu,\"ratio\":%.2f,\"blocks\":%llu,\"header\":",
+  printf(",\"uncompressedSize\":%llu,\"ratio\":%.2f,\"blocks\":%llu,\"header\":",
          (unsigned long long)f->st.bytes_out, facts_ratio(f), (unsigned long long)f->st.blocks);
   if (f->hdr) {
     fwrite(f->hdr->json, 1, f->hdr->json_len, stdout);
@@ -120,8 +121,8 @@ static void json_evr(const facts *f) {
 static void print_json(const facts *f) {
   fputs("{\"file\":", stdout);
   cli_json_string(stdout, f->file);
-  printf(",\"format\":\"%s\",\"records\":%llu,\"bytesIn\":%llu", evrec_format_name(f->format),
-         (unsigned long long)f->records, (unsigned long long)f->bytes_in);
+  printf(",\"format\":\"%s\",\"records\":%llu,\"size\":%llu", evrec_format_name(f->format),
+         (unsigned long long)f->records, (unsigned long long)f->size);
   if (f->evr) json_evr(f);
   printf(",\"truncated\":%s,\"damaged\":%s}\n", f->st.truncated ? "true" : "false",
          facts_damaged(f) ? "true" : "false");
@@ -171,11 +172,11 @@ static int info_input(const info *c, const char *in) {
   facts f;
   memset(&f, 0, sizeof f);
   f.file = cli_display_name(in, false);
-  ro.format = c->from;
+  ro.format = c->io.from;
   ro.flags = EVREC_READ_SKIP_DAMAGE;
   cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? f.file : NULL;
-  int rc = cli_stdin_check(in, c->from);
+  int rc = cli_stdin_check(in, c->io.from);
   if (rc) return rc;
   if (evrec_reader_open_file(&r, in, &ro, &err) != EVREC_OK) return cli_open_failed(f.file, &err);
   f.format = evrec_reader_format(r);
@@ -185,7 +186,7 @@ static int info_input(const info *c, const char *in) {
   evrec_reader_stats_get(r, &f.st);
   f.st.truncated |= truncated;
   f.records = evrec_reader_count(r);
-  f.bytes_in = f.evr ? f.st.bytes_in : evrec_reader_offset(r);
+  f.size = f.evr ? f.st.bytes_in : evrec_reader_offset(r);
   f.hdr = f.evr ? evrec_reader_header(r) : NULL;
   if (f.evr) f.index = info_index(&f, r);
   if (c->json) print_json(&f);
@@ -196,7 +197,7 @@ static int info_input(const info *c, const char *in) {
 }
 
 int cli_cmd_info(const cli_command *cmd, int argc, char **argv) {
-  info c = {cmd, false, EVREC_FORMAT_AUTO, {0, 0, 0, 0, 0, 0}};
+  info c = {.cmd = cmd};
   const char **inputs = (const char **)(argv + 1); /* operands compacted in place */
   int n = 0, id;
   const char *value;
@@ -204,12 +205,12 @@ int cli_cmd_info(const cli_command *cmd, int argc, char **argv) {
   cli_parser_init(&p, cmd, argc, argv);
   while ((id = cli_next(&p, &value)) != CLI_END) {
     if (id == CLI_ERROR) return CLI_EXIT_USAGE;
-    int rc = cli_limits_option(cmd, &c.lim, id, value);
+    int rc = cli_io_option(cmd, &c.io, id, value);
+    if (rc == 1) rc = cli_limits_option(cmd, &c.lim, id, value);
     if (rc == CLI_EXIT_USAGE) return rc;
     if (rc == 0) continue;
     if (id == CLI_OPERAND) inputs[n++] = value;
     else if (id == 'J') c.json = true;
-    else if (id == 'f' && !(c.from = cli_parse_format(cmd, "-f", value))) return CLI_EXIT_USAGE;
     else if (id == CLI_OPT_HELP) return cli_help(stdout, cmd), CLI_EXIT_OK;
   }
   if (n == 0) return cli_usage_error(cmd, "no input file (use '-' for stdin)");

@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -36,9 +35,8 @@ typedef struct pop {
 
 typedef struct pcmd {
   const cli_command *cmd;
-  const char *in, *delta, *output;
-  bool output_given;
-  evrec_format from, to;
+  const char *in, *delta;
+  cli_io io; /* -o -f -t */
   unsigned decode_flags;
   cli_evr evr;
   cli_limits lim;
@@ -59,17 +57,11 @@ typedef struct pcmd {
 
 static int patch_option(pcmd *c, int id, const char *value) {
   switch (id) {
-  case 'o': c->output = value; c->output_given = true; return 0;
-  case 'f':
-    c->from = cli_parse_format(c->cmd, "-f", value);
-    return c->from ? 0 : CLI_EXIT_USAGE;
-  case 't':
-    c->to = cli_parse_format(c->cmd, "-t", value);
-    return c->to ? 0 : CLI_EXIT_USAGE;
   case 'u': c->decode_flags |= EVREC_JSON_IGNORE_UNKNOWN; return 0;
   case CLI_OPT_HELP: cli_help(stdout, c->cmd); return -1;
   }
-  int rc = cli_limits_option(c->cmd, &c->lim, id, value);
+  int rc = cli_io_option(c->cmd, &c->io, id, value);
+  if (rc == 1) rc = cli_limits_option(c->cmd, &c->lim, id, value);
   if (rc == 1) rc = cli_evr_option(c->cmd, &c->evr, id, value, c->argc);
   return rc == 1 ? CLI_EXIT_USAGE : rc;
 }
@@ -92,18 +84,11 @@ static int patch_parse(pcmd *c, int argc, char **argv) {
   if (!c->delta) return cli_usage_error(c->cmd, "needs A and DELTA");
   if (!strcmp(c->in, "-") && !strcmp(c->delta, "-"))
     return cli_usage_error(c->cmd, "only one of A and DELTA can be stdin ('-')");
-  bool to_stdout = strcmp(c->output, "-") == 0;
-  if (!c->to && !to_stdout) c->to = evrec_format_from_path(c->output);
-  if (!c->to) c->to = EVREC_FORMAT_NDJSON;
-  if (c->evr.given && c->to != EVREC_FORMAT_EVR)
+  cli_io_output_format(&c->io, EVREC_FORMAT_NDJSON);
+  if (c->evr.given && c->io.to != EVREC_FORMAT_EVR)
     return cli_usage_error(c->cmd, "-z, -j, --block-size and --meta need .evr output (-t evr)");
-  bool binary = c->to == EVREC_FORMAT_PB || c->to == EVREC_FORMAT_PBD || c->to == EVREC_FORMAT_EVR;
-  if (binary && to_stdout && !c->output_given && isatty(STDOUT_FILENO)) {
-    cli_error("refusing to write binary %s to a terminal (use -o FILE, or -o - to force)",
-              evrec_format_name(c->to));
-    return CLI_EXIT_USAGE;
-  }
-  return c->to == EVREC_FORMAT_EVR ? cli_evr_environment(&c->evr) : 0;
+  if (cli_io_check_terminal(&c->io)) return CLI_EXIT_USAGE;
+  return c->io.to == EVREC_FORMAT_EVR ? cli_evr_environment(&c->evr) : 0;
 }
 
 /* ====================================================================== */
@@ -348,7 +333,7 @@ static int patch_tail(pcmd *c, evrec_writer *w) {
       return conflict(c, o, what);
     }
     if (evrec_writer_write(w, m, &e) != EVREC_OK) {
-      cli_report(cli_display_name(c->output, true), &e);
+      cli_report(cli_display_name(c->io.output, true), &e);
       return CLI_EXIT_USAGE;
     }
   }
@@ -359,7 +344,7 @@ static int open_input(pcmd *c, evrec_reader **r) {
   evrec_reader_options ro = EVREC_READER_OPTIONS_INIT;
   evrec_error err;
   const char *shown = cli_display_name(c->in, false);
-  ro.format = c->from;
+  ro.format = c->io.from;
   ro.json_flags = c->decode_flags;
   cli_limits_apply(&c->lim, &ro);
   ro.name = strcmp(c->in, "-") == 0 ? shown : NULL;
@@ -371,12 +356,12 @@ static int open_input(pcmd *c, evrec_reader **r) {
 static int open_output(pcmd *c, evrec_writer **w) {
   evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
   evrec_error err;
-  wo.format = c->to;
-  wo.name = strcmp(c->output, "-") == 0 ? cli_display_name(c->output, true) : NULL;
+  wo.format = c->io.to;
+  wo.name = strcmp(c->io.output, "-") == 0 ? cli_display_name(c->io.output, true) : NULL;
   cli_evr_apply(&c->evr, &wo);
   wo.max_record_size = c->lim.max_record_size;
-  if (evrec_writer_open_file(w, c->output, &wo, &err) == EVREC_OK) return 0;
-  cli_report(cli_display_name(c->output, true), &err);
+  if (evrec_writer_open_file(w, c->io.output, &wo, &err) == EVREC_OK) return 0;
+  cli_report(cli_display_name(c->io.output, true), &err);
   return CLI_EXIT_USAGE;
 }
 
@@ -389,7 +374,7 @@ static int patch_stream(pcmd *c, evrec_reader *r, evrec_writer *w) {
     evrec_arena_reset(c->arena);
     status = patch_record(c, rec, evrec_reader_count(r) - 1, &out);
     if (status == 0 && out && evrec_writer_write(w, out, &err) != EVREC_OK) {
-      cli_report(cli_display_name(c->output, true), &err);
+      cli_report(cli_display_name(c->io.output, true), &err);
       status = CLI_EXIT_USAGE;
     }
   }
@@ -417,7 +402,7 @@ static int patch_run(pcmd *c) {
   }
   evrec_error err;
   if (evrec_writer_close(w, &err) != EVREC_OK) {
-    cli_report(cli_display_name(c->output, true), &err);
+    cli_report(cli_display_name(c->io.output, true), &err);
     return CLI_EXIT_USAGE;
   }
   return 0;
@@ -427,7 +412,7 @@ int cli_cmd_patch(const cli_command *cmd, int argc, char **argv) {
   pcmd c;
   memset(&c, 0, sizeof c);
   c.cmd = cmd;
-  c.output = "-";
+  c.io.output = "-";
   c.argc = argc;
   cli_evr_init(&c.evr);
   int rc = patch_parse(&c, argc, argv);

@@ -21,7 +21,7 @@ typedef struct vrun {
   const cli_command *cmd;
   const char **inputs;
   int n_inputs;
-  evrec_format from;
+  cli_io io; /* -f */
   unsigned decode_flags;
   cli_limits lim;
   bool json, quiet, list;
@@ -43,9 +43,6 @@ typedef struct vrun {
 
 static int vr_option(vrun *v, int id, const char *value) {
   switch (id) {
-  case 'f':
-    v->from = cli_parse_format(v->cmd, "-f", value);
-    return v->from ? 0 : CLI_EXIT_USAGE;
   case 'F':
     if (strcmp(value, "text") == 0) v->json = false;
     else if (strcmp(value, "json") == 0) v->json = true;
@@ -60,7 +57,8 @@ static int vr_option(vrun *v, int id, const char *value) {
   case 'u': v->decode_flags |= EVREC_JSON_IGNORE_UNKNOWN; return 0;
   case CLI_OPT_HELP: cli_help(stdout, v->cmd); return -1;
   }
-  int rc = cli_limits_option(v->cmd, &v->lim, id, value);
+  int rc = cli_io_option(v->cmd, &v->io, id, value);
+  if (rc == 1) rc = cli_limits_option(v->cmd, &v->lim, id, value);
   return rc == 1 ? CLI_EXIT_USAGE : rc;
 }
 
@@ -164,12 +162,12 @@ static void vr_input(vrun *v, const char *in) {
   evrec_error err;
   evrec_validate_stats st;
   v->file = cli_display_name(in, false);
-  ro.format = v->from;
+  ro.format = v->io.from;
   ro.json_flags = v->decode_flags;
   ro.flags = EVREC_READ_SKIP_INVALID | EVREC_READ_SKIP_DAMAGE;
   cli_limits_apply(&v->lim, &ro);
   ro.name = strcmp(in, "-") == 0 ? v->file : NULL;
-  if (cli_stdin_check(in, v->from) != CLI_EXIT_OK) {
+  if (cli_stdin_check(in, v->io.from) != CLI_EXIT_OK) {
     v->unreadable = true;
     return;
   }

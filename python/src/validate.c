@@ -6,7 +6,8 @@
  * driven one record per step so that violations stream out with bounded
  * memory: the reader is opened with EVREC_READ_SKIP_INVALID and
  * EVREC_READ_SKIP_DAMAGE, as `evrec validate` opens it; a record it cannot
- * decode is a violation of a decode-* rule carrying the reader's position;
+ * decode is a violation of a decode-* rule carrying the reader's position
+ * (evrec__validate_decode_error(), shared with that loop);
  * validation ends at the input's end or where the reader cannot go on.
  * The dicts have the keys and values of `evrec validate --format json`
  * (record numbers from 1). Records are read with the GIL released; the
@@ -31,21 +32,6 @@ typedef struct ValidationObject {
 } ValidationObject;
 
 static PyTypeObject ValidationType;
-
-/* The rule id of a reader error, as src/validate.c's decode_rule(). */
-static const char *decode_rule(int code) {
-  switch (code) {
-  case EVREC_E_SCHEMA:
-  case EVREC_E_UNSUPPORTED: return "decode-schema";
-  case EVREC_E_RANGE: return "decode-range";
-  case EVREC_E_UTF8: return "decode-utf8";
-  case EVREC_E_LIMIT: return "decode-limit";
-  case EVREC_E_CORRUPT: return "decode-damaged";
-  case EVREC_E_SYNTAX:
-  case EVREC_E_TRUNCATED: return "decode-syntax";
-  default: return NULL;
-  }
-}
 
 static PyObject *text(const char *s) {
   return PyUnicode_DecodeUTF8(s ? s : "", (Py_ssize_t)strlen(s ? s : ""), "replace");
@@ -77,7 +63,9 @@ static PyObject *violation_dict(ValidationObject *self, const char *rule, evrec_
 
 static int on_violation(const evrec_violation *v, void *payload) {
   ValidationObject *self = payload;
-  PyObject *d = violation_dict(self, v->rule, v->severity, v->record, v->record_id, v->path,
+  /* A decoding violation whose record is unknown counts as the first. */
+  uint64_t record = v->record == EVREC_UNKNOWN ? 0 : v->record;
+  PyObject *d = violation_dict(self, v->rule, v->severity, record, v->record_id, v->path,
                                v->message, v->error);
   if (!d || PyList_Append(self->pending, d)) self->failed = 1;
   Py_XDECREF(d);
@@ -100,16 +88,9 @@ static int step(ValidationObject *self) {
       if (self->failed) return -1;
       if (rc < 0) return evpy_raise(&e, evpy_reader_name(self->reader)), -1;
     } else {
-      const char *rule = decode_rule(rc);
-      if (!rule) return evpy_reader_raise(self->reader, &e), -1; /* I/O, memory: not a record */
-      self->st.errors++;
-      self->st.invalid++;
-      if (rc != EVREC_E_CORRUPT) self->st.records++;
-      if (on_violation(&(evrec_violation){rule, EVREC_SEVERITY_ERROR,
-                                          e.record == EVREC_UNKNOWN ? 0 : e.record, "", e.path,
-                                          e.message, &e},
-                       self))
-        return -1;
+      rc = evrec__validate_decode_error(rc, &e, &self->st, on_violation, self);
+      if (rc < 0) return evpy_reader_raise(self->reader, &e), -1; /* I/O, memory: not a record */
+      if (rc) return -1; /* on_violation() failed */
       if (evrec__reader_sticky(evpy_reader_handle(self->reader))) self->done = 1;
     }
   }
