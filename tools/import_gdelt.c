@@ -611,8 +611,10 @@ static bool memo_datetime(struct date_memo *d, const char *s, size_t n, bool wit
     return true;
   }
   int64_t t = 0;
-  char day[11];
-  if (n > sizeof d->s || !datetime_value(s, n, with_time, &t, day)) return false;
+  char day[11] = "";
+  /* each memo is used with the same arguments: work out only what they ask */
+  if (n > sizeof d->s || !datetime_value(s, n, with_time, secs ? &t : NULL, date ? day : NULL))
+    return false;
   memcpy(d->s, s, n);
   d->n = n;
   d->secs = t;
