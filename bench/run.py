@@ -132,6 +132,9 @@ def run_once(argv, stdout_path, ok_codes=(0,)):
     rss_file = stdout_path + ".time"
     cmd = [GNU_TIME, "-f", "%M", "-o", rss_file] + argv
     with open(stdout_path, "wb") as out:
+        # the previous run's output (up to 1.5 GB for the GDELT rows) is
+        # written back to disk now, not by kernel threads during this run
+        os.sync()
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE)
         wall = time.perf_counter() - t0

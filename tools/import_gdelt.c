@@ -2096,9 +2096,14 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
  * written, time enough for its lines to arrive. */
 static void prefetch_next(gdelt *g) {
   pend *p = g->head;
-  if (!p || p == g->prefetched || g->pipe) return; /* the writing thread's own */
+  if (!p || p == g->prefetched) return;
   g->prefetched = p;
-  prefetch_pend(p);
+  /* and the slot pend_take() will note it in, in the table of written
+   * articles: one entry per article, far beyond the caches on a large file */
+#if defined(__GNUC__)
+  if (g->written.cap) __builtin_prefetch(&g->written.slot[map_slot_home(&g->written, p->hash)], 1);
+#endif
+  if (!g->pipe) prefetch_pend(p); /* with a writing thread, that thread's own */
 }
 
 /* Writes the records that are complete after this row. */
