@@ -1307,6 +1307,20 @@ static size_t place_of(builder *b, const entry *e, int g) {
   return block_add(b, &b->places, &b->n_places, e, GEO_BASE[g], G_FEATURE + 1, g);
 }
 
+/* Writes the body of actor or place k (`fn`), from cache c when its block
+ * was met before. */
+typedef void (*body_fn)(builder *b, wire *o, size_t k);
+
+static void cached_body(builder *b, wire *o, body_cache *c, const block_ref *r, size_t k,
+                        body_fn fn) {
+  const char *block = fld(r->e, r->base);
+  body_slot *sl = body_find(c, block, r->len);
+  if (body_hit(sl, o, block, r->len)) return;
+  size_t start = wire_offset(o);
+  fn(b, o, k);
+  body_keep(sl, o, start, block, r->len);
+}
+
 static Evrec__V1__ActorKind actor_kind(const entry *e, unsigned a) {
   if (fld_len(e, a + A_KNOWN)) return EVREC__V1__ACTOR_KIND__ACTOR_KIND_ORGANIZATION;
   bool sectors = false;
@@ -1320,8 +1334,10 @@ static Evrec__V1__ActorKind actor_kind(const entry *e, unsigned a) {
   return EVREC__V1__ACTOR_KIND__ACTOR_KIND_UNSPECIFIED;
 }
 
-/* The fields of the actor of block `a` of e after its id (encode_actor). */
-static void actor_body(builder *b, wire *o, const entry *e, unsigned a) {
+/* The fields of actor k after its id (encode_actor). */
+static void actor_body(builder *b, wire *o, size_t k) {
+  const entry *e = b->actors[k].e;
+  unsigned a = b->actors[k].base;
   static const lit schemes[] = {{LIT("cameo.known_group")}, {LIT("cameo.ethnic")},
                                 {LIT("cameo.religion")}, {LIT("cameo.religion")}};
   const char *country = fld(e, a + A_COUNTRY);
@@ -1346,15 +1362,9 @@ static void actor_body(builder *b, wire *o, const entry *e, unsigned a) {
  * offsets of its mentions. */
 static void encode_actor(builder *b, wire *o, size_t k) {
   const block_ref *r = &b->actors[k];
-  const char *block = fld(r->e, r->base);
   size_t at = wire_open(o, REC_ACTORS);
   wire_id(o, ACT_ID, 'a', k + 1);
-  body_slot *sl = body_find(b->x->actor_bodies, block, r->len);
-  if (!body_hit(sl, o, block, r->len)) {
-    size_t start = wire_offset(o);
-    actor_body(b, o, r->e, r->base);
-    body_keep(sl, o, start, block, r->len);
-  }
+  cached_body(b, o, b->x->actor_bodies, r, k, actor_body);
   if (r->offsets)
     wire_pair(o, ACT_EXTENSIONS, LIT("evrec/gdelt.char_offsets"), r->offsets, strlen(r->offsets));
   wire_close(o, at);
@@ -1406,16 +1416,9 @@ static void place_body(builder *b, wire *o, size_t k) {
 
 /* Place k (0-based): its id and place_body (cached). */
 static void encode_place(builder *b, wire *o, size_t k) {
-  const block_ref *r = &b->places[k];
-  const char *block = fld(r->e, r->base);
   size_t at = wire_open(o, REC_PLACES);
   wire_id(o, PL_ID, 'p', k + 1);
-  body_slot *sl = body_find(b->x->place_bodies, block, r->len);
-  if (!body_hit(sl, o, block, r->len)) {
-    size_t start = wire_offset(o);
-    place_body(b, o, k);
-    body_keep(sl, o, start, block, r->len);
-  }
+  cached_body(b, o, b->x->place_bodies, &b->places[k], k, place_body);
   wire_close(o, at);
 }
 
