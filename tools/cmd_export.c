@@ -146,39 +146,17 @@ static void export_summary(const export_args *a) {
 
 static int export_run(export_args *a) {
   evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
-  evrec_error err;
   imp *m = a->m;
   wo.format = EVREC_FORMAT_JSON;
   wo.name = strcmp(a->io.output, "-") == 0 ? cli_display_name(a->io.output, true) : NULL;
   wo.json_flags = a->pretty ? EVREC_JSON_PRETTY : 0;
   wo.flags = a->array ? EVREC_WRITE_ARRAY : 0;
-  m->out_name = cli_display_name(a->io.output, true);
-  m->arena = evrec_arena_new(0);
-  if (!m->arena) return cli_error("out of memory"), CLI_EXIT_USAGE;
-  m->alloc = evrec_arena_allocator(m->arena);
-  if (evrec_writer_open_file(&m->w, a->io.output, &wo, &err) != EVREC_OK) {
-    cli_report(m->out_name, &err);
-    evrec_arena_free(m->arena);
-    return CLI_EXIT_USAGE;
-  }
+  if (imp_start(m, a->io.output, &wo)) return CLI_EXIT_USAGE;
   int status = CLI_EXIT_OK;
   for (int i = 0; i < a->n_inputs && status == CLI_EXIT_OK; i++)
     if (export_input(a, a->inputs[i])) status = m->status;
-  if (status != CLI_EXIT_OK) {
-    if (strcmp(a->io.output, "-") == 0) {
-      if (evrec_writer_close(m->w, NULL) != EVREC_OK) {
-        /* keep what stdout already got; the run has failed already */
-      }
-    } else {
-      evrec_writer_abort(m->w);
-    }
-  } else if (evrec_writer_close(m->w, &err) != EVREC_OK) {
-    cli_report(m->out_name, &err);
-    status = CLI_EXIT_USAGE;
-  } else {
-    export_summary(a);
-  }
-  evrec_arena_free(m->arena);
+  status = imp_finish(m, a->io.output, status);
+  if (status == CLI_EXIT_OK) export_summary(a);
   return status;
 }
 

@@ -157,7 +157,6 @@ static void import_summary(const imp *m) {
 
 static int import_run(import_args *a) {
   evrec_writer_options wo = EVREC_WRITER_OPTIONS_INIT;
-  evrec_error err;
   imp *m = a->m;
   wo.format = a->io.to;
   wo.name = strcmp(a->io.output, "-") == 0 ? cli_display_name(a->io.output, true) : NULL;
@@ -167,32 +166,10 @@ static int import_run(import_args *a) {
   wo.flags = (a->array ? EVREC_WRITE_ARRAY : 0) | EVREC_WRITE_VALID_UTF8;
   cli_evr_apply(&a->evr, &wo);
   wo.max_record_size = m->lim.max_record_size;
-  m->out_name = cli_display_name(a->io.output, true);
-  m->arena = evrec_arena_new(0);
-  if (!m->arena) return cli_error("out of memory"), CLI_EXIT_USAGE;
-  m->alloc = evrec_arena_allocator(m->arena);
-  if (evrec_writer_open_file(&m->w, a->io.output, &wo, &err) != EVREC_OK) {
-    cli_report(m->out_name, &err);
-    evrec_arena_free(m->arena);
-    return CLI_EXIT_USAGE;
-  }
+  if (imp_start(m, a->io.output, &wo)) return CLI_EXIT_USAGE;
   int rc = import_inputs(a);
-  int status = rc ? m->status : CLI_EXIT_OK;
-  if (status != CLI_EXIT_OK) {
-    if (strcmp(a->io.output, "-") == 0) {
-      if (evrec_writer_close(m->w, NULL) != EVREC_OK) {
-        /* keep what stdout already got; the run has failed already */
-      }
-    } else {
-      evrec_writer_abort(m->w);
-    } /* no partial file; an existing one stays */
-  } else if (evrec_writer_close(m->w, &err) != EVREC_OK) {
-    cli_report(m->out_name, &err);
-    status = CLI_EXIT_USAGE;
-  } else {
-    import_summary(m);
-  }
-  evrec_arena_free(m->arena);
+  int status = imp_finish(m, a->io.output, rc ? m->status : CLI_EXIT_OK);
+  if (status == CLI_EXIT_OK) import_summary(m);
   return status;
 }
 

@@ -110,6 +110,41 @@ void imp_discard(imp *m) {
   m->oom = false;
 }
 
+int imp_start(imp *m, const char *output, const evrec_writer_options *wo) {
+  evrec_error err;
+  m->out_name = cli_display_name(output, true);
+  m->arena = evrec_arena_new(0);
+  if (!m->arena) return cli_error("out of memory"), CLI_EXIT_USAGE;
+  m->alloc = evrec_arena_allocator(m->arena);
+  if (evrec_writer_open_file(&m->w, output, wo, &err) != EVREC_OK) {
+    cli_report(m->out_name, &err);
+    evrec_arena_free(m->arena);
+    m->arena = NULL;
+    return CLI_EXIT_USAGE;
+  }
+  return 0;
+}
+
+int imp_finish(imp *m, const char *output, int status) {
+  evrec_error err;
+  if (status != CLI_EXIT_OK) {
+    if (strcmp(output, "-") == 0) {
+      if (evrec_writer_close(m->w, NULL) != EVREC_OK) {
+        /* keep what stdout already got; the run has failed already */
+      }
+    } else {
+      evrec_writer_abort(m->w); /* no partial file; an existing one stays */
+    }
+  } else if (evrec_writer_close(m->w, &err) != EVREC_OK) {
+    cli_report(m->out_name, &err);
+    status = CLI_EXIT_USAGE;
+  }
+  m->w = NULL;
+  evrec_arena_free(m->arena);
+  m->arena = NULL;
+  return status;
+}
+
 /* After the writer took (rc 0) or refused a record. */
 static int emitted(imp *m, int rc, evrec_error *err) {
   imp_discard(m);

@@ -116,6 +116,16 @@ int imp_emit_packed(imp *m, const struct evrec__buf *r);
 /** Drops the record being built (resets the arena). */
 void imp_discard(imp *m);
 
+/** Starts a run's output: the arena and the writer of `output` ("-" =
+ *  stdout) with options wo. @return 0, or CLI_EXIT_USAGE (reported; nothing
+ *  left to free). */
+int imp_start(imp *m, const char *output, const evrec_writer_options *wo);
+/** Ends it: when status is CLI_EXIT_OK, closes the writer (a file is
+ *  renamed into place); otherwise discards a file output (an existing file
+ *  stays as it was) or keeps what stdout already got. Frees the arena.
+ *  @return status, or CLI_EXIT_USAGE when closing failed (reported). */
+int imp_finish(imp *m, const char *output, int status);
+
 void *imp_alloc(imp *m, size_t size);
 /** A new message of type `d`, initialised; NULL when out of memory. */
 void *imp_new(imp *m, const ProtobufCMessageDescriptor *d);
