@@ -138,8 +138,9 @@ static size_t map_slot_home(const u64map *m, uint64_t k) {
   return (size_t)((map_key(k) * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (m->cap - 1);
 }
 
+/* The slot of key k (after map_key), or the empty one where it goes. */
 static size_t map_slot(const u64map *m, uint64_t k) {
-  size_t i = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (m->cap - 1);
+  size_t i = map_slot_home(m, k); /* map_key(k) is k here: it is not 0 */
   while (m->slot[i].key && m->slot[i].key != k) i = (i + 1) & (m->cap - 1);
   return i;
 }
@@ -2091,6 +2092,16 @@ static int row_articles(gdelt *g, const erow *er, const stored_row *sr) {
   return 0;
 }
 
+/* Asks the CPU for the slot of article `hash` in the table of written
+ * articles (one entry per article: far beyond the caches on a large file). */
+static void prefetch_written(const gdelt *g, uint64_t hash) {
+#if defined(__GNUC__)
+  if (g->written.cap) __builtin_prefetch(&g->written.slot[map_slot_home(&g->written, hash)]);
+#else
+  (void)g, (void)hash;
+#endif
+}
+
 /* Asks the CPU for the stored rows of the record to be written next (the
  * oldest, in window mode): they were written a whole window of rows ago
  * and are out of the caches by now, and reading them back cold was the
@@ -2101,11 +2112,7 @@ static void prefetch_next(gdelt *g) {
   pend *p = g->head;
   if (!p || p == g->prefetched) return;
   g->prefetched = p;
-  /* and the slot pend_take() will note it in, in the table of written
-   * articles: one entry per article, far beyond the caches on a large file */
-#if defined(__GNUC__)
-  if (g->written.cap) __builtin_prefetch(&g->written.slot[map_slot_home(&g->written, p->hash)], 1);
-#endif
+  prefetch_written(g, p->hash); /* where pend_take() will note it */
   if (!g->pipe) prefetch_pend(p); /* with a writing thread, that thread's own */
 }
 
@@ -2175,7 +2182,7 @@ static void prefetch_article(gdelt *g, const char *src, size_t n) {
   akey k;
   if (!n || !source_key(g, &k, 0, src, n) || k.s == k.buf) return; /* citation keys need the id */
   if (g->n_slots) __builtin_prefetch(&g->slots[k.hash & (g->n_slots - 1)]);
-  if (g->written.cap) __builtin_prefetch(&g->written.slot[map_slot_home(&g->written, k.hash)]);
+  prefetch_written(g, k.hash);
 #else
   (void)g, (void)src, (void)n;
 #endif
