@@ -347,6 +347,27 @@ for fmt in pbd ndjson evr; do
     rm -f one.$fmt two.$fmt
   done
 done
+# Articles written long before (import_gdelt.c, written_set: a filter in
+# front of a map filled in batches, rebuilt as both grow): 5,000 one-row
+# articles, then rows of articles 4,996 (written on the row before: still
+# queued, not in the map yet), 1, 100 and 2,000 again, and one new article.
+# Each late row is named with the line its article began on; the new
+# article is taken.
+$PY - "$DATA/$EXPORT" > late.tsv <<'PY'
+import sys
+row = open(sys.argv[1]).readline().rstrip('\n').split('\t')
+def line(i, art):
+    r = list(row); r[0] = str(1400000000 + i); r[60] = 'https://late%d.example.org/s/%d' % (art % 13, art)
+    return '\t'.join(r)
+out = [line(i, i) for i in range(5000)]
+out += [line(5000, 4996), line(5001, 1), line(5002, 100), line(5003, 2000), line(5004, 5001)]
+sys.stdout.write('\n'.join(out) + '\n')
+PY
+"$CLI" import --from gdelt late.tsv --window 3 --skip-bad -j 1 -t pbd -o late.pbd 2> err
+expect_eq "late rows: status" "$?" 0
+expect_eq "late rows: messages" "$(grep -o 'example.org/s/[0-9]* was already written (it began on line [0-9]*' err | tr '\n' ' ')" \
+  "example.org/s/4996 was already written (it began on line 4997 example.org/s/1 was already written (it began on line 2 example.org/s/100 was already written (it began on line 101 example.org/s/2000 was already written (it began on line 2001 "
+expect_eq "late rows: records" "$("$CLI" info late.pbd | sed -n 's/^records: *//p')" 5001
 "$CLI" import --from gdelt many.tsv --skip-bad -q -j 2 -t pbd -o one.pbd 2> err
 grep -q '^evrec: [0-9]* bad rows or items were skipped; [0-9]* records written$' err \
   && ok || bad "-j 2 summary: $(cat err)"
