@@ -79,19 +79,24 @@ GAP_CAUSES = {
     "gdelt2pbd": (
         "Python's csv module only splits the rows; evrec import splits them, checks every "
         "value (CAMEO codes, dates, ranges), groups rows by article within the window, "
-        "encodes the records and writes them (1.43x the TSV's bytes). callgrind on 4 MB of "
-        "bench/gengdelt.c rows, one thread: 93 M instructions against Python csv's 502 M "
-        "(5.4x fewer), but at well under half Python's instructions per cycle: fields of "
-        "varying length and presence make branchy code, and the tables of pending and "
-        "written articles (800,000 entries on the 1 GB file) miss the caches. Of one "
-        "thread's instructions: splitting the row ~1,200 a row, number parsing ~750, "
-        "checking and grouping ~1,500, encoding ~3,000. With threads (the default), the "
-        "reading thread (read ahead on a third) splits, checks and groups, the writing "
-        "thread encodes and writes; their CPU times are within 15% of each other, so two "
-        "cores bound the wall time, and writing 1.5 GB of output costs ~1 s of system time "
-        "that Python does not pay. Levers left: the split (SIMD offsets without a branch a "
-        "tab), exact doubles parsed 8 digits at a time for every length, fewer copies of "
-        "each row (read, stored, read back)."),
+        "encodes the records and writes them (1.43x the TSV's bytes). callgrind on 8 MB of "
+        "bench/gengdelt.c rows, one thread: 174 M instructions (~7,900 a row) against Python "
+        "csv's 901 M (5.2x fewer), but at two thirds of Python's instructions per cycle "
+        "(~3.1 against ~4.8: its csv loop is one predictable state machine a byte). One core on "
+        "the 1 GB file (rdtsc per stage, 2.9 s of user time): splitting 0.40 s, checking "
+        "0.60 s, grouping 0.29 s, taking complete records off the table 0.18 s, bringing "
+        "their stored rows back from memory 0.27 s (a window of rows, ~8 MB, is out of the "
+        "caches: 2.3 GB read back, prefetched), encoding 1.07 s. The output costs what "
+        "Python does not pay: 1.5 GB of new page cache, 0.3 to 2 s of system time on this "
+        "VM for the same bytes (a plain C loop of 256 KB write()s measured 0.33-2.25 s, run "
+        "to run); the `-o /dev/null` row shows one core without it. With threads (the "
+        "default), the reading thread (read ahead on a third) splits, checks and groups, "
+        "the writing thread encodes and writes; their CPU times are within 10% of each "
+        "other, but the threads together use ~1.2x one thread's CPU (the 2 vCPUs share "
+        "caches and, it seems, a core). Tried without a measurable gain: 16-bit field "
+        "offsets in the stored rows, spreading the prefetches over rows, smaller read "
+        "chunks, the writing thread taking records in batches. Levers left: a smaller "
+        "stored row (field lengths as bytes, erow packed), the split's branch per tab."),
 }
 VALIDATE_TARGET = 0.70  # validate throughput / `convert -t pbd` throughput, same input
 # SPEC §9 / issue 13: GDELT TSV import into pbd, absolute and against Python's csv.
@@ -316,6 +321,10 @@ def gdelt_rows(a, out):
         # and written on a second (import_gdelt.c, "The writing thread")
         Row("gdelt2pbd", "evrec import", cmd, os.path.join(out, "gdelt.pbd"), True),
         Row("gdelt2pbd", "evrec import -j 1", cmd + ["-j", "1"], os.path.join(out, "gdelt1.pbd"), True),
+        # the same, the records thrown away: what one core costs without
+        # the 1.5 GB of page cache the output takes (Python writes nothing)
+        Row("gdelt2pbd", "evrec import -j 1 -o /dev/null",
+            cmd[:-1] + ["/dev/null", "-j", "1"], os.path.join(out, "gdelt1-null.out"), True),
         Row("gdelt2pbd", "Python csv", [PYTHON, "-c", PY_CSV, a.gdelt], os.path.join(out, "csv.out")),
     ]
     for r in rows:
