@@ -1387,36 +1387,33 @@ static void body_keep(body_slot *sl, const wire *o, size_t start, const char *bl
 }
 
 /* @return the number (1-based) of the actor or place made of the `width`
- * fields from `base`, added if new, or 0 when out of memory. The fields
+ * fields from `base`, added to refs (which has room) if new. The fields
  * lie one after another in their row (NUL-separated): one memcmp compares
  * two blocks, when their lengths and first 8 bytes match. */
-static size_t block_add(builder *b, block_ref **refs, size_t *n, const entry *e, unsigned base,
-                        unsigned width, int geo) {
+static size_t block_add(block_ref *refs, size_t *n, const entry *e, unsigned base, unsigned width,
+                        int geo) {
   const char *s = fld(e, base);
   size_t len = e->off[base + width] - e->off[base];
   uint64_t head;
   memcpy(&head, s, sizeof head);
   for (size_t i = 0; i < *n; i++) {
-    const block_ref *r = &(*refs)[i];
+    const block_ref *r = &refs[i];
     if (r->len == len && r->head == head && memcmp(fld(r->e, r->base), s, len) == 0) return i + 1;
   }
-  block_ref *grown = imp_grow(b->m, *refs, *n, sizeof **refs);
-  if (!grown) return 0;
-  *refs = grown;
-  grown[*n] = (block_ref){e, base, len, head, geo, NULL};
+  refs[*n] = (block_ref){e, base, len, head, geo, NULL}; /* room: see pend_encode */
   return ++*n;
 }
 
 /* The actor of an actor block: its number, 0 when the block is empty. */
 static size_t actor_of(builder *b, const entry *e, unsigned base) {
   if (e->off[base + A_TYPE3 + 1] - e->off[base] == A_TYPE3 + 1) return 0; /* only separators */
-  return block_add(b, &b->actors, &b->n_actors, e, base, A_TYPE3 + 1, -1);
+  return block_add(b->actors, &b->n_actors, e, base, A_TYPE3 + 1, -1);
 }
 
 /* The place of geo block g: its number, 0 when Geo_Type is 0 or empty. */
 static size_t place_of(builder *b, const entry *e, int g) {
   if (!e->er.geo_type[g]) return 0;
-  return block_add(b, &b->places, &b->n_places, e, GEO_BASE[g], G_FEATURE + 1, g);
+  return block_add(b->places, &b->n_places, e, GEO_BASE[g], G_FEATURE + 1, g);
 }
 
 /* Writes the body of actor or place k (`fn`), from cache c when its block
@@ -1631,9 +1628,7 @@ static void encode_event(builder *b, const entry *e) {
   const erow *r = &e->er;
   size_t actor[2] = {actor_of(b, e, C_A1), actor_of(b, e, C_A2)};
   size_t start = wire_offset(o), t;
-  size_t *lens = imp_grow(b->m, b->event_len, b->n_events, sizeof *lens);
-  if (!lens) return;
-  b->event_len = lens;
+  size_t *lens = b->event_len; /* room: see pend_encode */
   wire_id(o, EV_ID, 'e', ++b->n_events);
   t = wire_open(o, EV_TYPES);
   wire_uint(o, TYPE_SCHEME, EVREC__V1__EVENT_SCHEME__EVENT_SCHEME_CAMEO);
@@ -1836,7 +1831,13 @@ static int pend_encode(encoder *x, const pend *p) {
   wire out;
   b.id = p->url ? p->url : imp_printf(m, "gdelt:%s", p->key);
   entry *es = read_entries(m, p);
-  if (!es) return imp_fail(m, "out of memory");
+  /* at most two actors, three places and one event an entry: the arrays
+   * are allocated once (growing them was 5% of encoding) */
+  size_t n = p->n_entries ? p->n_entries : 1;
+  b.actors = imp_alloc(m, 2 * n * sizeof *b.actors);
+  b.places = imp_alloc(m, 3 * n * sizeof *b.places);
+  b.event_len = imp_alloc(m, n * sizeof *b.event_len);
+  if (!es || !b.actors || !b.places || !b.event_len) return imp_fail(m, "out of memory");
   for (uint32_t i = 0; i < p->n_entries; i++)
     if (es[i].er.added > b.updated) b.updated = es[i].er.added;
   x->events.len = 0;
