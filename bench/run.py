@@ -165,16 +165,21 @@ class Row:
         self.ok_codes = (0,)  # diff rows: 1 = "different" is success
 
     def run(self, runs):
-        best, rss = None, 0
         for _ in range(runs):
-            wall, kib = run_once(self.argv, self.out, self.ok_codes)
-            best = wall if best is None else min(best, wall)
-            rss = max(rss, kib)
-        self.time, self.rss = best, rss
+            self.run_one()
+        self.report()
+
+    def run_one(self):
+        """One timed run; the row keeps the best time and the largest RSS."""
+        wall, kib = run_once(self.argv, self.out, self.ok_codes)
+        self.time = wall if self.time is None else min(self.time, wall)
+        self.rss = max(self.rss or 0, kib)
+
+    def report(self):
         self.out_size = os.path.getsize(self.out)
         label = "%-12s %-24s" % (self.group, self.tool)
-        print("  %s %8.3f s  %7.1f MiB RSS  %12d bytes out" % (label, best, rss / 1024, self.out_size),
-              flush=True)
+        print("  %s %8.3f s  %7.1f MiB RSS  %12d bytes out" % (
+            label, self.time, self.rss / 1024, self.out_size), flush=True)
 
 
 class LoopRow(Row):
@@ -319,8 +324,11 @@ def gdelt_rows(a, out):
     rows = [
         # the default: rows read and grouped on one thread, records encoded
         # and written on a second (import_gdelt.c, "The writing thread")
+        # both into one file: each run's open() truncates the last one's
+        # 1.5 GB, so every run writes into the same state of the page cache
+        # (a second file made the runs after it pay for fresh pages: -20%)
         Row("gdelt2pbd", "evrec import", cmd, os.path.join(out, "gdelt.pbd"), True),
-        Row("gdelt2pbd", "evrec import -j 1", cmd + ["-j", "1"], os.path.join(out, "gdelt1.pbd"), True),
+        Row("gdelt2pbd", "evrec import -j 1", cmd + ["-j", "1"], os.path.join(out, "gdelt.pbd"), True),
         # the same, the records thrown away: what one core costs without
         # the 1.5 GB of page cache the output takes (Python writes nothing)
         Row("gdelt2pbd", "evrec import -j 1 -o /dev/null",
@@ -625,7 +633,8 @@ def machine_lines(a, json_bytes, records, load):
         "(`bench/peer_py.py`), %s, pigz %s, %s" % (
             sh(["protoc", "--version"]).split()[-1], pyver, sh(["gzip", "--version"]),
             sh(["pigz", "--version"]).split()[-1], sh(["bgzip", "--version"])),
-        "- Method: whole processes, best wall time of %d runs per row, peak RSS from "
+        "- Method: whole processes, best wall time of %d runs per row (the GDELT rows "
+        "take turns, run after run), peak RSS from "
         "GNU time (largest of the runs); MB/s and records/s count the NDJSON corpus "
         "on either side of the conversion; outputs go to files in `%s` (removed afterwards)." % (a.runs, a.out_dir),
     ]
@@ -772,11 +781,21 @@ def cmd_bench(a):
         + python_rows(a, ndjson, pbd, a.out_dir)
     load = os.getloadavg()
     print("bench: %s, %d bytes, %d records, best of %d runs" % (ndjson, json_bytes, records, a.runs))
+    # The GDELT rows take turns, run after run: this machine's speed drifts
+    # by 15% within an hour, and the targets are ratios between these rows
+    # (3x Python csv), so each ratio should compare runs made minutes apart,
+    # not a row's three runs against another's made later.
+    turns = [r for r in rows if r.group == "gdelt2pbd" and not r.skipped]
     for r in rows:
         if r.skipped:
             print("  %-12s %-24s skipped: %s" % (r.group, r.tool, r.skipped))
-        else:
+        elif r not in turns:
             r.run(a.runs)
+    for _ in range(a.runs):
+        for r in turns:
+            r.run_one()
+    for r in turns:
+        r.report()
     notes = check_outputs(rows, ndjson, os.path.join(a.build, "bench"))
     big = big_rows(a) if a.rss_corpus else None
     for r in rows:  # a 1 GB corpus leaves gigabytes of outputs otherwise
