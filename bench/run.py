@@ -192,15 +192,10 @@ class LoopRow(Row):
         Row.__init__(self, group, tool, ["sh", "-c", loop] + argv, out, evrec)
         self.per_process = True
 
-    def run(self, runs):
-        best, rss = None, 0
-        for _ in range(runs):
-            wall, kib = run_once(self.argv, self.out, self.ok_codes)
-            best = wall if best is None else min(best, wall)
-            rss = max(rss, kib)
-        self.time, self.rss, self.out_size = best / GET_LOOPS, rss, 0
+    def report(self):
+        self.time, self.out_size = self.time / GET_LOOPS, 0  # once, after the runs
         print("  %-12s %-24s %8.2f ms per process  %7.1f MiB RSS" % (
-            self.group, self.tool, self.time * 1000, rss / 1024), flush=True)
+            self.group, self.tool, self.time * 1000, self.rss / 1024), flush=True)
 
 
 class PyRow(Row):

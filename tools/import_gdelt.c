@@ -416,11 +416,10 @@ typedef struct gdelt {
   size_t scratch_cap;
   uint64_t orphans, orphan_events;
   memo cameo;        /* CAMEO code lookups (reading rows) */
-  struct date_memo {  /* the last DATEADDED read (fast_export) */
-    char s[16];
-    size_t n;
+  struct date_memo {  /* the last valid DATEADDED read (date_added) */
+    char s[14];
+    bool kept;
     int64_t secs;
-    char date[11];
   } last_added;
   struct sqldate_slot { /* SQLDATEs read (fast_export): see sqldate() */
     uint64_t key;       /* its 8 bytes; 0: empty */
@@ -726,29 +725,20 @@ STEP bool fast_geo(const cursor *c, erow *r, int g, unsigned b) {
   return true;
 }
 
-/* @return true with the row parsed when every column is as it should be
- * (the row already split by imp_csv_split_tabs()). */
-/* datetime_value() of the fast path, remembering the last value: all rows
- * of a 15-minute batch have one DATEADDED, and SQLDATEs repeat, so most
- * rows cost a 16-byte compare instead of checking and converting a date. */
-static bool memo_datetime(struct date_memo *d, const char *s, size_t n, bool with_time,
-                          int64_t *secs, char date[11]) {
-  if (n && n == d->n && memcmp(d->s, s, n) == 0) { /* d->n is 0 until a value was kept */
-    if (secs) *secs = d->secs;
-    if (date) memcpy(date, d->date, 11);
+/* DATEADDED as seconds, remembering the last value: all rows of a
+ * 15-minute batch have one, so most rows cost a 14-byte compare instead of
+ * checking and converting a date and time. */
+static bool date_added(gdelt *g, const char *s, size_t n, int64_t *secs) {
+  struct date_memo *d = &g->last_added;
+  if (n != sizeof d->s) return false; /* not YYYYMMDDhhmmss (careful_export() says so) */
+  if (d->kept && memcmp(d->s, s, n) == 0) {
+    *secs = d->secs;
     return true;
   }
-  int64_t t = 0;
-  char day[11] = "";
-  /* each memo is used with the same arguments: work out only what they ask */
-  if (n > sizeof d->s || !datetime_value(s, n, with_time, secs ? &t : NULL, date ? day : NULL))
-    return false;
+  if (!datetime_value(s, n, true, &d->secs, NULL)) return false;
   memcpy(d->s, s, n);
-  d->n = n;
-  d->secs = t;
-  memcpy(d->date, day, 11);
-  if (secs) *secs = t;
-  if (date) memcpy(date, day, 11);
+  d->kept = true;
+  *secs = d->secs;
   return true;
 }
 
@@ -757,25 +747,20 @@ static bool memo_datetime(struct date_memo *d, const char *s, size_t n, bool wit
  * matched), so the dates met are kept by their 8 bytes in a direct-mapped
  * table: a hit costs a load and a compare instead of ~130 instructions. */
 static bool sqldate(gdelt *g, const char *s, size_t n, char date[11]) {
-  uint64_t key = 0;
-  struct sqldate_slot *sl = NULL;
-  if (n == 8) {
-    memcpy(&key, s, 8); /* not 0: a field holds no NUL */
-    sl = &g->sqldates[(key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - SQLDATE_BITS)];
-    if (sl->key == key) {
-      memcpy(date, sl->date, 11);
-      return true;
-    }
-  }
-  struct date_memo none = {.n = 0};
-  if (!memo_datetime(&none, s, n, false, NULL, date)) return false;
-  if (sl) {
+  uint64_t key;
+  if (n != 8) return false; /* not YYYYMMDD (careful_export() says so) */
+  memcpy(&key, s, 8);       /* not 0: a field holds no NUL */
+  struct sqldate_slot *sl = &g->sqldates[(key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - SQLDATE_BITS)];
+  if (sl->key != key) {
+    if (!datetime_value(s, n, false, NULL, sl->date)) return false; /* writes only when valid */
     sl->key = key;
-    memcpy(sl->date, date, 11);
   }
+  memcpy(date, sl->date, 11);
   return true;
 }
 
+/* @return true with the row parsed when every column is as it should be
+ * (the row already split by imp_csv_split_tabs()). */
 static bool fast_export(gdelt *g, const cursor *c, erow *r) {
   const char *s;
   size_t n;
@@ -787,7 +772,7 @@ static bool fast_export(gdelt *g, const cursor *c, erow *r) {
       !fast_geo(c, r, 0, C_G1) || !fast_geo(c, r, 1, C_G2) || !fast_geo(c, r, 2, C_GA))
     return false;
   s = take(c, C_DATEADDED, &n);
-  if (!memo_datetime(&g->last_added, s, n, true, &r->added, NULL)) return false;
+  if (!date_added(g, s, n, &r->added)) return false;
   take(c, C_SOURCEURL, &n);
   return n > 0;
 }
@@ -2329,10 +2314,11 @@ static int cut_short(imp *m, imp_csv *in) {
   return imp_bad(m, "the last line has no newline: the file ends inside a row (cut short?)");
 }
 
-/* Asks the CPU for the table slots the row's article will be looked up in
- * (its pending record, and the articles written): for a new article both
- * are cache misses in tables of thousands of entries, which checking the
- * row's values now hides. The key is kept by source_key() for the lookup. */
+/* Asks the CPU for where the row's article will be looked up: its slot in
+ * the table of pending records and its word in the filter of articles
+ * written (written_set), both likely out of L1 for a new article, which
+ * checking the row's values now hides. The key is kept by source_key() for
+ * the lookup. */
 static void prefetch_article(gdelt *g, const char *src, size_t n) {
 #if defined(__GNUC__)
   akey k;
