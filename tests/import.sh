@@ -427,6 +427,30 @@ expect_rc "row over --max-record-size" 2
 grep -q 'row longer than 102400 bytes (--max-record-size)' err && ok || bad "long row: $(cat err)"
 run import --from gdelt long.tsv -o long.ndjson
 expect_rc "long row within the limit" 0
+expect_eq "long row: the name kept" "$($PY -c "import json; print(len(json.load(open('long.ndjson'))['actors'][0]['name']))")" 300000
+# Rows around 64 KB, where a pending record stops storing rows compacted,
+# with 16-bit offsets, and stores them whole (import_gdelt.c, store_row),
+# each with a second row of its article stored the other way.
+for n in 65534 65535 65536 70000; do
+  $PY -c "
+import sys
+row = open('$DATA/$EXPORT').readline().rstrip('\n').split('\t')
+short = list(row)
+row[6] = ''
+row[6] = 'N' * ($n - len('\t'.join(row)))
+short[0] = str(int(short[0]) + 1)
+sys.stdout.write('\t'.join(row) + '\n' + '\t'.join(short) + '\n')" > edge.tsv
+  "$CLI" import -q --from gdelt edge.tsv -j 1 -o edge.ndjson 2> err
+  expect_eq "$n-byte row: status" "$?" 0
+  expect_eq "$n-byte row: the record" "$($PY -c "
+import json
+r = json.load(open('edge.ndjson'))
+name = r['actors'][0]['name']
+line = open('edge.tsv').readline()
+print(len(line) - 1, len(r['events']), name == line.split('\t')[6],
+      r['actors'][1]['name'], r['events'][1]['sourceIds'][0]['value'])")" \
+    "$n 2 True $(sed -n '1p' "$DATA/$EXPORT" | cut -f7) $(($(sed -n '1p' "$DATA/$EXPORT" | cut -f1) + 1))"
+done
 printf '{"claims": [{"text": 5, "claimReview": "x"}, "no", {"text": "ok", "claimReview": [{"url": "ftp://x", "reviewDate": "yesterday", "languageCode": "english", "textualRating": "<b>"}]}]}\n' > junk-api.json
 run import --from claimreview junk-api.json --skip-bad
 expect_rc "junk Fact Check values" 0

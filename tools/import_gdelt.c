@@ -573,18 +573,18 @@ static int col_datetime(const cols *c, unsigned i, bool with_time, int64_t *secs
 /* ====================================================================== */
 
 /* The parsed values of an export row. */
-typedef struct erow {
-  const char *label; /* of the CAMEO code */
+typedef struct erow { /* stored with its row (store_row): small types, no holes */
+  const char *label;    /* of the CAMEO code */
   uint64_t id;
-  char date[11];
   int64_t added;
-  int quad;
   double goldstein, tone;
+  double lat[3], lon[3];
+  char date[11];
+  int8_t quad;
+  int8_t geo_type[3];
   bool has_goldstein, has_tone;
   bool is_root;
-  double lat[3], lon[3];
   bool has_point[3];
-  int geo_type[3];
 } erow;
 
 static const unsigned GEO_BASE[3] = {C_G1, C_G2, C_GA};
@@ -603,7 +603,7 @@ static int parse_geo(const cols *c, erow *r, int g) {
   int64_t t;
   bool present, has_lat, has_lon;
   if (col_int(c, b + G_TYPE, R_GEO_TYPE.lo, R_GEO_TYPE.hi, &t, &present)) return 1;
-  r->geo_type[g] = present ? (int)t : 0;
+  r->geo_type[g] = present ? (int8_t)t : 0;
   if (col_num(c, b + G_LAT, R_LAT, &r->lat[g], &has_lat) ||
       col_num(c, b + G_LON, R_LON, &r->lon[g], &has_lon))
     return 1;
@@ -631,7 +631,7 @@ static int parse_export(gdelt *g, char **f, size_t *len, size_t nf, erow *r) {
   if (!root_of(f[C_ROOTCODE], len[C_ROOTCODE], f[C_EVENTCODE]))
     return col_bad(&c, C_ROOTCODE, "is not the root of EventCode");
   if (col_int(&c, C_QUAD, R_QUAD.lo, R_QUAD.hi, &v, &present)) return 1;
-  r->quad = present ? (int)v : 0;
+  r->quad = present ? (int8_t)v : 0;
   if (present && r->quad != vocab_cameo_quad(f[C_EVENTCODE]))
     return col_bad(&c, C_QUAD, "does not match the quad class of the CAMEO root");
   if (col_int(&c, C_ISROOT, R_ISROOT.lo, R_ISROOT.hi, &v, &present)) return 1;
@@ -705,7 +705,7 @@ STEP bool fast_event(gdelt *g, const cursor *c, erow *r) {
   if (!root_of(s, n, code) || !take_int(c, C_QUAD, R_QUAD, &v, &present) ||
       (present && v != vocab_cameo_quad(code)))
     return false;
-  r->quad = present ? (int)v : 0;
+  r->quad = present ? (int8_t)v : 0;
   return take_num(c, C_GOLDSTEIN, R_GOLDSTEIN, &r->goldstein, &r->has_goldstein) &&
          take_int(c, C_NUMMENTIONS, R_COUNT, &v, &present) &&
          take_int(c, C_NUMSOURCES, R_COUNT, &v, &present) &&
@@ -720,7 +720,7 @@ STEP bool fast_geo(const cursor *c, erow *r, int g, unsigned b) {
       !take_num(c, b + G_LAT, R_LAT, &r->lat[g], &has_lat) ||
       !take_num(c, b + G_LON, R_LON, &r->lon[g], &has_lon))
     return false;
-  r->geo_type[g] = present ? (int)t : 0;
+  r->geo_type[g] = present ? (int8_t)t : 0;
   r->has_point[g] = has_lat && has_lon;
   return true;
 }
@@ -1218,10 +1218,15 @@ enum { CODER_NAME = 1, CODER_KIND = 3 };
 enum { CODEBOOK_NAME = 1, CODEBOOK_VERSION };
 enum { DATASET_NAME = 1, DATASET_URI = 4 };
 
+/* Field offsets of a stored row (store_row): 64 slots (N_COLS + 1 rounded up), so that the loops
+ * over them are vector loops (gcc -O2 vectorizes only loops without a
+ * remainder). */
+#define OFF_SLOTS 64
+
 /* An entry of a pending record (see add_entry), read back. */
 typedef struct entry {
   const char *row;          /* the export row, fields NUL-terminated */
-  uint32_t off[N_COLS + 1]; /* field i is row[off[i] .. off[i + 1] - 1) */
+  uint32_t off[OFF_SLOTS];  /* field i is row[off[i] .. off[i + 1] - 1), i < N_COLS */
   erow er;                  /* parsed when read (er.f is stale) */
   bool own;                 /* the row's SOURCEURL is this article */
   bool dup;                 /* its event is in the record already */
@@ -1795,10 +1800,11 @@ typedef struct stored_row {
   uint32_t off[N_COLS + 1];
 } stored_row;
 
-/* Entry layout in pend->buf: u32 row length, u32 field offsets[62], the
- * row's bytes (fields NUL-terminated) + NUL, its parsed erow, a byte that
- * says whether this is the row's own article, u32 number of mentions, then
- * per mention u32 length, bytes (tab-separated) + NUL. */
+/* Entry layout in pend->buf: u32 n, the field offsets[62] (u16 when n <
+ * 65536, else u32), the n bytes of the row's kept fields (each with its
+ * NUL: see KEPT), its parsed erow, a byte that says whether this is the
+ * row's own article, u32 number of mentions, then per mention u32 length,
+ * bytes (tab-separated) + NUL. */
 static uint32_t get_u32(const char **p) {
   uint32_t v;
   memcpy(&v, *p, sizeof v);
@@ -1829,10 +1835,17 @@ static entry *read_entries(imp *m, const pend *p) {
   for (uint32_t i = 0; es && i < p->n_entries; i++) {
     entry *e = &es[i];
     uint32_t n = get_u32(&q);
-    memcpy(e->off, q, sizeof e->off);
-    q += sizeof e->off;
+    if (n > UINT16_MAX) { /* see store_row */
+      memcpy(e->off, q, sizeof e->off);
+      q += OFF_SLOTS * 4;
+    } else {
+      uint16_t off[OFF_SLOTS];
+      memcpy(off, q, sizeof off);
+      q += sizeof off;
+      for (unsigned k = 0; k < OFF_SLOTS; k++) e->off[k] = off[k];
+    }
     e->row = q;
-    q += n + 1;
+    q += n;
     memcpy(&e->er, q, sizeof e->er);
     q += sizeof e->er;
     e->own = *q++ != 0;
@@ -2131,6 +2144,82 @@ static bool evid_add(evid **list, size_t *n, size_t *cap, evid id) {
   return true;
 }
 
+/* The columns a record is built from (encode_event and the actor and geo
+ * blocks), as runs [from, to). The others are not stored: the dates, the
+ * root and base codes, the quad class, Goldstein and tone are in the erow,
+ * and SOURCEURL, on the article's own rows, is its URL. A stored row comes
+ * back a window of rows later, from far caches (prefetch_next), so it is
+ * kept small: ~470 bytes with its offsets and erow on the bench's file,
+ * against ~760 for the whole row with u32 offsets. The last run is
+ * SOURCEURL. */
+static const struct {
+  unsigned from, to;
+} KEPT[] = {{C_ID, C_ID + 1},
+            {C_A1, C_ISROOT},
+            {C_EVENTCODE, C_EVENTCODE + 1},
+            {C_NUMMENTIONS, C_AVGTONE},
+            {C_G1, C_DATEADDED},
+            {C_SOURCEURL, N_COLS}};
+
+/* Offsets dst[from .. to) of a run of KEPT that starts at n in the stored
+ * bytes (the fields left out before it, from `gap`, start there too).
+ * Inlined with constant columns, so that the loops are vector loops.
+ * @return where the run ends. */
+IMP_INLINE uint32_t keep_run(uint16_t *restrict dst, const uint32_t *restrict src, unsigned gap,
+                             unsigned from, unsigned to, uint32_t n) {
+  for (unsigned i = gap; i < from; i++) dst[i] = (uint16_t)n;
+  uint32_t shift = src[from] - n; /* fields keep their places within a run */
+  for (unsigned i = from; i < to; i++) dst[i] = (uint16_t)(src[i] - shift);
+  return src[to] - shift;
+}
+
+/* Appends row sr to p's buffer in the entry layout (read_entries): its
+ * kept fields and their offsets (a field left out is empty and starts
+ * where the next kept one does) as u16; a row of 64 KB or more (never
+ * seen: GDELT's are ~400 bytes) whole, with u32 offsets. @return false
+ * when out of memory. */
+static bool store_row(pend *p, const stored_row *sr, bool own) {
+  uint16_t off[OFF_SLOTS];
+  const uint32_t *so = sr->off;
+  uint32_t n = 0;
+  bool wide = sr->len >= UINT16_MAX;
+  unsigned runs = (unsigned)(sizeof KEPT / sizeof KEPT[0]) - own;
+  if (wide) {
+    n = so[N_COLS];
+  } else {
+    n = keep_run(off, so, 0, KEPT[0].from, KEPT[0].to, n);
+    n = keep_run(off, so, KEPT[0].to, KEPT[1].from, KEPT[1].to, n);
+    n = keep_run(off, so, KEPT[1].to, KEPT[2].from, KEPT[2].to, n);
+    n = keep_run(off, so, KEPT[2].to, KEPT[3].from, KEPT[3].to, n);
+    n = keep_run(off, so, KEPT[3].to, KEPT[4].from, KEPT[4].to, n);
+    if (!own) n = keep_run(off, so, KEPT[4].to, KEPT[5].from, KEPT[5].to, n);
+    for (unsigned col = KEPT[runs - 1].to; col < OFF_SLOTS; col++) off[col] = (uint16_t)n;
+  }
+  size_t need = 4 + OFF_SLOTS * (wide ? 4 : 2) + n;
+  if (p->len + need > p->cap && !buf_grow(p, need)) return false;
+  char *q = p->buf + p->len;
+  memcpy(q, &n, 4);
+  q += 4;
+  if (wide) {
+    memcpy(q, so, (N_COLS + 1) * 4);
+    q += OFF_SLOTS * 4;
+    memcpy(q, sr->bytes, n);
+    q[n - 1] = '\0';
+    q += n;
+  } else {
+    memcpy(q, off, sizeof off);
+    q += sizeof off;
+    for (unsigned r = 0; r < runs; r++) {
+      uint32_t from = so[KEPT[r].from], len = so[KEPT[r].to] - from;
+      memcpy(q, sr->bytes + from, len);
+      q[len - 1] = '\0'; /* the last field's end: a NUL, or a tab the careful split left */
+      q += len;
+    }
+  }
+  p->len = (size_t)(q - p->buf);
+  return true;
+}
+
 /* Appends an entry (export row + the given mentions rows) to p; `own`:
  * p is the article of the row's SOURCEURL. A row whose event is in the
  * record already (the same GLOBALEVENTID twice) is not kept, only noted
@@ -2146,8 +2235,7 @@ static int add_entry(gdelt *g, pend *p, const stored_row *sr, const erow *er, bo
   for (size_t i = 0; i < p->n_ids && !dup; i++) dup = p->ids[i].id == id.id && p->ids[i].len == id.len;
   bool ok = dup ? evid_add(&p->dups, &p->n_dups, &p->cap_dups, id)
                 : evid_add(&p->ids, &p->n_ids, &p->cap_ids, id) &&
-                      buf_add_u32(p, (uint32_t)sr->len) && buf_add(p, sr->off, sizeof sr->off) &&
-                      buf_add(p, sr->bytes, sr->len + 1) && buf_add(p, er, sizeof *er) &&
+                      store_row(p, sr, own) && buf_add(p, er, sizeof *er) &&
                       buf_add(p, &own_byte, 1) && buf_add_u32(p, (uint32_t)n_refs);
   for (size_t i = 0; ok && i < n_refs; i++) {
     if (read_mention(g, refs[i], f, len, &nf)) return IMP_STOP;
