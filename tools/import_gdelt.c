@@ -358,6 +358,7 @@ typedef struct pend {
   uint64_t hash;
   char *key;            /* article key: URL without scheme, or "<id>|<citation>" */
   char *url;            /* the URL as seen (https preferred), NULL if none */
+  size_t key_len, url_len; /* their lengths (strlen() on them was 3% of a run) */
   size_t key_cap, url_cap;
   char *url_mem;        /* where url is kept */
   uint64_t last;        /* row number of the last row added */
@@ -1017,7 +1018,9 @@ static pend *pend_find(gdelt *g, const akey *k) {
   if (!g->n_slots) return NULL;
   size_t mask = g->n_slots - 1;
   for (size_t i = k->hash & mask; g->slots[i].p; i = (i + 1) & mask)
-    if (g->slots[i].hash == k->hash && strcmp(g->slots[i].p->key, k->s) == 0) return g->slots[i].p;
+    if (g->slots[i].hash == k->hash && g->slots[i].p->key_len == k->n &&
+        memcmp(g->slots[i].p->key, k->s, k->n) == 0)
+      return g->slots[i].p;
   return NULL;
 }
 
@@ -1102,6 +1105,7 @@ static pend *pend_new(gdelt *g, const akey *k) {
     return NULL;
   }
   p->hash = k->hash;
+  p->key_len = k->n;
   p->url = NULL;
   p->last = 0;
   p->first_line = g->m->line;
@@ -1176,6 +1180,7 @@ static bool pend_url(pend *p, const char *url, size_t n) {
   if (p->url && !is_https(url)) return true;
   if (!str_set(&p->url_mem, &p->url_cap, url, n)) return false;
   p->url = p->url_mem;
+  p->url_len = n;
   return true;
 }
 
@@ -1251,7 +1256,8 @@ typedef struct builder {
   encoder *x;
   imp *m;
   const pend *p;
-  const char *id;       /* the record's id */
+  const char *id;       /* the record's id (id_len bytes) */
+  size_t id_len;
   int64_t updated;      /* the latest DATEADDED of its events */
   block_ref *actors, *places;
   size_t n_actors, n_places, n_events;
@@ -1696,9 +1702,12 @@ static void encode_article(builder *b, wire *o) {
   const pend *p = b->p;
   const mrow *d = b->doc_known ? &b->doc : NULL;
   size_t at = wire_open(o, REC_ARTICLE);
-  if (p->url) wire_str(o, ART_URI, p->url, strlen(p->url));
-  const char *cite = p->key + strcspn(p->key, "|");
-  if (!p->url && *cite) wire_pair(o, ART_ALT_IDS, LIT("gdelt.source"), cite + 1, strlen(cite + 1));
+  if (p->url) {
+    wire_str(o, ART_URI, p->url, p->url_len);
+  } else {
+    const char *cite = p->key + strcspn(p->key, "|");
+    if (*cite) wire_pair(o, ART_ALT_IDS, LIT("gdelt.source"), cite + 1, strlen(cite + 1));
+  }
   if (d && d->type != 1)
     wire_pair(o, ART_ALT_IDS, LIT("gdelt.mention_identifier"), d->f[M_IDENTIFIER],
               strlen(d->f[M_IDENTIFIER]));
@@ -1759,7 +1768,7 @@ static void record_extensions(builder *b, wire *o) {
 
 /* Puts the record together in o, its events being encoded already. */
 static void encode_record(builder *b, wire *o) {
-  wire_str(o, REC_ID, b->id, strlen(b->id));
+  wire_str(o, REC_ID, b->id, b->id_len);
   wire_uint(o, REC_REVISION, 1);
   wire_uint(o, REC_STATUS, EVREC__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE);
   wire_time(o, REC_UPDATED_AT, b->updated);
@@ -1861,6 +1870,7 @@ static int pend_encode(encoder *x, const pend *p) {
   builder b = {.x = x, .m = m, .p = p};
   wire out;
   b.id = p->url ? p->url : imp_printf(m, "gdelt:%s", p->key);
+  b.id_len = p->url ? p->url_len : strlen(b.id);
   entry *es = read_entries(m, p);
   /* at most two actors, three places and one event an entry: the arrays
    * are allocated once (growing them was 5% of encoding) */
