@@ -428,6 +428,44 @@ grep -q 'row longer than 102400 bytes (--max-record-size)' err && ok || bad "lon
 run import --from gdelt long.tsv -o long.ndjson
 expect_rc "long row within the limit" 0
 expect_eq "long row: the name kept" "$($PY -c "import json; print(len(json.load(open('long.ndjson'))['actors'][0]['name']))")" 300000
+# Coordinates: the usual ones are only looked at when rows are read and
+# parsed when their place is encoded (import_gdelt.c, take_coord); the
+# other forms are parsed when read, the careful way. Either way a record
+# gets the value Python's float() gives, and a bad one is refused.
+$PY - "$DATA/$EXPORT" > coords.tsv <<'PY'
+import sys
+row = open(sys.argv[1]).readline().rstrip('\n').split('\t')
+forms = [("90", "180"), ("-90", "-180"), ("90.000", "-180.0"), ("0.5", ".5"), ("5.", "-5."),
+         ("89.99999999999999999999", "179.9999999999999999"), ("-0", "0"), ("007.25", "-0099.5"),
+         ("1e1", "-1E1"), ("45", "100"), ("-33.8678", "151.207"), ("12.3456789012345678", "-7")]
+for i, (lat, lon) in enumerate(forms):
+    r = list(row)
+    r[0] = str(1500000000 + i); r[60] = 'https://coords.example.org/%d' % i
+    r[51:59] = ['4', 'Somewhere', 'AS', 'AS02', '', lat, lon, '-1']
+    print('\t'.join(r))
+PY
+"$CLI" import -q --from gdelt coords.tsv -j 1 -o coords.ndjson 2> err
+expect_eq "coordinates: status" "$?" 0
+expect_eq "coordinates: values" "$($PY -c "
+import json
+rows = [l.rstrip('\n').split('\t') for l in open('coords.tsv')]
+recs = [json.loads(l) for l in open('coords.ndjson')]
+for row, rec in zip(rows, recs):
+    place = [p for p in rec['places'] if p['name'] == 'Somewhere'][0]
+    pt = place['point']
+    print(pt.get('latitude', 0) == float(row[56]) and pt.get('longitude', 0) == float(row[57]), end=' ')
+print(len(recs))")" "True True True True True True True True True True True True 12"
+for lat in 90.0001 -90.5 - 1.2.3 + --1 . 1- 0x1 ' 1' 100; do
+  $PY - "$DATA/$EXPORT" "$lat" > coord.tsv <<'PY'
+import sys
+row = open(sys.argv[1]).readline().rstrip('\n').split('\t')
+row[51:59] = ['4', 'Somewhere', 'AS', 'AS02', '', sys.argv[2], '151', '-1']
+print('\t'.join(row))
+PY
+  "$CLI" import -q --from gdelt coord.tsv -j 1 -o coord.ndjson 2> err
+  expect_eq "coordinate \"$lat\": status" "$?" 1
+  grep -q '^evrec: coord.tsv:1: column 57 (ActionGeo_Lat): ' err && ok || bad "coordinate \"$lat\": $(cat err)"
+done
 # Rows around 64 KB, where a pending record stops storing rows compacted,
 # with 16-bit offsets, and stores them whole (import_gdelt.c, store_row),
 # each with a second row of its article stored the other way.

@@ -578,8 +578,7 @@ typedef struct erow { /* stored with its row (store_row): small types, no holes 
   const char *label;    /* of the CAMEO code */
   uint64_t id;
   int64_t added;
-  double goldstein, tone;
-  double lat[3], lon[3];
+  double goldstein, tone; /* (coordinates are parsed when needed: place_body) */
   char date[11];
   int8_t quad;
   int8_t geo_type[3];
@@ -603,10 +602,10 @@ static int parse_geo(const cols *c, erow *r, int g) {
   unsigned b = GEO_BASE[g];
   int64_t t;
   bool present, has_lat, has_lon;
+  double lat, lon;
   if (col_int(c, b + G_TYPE, R_GEO_TYPE.lo, R_GEO_TYPE.hi, &t, &present)) return 1;
   r->geo_type[g] = present ? (int8_t)t : 0;
-  if (col_num(c, b + G_LAT, R_LAT, &r->lat[g], &has_lat) ||
-      col_num(c, b + G_LON, R_LON, &r->lon[g], &has_lon))
+  if (col_num(c, b + G_LAT, R_LAT, &lat, &has_lat) || col_num(c, b + G_LON, R_LON, &lon, &has_lon))
     return 1;
   r->has_point[g] = has_lat && has_lon;
   return 0;
@@ -714,12 +713,34 @@ STEP bool fast_event(gdelt *g, const cursor *c, erow *r) {
          take_num(c, C_AVGTONE, R_TONE, &r->tone, &r->has_tone);
 }
 
+/* A coordinate as GDELT writes them ("-118.327", "54"), seen to be one
+ * without parsing it: '-'?, 1-3 digits whose value is below `limit`, then
+ * '.' and digits, or nothing. Its value is parsed only if its place's body
+ * is encoded (place_body; most are cached), and this is half the cost of
+ * parsing it (six coordinates a row). Any other form (too long, 90.0, an
+ * exponent) goes the careful way, which parses it. */
+STEP bool take_coord(const cursor *c, unsigned i, unsigned limit, bool *present) {
+  size_t n, k = 0;
+  const char *s = take(c, i, &n);
+  unsigned v = 0;
+  *present = n > 0;
+  if (!n) return true;
+  k = s[0] == '-';
+  size_t int_end = k + 3 < n ? k + 3 : n;
+  for (; k < int_end && (unsigned char)(s[k] - '0') < 10; k++) v = v * 10 + (unsigned)(s[k] - '0');
+  if (k == (size_t)(s[0] == '-') || v >= limit) return false;
+  if (k == n) return true;
+  if (s[k++] != '.' || k == n) return false;
+  for (; k < n; k++)
+    if ((unsigned char)(s[k] - '0') >= 10) return false;
+  return true;
+}
+
 STEP bool fast_geo(const cursor *c, erow *r, int g, unsigned b) {
   int64_t t;
   bool present, has_lat, has_lon;
   if (!take_int(c, b + G_TYPE, R_GEO_TYPE, &t, &present) ||
-      !take_num(c, b + G_LAT, R_LAT, &r->lat[g], &has_lat) ||
-      !take_num(c, b + G_LON, R_LON, &r->lon[g], &has_lon))
+      !take_coord(c, b + G_LAT, 90, &has_lat) || !take_coord(c, b + G_LON, 180, &has_lon))
     return false;
   r->geo_type[g] = present ? (int8_t)t : 0;
   r->has_point[g] = has_lat && has_lon;
@@ -1536,10 +1557,12 @@ static void place_body(builder *b, wire *o, size_t k) {
   if (adm1_len && (adm1_len != country_len || memcmp(fld(e, p + G_ADM1), country, adm1_len) != 0))
     wire_str(o, PL_ADMIN1_CODE, fld(e, p + G_ADM1), adm1_len);
   wire_str(o, PL_ADMIN2_CODE, fld(e, p + G_ADM2), fld_len(e, p + G_ADM2));
-  if (e->er.has_point[g]) {
+  double lat, lon; /* checked when the row was read */
+  if (e->er.has_point[g] && imp_parse_double(fld(e, p + G_LAT), fld_len(e, p + G_LAT), &lat) &&
+      imp_parse_double(fld(e, p + G_LON), fld_len(e, p + G_LON), &lon)) {
     size_t pt = wire_open(o, PL_POINT);
-    wire_double(o, F1, e->er.lat[g]);
-    wire_double(o, F2, e->er.lon[g]);
+    wire_double(o, F1, lat);
+    wire_double(o, F2, lon);
     wire_close(o, pt);
   }
   wire_uint(o, PL_PRECISION, PRECISION[type]);
