@@ -12,7 +12,9 @@
  * fields at every length around the 16/32/64-byte block boundaries, and on
  * the rows it must leave as they are (a byte >= 0x80, a NUL, 60 or 62
  * fields), and through imp_csv_next_row() on a file whose last row ends at
- * the end of the read buffer.
+ * the end of the read buffer. imp_url_key(), imp_is_http_url() and
+ * imp_url_domain() (unrolled scheme test, 8-byte lowering) against a
+ * byte-at-a-time reference, on URLs with every byte value in their host.
  */
 #include <errno.h>
 #include <math.h>
@@ -300,6 +302,78 @@ static void test_split_at_buffer_end(void **state) {
   }
 }
 
+/* The reference: imp.c's URL helpers as they were written before they were
+ * unrolled (byte at a time). */
+static const char *ref_url_key(const char *url) {
+  static const char http[] = "http";
+  for (int i = 0; i < 4; i++) {
+    char c = url[i] >= 'A' && url[i] <= 'Z' ? (char)(url[i] + 32) : url[i];
+    if (c != http[i]) return url;
+  }
+  const char *p = url + 4 + (url[4] == 's' || url[4] == 'S');
+  return p[0] == ':' && p[1] == '/' && p[2] == '/' ? p + 3 : url;
+}
+
+static bool ref_is_http_url(const char *s) {
+  const char *host = ref_url_key(s);
+  if (host == s || !*host || *host == '/') return false;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7f) return false;
+  return true;
+}
+
+static void ref_url_domain(const char *url, char *out) {
+  out[0] = '\0';
+  if (!ref_is_http_url(url)) return;
+  const char *host = ref_url_key(url);
+  size_t n = strcspn(host, "/?#:");
+  const char *at = memchr(host, '@', n);
+  if (at) n -= (size_t)(at + 1 - host), host = at + 1;
+  if (n > 4 && (host[0] | 0x20) == 'w' && (host[1] | 0x20) == 'w' && (host[2] | 0x20) == 'w' &&
+      host[3] == '.')
+    host += 4, n -= 4;
+  for (size_t i = 0; i < n; i++)
+    out[i] = host[i] >= 'A' && host[i] <= 'Z' ? (char)(host[i] + 32) : host[i];
+  out[n] = '\0';
+}
+
+static void check_url(imp *m, const char *url) {
+  char want[512];
+  ref_url_domain(url, want);
+  assert_ptr_equal(imp_url_key(url), ref_url_key(url));
+  assert_int_equal(imp_is_http_url(url), ref_is_http_url(url));
+  const char *got = imp_url_domain(m, url);
+  if (strcmp(got, want) != 0) fail_msg("imp_url_domain(\"%s\") = \"%s\", want \"%s\"", url, got, want);
+}
+
+static void test_urls(void **state) {
+  (void)state;
+  evrec_arena *arena = evrec_arena_new(0);
+  assert_non_null(arena);
+  imp m = {0};
+  m.arena = arena;
+  m.alloc = evrec_arena_allocator(arena);
+  static const char *const fixed[] = {
+      "", "h", "http", "http:", "http:/", "http://", "http:///x", "https://", "HTTPS://Example.COM/",
+      "hTtP://WWW.Example.org:8080/a?b#c", "https://user:pw@Host.Example/x", "ftp://x.org/",
+      "https://www./", "https://WWW.A", "http://x y.org/", "http://x.org/\x7f", "httpx://a",
+      "https:/a.org", "Https://\xc3\x89" "COLE.fr/", "https://ABCDEFGHIJKLMNOPQRSTUVWXYZ.example/@x",
+      "https://a@b@c.org/", "http://[::1]:80/", "https://QQ\x80\xffZZ.org"};
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) check_url(&m, fixed[i]);
+  /* every byte value at every place of a host of 1-24 bytes */
+  char url[64];
+  for (int len = 1; len <= 24; len++)
+    for (int at = 0; at < len; at++)
+      for (int b = 1; b < 256; b++) {
+        size_t k = (size_t)snprintf(url, sizeof url, "%s", rnd() & 1 ? "https://" : "HTTP://");
+        for (int i = 0; i < len; i++) url[k + (size_t)i] = (char)("aZ.-9Mq"[rnd() % 7]);
+        url[k + (size_t)at] = (char)b;
+        snprintf(url + k + (size_t)len, sizeof url - k - (size_t)len, "/Path");
+        check_url(&m, url);
+      }
+  evrec_arena_free(arena);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_double_edges),
@@ -307,6 +381,7 @@ int main(void) {
       cmocka_unit_test(test_u64),
       cmocka_unit_test(test_split_tabs),
       cmocka_unit_test(test_split_at_buffer_end),
+      cmocka_unit_test(test_urls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
