@@ -25,7 +25,8 @@ instructions, which is the profile to optimise from.
 
 The GDELT import row (--gdelt FILE, a GDELT-shaped TSV from
 bench/gengdelt.c) times `evrec import --from gdelt FILE -t pbd` against
-Python's csv module reading the same file; its MB/s and rows/s count the
+Python's csv module reading the same file, with issue 13's command as it is
+written (the file on its standard input); its MB/s and rows/s count the
 TSV, not the NDJSON corpus.
 
 Timings never decide pass/fail: this script exits non-zero only when a
@@ -80,30 +81,32 @@ GAP_CAUSES = {
         "Python's csv module only splits the rows; evrec import splits them, checks every "
         "value (CAMEO codes, dates, ranges), groups rows by article within the window, "
         "encodes the records and writes them (1.43x the TSV's bytes). callgrind on 8 MB of "
-        "bench/gengdelt.c rows, one thread: 165 M instructions (~7,450 a row) against Python "
+        "bench/gengdelt.c rows, one thread: 162 M instructions (~7,300 a row) against Python "
         "csv's 901 M (5.5x fewer), but at two thirds of Python's instructions per cycle "
-        "(~3.1 against ~4.8: its csv loop is one predictable state machine a byte). One core on "
-        "the 1 GB file, rdtsc per stage: splitting 12% of the user time, checking 19%, "
-        "grouping 10%, taking complete records off the table 7%, bringing their stored rows "
-        "back from memory 11% (a window of rows, ~8 MB, is out of the caches: 2.3 GB read "
-        "back, prefetched), encoding 33%, the rest reading and looping. The output costs what "
-        "Python does not pay: 1.5 GB of new page cache, 0.3 to 2 s of system time on this "
-        "VM for the same bytes (a plain C loop of 256 KB write()s measured 0.33-2.25 s, run "
-        "to run); the `-o /dev/null` row shows one core without it. With threads (the "
-        "default), the reading thread (read ahead on a third) splits, checks and groups, "
-        "the writing thread encodes and writes; their CPU times are within 10% of each "
-        "other, but the threads together use ~1.2x one thread's CPU (the 2 vCPUs share "
-        "caches and, it seems, a core). Tried without a measurable gain: 16-bit field "
-        "offsets in the stored rows, spreading the prefetches over rows, smaller read "
-        "chunks, the writing thread taking records in batches. Levers left: a smaller "
-        "stored row (field lengths as bytes, erow packed), the split's branch per tab."),
+        "(its csv loop is one predictable state machine a byte). Per row: splitting ~1,330 "
+        "instructions, checking ~900, storing ~650, encoding ~2,900. Memory: a window of "
+        "10,000 rows (~420 bytes each as stored, 4 MB) does not fit in the 2 MB L2, and "
+        "perf puts ~6% of a one-core run on the prefetches of the record written next, "
+        "waiting for the CPU's miss buffers; `--window 1000` runs 6-10% faster (spreading "
+        "those prefetches over rows moved the wait, it did not shorten it). The output "
+        "costs what Python does not pay: 1.5 GB of new page cache, 0.5 to 1.2 s of system "
+        "time on this VM (1.17 s against 0.30 s to /dev/null on 2026-12-07; `cat` of the "
+        "same 1.5 GB took 0.64-2.67 s); the `-o /dev/null` row shows one core without it. "
+        "With threads (the default), the reading thread (read ahead on a third) splits, "
+        "checks and groups, the writing thread encodes and writes; the threads together use "
+        "~1.2x one thread's CPU (the 2 vCPUs share caches and, it seems, a core). Levers "
+        "left, each a few percent: field lengths as bytes in stored rows (-78 bytes a row), "
+        "entries read in place instead of copied, the URL's domain per record (~690 "
+        "instructions), unchecked wire writes after one reserve per event."),
 }
 VALIDATE_TARGET = 0.70  # validate throughput / `convert -t pbd` throughput, same input
 # SPEC §9 / issue 13: GDELT TSV import into pbd, absolute and against Python's csv.
 GDELT_TARGET_MBS = 100.0
 GDELT_TARGET_VS_CSV = 3.0
-PY_CSV = ("import csv, sys; sum(1 for _ in csv.reader(open(sys.argv[1], newline=''), "
-          "delimiter='\\t'))")
+# Issue 13's command, byte for byte, run with the TSV as its standard input.
+# (csv.reader(open(FILE, newline='')) took 9% longer than this on 1 GB: it
+# was the bench's command until 2026-12-07, and flattered evrec so.)
+PY_CSV = 'import csv,sys; sum(1 for _ in csv.reader(sys.stdin, delimiter="\\t"))'
 
 GROUPS = [
     ("json2pbd", "JSON -> pbd"),
@@ -135,16 +138,17 @@ def die(msg):
     sys.exit("bench: " + msg)
 
 
-def run_once(argv, stdout_path, ok_codes=(0,)):
-    """Runs argv with stdout to stdout_path; returns (wall seconds, peak RSS KiB)."""
+def run_once(argv, stdout_path, ok_codes=(0,), stdin_path=None):
+    """Runs argv with stdout to stdout_path (and stdin from stdin_path, if
+    given); returns (wall seconds, peak RSS KiB)."""
     rss_file = stdout_path + ".time"
     cmd = [GNU_TIME, "-f", "%M", "-o", rss_file] + argv
-    with open(stdout_path, "wb") as out:
+    with open(stdout_path, "wb") as out, open(stdin_path or os.devnull, "rb") as inp:
         # the previous run's output (up to 1.5 GB for the GDELT rows) is
         # written back to disk now, not by kernel threads during this run
         os.sync()
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, stdin=inp, stdout=out, stderr=subprocess.PIPE)
         wall = time.perf_counter() - t0
     if proc.returncode not in ok_codes:
         die("%s failed (exit %d): %s" % (" ".join(argv), proc.returncode,
@@ -163,6 +167,7 @@ class Row:
         self.skipped = None  # reason, when not run
         self.in_bytes = self.in_records = None  # input other than the corpus (GDELT TSV)
         self.ok_codes = (0,)  # diff rows: 1 = "different" is success
+        self.stdin = None  # a file for the program's standard input
 
     def run(self, runs):
         for _ in range(runs):
@@ -171,7 +176,7 @@ class Row:
 
     def run_one(self):
         """One timed run; the row keeps the best time and the largest RSS."""
-        wall, kib = run_once(self.argv, self.out, self.ok_codes)
+        wall, kib = run_once(self.argv, self.out, self.ok_codes, self.stdin)
         self.time = wall if self.time is None else min(self.time, wall)
         self.rss = max(self.rss or 0, kib)
 
@@ -328,8 +333,9 @@ def gdelt_rows(a, out):
         # the 1.5 GB of page cache the output takes (Python writes nothing)
         Row("gdelt2pbd", "evrec import -j 1 -o /dev/null",
             cmd[:-1] + ["/dev/null", "-j", "1"], os.path.join(out, "gdelt1-null.out"), True),
-        Row("gdelt2pbd", "Python csv", [PYTHON, "-c", PY_CSV, a.gdelt], os.path.join(out, "csv.out")),
+        Row("gdelt2pbd", "Python csv", [PYTHON, "-c", PY_CSV], os.path.join(out, "csv.out")),
     ]
+    rows[-1].stdin = a.gdelt
     for r in rows:
         r.in_bytes, r.in_records = size, rows_in
     return rows
