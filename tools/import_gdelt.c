@@ -1244,15 +1244,16 @@ enum { CODER_NAME = 1, CODER_KIND = 3 };
 enum { CODEBOOK_NAME = 1, CODEBOOK_VERSION };
 enum { DATASET_NAME = 1, DATASET_URI = 4 };
 
-/* Field offsets of a stored row (store_row): 64 slots (N_COLS + 1 rounded up), so that the loops
- * over them are vector loops (gcc -O2 vectorizes only loops without a
- * remainder). */
+/* Field offsets of a stored row (store_row): 64 slots (N_COLS + 1 rounded
+ * up), so that the loops over them are vector loops (gcc -O2 vectorizes
+ * only loops without a remainder). */
 #define OFF_SLOTS 64
 
 /* An entry of a pending record (see add_entry), read back. */
 typedef struct entry {
   const char *row;          /* the export row, fields NUL-terminated */
-  uint32_t off[OFF_SLOTS];  /* field i is row[off[i] .. off[i + 1] - 1), i < N_COLS */
+  uint32_t off[OFF_SLOTS];  /* field i is row[off[i] .. off[i + 1] - 1), i < N_COLS;
+                               the columns store_row() leaves out are not to be read */
   erow er;                  /* parsed when read (er.f is stale) */
   bool own;                 /* the row's SOURCEURL is this article */
   bool dup;                 /* its event is in the record already */
@@ -1832,11 +1833,12 @@ typedef struct stored_row {
   uint32_t off[N_COLS + 1];
 } stored_row;
 
-/* Entry layout in pend->buf: u32 n, the field offsets[62] (u16 when n <
- * 65536, else u32), the n bytes of the row's kept fields (each with its
- * NUL: see KEPT), its parsed erow, a byte that says whether this is the
- * row's own article, u32 number of mentions, then per mention u32 length,
- * bytes (tab-separated) + NUL. */
+/* Entry layout in pend->buf: u32 n, the field offsets in OFF_SLOTS slots
+ * and the n bytes of the row (store_row: u16 offsets and the kept fields
+ * when n <= 65535, else u32 offsets and the whole row; fields end with a
+ * NUL), its parsed erow, a byte that says whether this is the row's own
+ * article, u32 number of mentions, then per mention u32 length, bytes
+ * (tab-separated) + NUL. */
 static uint32_t get_u32(const char **p) {
   uint32_t v;
   memcpy(&v, *p, sizeof v);
@@ -2182,9 +2184,9 @@ static bool evid_add(evid **list, size_t *n, size_t *cap, evid id) {
  * root and base codes, the quad class, Goldstein and tone are in the erow,
  * and SOURCEURL, on the article's own rows, is its URL. A stored row comes
  * back a window of rows later, from far caches (prefetch_next), so it is
- * kept small: ~470 bytes with its offsets and erow on the bench's file,
- * against ~760 for the whole row with u32 offsets. The last run is
- * SOURCEURL. */
+ * kept small: ~420 bytes with its offsets and erow on the bench's file,
+ * against ~760 for the whole row, its u32 offsets and the erow it had
+ * (with coordinates). The last run is SOURCEURL. */
 static const struct {
   unsigned from, to;
 } KEPT[] = {{C_ID, C_ID + 1},
@@ -2207,10 +2209,10 @@ IMP_INLINE uint32_t keep_run(uint16_t *restrict dst, const uint32_t *restrict sr
 }
 
 /* Appends row sr to p's buffer in the entry layout (read_entries): its
- * kept fields and their offsets (a field left out is empty and starts
- * where the next kept one does) as u16; a row of 64 KB or more (never
- * seen: GDELT's are ~400 bytes) whole, with u32 offsets. @return false
- * when out of memory. */
+ * kept fields and their offsets as u16 (a field left out gets the offset
+ * of the next kept one, and is not to be read); a row of 64 KB or more
+ * (never seen: GDELT's are ~400 bytes) whole, with u32 offsets, since
+ * its kept fields may end past 65535. @return false when out of memory. */
 static bool store_row(pend *p, const stored_row *sr, bool own) {
   uint16_t off[OFF_SLOTS];
   const uint32_t *so = sr->off;
