@@ -81,10 +81,10 @@ GAP_CAUSES = {
         "Python's csv module only splits the rows; evrec import splits them, checks every "
         "value (CAMEO codes, dates, ranges), groups rows by article within the window, "
         "encodes the records and writes them (1.43x the TSV's bytes). callgrind on 8 MB of "
-        "bench/gengdelt.c rows, one thread: 162 M instructions (~7,300 a row) against Python "
+        "bench/gengdelt.c rows, one thread: 156 M instructions (~7,070 a row) against Python "
         "csv's 901 M (5.5x fewer), but at two thirds of Python's instructions per cycle "
-        "(its csv loop is one predictable state machine a byte). Per row: splitting ~1,330 "
-        "instructions, checking ~900, storing ~650, encoding ~2,900. Memory: a window of "
+        "(its csv loop is one predictable state machine a byte). Per row: splitting ~1,130 "
+        "instructions, checking ~900, storing ~650, encoding ~2,830. Memory: a window of "
         "10,000 rows (~420 bytes each as stored, 4 MB) does not fit in the 2 MB L2, and "
         "perf puts ~6% of a one-core run on the prefetches of the record written next, "
         "waiting for the CPU's miss buffers; `--window 1000` runs 6-10% faster (spreading "
@@ -96,8 +96,8 @@ GAP_CAUSES = {
         "checks and groups, the writing thread encodes and writes; the threads together use "
         "~1.2x one thread's CPU (the 2 vCPUs share caches and, it seems, a core). Levers "
         "left, each a few percent: field lengths as bytes in stored rows (-78 bytes a row), "
-        "entries read in place instead of copied, the URL's domain per record (~690 "
-        "instructions), unchecked wire writes after one reserve per event."),
+        "entries read in place instead of copied, unchecked wire writes after one reserve "
+        "per event, a memo of Goldstein values (a dozen per CAMEO code)."),
 }
 VALIDATE_TARGET = 0.70  # validate throughput / `convert -t pbd` throughput, same input
 # SPEC §9 / issue 13: GDELT TSV import into pbd, absolute and against Python's csv.
@@ -160,14 +160,14 @@ def run_once(argv, stdout_path, ok_codes=(0,), stdin_path=None):
 
 
 class Row:
-    def __init__(self, group, tool, argv, out, evrec=False):
+    def __init__(self, group, tool, argv, out, evrec=False, stdin=None):
         self.group, self.tool, self.argv, self.out = group, tool, argv, out
         self.evrec = evrec
+        self.stdin = stdin  # a file for the program's standard input
         self.time = self.rss = self.out_size = None
         self.skipped = None  # reason, when not run
         self.in_bytes = self.in_records = None  # input other than the corpus (GDELT TSV)
         self.ok_codes = (0,)  # diff rows: 1 = "different" is success
-        self.stdin = None  # a file for the program's standard input
 
     def run(self, runs):
         for _ in range(runs):
@@ -333,9 +333,9 @@ def gdelt_rows(a, out):
         # the 1.5 GB of page cache the output takes (Python writes nothing)
         Row("gdelt2pbd", "evrec import -j 1 -o /dev/null",
             cmd[:-1] + ["/dev/null", "-j", "1"], os.path.join(out, "gdelt1-null.out"), True),
-        Row("gdelt2pbd", "Python csv", [PYTHON, "-c", PY_CSV], os.path.join(out, "csv.out")),
+        Row("gdelt2pbd", "Python csv", [PYTHON, "-c", PY_CSV], os.path.join(out, "csv.out"),
+            stdin=a.gdelt),
     ]
-    rows[-1].stdin = a.gdelt
     for r in rows:
         r.in_bytes, r.in_records = size, rows_in
     return rows

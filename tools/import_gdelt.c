@@ -720,15 +720,14 @@ STEP bool fast_event(gdelt *g, const cursor *c, erow *r) {
  * parsing it (six coordinates a row). Any other form (too long, 90.0, an
  * exponent) goes the careful way, which parses it. */
 STEP bool take_coord(const cursor *c, unsigned i, unsigned limit, bool *present) {
-  size_t n, k = 0;
+  size_t n;
   const char *s = take(c, i, &n);
   unsigned v = 0;
   *present = n > 0;
   if (!n) return true;
-  k = s[0] == '-';
-  size_t int_end = k + 3 < n ? k + 3 : n;
+  size_t digits = s[0] == '-', k = digits, int_end = digits + 3 < n ? digits + 3 : n;
   for (; k < int_end && (unsigned char)(s[k] - '0') < 10; k++) v = v * 10 + (unsigned)(s[k] - '0');
-  if (k == (size_t)(s[0] == '-') || v >= limit) return false;
+  if (k == digits || v >= limit) return false;
   if (k == n) return true;
   if (s[k++] != '.' || k == n) return false;
   for (; k < n; k++)
