@@ -136,6 +136,29 @@ size_t evrec__pack_delimited(evrec__buf *out, const ProtobufCMessage *msg);
 int evrec__writer_write_packed(evrec_writer *w, const ProtobufCMessageDescriptor *type,
                                const void *data, size_t len, evrec_error *err);
 
+/**
+ * Starts a record that evrec's own encoder writes straight into the
+ * output: when w writes pbd with EVREC_WRITE_VALID_UTF8 and has not
+ * failed, returns its output buffer, with room for the record's length
+ * already taken, and its length before that in *mark. The caller appends
+ * the record's protobuf encoding (well formed, strings valid UTF-8) to the
+ * buffer and calls evrec__writer_packed_end(); nothing else may touch the
+ * writer in between. @return NULL when w takes records otherwise (other
+ * formats, checked strings, a failed writer, no memory for the length):
+ * encode into a buffer of the caller's and use evrec__writer_write_packed().
+ */
+evrec__buf *evrec__writer_packed_begin(evrec_writer *w, size_t *mark);
+
+/**
+ * Ends a record begun with evrec__writer_packed_begin(), `mark` as it
+ * returned: with `keep`, writes the record's length before it, counts it
+ * and flushes a full buffer; without, drops its bytes. A buffer that ran
+ * out of memory (its oom set) drops the record and makes the writer fail
+ * with EVREC_E_NOMEM. @return EVREC_OK, EVREC_E_NOMEM or EVREC_E_IO
+ * (sticky, as evrec_writer_write()).
+ */
+int evrec__writer_packed_end(evrec_writer *w, size_t mark, bool keep, evrec_error *err);
+
 /* ---------------------------------------------------------------- errors */
 
 /** Clears err (if non-NULL), sets code and printf-style message.

@@ -147,6 +147,21 @@ static int wr_packed(evrec_writer *w, const void *data, size_t len, evrec_error 
   return EVREC_OK;
 }
 
+/* After a record: counts it and flushes a full buffer; a failure other
+ * than a refused record (EVREC_E_LIMIT) makes the writer fail. */
+static int wr_done(evrec_writer *w, int rc, evrec_error *e) {
+  if (rc == EVREC_OK) w->count++;
+  if (rc == EVREC_OK && w->out.len >= FLUSH_AT) rc = wr_flush(w, false, e);
+  if (rc) {
+    if (e->record == EVREC_UNKNOWN) e->record = w->count;
+    if (rc != EVREC_E_LIMIT) {
+      w->failed = rc;
+      w->ferr = *e;
+    }
+  }
+  return rc;
+}
+
 /* One record: msg, or (msg NULL) the packed bytes of a `type` message for
  * pb, pbd and evr output. A failed record leaves no partial encoding
  * behind. Errors are sticky -- the output would lack a record -- except a
@@ -170,16 +185,7 @@ static int wr_record(evrec_writer *w, const ProtobufCMessage *msg,
            : json ? wr_json(w, msg, e)
                   : wr_binary(w, msg, e);
   if (rc) w->out.len = mark; /* drop a partial encoding */
-  if (rc == EVREC_OK) w->count++;
-  if (rc == EVREC_OK && w->out.len >= FLUSH_AT) rc = wr_flush(w, false, e);
-  if (rc) {
-    if (e->record == EVREC_UNKNOWN) e->record = w->count;
-    if (rc != EVREC_E_LIMIT) {
-      w->failed = rc;
-      w->ferr = *e;
-    }
-  }
-  return rc;
+  return wr_done(w, rc, e);
 }
 
 int evrec_writer_write(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
@@ -201,6 +207,45 @@ int evrec__writer_write_packed(evrec_writer *w, const ProtobufCMessageDescriptor
   if (rc == EVREC_OK) rc = wr_record(w, msg, type, NULL, 0, err);
   evrec__arena_recycle(w->arena);
   return rc;
+}
+
+/* A record encoded in place is preceded by PACKED_GAP bytes for its length:
+ * records of 128 bytes to 16 KiB take two, and the others are moved by a
+ * byte or two when they end. Encoding into the output itself, rather than
+ * into a buffer of the encoder's own, saves copying every byte once more. */
+#define PACKED_GAP 2
+
+evrec__buf *evrec__writer_packed_begin(evrec_writer *w, size_t *mark) {
+  if (!w || w->failed || w->evr || w->format != EVREC_FORMAT_PBD || !w->valid_utf8) return NULL;
+  if (!evrec__buf_reserve(&w->out, PACKED_GAP)) return NULL; /* the caller's own buffer will fail */
+  *mark = w->out.len;
+  w->out.len += PACKED_GAP;
+  return &w->out;
+}
+
+int evrec__writer_packed_end(evrec_writer *w, size_t mark, bool keep, evrec_error *err) {
+  evrec_error local;
+  evrec_error *e = err ? err : &local;
+  evrec__buf *b = &w->out;
+  if (!keep || b->oom || b->len < mark + PACKED_GAP) {
+    bool oom = b->oom;
+    b->len = mark;
+    if (!oom) return EVREC_OK;
+    return wr_done(w, evrec__err(e, EVREC_E_NOMEM, "out of memory"), e);
+  }
+  size_t len = b->len - mark - PACKED_GAP;
+  uint8_t prefix[EVREC__VARINT_MAX];
+  size_t h = evrec__varint_put(len, prefix);
+  if (h != PACKED_GAP) {
+    if (h > PACKED_GAP && !evrec__buf_reserve(b, h - PACKED_GAP)) {
+      b->len = mark;
+      return wr_done(w, evrec__err(e, EVREC_E_NOMEM, "out of memory"), e);
+    }
+    memmove(b->data + mark + h, b->data + mark + PACKED_GAP, len);
+    b->len = mark + h + len;
+  }
+  memcpy(b->data + mark, prefix, h);
+  return wr_done(w, EVREC_OK, e);
 }
 
 uint64_t evrec_writer_count(const evrec_writer *w) { return w ? w->count : 0; }

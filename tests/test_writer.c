@@ -73,7 +73,7 @@ static int dir_entries(fixture *f) {
 static char *slurp(const char *path, size_t *len) {
   FILE *fp = fopen(path, "rb");
   if (!fp) return NULL;
-  char *buf = malloc(1 << 22);
+  char *buf = malloc((1 << 22) + 1);
   *len = fread(buf, 1, 1 << 22, fp);
   fclose(fp);
   buf[*len] = '\0';
@@ -479,7 +479,7 @@ static void test_packed(void **state) {
     assert_int_equal(evrec_writer_write(w, &f->r1.base, &err), EVREC_OK);
     assert_int_equal(evrec_writer_write(w, &f->r2.base, &err), EVREC_OK);
     assert_int_equal(evrec_writer_close(w, &err), EVREC_OK);
-    size_t n;
+    size_t n = 0;
     char *want = slurp(in_dir(f, "m.evr"), &n);
     assert_file(in_dir(f, "p.evr"), want, n);
     free(want);
@@ -491,12 +491,78 @@ static void test_packed(void **state) {
   evrec_writer_abort(w);
 }
 
+/* Records encoded in place (evrec__writer_packed_begin/_end): the bytes of
+ * evrec__writer_write_packed() whatever the length's varint takes (1, 2 or
+ * 3 bytes, around the 2 kept for it), across flushes; a record not kept
+ * leaves nothing; other outputs say NULL. */
+static size_t packed_string(char *out, size_t total) {
+  /* field 14 (fString), length-delimited, total bytes in all */
+  size_t h = total - 1 < 129 ? 2 : total - 1 < 16386 ? 3 : 4, n = total - h;
+  out[0] = 0x72;
+  evrec__varint_put(n, out + 1);
+  memset(out + h, 'a' + (int)(total % 26), n);
+  return total;
+}
+
+static void test_packed_in_place(void **state) {
+  fixture *f = *state;
+  static const size_t sizes[] = {2, 100, 127, 128, 200, 16383, 16384, 20000, 3};
+  char *rec = malloc(20000);
+  evrec_error err;
+  evrec_writer_options o = EVREC_WRITER_OPTIONS_INIT;
+  o.format = EVREC_FORMAT_PBD;
+  o.flags = EVREC_WRITE_VALID_UTF8;
+  evrec_writer *direct, *copied;
+  assert_int_equal(evrec_writer_open_file(&direct, in_dir(f, "direct.pbd"), &o, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_open_file(&copied, in_dir(f, "copied.pbd"), &o, &err), EVREC_OK);
+  for (int round = 0; round < 12; round++) { /* 12 * 57 KB: several 256 KB flushes */
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+      size_t n = packed_string(rec, sizes[i]), mark;
+      assert_int_equal(evrec__writer_write_packed(copied, AT, rec, n, &err), EVREC_OK);
+      evrec__buf *b = evrec__writer_packed_begin(direct, &mark);
+      assert_non_null(b);
+      assert_true(evrec__buf_append(b, rec, n));
+      assert_int_equal(evrec__writer_packed_end(direct, mark, true, &err), EVREC_OK);
+      /* one not kept */
+      assert_non_null(b = evrec__writer_packed_begin(direct, &mark));
+      assert_true(evrec__buf_append(b, rec, n));
+      assert_int_equal(evrec__writer_packed_end(direct, mark, false, &err), EVREC_OK);
+    }
+  }
+  assert_int_equal(evrec_writer_count(direct), evrec_writer_count(copied));
+  assert_int_equal(evrec_writer_close(direct, &err), EVREC_OK);
+  assert_int_equal(evrec_writer_close(copied, &err), EVREC_OK);
+  size_t n = 0;
+  char *want = slurp(in_dir(f, "copied.pbd"), &n);
+  assert_true(n > 600000);
+  assert_file(in_dir(f, "direct.pbd"), want, n);
+  free(want);
+  free(rec);
+  /* outputs that take records otherwise */
+  static const struct {
+    evrec_format format;
+    unsigned flags;
+  } other[] = {{EVREC_FORMAT_PBD, 0},
+               {EVREC_FORMAT_PB, EVREC_WRITE_VALID_UTF8},
+               {EVREC_FORMAT_NDJSON, EVREC_WRITE_VALID_UTF8},
+               {EVREC_FORMAT_EVR, EVREC_WRITE_VALID_UTF8}};
+  for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+    evrec_writer *w;
+    size_t mark;
+    o.format = other[i].format;
+    o.flags = other[i].flags;
+    assert_int_equal(evrec_writer_open_file(&w, in_dir(f, "other"), &o, &err), EVREC_OK);
+    assert_null(evrec__writer_packed_begin(w, &mark));
+    evrec_writer_abort(w);
+  }
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
       T(test_json_layouts),         T(test_empty_outputs),
       T(test_binary_layouts),       T(test_pb_second_record),
-      T(test_limit_not_sticky),
+      T(test_limit_not_sticky),     T(test_packed_in_place),
       T(test_atomic_abort_and_close), T(test_atomic_encode_error),
       T(test_permissions_and_symlinks), T(test_append),
       T(test_dev_full),             T(test_open_errors),

@@ -183,6 +183,20 @@ int imp_emit_packed(imp *m, const evrec__buf *r) {
   return emitted(m, rc, &err);
 }
 
+evrec__buf *imp_packed_begin(imp *m, size_t *mark) {
+  return m->oom ? NULL : evrec__writer_packed_begin(m->w, mark);
+}
+
+int imp_packed_end(imp *m, size_t mark) {
+  evrec_error err;
+  if (m->oom) {
+    imp_discard(m);
+    int rc = evrec__writer_packed_end(m->w, mark, false, &err);
+    return rc ? emitted(m, rc, &err) : imp_fail(m, "out of memory");
+  }
+  return emitted(m, evrec__writer_packed_end(m->w, mark, true, &err), &err);
+}
+
 void wire_start(wire *w, evrec__buf *b) {
   w->b = b;
   w->p = w->end = NULL;

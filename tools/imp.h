@@ -112,6 +112,15 @@ int imp_emit(imp *m, ev_record *r);
 struct evrec__buf; /* src/internal.h */
 /** imp_emit() of a record already in protobuf wire format (imp_wire.h). */
 int imp_emit_packed(imp *m, const struct evrec__buf *r);
+/** Starts a record encoded in wire format straight into the output
+ *  (evrec__writer_packed_begin(): pbd output): append it to the buffer
+ *  returned and end it with imp_packed_end(), which writes it as
+ *  imp_emit_packed() would. @return NULL when the output takes records
+ *  otherwise: encode into a buffer and imp_emit_packed() it. */
+struct evrec__buf *imp_packed_begin(imp *m, size_t *mark);
+/** Ends the record begun at mark: writes it, or with m->oom set drops it
+ *  and fails. @return 0 or IMP_STOP, as imp_emit_packed(). */
+int imp_packed_end(imp *m, size_t mark);
 
 /** Drops the record being built (resets the arena). */
 void imp_discard(imp *m);

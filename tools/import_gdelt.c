@@ -1909,12 +1909,15 @@ static int pend_encode(encoder *x, const pend *p) {
   wire_start(&b.events, &x->events);
   for (uint32_t i = 0; i < p->n_entries; i++) encode_event(&b, &es[i]);
   wire_finish(&b.events);
-  x->record.len = 0;
-  wire_start(&out, &x->record);
+  if (x->events.oom) m->oom = true; /* imp_emit_packed() refuses the record */
+  /* pbd output: the record is encoded in the writer's buffer itself */
+  size_t mark;
+  evrec__buf *direct = imp_packed_begin(m, &mark);
+  if (!direct) x->record.len = 0;
+  wire_start(&out, direct ? direct : &x->record);
   encode_record(&b, &out);
   wire_finish(&out);
-  if (x->events.oom) m->oom = true; /* imp_emit_packed() refuses the record */
-  return imp_emit_packed(m, &x->record);
+  return direct ? imp_packed_end(m, mark) : imp_emit_packed(m, &x->record);
 }
 
 /* The reading side's part of writing complete record p: warns of the rows
