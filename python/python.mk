@@ -45,7 +45,7 @@ python: deps
 	@if [ -z "$(PY_EXT)" ]; then echo "evrec: $(PYTHON_CONFIG) not found (apt-get install python3-dev)"; exit 2; fi
 	@$(MAKE) --no-print-directory $(PY_MOD) $(PY_COPIES)
 
-$(OBJ)/python/%.o: python/src/%.c python/src/evrecpy.h $(GEN_HDR) include/evrec.h src/internal.h
+$(OBJ)/python/%.o: python/src/%.c python/src/evrecpy.h $(GEN_HDR) include/evrec.h src/internal.h $(B)/cflags.cfg
 	@mkdir -p $(@D)
 	$(CC) -Iinclude -Isrc -I$(GEN) $(PY_INC) $(PY_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 

@@ -29,7 +29,7 @@ $(GEN)/proto2.pb-c.c $(GEN)/proto2.pb-c.h: tests/proto/proto2.proto
 	@mkdir -p $(GEN)
 	$(PROTOC_C) -Itests/proto --c_out=$(GEN) proto2.proto
 
-$(OBJ)/tests/%.o: tests/%.c $(GEN_HDR) $(GEN)/alltypes.pb-c.h $(GEN)/proto2.pb-c.h include/evrec.h
+$(OBJ)/tests/%.o: tests/%.c $(GEN_HDR) $(GEN)/alltypes.pb-c.h $(GEN)/proto2.pb-c.h include/evrec.h $(B)/cflags.cfg
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -c $< -o $@
 
