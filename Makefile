@@ -64,7 +64,7 @@ DEFLATE_PC   := libdeflate
 else
 $(error DEFLATE must be libdeflate or zlib, not '$(DEFLATE)')
 endif
-LDLIBS   := -lprotobuf-c $(DEFLATE_LIBS) -lpthread
+LDLIBS   := -lprotobuf-c $(DEFLATE_LIBS) -lpthread -lm
 LDFLAGS  ?=
 
 WKT_PROTOS := timestamp duration wrappers struct any field_mask empty
