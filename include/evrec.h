@@ -43,7 +43,9 @@
  *    threads; an .evr reader of a file or memory, once it reads on from a
  *    block, two read-ahead workers (one on a single core) that each inflate,
  *    check and decode a block after the current one (random access alone
- *    starts none); they touch nothing but the handle's buffers.
+ *    starts none); they touch nothing but the handle's buffers. A helper
+ *    thread that cannot be started is done without: its work falls to the
+ *    others or to the caller's thread, with the same result.
  *  - The library never prints and never exits; every allocation failure is
  *    reported as EVREC_E_NOMEM.
  */

@@ -166,6 +166,8 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+static void pool_stop(evr__writer *w);
+
 static int pool_start(evr__writer *w, unsigned threads, evrec_error *err) {
   w->nslots = threads == 1 ? 1 : SLOTS_PER_THREAD * threads;
   w->slots = calloc(w->nslots, sizeof *w->slots);
@@ -187,8 +189,16 @@ static int pool_start(evr__writer *w, unsigned threads, evrec_error *err) {
     k->w = w;
     if (!(k->z = evr__deflater_new(w->level)))
       return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-    if (pthread_create(&k->tid, NULL, worker_main, k) != 0)
-      return evrec__err(err, EVREC_E_NOMEM, "cannot start a compression thread");
+    if (pthread_create(&k->tid, NULL, worker_main, k) != 0) {
+      /* as the other thread pools do: go on with fewer threads (the same
+       * bytes, blocks do not depend on who compresses them), or none */
+      if (i > 0) break;
+      pool_stop(w);
+      w->nslots = 1;
+      if (!(w->z = evr__deflater_new(w->level)))
+        return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+      return EVREC_OK;
+    }
     k->started = true;
     w->nworkers = i + 1;
   }

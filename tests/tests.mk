@@ -9,7 +9,7 @@ TEST_PROTO   := tests/proto/alltypes.proto
 TEST_GEN     := $(GEN)/alltypes.pb-c.c
 TEST_SRC     := $(wildcard tests/test_*.c)
 TEST_BIN     := $(TEST_SRC:tests/%.c=$(B)/tests/%)
-TEST_UTIL    := $(filter-out tests/util/failio.c,$(wildcard tests/util/*.c))
+TEST_UTIL    := $(filter-out tests/util/failio.c tests/util/failalloc.c,$(wildcard tests/util/*.c))
 TEST_UTIL_OBJ := $(TEST_UTIL:tests/%.c=$(OBJ)/tests/%.o) $(OBJ)/gen/alltypes.pb-c.o \
                  $(OBJ)/gen/proto2.pb-c.o
 TEST_SCRIPTS := $(sort $(wildcard tests/*.sh))
@@ -100,9 +100,16 @@ $(B)/tests/failio.so: tests/util/failio.c
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) $(WARN) -shared $< -o $@
 
+# LD_PRELOAD shim refusing allocations (tests/nomem.sh); not under the
+# sanitizers either, whose allocator must be the one in use.
+FAILALLOC := $(if $(SANITIZE),,$(B)/tests/failalloc.so)
+$(B)/tests/failalloc.so: tests/util/failalloc.c
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(WARN) -Wno-missing-prototypes -shared $< -o $@
+
 # Fast suite: unit tests, then script tests (CLI, golden errors).
 check: deps
-	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(TEST_TOOLS) $(FUZZ_REPLAY) $(FAILIO) $(TEST_LOCPATH)/de_DE.UTF-8 \
+	@$(MAKE) --no-print-directory lib cli header-test $(TEST_BIN) $(TEST_TOOLS) $(FUZZ_REPLAY) $(FAILIO) $(FAILALLOC) $(TEST_LOCPATH)/de_DE.UTF-8 \
 	  $(GENCORPUS)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LOCPATH=$(TEST_LOCPATH) $$t; done
 	@$(if $(FUZZ_REPLAY),echo "== $(FUZZ_REPLAY)"; $(FUZZ_REPLAY_RUN))

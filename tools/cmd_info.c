@@ -40,6 +40,7 @@ typedef struct facts {
   bool evr;
   bool invalid; /* stopped by an error other than damage */
   bool limited; /* the index is over --max-index-size: unchecked, exit 1 */
+  bool failed;  /* the index could not be read (memory, I/O): unchecked, exit 2 */
   const char *index; /* evr: "ok", "damaged" or "unchecked" (pipes, cut files) */
 } facts;
 
@@ -162,7 +163,8 @@ static const char *info_index(facts *f, evrec_reader *r) {
   if (rc == EVREC_OK) return "ok";
   cli_report(f->file, &err);
   f->limited = rc == EVREC_E_LIMIT;
-  return f->limited ? "unchecked" : "damaged";
+  f->failed = rc == EVREC_E_NOMEM || rc == EVREC_E_IO; /* says nothing of the file */
+  return f->limited || f->failed ? "unchecked" : "damaged";
 }
 
 static int info_input(const info *c, const char *in) {
@@ -192,6 +194,7 @@ static int info_input(const info *c, const char *in) {
   if (c->json) print_json(&f);
   else print_text(&f);
   evrec_reader_close(r);
+  if (status == CLI_EXIT_OK && f.failed) status = CLI_EXIT_USAGE;
   if (status == CLI_EXIT_OK && (facts_damaged(&f) || f.limited)) status = CLI_EXIT_INVALID;
   return status;
 }

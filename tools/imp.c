@@ -961,11 +961,17 @@ const char *jv_text(imp *m, const jv_value *v) {
 
 char *jv_to_json(imp *m, const jv_value *v) {
   size_t len;
-  if (evrec_json_encode(NULL, 0, &len, &v->base, NULL, NULL) != EVREC_OK) return NULL;
-  char *buf = imp_alloc(m, len + 1);
-  if (!buf || evrec_json_encode(buf, len + 1, NULL, &v->base, NULL, NULL) != EVREC_OK)
-    return NULL;
-  return buf;
+  evrec_error err;
+  if (!v) return NULL; /* its maker ran out of memory: m->oom is set */
+  int rc = evrec_json_encode(NULL, 0, &len, &v->base, NULL, &err);
+  char *buf = rc == EVREC_OK ? imp_alloc(m, len + 1) : NULL;
+  if (buf) rc = evrec_json_encode(buf, len + 1, NULL, &v->base, NULL, &err);
+  if (rc == EVREC_OK) return buf;
+  /* callers take NULL for "no value": a value lost for want of memory
+   * must refuse the record, not leave it out silently */
+  if (rc == EVREC_E_NOMEM) m->oom = true;
+  else imp_warn(m, "a value could not be kept as JSON: %s", err.message);
+  return NULL;
 }
 
 jv_value *jv_from_json(imp *m, const char *json) {

@@ -1974,7 +1974,8 @@ static int pend_encode(encoder *x, const pend *p) {
 
 /* The reading side's part of writing complete record p: warns of the rows
  * that repeated an event, notes the article as written (window mode) and
- * takes the record off the table. */
+ * takes the record off the table. On failure p stays on the table, where
+ * gdelt_free() finds it. */
 static int pend_take(gdelt *g, pend *p) {
   imp *m = g->m;
   if (p->n_dups) {
@@ -1994,10 +1995,9 @@ static int pipe_put(gdelt *g, pend *p);
 /* Writes complete record p: encodes it here, or hands it to the writing
  * thread. */
 static int pend_write(gdelt *g, pend *p) {
-  if (pend_take(g, p)) {
-    pend_spare(g, p);
-    return IMP_STOP;
-  }
+  /* not made a spare when it fails: p is still on the table, and a pend
+   * both there and in the spares was freed twice (out of memory here) */
+  if (pend_take(g, p)) return IMP_STOP;
   if (g->pipe) return pipe_put(g, p);
   int rc = pend_encode(&g->enc, p);
   p->chain = NULL;

@@ -643,7 +643,9 @@ static int document(imp *m, plover_file *pf, const jv_object *o) {
   free((char *)pf->copyright);
   pf->license = present(lic) ? strdup(lic) : NULL;
   pf->copyright = present(cr) ? strdup(cr) : NULL;
-  (void)m;
+  /* kept for every record after it: losing one would drop it silently */
+  if ((present(lic) && !pf->license) || (present(cr) && !pf->copyright))
+    return imp_fail(m, "out of memory");
   return 0;
 }
 
