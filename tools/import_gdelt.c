@@ -1307,7 +1307,10 @@ typedef struct lit {
 
 /* The id of an actor, place or event: a letter and a number ("a12"). */
 IMP_INLINE void wire_id(wire *o, unsigned field, char letter, size_t n) {
-  char s[24]; /* not zeroed: only the bytes written are read */
+  /* not zeroed: only the bytes written are read. 48, not the 21 an id
+   * needs: at -O0 gcc cannot bound the length and warns that wire_copy()'s
+   * memcpy branch (over 32 bytes) would read past a smaller array */
+  char s[48];
   s[0] = letter, s[1] = (char)('0' + n / 10), s[2] = (char)('0' + n % 10);
   if (n < 10) s[1] = s[2]; /* one digit */
   wire_str(o, field, s, n < 10 ? 2 : n < 100 ? 3 : 1 + imp_u64_dec(s + 1, n));
