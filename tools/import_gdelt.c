@@ -1331,7 +1331,7 @@ IMP_INLINE void wire_wrapped_double(wire *o, unsigned field, double v) {
 /* A map<string, string> being filled: entries in the order they were first
  * set, a value set again replaced in place (as imp_ext() does). Values
  * point into the pending record's buffer or the arena. */
-#define EXT_MAX 8 /* the most any message here gets (an event: 7) */
+#define EXT_MAX 8 /* the most any message here gets (an event: 4, and its 3 counts apart) */
 
 typedef struct extmap {
   const char *key[EXT_MAX], *val[EXT_MAX];
@@ -2042,7 +2042,8 @@ typedef struct pipeline {
   pthread_cond_t changed; /* records or room for them, the end, a failure */
   pend *ring[PIPE_CAP];
   size_t first, n;        /* the queued records */
-  pend *done;             /* written records, back for reuse (chained) */
+  pend *done, *done_last; /* written records, back for reuse (chained), */
+                          /* and the last of the chain (spliced whole) */
   bool closed;            /* no more records will come */
   bool failed;            /* the writing side stopped: enc.m->status says why */
   bool reader_waits, writer_waits; /* for room, for records */
@@ -2078,6 +2079,7 @@ static void *pipe_main(void *arg) {
     q->first = (q->first + 1) % PIPE_CAP;
     q->n--;
     p->chain = q->done;
+    if (!q->done) q->done_last = p;
     q->done = p;
     if (rc) q->failed = true;
     if (rc || (q->reader_waits && q->n <= PIPE_CAP - PIPE_BATCH)) pthread_cond_broadcast(&q->changed);
@@ -2109,10 +2111,13 @@ static int pipe_put(gdelt *g, pend *p) {
     q->n++;
     if (q->writer_waits && q->n >= PIPE_BATCH) pthread_cond_broadcast(&q->changed);
   }
-  pend *done = q->done;
+  pend *done = q->done, *last = q->done_last;
   q->done = NULL;
   pthread_mutex_unlock(&q->mu);
-  pend_spare(g, done);
+  if (done) { /* spliced, not walked: each pend is another core's cache line */
+    last->chain = g->spares;
+    g->spares = done;
+  }
   if (!failed) return 0;
   p->chain = NULL;
   pend_spare(g, p);
