@@ -414,6 +414,16 @@ for from in gdelt acled plover icews ninjs claimreview; do
   [ "$rc" -eq 1 ] || [ "$rc" -eq 2 ] && ok || bad "junk as $from: status $rc"
   grep -q 'Sanitizer\|Segmentation' err && bad "junk as $from crashed: $(head -3 err)" || ok
 done
+# A translated article whose source language is a three-letter code with no
+# two-letter one ("fue"): kept as the code itself, which was left pointing
+# into a buffer of the parser's stack (ASan, under make test-asan; found by
+# tests/fuzz/fuzz_import.c).
+awk -F'\t' 'BEGIN { OFS = "\t" } NR == 1 { $15 = "srclc:fue;eng:GT-FUE 1.0" } { print }' \
+  "$DATA/$MENTIONS" > fue.tsv
+run import -q --from gdelt "$DATA/$EXPORT" --mentions fue.tsv
+expect_rc "translated from fue" 0
+grep -q '"translation":{"sourceLanguage":"fue","engine":"GT-FUE 1.0"}' out && ok ||
+  bad "translated from fue: $(grep -o '"translation":{[^}]*}' out | head -1)"
 $PY -c "print('[' * 3000 + ']' * 3000)" > deep.json
 run import --from plover deep.json
 expect_rc "deep JSON" 1

@@ -303,14 +303,16 @@ static const ProtobufCFieldDescriptor *map_field(const ProtobufCMessage *msg, co
                                                                                           : NULL;
 }
 
+/* Fields of protobuf-c messages, by offset: the structs align them, so the
+ * casts go through void * (clang's -Wcast-align flags char * -> T *). */
 static char **entry_str(void *entry, const ProtobufCMessageDescriptor *ed, unsigned i) {
-  return (char **)((char *)entry + ed->fields[i].offset);
+  return (char **)(void *)((char *)entry + ed->fields[i].offset);
 }
 
 static void map_put_field(imp *m, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
                           const char *key, const char *value, bool copy) {
   const ProtobufCMessageDescriptor *ed = f->descriptor;
-  size_t *n = (size_t *)((char *)msg + f->quantifier_offset);
+  size_t *n = (size_t *)(void *)((char *)msg + f->quantifier_offset);
   void **arr;
   memcpy(&arr, (char *)msg + f->offset, sizeof arr);
   for (size_t i = 0; i < *n; i++)
@@ -362,7 +364,7 @@ void imp_ext_ref(imp *m, void *msg, const char *key, const char *value) {
 const char *imp_map_get(const ProtobufCMessage *msg, const char *field, const char *key) {
   const ProtobufCFieldDescriptor *f = map_field(msg, field);
   if (!f) return NULL;
-  size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+  size_t n = *(const size_t *)(const void *)((const char *)msg + f->quantifier_offset);
   void **arr;
   memcpy(&arr, (const char *)msg + f->offset, sizeof arr);
   for (size_t i = 0; i < n; i++)

@@ -1650,8 +1650,11 @@ static void translation(builder *b, const char *info) {
     char code[8] = "";
     size_t n = strcspn(src + 6, ";");
     if (n < sizeof code) memcpy(code, src + 6, n), code[n] = '\0';
-    b->language = vocab_language(code);
-    if (!b->language) imp_warn(b->m, "MentionDocTranslationInfo: unknown language \"%s\"", code);
+    const char *lang = vocab_language(code);
+    /* "ast", "hy": the code itself, in this function's buffer -- kept
+     * past it, so copied (found by tests/fuzz/fuzz_import.c) */
+    b->language = lang == code ? imp_str(b->m, code) : lang;
+    if (!lang) imp_warn(b->m, "MentionDocTranslationInfo: unknown language \"%s\"", code);
   }
   if (eng) b->engine = eng + 4, b->engine_len = strcspn(eng + 4, ";");
 }

@@ -313,7 +313,7 @@ static void scalars(nin *x) {
       {"by", offsetof(ev_article, byline)},         {"edNote", offsetof(ev_article, editor_note)},
   };
   for (size_t i = 0; i < sizeof STR / sizeof STR[0]; i++)
-    take_text(x, x->o, STR[i].key, (char **)((char *)a + STR[i].off));
+    take_text(x, x->o, STR[i].key, (char **)(void *)((char *)a + STR[i].off)); /* aligned */
 }
 
 static void rights(nin *x) {

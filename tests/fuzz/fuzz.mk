@@ -19,7 +19,8 @@
 # A crasher worth keeping goes, minimised (fuzzer -minimize_crash=1), to
 # tests/fuzz/regressions/<target>/ so that every `make check` replays it.
 
-FUZZ_TARGETS ?= json_record json_value json_alltypes pb pbd container reader_json validate diff
+FUZZ_TARGETS ?= json_record json_value json_alltypes pb pbd container reader_json validate diff \
+                import
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_CC      ?= clang
@@ -37,6 +38,9 @@ FUZZ_REPLAY_OBJ := $(FUZZ_OBJ)/replay.o $(FUZZ_UTIL_O) \
                    $(FUZZ_TARGETS:%=$(FUZZ_OBJ)/replay_%.o)
 FUZZ_REPLAY_RUN  = $(FUZZ_REPLAY) $(FUZZ_DIRS)
 FUZZ_HDRS    := tests/fuzz/fuzz_util.h include/evrec.h $(GEN_HDR) $(GEN)/alltypes.pb-c.h
+# fuzz_import.c compiles tools/evrec.c in (the CLI's dispatch) and links the
+# rest of the CLI's objects.
+FUZZ_CLI_OBJ := $(filter-out $(OBJ)/tools/evrec.o,$(CLI_OBJ))
 
 .PHONY: fuzz fuzz-build fuzz-bins fuzz-deps fuzz-smoke
 
@@ -50,9 +54,11 @@ $(FUZZ_OBJ)/%.o: tests/fuzz/%.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -c $< -o $@
 
-$(FUZZ_REPLAY): $(FUZZ_REPLAY_OBJ) $(OBJ)/gen/alltypes.pb-c.o $(STATIC)
+$(FUZZ_OBJ)/replay_import.o $(B)/fuzzers/fuzz_import: tools/evrec.c tools/cli.h
+
+$(FUZZ_REPLAY): $(FUZZ_REPLAY_OBJ) $(FUZZ_CLI_OBJ) $(OBJ)/gen/alltypes.pb-c.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $(FUZZ_REPLAY_OBJ) $(OBJ)/gen/alltypes.pb-c.o \
+	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $(FUZZ_REPLAY_OBJ) $(FUZZ_CLI_OBJ) $(OBJ)/gen/alltypes.pb-c.o \
 	  $(STATIC) $(LDLIBS)
 
 # ---------------------------------------------------------------- libFuzzer (clang)
@@ -63,6 +69,12 @@ fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzzers/fuzz_%)
 $(B)/fuzzers/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_UTIL_O) $(OBJ)/gen/alltypes.pb-c.o $(STATIC) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_UTIL_O) \
+	  $(OBJ)/gen/alltypes.pb-c.o $(STATIC) $(LDLIBS) -o $@
+
+$(B)/fuzzers/fuzz_import: tests/fuzz/fuzz_import.c $(FUZZ_UTIL_O) $(FUZZ_CLI_OBJ) $(OBJ)/gen/alltypes.pb-c.o \
+                          $(STATIC) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_UTIL_O) $(FUZZ_CLI_OBJ) \
 	  $(OBJ)/gen/alltypes.pb-c.o $(STATIC) $(LDLIBS) -o $@
 
 fuzz-build:

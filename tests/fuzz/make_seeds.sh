@@ -15,7 +15,7 @@ B=${1:-build}
 CLI=$B/evrec
 C=tests/fuzz/corpus
 rm -rf "$C"
-mkdir -p $C/{json_record,json_value,json_alltypes,pb,pbd,container,reader_json,validate,diff}
+mkdir -p $C/{json_record,json_value,json_alltypes,pb,pbd,container,reader_json,validate,diff,import}
 prefix() { { printf '%s' "$1"; cat "$2"; } > "$3"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
@@ -124,3 +124,24 @@ for f in tests/data/validate/*.ndjson; do # those that decode: their violations 
 done > $C/validate/cases.pbd
 "$CLI" convert examples/seed.json -t pbd -o $C/validate/seed.pbd
 prefix P $C/pb/seed.pb $C/validate/seed.pb
+
+# import: the option byte ('0' gdelt, '1' acled, '2' plover, '3' icews,
+# '4' ninjs, '5' claimreview; '8' gdelt --skip-bad, 'P' gdelt --window 3,
+# '`' gdelt --two-pass), then the file; GDELT export rows, 0x1E, mentions.
+I=tests/data/import
+gdelt() { { printf '%s' "$1"; cat "$2"; printf '\036'; cat "$3"; } > "$4"; }
+gdelt 0 $I/gdelt2-export-20250807220000.excerpt.tsv $I/gdelt2-mentions-20250807220000.excerpt.tsv $C/import/gdelt.txt
+gdelt P $I/synthetic/gdelt-scattered.tsv $I/synthetic/gdelt-scattered-mentions.tsv $C/import/gdelt-window.txt
+gdelt '`' $I/synthetic/gdelt-scattered.tsv $I/synthetic/gdelt-scattered-mentions.tsv $C/import/gdelt-two-pass.txt
+for f in $I/bad/gdelt-*.tsv; do prefix 8 "$f" "$C/import/bad-$(basename "$f")"; done
+prefix 1 $I/acled-2020.excerpt.csv $C/import/acled-2020.csv
+prefix 1 $I/synthetic/acled-current.csv $C/import/acled-current.csv
+prefix 9 $I/bad/acled-quote.csv $C/import/bad-acled-quote.csv
+prefix 2 $I/plover-gsr-0.5b1.excerpt.json $C/import/plover-gsr.json
+prefix 2 $I/synthetic/plover-2.0.jsonl $C/import/plover-2.0.jsonl
+prefix 3 $I/icews-jsonl.sample.jsonl $C/import/icews.jsonl
+prefix 4 $I/ninjs/examples_3.0_dpa_text.json $C/import/ninjs-dpa.json
+prefix 4 $I/synthetic/ninjs-superdesk.json $C/import/ninjs-superdesk.json
+prefix 4 $I/synthetic/ninjs-ap-envelope.json $C/import/ninjs-ap-envelope.json
+prefix 5 $I/claimreview/factcheck-api-claims-search.sample.json $C/import/claimreview-api.json
+prefix 5 $I/synthetic/claimreview-graph.json $C/import/claimreview-graph.json

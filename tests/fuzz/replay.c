@@ -36,7 +36,7 @@ typedef int entry_fn(const uint8_t *data, size_t size);
 
 entry_fn fuzz_entry_json_record, fuzz_entry_json_value, fuzz_entry_json_alltypes,
     fuzz_entry_pb, fuzz_entry_pbd, fuzz_entry_container, fuzz_entry_reader_json,
-    fuzz_entry_validate, fuzz_entry_diff;
+    fuzz_entry_validate, fuzz_entry_diff, fuzz_entry_import;
 
 static const struct target {
   const char *name;
@@ -46,7 +46,7 @@ static const struct target {
     {"json_alltypes", fuzz_entry_json_alltypes}, {"pb", fuzz_entry_pb},
     {"pbd", fuzz_entry_pbd}, {"container", fuzz_entry_container},
     {"reader_json", fuzz_entry_reader_json}, {"validate", fuzz_entry_validate},
-    {"diff", fuzz_entry_diff},
+    {"diff", fuzz_entry_diff},         {"import", fuzz_entry_import},
 };
 
 typedef struct replay {
