@@ -424,6 +424,18 @@ run import -q --from gdelt "$DATA/$EXPORT" --mentions fue.tsv
 expect_rc "translated from fue" 0
 grep -q '"translation":{"sourceLanguage":"fue","engine":"GT-FUE 1.0"}' out && ok ||
   bad "translated from fue: $(grep -o '"translation":{[^}]*}' out | head -1)"
+# A ClaimReview @graph whose element after two written records is bad: the
+# message names the item, not the last record's id, whose memory was freed
+# with the record (found by tests/fuzz/fuzz_import.c; ASan under test-asan).
+$PY -c "
+import json
+d = json.load(open('$DATA/synthetic/claimreview-graph.json'))
+d['@graph'].append(42)
+print(json.dumps(d))" > graph42.json
+run import --from claimreview graph42.json -o /dev/null
+expect_rc "@graph with a bad element after records" 1
+expect_err "@graph with a bad element after records" \
+  "evrec: graph42.json: record 1: @graph[2] is not an object"
 $PY -c "print('[' * 3000 + ']' * 3000)" > deep.json
 run import --from plover deep.json
 expect_rc "deep JSON" 1

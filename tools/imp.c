@@ -108,6 +108,10 @@ int imp_fail(imp *m, const char *fmt, ...) {
 void imp_discard(imp *m) {
   evrec_arena_reset(m->arena);
   m->oom = false;
+  /* it may point into the arena (a record's id), and a message after this
+   * record is about the next one: a ClaimReview @graph's next element named
+   * the freed id (found by tests/fuzz/fuzz_import.c) */
+  m->item_id = NULL;
 }
 
 int imp_start(imp *m, const char *output, const evrec_writer_options *wo) {
