@@ -168,15 +168,18 @@ static void *worker_main(void *arg) {
 
 static void pool_stop(evr__writer *w);
 
+/* Compress inline, on the caller's thread: no thread, no locks. */
+static int pool_inline(evr__writer *w, evrec_error *err) {
+  w->nslots = 1;
+  if (!(w->z = evr__deflater_new(w->level))) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
+  return EVREC_OK;
+}
+
 static int pool_start(evr__writer *w, unsigned threads, evrec_error *err) {
   w->nslots = threads == 1 ? 1 : SLOTS_PER_THREAD * threads;
   w->slots = calloc(w->nslots, sizeof *w->slots);
   if (!w->slots) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-  if (threads == 1) { /* compress inline: no thread, no locks */
-    if (!(w->z = evr__deflater_new(w->level)))
-      return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-    return EVREC_OK;
-  }
+  if (threads == 1) return pool_inline(w, err);
   w->workers = calloc(threads, sizeof *w->workers);
   w->nthreads = w->workers ? threads : 0;
   if (!w->workers || pthread_mutex_init(&w->mu, NULL))
@@ -194,10 +197,7 @@ static int pool_start(evr__writer *w, unsigned threads, evrec_error *err) {
        * bytes, blocks do not depend on who compresses them), or none */
       if (i > 0) break;
       pool_stop(w);
-      w->nslots = 1;
-      if (!(w->z = evr__deflater_new(w->level)))
-        return evrec__err(err, EVREC_E_NOMEM, "out of memory");
-      return EVREC_OK;
+      return pool_inline(w, err);
     }
     k->started = true;
     w->nworkers = i + 1;
