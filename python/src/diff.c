@@ -329,13 +329,6 @@ static PyTypeObject DiffType = {
     .tp_getset = diff_getset,
 };
 
-static PyObject *pop(PyObject *kw, const char *key) {
-  PyObject *v = PyDict_GetItemString(kw, key);
-  Py_XINCREF(v);
-  if (v && PyDict_DelItemString(kw, key)) Py_CLEAR(v);
-  return v;
-}
-
 /* A side: the caller's Reader, or one opened with the open options. */
 static PyObject *open_side(PyObject *src, PyObject *open_kw) {
   if (evpy_is_reader(src)) return Py_NewRef(src);
@@ -390,9 +383,10 @@ static int options_from(DiffObject *self, PyObject *const *v, evrec_diff_options
 static int diff_options(DiffObject *self, PyObject *k, evrec_diff_options *out) {
   static const char *const names[N_K] = {"ignore", "float_tolerance", "ignore_order",
                                          "json_patch", "threads", "temp_dir"};
-  PyObject *v[N_K];
-  for (int i = 0; i < N_K; i++) v[i] = pop(k, names[i]);
-  int rc = PyErr_Occurred() ? -1 : options_from(self, v, out);
+  PyObject *v[N_K] = {NULL};
+  int rc = 0;
+  for (int i = 0; i < N_K && !rc; i++) rc = evpy_pop_kw(k, names[i], &v[i]);
+  if (!rc) rc = options_from(self, v, out);
   for (int i = 0; i < N_K; i++) Py_XDECREF(v[i]);
   return rc;
 }
@@ -424,7 +418,9 @@ PyObject *evpy_diff(PyObject *mod, PyObject *args, PyObject *kw) {
   (void)mod;
   PyObject *a, *b;
   if (!PyArg_ParseTuple(args, "OO:diff", &a, &b)) return NULL;
-  if (a == b && !PyUnicode_Check(a) && !PyBytes_Check(a) && !PyObject_HasAttrString(a, "__fspath__")) {
+  int pathlike = PyUnicode_Check(a) || PyBytes_Check(a) || (a == b ? evpy_has_attr(a, "__fspath__") : 1);
+  if (pathlike < 0) return NULL;
+  if (a == b && !pathlike) {
     PyErr_SetString(PyExc_ValueError, "diff: a and b are the same object: two readers, two file "
                     "objects or paths are needed");
     return NULL;

@@ -92,8 +92,21 @@ int evpy_writer_init_type(PyObject *module);
 const ProtobufCMessageDescriptor *evpy_find_type(PyObject *name);
 
 /** A path, str or bytes or os.PathLike, as a new bytes object; NULL (no
- *  exception) when `obj` is not a path. */
+ *  exception) when `obj` is not a path; NULL with an exception when
+ *  converting it failed (out of memory, a bad path). */
 PyObject *evpy_fspath(PyObject *obj);
+
+/** Whether `obj` has the attribute `name`: 1 or 0, or -1 with the
+ *  exception set when looking failed otherwise. (PyObject_HasAttrString
+ *  reports any failure, a MemoryError too, as "no", which would turn
+ *  running out of memory into a TypeError about the argument.) */
+int evpy_has_attr(PyObject *obj, const char *name);
+
+/** Takes the keyword `key` out of the dict kw (may be NULL): *out gets
+ *  its value (a new reference) or NULL when absent. @return 0, or -1 with
+ *  an exception set (PyDict_GetItemString would report running out of
+ *  memory as "absent", and the keyword would then reach evrec.open). */
+int evpy_pop_kw(PyObject *kw, const char *key, PyObject **out);
 
 /* ---------------------------------------------------------------- readers for validate.c (module.c) */
 

@@ -160,8 +160,39 @@ PyObject *evpy_raise_msg(int code, const char *fmt, ...) {
 /* Arguments                                                              */
 /* ====================================================================== */
 
+int evpy_has_attr(PyObject *obj, const char *name) {
+  PyObject *v = PyObject_GetAttrString(obj, name);
+  if (v) {
+    Py_DECREF(v);
+    return 1;
+  }
+  if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
+  PyErr_Clear();
+  return 0;
+}
+
+int evpy_pop_kw(PyObject *kw, const char *key, PyObject **out) {
+  *out = NULL;
+  if (!kw) return 0;
+  PyObject *k = PyUnicode_FromString(key);
+  if (!k) return -1;
+  PyObject *v = PyDict_GetItemWithError(kw, k); /* borrowed */
+  int rc = 0;
+  if (v) {
+    *out = Py_NewRef(v);
+    if (PyDict_DelItem(kw, k)) {
+      Py_CLEAR(*out);
+      rc = -1;
+    }
+  } else if (PyErr_Occurred()) {
+    rc = -1;
+  }
+  Py_DECREF(k);
+  return rc;
+}
+
 PyObject *evpy_fspath(PyObject *obj) {
-  if (!PyUnicode_Check(obj) && !PyBytes_Check(obj) && !PyObject_HasAttrString(obj, "__fspath__"))
+  if (!PyUnicode_Check(obj) && !PyBytes_Check(obj) && evpy_has_attr(obj, "__fspath__") != 1)
     return NULL;
   PyObject *b = NULL;
   if (!PyUnicode_FSConverter(obj, &b)) return NULL;
@@ -371,17 +402,25 @@ static int reader_setup_source(ReaderObject *self, PyObject *src, const ropts *r
     return self->name ? 0 : (PyErr_NoMemory(), -1);
   }
   if (PyErr_Occurred()) return -1;
-  int has_read = PyObject_HasAttrString(src, "read");
-  self->has_readinto = PyObject_HasAttrString(src, "readinto");
+  int has_read = evpy_has_attr(src, "read");
+  if (has_read < 0 || (self->has_readinto = evpy_has_attr(src, "readinto")) < 0) return -1;
   if (!has_read && !self->has_readinto) {
     PyErr_Format(PyExc_TypeError, "evrec.open() takes a path or a binary file object, not %.100s",
                  Py_TYPE(src)->tp_name);
     return -1;
   }
   self->fileobj = Py_NewRef(src);
+  /* a file object without a str name is read as "<stream>"; any other
+   * failure (out of memory) is one */
   PyObject *nm = PyObject_GetAttrString(src, "name");
   PyObject *nb = nm && PyUnicode_Check(nm) ? PyUnicode_EncodeFSDefault(nm) : NULL;
-  PyErr_Clear();
+  if (PyErr_Occurred()) {
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError) || nm) {
+      Py_XDECREF(nm);
+      return -1;
+    }
+    PyErr_Clear();
+  }
   self->name = strdup(nb ? PyBytes_AS_STRING(nb) : "<stream>");
   Py_XDECREF(nm);
   Py_XDECREF(nb);

@@ -171,22 +171,17 @@ int evpy_str_array(PyObject *seq, PyObject *keep, const char *what, const char *
   return 0;
 }
 
-static PyObject *pop(PyObject *kw, const char *key) {
-  PyObject *v = kw ? PyDict_GetItemString(kw, key) : NULL;
-  Py_XINCREF(v);
-  if (v && PyDict_DelItemString(kw, key)) Py_CLEAR(v);
-  return v;
-}
-
 PyObject *evpy_validate(PyObject *mod, PyObject *args, PyObject *kw) {
   (void)mod;
   PyObject *k = kw ? PyDict_Copy(kw) : PyDict_New();
   if (!k) return NULL;
-  PyObject *strict = pop(k, "strict"), *rules = pop(k, "rules"), *skip = pop(k, "skip_rules");
+  PyObject *strict = NULL, *rules = NULL, *skip = NULL;
   ValidationObject *self = NULL;
   const char **rv = NULL, **sv = NULL;
   evrec_validate_options o = EVREC_VALIDATE_OPTIONS_INIT;
-  if (PyErr_Occurred()) goto done;
+  if (evpy_pop_kw(k, "strict", &strict) || evpy_pop_kw(k, "rules", &rules) ||
+      evpy_pop_kw(k, "skip_rules", &skip))
+    goto done;
   if (PyDict_SetItemString(k, "skip_invalid", Py_True) || PyDict_SetItemString(k, "skip_damage", Py_True))
     goto done;
   self = PyObject_New(ValidationObject, &ValidationType);

@@ -30,10 +30,17 @@ typedef struct WriterObject {
   evrec_arena *arena;
   evpy_buf json;
   int busy;
+  int discard; /* writes to fp are dropped: the writer is gone (writer_release) */
 } WriterObject;
 
+/* fopencookie write: the file object's write(), with the GIL. A failure
+ * returns the bytes written before it (0 if none), never -1: glibc takes
+ * the count as unsigned, and -1 made fwrite() go on as if one byte more
+ * than asked had been written (silently corrupt output; fopencookie(3):
+ * "must not return a negative value"). */
 static ssize_t cookie_write(void *cookie, const char *buf, size_t size) {
   WriterObject *self = cookie;
+  if (self->discard) return (ssize_t)size;
   PyGILState_STATE g = PyGILState_Ensure();
   size_t done = 0;
   while (done < size) {
@@ -48,7 +55,7 @@ static ssize_t cookie_write(void *cookie, const char *buf, size_t size) {
       PyErr_Clear();
       PyGILState_Release(g);
       errno = EIO;
-      return -1;
+      return (ssize_t)done;
     }
     done += (size_t)n;
   }
@@ -126,7 +133,8 @@ static int writer_init(WriterObject *self, PyObject *args, PyObject *kw) {
     PyErr_SetString(PyExc_RuntimeError, "Writer.__init__ called twice");
     return -1;
   }
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OiInOzppppppn:Writer", kwlist, &dest, &format,
+  self->discard = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$OiInOzpppppppn:Writer", kwlist, &dest, &format,
                                    &type, &level, &threads, &block, &meta, &created, &append,
                                    &pretty, &array, &emit, &proto, &ints, &ign, &max_rec))
     return -1;
@@ -174,7 +182,7 @@ static int writer_init(WriterObject *self, PyObject *args, PyObject *kw) {
     rc = evrec_writer_open_file(&self->w, PyBytes_AS_STRING(path), &o, &e);
     Py_END_ALLOW_THREADS
     Py_DECREF(path);
-  } else if (!PyErr_Occurred() && PyObject_HasAttrString(dest, "write")) {
+  } else if (!PyErr_Occurred() && evpy_has_attr(dest, "write") == 1) {
     self->fileobj = Py_NewRef(dest);
     self->name = strdup("<stream>");
     cookie_io_functions_t io = {NULL, cookie_write, NULL, NULL};
@@ -197,6 +205,10 @@ static int writer_init(WriterObject *self, PyObject *args, PyObject *kw) {
 }
 
 static void writer_release(WriterObject *self) {
+  /* what stdio still buffers belongs to a writer that failed or was
+   * aborted (a closed one flushed it): the file object must not get it
+   * after the error, out of order */
+  self->discard = 1;
   if (self->w) evrec_writer_abort(self->w);
   self->w = NULL;
   if (self->fp) fclose(self->fp);
@@ -291,7 +303,9 @@ static PyObject *writer_close(WriterObject *self, PyObject *unused) {
   rc = evrec_writer_close(w, &e);
   Py_END_ALLOW_THREADS
   self->busy = 0;
-  if (rc == EVREC_OK && self->fp && fflush(self->fp) != 0 && !self->exc_type)
+  /* a failed flush fails the close, whether or not the file object's
+   * write() left an exception to re-raise (writer_raise prefers it) */
+  if (rc == EVREC_OK && self->fp && fflush(self->fp) != 0)
     rc = EVREC_E_IO, snprintf(e.message, sizeof e.message, "error writing %s", self->name);
   writer_release(self);
   if (rc) return writer_raise(self, &e);

@@ -161,6 +161,67 @@ def test_file_object_errors():
         w.close()
 
 
+def test_writer_keywords(tmp_path):
+    """Every keyword of evrec.Writer reaches the library (the format string
+    of its argument parser once lacked one: ignore_unknown wrote a
+    Py_ssize_t into an int and max_record_size was refused)."""
+    out = tmp_path / "k.ndjson"
+    with evrec.Writer(out, ignore_unknown=True) as w:
+        w.write({"id": "a", "noSuchField": 1})
+    assert list(evrec.open(out)) == [{"id": "a"}]
+    with pytest.raises(evrec.SchemaError, match="noSuchField"):
+        with evrec.Writer(out) as w:
+            w.write({"id": "a", "noSuchField": 1})
+    evr = tmp_path / "k.evr"
+    with evrec.Writer(evr, max_record_size=200) as w:  # .evr only
+        w.write({"id": "small"})
+        with pytest.raises(evrec.LimitError):
+            w.write({"id": "big", "extensions": {"x/y": "z" * 500}})
+        w.write({"id": "after"})  # a refused record is not sticky
+    assert [r["id"] for r in evrec.open(evr)] == ["small", "after"]
+    with pytest.raises(TypeError, match="no_such_keyword"):
+        evrec.Writer(out, no_such_keyword=1)
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "pbd", "evr"])
+def test_sink_failing_once(seed_dict, fmt):
+    """A file object whose write() fails once (a full disk freed again, a
+    transient error) and works after: its exception comes out of write() or
+    close(), and what it took is a prefix of the normal output. (The stdio
+    write hook returned -1, which glibc's fwrite() takes as unsigned: it
+    went on as if one byte more had been written, the next writes
+    succeeded, and close() returned on corrupt output.)"""
+    recs = [dict(seed_dict, id="r%d" % i, extensions={"test/pad": "x%d" % i * 900}) for i in range(60)]
+    full = io.BytesIO()
+    opts = {"created_at": "2026-01-01T00:00:00Z"} if fmt == "evr" else {}  # the header, alike
+    with evrec.Writer(full, format=fmt, block_size=16384, **opts) as w:
+        for r in recs:
+            w.write(r)
+    want = full.getvalue()
+    assert len(want) > 60000
+
+    class Sink:
+        def __init__(self, fail_at):
+            self.calls, self.fail_at, self.got = 0, fail_at, bytearray()
+
+        def write(self, b):
+            self.calls += 1
+            if self.calls == self.fail_at:
+                raise OSError(28, "No space left on device")
+            self.got += b
+            return len(b)
+
+    for fail_at in range(1, 5):
+        sink = Sink(fail_at)
+        with pytest.raises(OSError, match="No space left"):
+            w = evrec.Writer(sink, format=fmt, block_size=16384, **opts)
+            for r in recs:
+                w.write(r)
+            w.close()
+        assert sink.calls >= fail_at
+        assert want.startswith(bytes(sink.got)), (fmt, fail_at)
+
+
 def test_alltypes_cases(tmp_path):
     """Every hand-written AllTypes case of the differential tests: the dict
     equals json.loads of the canonical JSON (with the documented
