@@ -36,7 +36,7 @@
 PyObject *evpy_raise(const evrec_error *err, const char *file);
 
 /** Raises an evrec.Error subclass for `code` with a formatted message. */
-PyObject *evpy_raise_msg(int code, const char *fmt, ...);
+PyObject *evpy_raise_msg(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---------------------------------------------------------------- caches (todict.c) */
 
