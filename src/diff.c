@@ -454,7 +454,7 @@ static int cut_value(evrec__buf *out, const evrec__buf *tmp, const ProtobufCFiel
 /* Appends the canonical JSON of v to out, using tmp and scratch. */
 static int vref_json(evrec__buf *out, evrec__buf *tmp, evrec_arena *scratch, const vref *v,
                      evrec_error *err) {
-  if (!v->f) return evrec__json_encode_buf(out, v->m, NULL, err);
+  if (!v->f) return evrec__json_encode_buf(out, v->m, NULL, NULL, err);
   ProtobufCMessage *t = new_instance(scratch, v->m->descriptor);
   if (!t) return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   const ProtobufCFieldDescriptor *f = v->f;
@@ -471,7 +471,7 @@ static int vref_json(evrec__buf *out, evrec__buf *tmp, evrec_arena *scratch, con
     *(const ProtobufCMessage ***)evrec__field_ptr(t, f) = one;
   }
   tmp->len = 0;
-  int rc = evrec__json_encode_buf(tmp, t, NULL, err);
+  int rc = evrec__json_encode_buf(tmp, t, NULL, NULL, err);
   return rc ? rc : cut_value(out, tmp, f, v, err);
 }
 

@@ -6,8 +6,10 @@
  * form Google's parsers read back to the identical binary message:
  *
  *   fields      field-number order (protoc-c sorts `fields` by number);
- *               lowerCamelCase names (or proto names), written straight into
- *               the output without building name strings;
+ *               lowerCamelCase names (or proto names), converted straight
+ *               into the output, or copied from the caller's cache of
+ *               printed names (evrec__jnames: the writer keeps one, as it
+ *               prints the same fields record after record);
  *   defaults    omitted (0, false, "", empty bytes, enum 0, NULL message,
  *               empty repeated/map) unless EVREC_JSON_EMIT_DEFAULTS, which,
  *               like Python's including_default_value_fields, prints scalars
@@ -111,6 +113,7 @@ typedef struct jenc {
   evrec_arena *scratch;   /* lazily created; see scratch_get() */
   unsigned scratch_users; /* live scratch allocations; reset at 0 */
   evrec__buf sort;        /* stack of map-sort arrays, addressed by offset */
+  evrec__jnames *names;   /* printed field names kept across calls, or NULL */
 } jenc;
 
 static void path_build(const jenc *e, char *out);
@@ -226,9 +229,8 @@ static inline void key_end(jenc *e) {
 /* Writes "name": with the proto name converted to lowerCamelCase as protoc
  * computes json_name (drop '_', upper-case the letter after it). Names are
  * identifiers, so nothing needs escaping. One strlen reserves the room, so
- * the copy loop does nothing per byte but test, convert and store: this runs
- * for every member printed. */
-static void put_field_name(jenc *e, const char *name) {
+ * the copy loop does nothing per byte but test, convert and store. */
+static void convert_field_name(jenc *e, const char *name) {
   size_t len = strlen(name);
   need(e, len + 1);
   char *p = e->ptr;
@@ -250,6 +252,68 @@ static void put_field_name(jenc *e, const char *name) {
   need(e, 3);
   *e->ptr++ = '"';
   key_end(e);
+}
+
+/* The cache of printed names (evrec__jnames): a slot holds the field it is
+ * for and `"name":` as printed with the cache's flags. A name too long for
+ * a slot, or two fields on one slot, are converted each time. */
+#define JNAME_SLOTS 512u /* a power of two; the evrec.v1 schema has ~200 fields */
+#define JNAME_MAX 54u    /* `"name":`, bytes: a slot is 64 bytes */
+
+typedef struct jname {
+  const ProtobufCFieldDescriptor *f;
+  uint8_t len;
+  char s[JNAME_MAX + 1];
+} jname;
+
+struct evrec__jnames {
+  unsigned proto_names; /* EVREC_JSON_PROTO_NAMES of the names held */
+  jname slot[JNAME_SLOTS];
+};
+
+evrec__jnames *evrec__jnames_new(void) { return calloc(1, sizeof(evrec__jnames)); }
+
+void evrec__jnames_free(evrec__jnames *c) { free(c); }
+
+/* Fills slot j with f's printed name; false when it does not fit. */
+static bool jname_fill(jname *j, const ProtobufCFieldDescriptor *f, bool proto_names) {
+  size_t n = strlen(f->name);
+  if (n + 3 > JNAME_MAX) return false;
+  char *p = j->s;
+  *p++ = '"';
+  if (proto_names) {
+    memcpy(p, f->name, n);
+    p += n;
+  } else {
+    p += evrec__json_name(f->name, p);
+  }
+  *p++ = '"';
+  *p++ = ':';
+  j->len = (uint8_t)(p - j->s);
+  j->f = f;
+  return true;
+}
+
+/* Writes "name": for field f, from the cache when there is one. */
+static void put_field_name(jenc *e, const ProtobufCFieldDescriptor *f) {
+  evrec__jnames *c = e->names;
+  if (c) {
+    unsigned proto = (e->flags & EVREC_JSON_PROTO_NAMES) != 0;
+    if (c->proto_names != proto) { /* another writer's flags: start again */
+      memset(c->slot, 0, sizeof c->slot);
+      c->proto_names = proto;
+    }
+    uintptr_t h = (uintptr_t)f;
+    jname *j = &c->slot[((h >> 4) ^ (h >> 13)) & (JNAME_SLOTS - 1)];
+    if (j->f == f || jname_fill(j, f, proto)) {
+      need(e, (size_t)j->len + 1);
+      memcpy(e->ptr, j->s, j->len);
+      e->ptr += j->len;
+      if (e->pretty) *e->ptr++ = ' ';
+      return;
+    }
+  }
+  convert_field_name(e, f->name);
 }
 
 /* Writes a NUL-terminated identifier (an enum value name) in quotes. */
@@ -798,7 +862,7 @@ static void put_fields(jenc *e, const ProtobufCMessage *m, size_t *count) {
     if (!field_printed(e, m, f)) continue;
     fr.name = f->name;
     item_sep(e, (*count)++);
-    put_field_name(e, f->name);
+    put_field_name(e, f);
     if (evrec__is_oneof(f))
       put_value(e, f, evrec__field_ptr(m, f));
     else if (f->label != PROTOBUF_C_LABEL_REPEATED)
@@ -1192,7 +1256,8 @@ static int jenc_run(jenc *e, const ProtobufCMessage *msg) {
 }
 
 int evrec__json_encode_buf(evrec__buf *out, const ProtobufCMessage *msg,
-                           const evrec_json_encode_options *opts, evrec_error *err) {
+                           const evrec_json_encode_options *opts, evrec__jnames *names,
+                           evrec_error *err) {
   static const evrec_json_encode_options defaults = EVREC_JSON_ENCODE_OPTIONS_INIT;
   evrec_json_encode_options older; /* an older version's fields, defaults for the rest */
   if (!opts) opts = &defaults;
@@ -1210,6 +1275,7 @@ int evrec__json_encode_buf(evrec__buf *out, const ProtobufCMessage *msg,
   e.flags = opts->flags;
   e.pretty = (opts->flags & EVREC_JSON_PRETTY) != 0;
   e.err = err;
+  e.names = names;
   evrec__buf_init(&e.sort);
   size_t start = out->len;
   rc = jenc_run(&e, msg);
@@ -1227,7 +1293,7 @@ int evrec_json_encode(char *buf, size_t size, size_t *out_len,
     return evrec__err(err, EVREC_E_INVALID_ARG, "buf is NULL but size is %zu", size);
   evrec__buf b;
   evrec__buf_init(&b);
-  int rc = evrec__json_encode_buf(&b, msg, opts, err);
+  int rc = evrec__json_encode_buf(&b, msg, opts, NULL, err);
   if (rc == EVREC_OK) {
     if (out_len) *out_len = b.len;
     if (size) {
@@ -1249,7 +1315,7 @@ int evrec_json_encode_alloc(char **out, size_t *out_len, const ProtobufCMessage 
   *out = NULL;
   evrec__buf b;
   evrec__buf_init(&b);
-  int rc = evrec__json_encode_buf(&b, msg, opts, err);
+  int rc = evrec__json_encode_buf(&b, msg, opts, NULL, err);
   if (rc == EVREC_OK && !evrec__buf_cstr(&b))
     rc = evrec__err(err, EVREC_E_NOMEM, "out of memory");
   if (rc) {

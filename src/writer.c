@@ -75,6 +75,7 @@ struct evrec_writer {
   uint64_t append_size; /* the file's size before appending */
   uint64_t count;
   evrec_arena *arena;   /* decoded packed records (evrec__writer_write_packed) */
+  evrec__jnames *names; /* JSON output: printed field names (json_encode.c) */
   int failed; /* sticky error status */
   evrec_error ferr;
 };
@@ -120,7 +121,7 @@ static int wr_flush(evrec_writer *w, bool sync_stream, evrec_error *err) {
 
 static int wr_json(evrec_writer *w, const ProtobufCMessage *msg, evrec_error *err) {
   if (w->array && w->count > 0) evrec__buf_append(&w->out, ",\n", 2);
-  int rc = evrec__json_encode_buf(&w->out, msg, &w->jopts, err);
+  int rc = evrec__json_encode_buf(&w->out, msg, &w->jopts, w->names, err);
   if (rc) return rc;
   if (!w->array) evrec__buf_putc(&w->out, '\n');
   return w->out.oom ? evrec__err(err, EVREC_E_NOMEM, "out of memory") : EVREC_OK;
@@ -270,6 +271,7 @@ static void wr_free(evrec_writer *w) {
   if (w->tmp) unlink(w->tmp);
   evrec__buf_free(&w->out);
   evrec_arena_free(w->arena);
+  evrec__jnames_free(w->names);
   free(w->path);
   free(w->tmp);
   free(w->name);
@@ -305,7 +307,9 @@ static int wr_new(evrec_writer **out, const evrec_writer_options *opts, const ch
   w->valid_utf8 = (opts->flags & EVREC_WRITE_VALID_UTF8) != 0;
   if (w->valid_utf8) w->jopts.flags |= EVREC_JSON_VALID_UTF8;
   w->name = strdup(opts->name ? opts->name : name);
-  if (!w->name || (array && !evrec__buf_putc(&w->out, '['))) {
+  bool json = f == EVREC_FORMAT_JSON || f == EVREC_FORMAT_NDJSON;
+  if (json) w->names = evrec__jnames_new();
+  if (!w->name || (json && !w->names) || (array && !evrec__buf_putc(&w->out, '['))) {
     wr_free(w);
     return evrec__err(err, EVREC_E_NOMEM, "out of memory");
   }

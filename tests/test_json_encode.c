@@ -1408,12 +1408,77 @@ static void test_encode_buf_appends(void **state) {
   assert_true(evrec__buf_puts(&b, "xx"));
   AllTypes m = ALL_INIT;
   m.f_bool = 1;
-  assert_int_equal(evrec__json_encode_buf(&b, &m.base, NULL, NULL), EVREC_OK);
+  assert_int_equal(evrec__json_encode_buf(&b, &m.base, NULL, NULL, NULL), EVREC_OK);
   assert_string_equal(evrec__buf_cstr(&b), "xx{\"fBool\":true}");
   m.f_string = (char *)"\xff";
-  assert_int_equal(evrec__json_encode_buf(&b, &m.base, NULL, NULL), EVREC_E_UTF8);
+  assert_int_equal(evrec__json_encode_buf(&b, &m.base, NULL, NULL, NULL), EVREC_E_UTF8);
   assert_string_equal(evrec__buf_cstr(&b), "xx{\"fBool\":true}");
   evrec__buf_free(&b);
+}
+
+/* A message type of one string field whose name is too long for a slot of
+ * the name cache (JNAME_MAX, json_encode.c): printed by the slow path. */
+typedef struct LongName {
+  ProtobufCMessage base;
+  char *v;
+} LongName;
+#define LONG_FIELD "a_field_name_much_longer_than_the_cache_slots_of_json_encode_c"
+static const ProtobufCFieldDescriptor long_name_fields[1] = {
+    {LONG_FIELD, 1, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_STRING, 0, offsetof(LongName, v), NULL,
+     &protobuf_c_empty_string, 0, 0, NULL, NULL}};
+static const unsigned long_name_by_name[1] = {0};
+static const ProtobufCIntRange long_name_ranges[2] = {{1, 0}, {0, 1}};
+static const ProtobufCMessageDescriptor long_name_descriptor = {
+    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "evrec.test.LongName", "LongName", "LongName",
+    "evrec.test", sizeof(LongName), 1, long_name_fields, long_name_by_name, 1, long_name_ranges,
+    NULL, NULL, NULL, NULL};
+
+static char *encode_cached(const ProtobufCMessage *m, unsigned flags, evrec__jnames *names) {
+  evrec_json_encode_options o = opts_for(flags);
+  evrec__buf b;
+  evrec__buf_init(&b);
+  evrec_error err;
+  int rc = evrec__json_encode_buf(&b, m, &o, names, &err);
+  if (rc != EVREC_OK) fail_msg("encode: %d %s (path '%s')", rc, err.message, err.path);
+  char *out = strdup(evrec__buf_cstr(&b));
+  evrec__buf_free(&b);
+  return out;
+}
+
+/* The writer's cache of printed field names changes nothing: one cache
+ * used for two schemas (so fields share slots) and every naming and
+ * spacing option in turn gives the output of no cache; a name too long
+ * for a slot is printed all the same. */
+static void test_encode_names_cache(void **state) {
+  (void)state;
+  static const unsigned flag_sets[] = {0, PRETTY, PROTO_NAMES, PRETTY | PROTO_NAMES, 0};
+  evrec__jnames *names = evrec__jnames_new();
+  assert_non_null(names);
+  evrec_arena *a = evrec_arena_new(0);
+  randmsg_options ro = RANDMSG_OPTIONS_INIT;
+  ro.any_types = any_types;
+  ro.n_any_types = 2;
+  for (uint64_t seed = 0; seed < 200; seed++) {
+    const ProtobufCMessageDescriptor *d =
+        seed % 2 ? &evrec__v1__record__descriptor : &evrec__test__all_types__descriptor;
+    ProtobufCMessage *m = randmsg_new(d, seed, a, &ro);
+    assert_non_null(m);
+    unsigned flags = flag_sets[(seed / 2) % (sizeof flag_sets / sizeof flag_sets[0])];
+    char *want = encode(m, flags), *got = encode_cached(m, flags, names);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    evrec_arena_reset(a);
+  }
+  evrec_arena_free(a);
+  LongName ln = {PROTOBUF_C_MESSAGE_INIT(&long_name_descriptor), (char *)"x"};
+  for (int i = 0; i < 2; i++) {
+    char *got = encode_cached(&ln.base, i ? PROTO_NAMES : 0, names);
+    assert_string_equal(got, i ? "{\"" LONG_FIELD "\":\"x\"}"
+                               : "{\"aFieldNameMuchLongerThanTheCacheSlotsOfJsonEncodeC\":\"x\"}");
+    free(got);
+  }
+  evrec__jnames_free(names);
 }
 
 /* ====================================================================== */
@@ -1531,6 +1596,7 @@ int main(void) {
       cmocka_unit_test(test_snprintf_semantics),
       cmocka_unit_test(test_invalid_arguments),
       cmocka_unit_test(test_encode_buf_appends),
+      cmocka_unit_test(test_encode_names_cache),
       cmocka_unit_test(test_randmsg_deterministic),
       cmocka_unit_test(test_random_alltypes),
       cmocka_unit_test(test_random_record),
