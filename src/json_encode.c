@@ -254,10 +254,14 @@ static void convert_field_name(jenc *e, const char *name) {
   key_end(e);
 }
 
-/* The cache of printed names (evrec__jnames): a slot holds the field it is
- * for and `"name":` as printed with the cache's flags. A name too long for
- * a slot, or two fields on one slot, are converted each time. */
+/* The cache of printed names (evrec__jnames): open addressing on the field
+ * descriptor's address, a slot holding the field and `"name":` as printed
+ * with the cache's flags. Slots are filled, never replaced (a direct-mapped
+ * table refilled colliding slots thousands of times a run): a field that
+ * finds no free slot within JNAME_PROBES, or whose name is too long for a
+ * slot, is converted each time. */
 #define JNAME_SLOTS 512u /* a power of two; the evrec.v1 schema has ~200 fields */
+#define JNAME_PROBES 8u
 #define JNAME_MAX 54u    /* `"name":`, bytes: a slot is 64 bytes */
 
 typedef struct jname {
@@ -303,9 +307,13 @@ static void put_field_name(jenc *e, const ProtobufCFieldDescriptor *f) {
       memset(c->slot, 0, sizeof c->slot);
       c->proto_names = proto;
     }
-    uintptr_t h = (uintptr_t)f;
-    jname *j = &c->slot[((h >> 4) ^ (h >> 13)) & (JNAME_SLOTS - 1)];
-    if (j->f == f || jname_fill(j, f, proto)) {
+    size_t i = (size_t)(((uint64_t)(uintptr_t)f * UINT64_C(0x9E3779B97F4A7C15)) >> 40);
+    for (unsigned k = 0; k < JNAME_PROBES; k++, i++) {
+      jname *j = &c->slot[i & (JNAME_SLOTS - 1)];
+      if (j->f != f && (j->f || !jname_fill(j, f, proto))) {
+        if (j->f) continue; /* another field's */
+        break;              /* too long: converted */
+      }
       need(e, (size_t)j->len + 1);
       memcpy(e->ptr, j->s, j->len);
       e->ptr += j->len;
