@@ -341,8 +341,8 @@ typedef struct ReaderObject {
   int as;
   long long remaining; /* records left in a block range; -1: no range */
   int busy;          /* 1: a call is in the library; 2: evrec.diff() holds it */
-  char *out;         /* as_ json/bytes: malloc()ed, used without the GIL */
-  size_t out_cap, out_len;
+  evrec__buf out;    /* as_ json/bytes: the record's text or bytes, used without the GIL */
+  evrec__jnames *names; /* as_ json: printed field names, kept from record to record */
 } ReaderObject;
 
 static PyTypeObject ReaderType;
@@ -510,8 +510,8 @@ static PyObject *evpy_open(PyObject *mod, PyObject *args, PyObject *kw) {
   self->as = as_mode;
   self->remaining = -1;
   self->busy = 0;
-  self->out = NULL;
-  self->out_cap = self->out_len = 0;
+  evrec__buf_init(&self->out);
+  self->names = NULL;
   evrec_error e;
   int rc = EVREC_OK;
   if (reader_setup_source(self, src, &ro, &e, &rc)) goto fail;
@@ -540,7 +540,8 @@ static void reader_release(ReaderObject *self) {
 static void reader_dealloc(ReaderObject *self) {
   reader_release(self);
   free(self->name);
-  free(self->out);
+  evrec__buf_free(&self->out);
+  evrec__jnames_free(self->names);
   PyObject_Free(self);
 }
 
@@ -562,33 +563,24 @@ static int reader_enter(ReaderObject *self) {
 
 /* Without the GIL: JSON or pb bytes of msg into self->out. */
 static int encode_out(ReaderObject *self, const ProtobufCMessage *msg, evrec_error *e) {
+  self->out.len = 0;
   if (self->as == AS_JSON) {
     evrec_json_encode_options o = EVREC_JSON_ENCODE_OPTIONS_INIT;
     o.flags = EVREC_JSON_VALID_UTF8; /* readers validate every string */
-    for (;;) {
-      int rc = evrec_json_encode(self->out, self->out_cap, &self->out_len, msg, &o, e);
-      if (rc || self->out_len < self->out_cap) return rc;
-      char *p = realloc(self->out, self->out_len + 1);
-      if (!p) return evrec__err(e, EVREC_E_NOMEM, "out of memory");
-      self->out = p;
-      self->out_cap = self->out_len + 1;
-    }
+    if (!self->names && !(self->names = evrec__jnames_new()))
+      return evrec__err(e, EVREC_E_NOMEM, "out of memory");
+    int rc = evrec__json_encode_buf(&self->out, msg, &o, self->names, e);
+    if (rc == EVREC_OK && self->out.oom) rc = evrec__err(e, EVREC_E_NOMEM, "out of memory");
+    return rc;
   }
-  size_t n = protobuf_c_message_get_packed_size(msg);
-  if (n + 1 > self->out_cap) {
-    char *p = realloc(self->out, n + 1);
-    if (!p) return evrec__err(e, EVREC_E_NOMEM, "out of memory");
-    self->out = p;
-    self->out_cap = n + 1;
-  }
-  self->out_len = protobuf_c_message_pack(msg, (uint8_t *)self->out);
+  if (evrec__pack(&self->out, msg) == SIZE_MAX) return evrec__err(e, EVREC_E_NOMEM, "out of memory");
   return EVREC_OK;
 }
 
 static PyObject *record_out(ReaderObject *self, const ProtobufCMessage *msg) {
   if (self->as == AS_DICT) return evpy_message_to_dict(msg);
-  if (self->as == AS_JSON) return PyUnicode_DecodeUTF8(self->out, (Py_ssize_t)self->out_len, NULL);
-  return PyBytes_FromStringAndSize(self->out, (Py_ssize_t)self->out_len);
+  if (self->as == AS_JSON) return PyUnicode_DecodeUTF8(self->out.data, (Py_ssize_t)self->out.len, NULL);
+  return PyBytes_FromStringAndSize(self->out.data, (Py_ssize_t)self->out.len);
 }
 
 /* The next record with the GIL released; *msg NULL at the end. */
