@@ -640,7 +640,9 @@ bool imp_parse_double(const char *s, size_t n, double *out) {
 }
 
 void imp_format_double(char *buf, size_t size, double v) {
-  if (v == (double)(int64_t)v && v > -1e15 && v < 1e15) { /* integers: no exponent */
+  /* integers: no exponent (the range first: converting a double outside
+   * int64_t's is undefined; fuzz_import found a PLOVER "lat" of 1.9e19) */
+  if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
     snprintf(buf, size, "%lld", (long long)v);
     return;
   }
