@@ -436,6 +436,19 @@ run import --from claimreview graph42.json -o /dev/null
 expect_rc "@graph with a bad element after records" 1
 expect_err "@graph with a bad element after records" \
   "evrec: graph42.json: record 1: @graph[2] is not an object"
+# Numbers too large for int64_t where an integer is looked for: a ninjs
+# "version" of 1e300 and a PLOVER coordinate of 1.9e19 kept as text (each
+# was converted to int64_t before its range was checked: undefined
+# behaviour, caught by UBSan's float-cast-overflow under make test-asan;
+# the PLOVER one found by tests/fuzz/fuzz_import.c).
+printf '{"uri":"http://example.com/1","version":1e300,"headline":"h","type":"text"}\n' > v1e300.json
+run import -q --from ninjs v1e300.json
+expect_rc "ninjs version 1e300" 0
+grep -q '"evrec/ninjs.rest":"{\\"version\\":1e+300}"' out && ok || bad "ninjs version 1e300: $(cat out)"
+printf '[{"id":"P1","date":"2000-01-01","event":"AGREE","source":"HUN","target":"ROU","lat":18888888888888888888}]\n' > lat.json
+run import -q --from plover lat.json
+expect_rc "PLOVER lat 1.9e19" 0
+grep -q '"evrec/plover.lat":"1.888888888888889e+19"' out && ok || bad "PLOVER lat 1.9e19: $(cat out)"
 $PY -c "print('[' * 3000 + ']' * 3000)" > deep.json
 run import --from plover deep.json
 expect_rc "deep JSON" 1

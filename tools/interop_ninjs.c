@@ -379,7 +379,7 @@ static void dialects(nin *x) {
   if (ids) jv_take(x->o, "altIds");
   double version; /* AP: a number */
   if (!a->version[0] && jv_num(jv_get(x->o, "version"), &version) && version >= 0 &&
-      version == (double)(int64_t)version) {
+      version < 1e15 && version == (double)(int64_t)version) { /* the range before the cast */
     a->version = imp_printf(m, "%lld", (long long)version);
     jv_take(x->o, "version");
   }
