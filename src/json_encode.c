@@ -303,7 +303,7 @@ static void put_field_name(jenc *e, const ProtobufCFieldDescriptor *f) {
   evrec__jnames *c = e->names;
   if (c) {
     unsigned proto = (e->flags & EVREC_JSON_PROTO_NAMES) != 0;
-    if (c->proto_names != proto) { /* another writer's flags: start again */
+    if (c->proto_names != proto) { /* names printed under the other flag: start again */
       memset(c->slot, 0, sizeof c->slot);
       c->proto_names = proto;
     }
