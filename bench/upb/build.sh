@@ -4,7 +4,7 @@
 #   PROTOBUF_GIT_DIR: a git directory of github.com/protocolbuffers/protobuf
 #   (a clone's .git or a bare mirror); nothing is downloaded here, and
 #   nothing of it is committed to evrec. Builds into build/upb-peer/.
-# Env: OPT (default -O2, evrec's Makefile default), CC (default cc).
+# Env: OPT (default -O3: protobuf's release flags for upb, and evrec's Makefile default), CC (default cc).
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 PROTOBUF_GIT_DIR" >&2; exit 2; }
 G=$(cd "$1" && pwd)
@@ -12,8 +12,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 EVREC=$(cd "$HERE/../.." && pwd)
 mkdir -p "$EVREC/build/upb-peer" && cd "$EVREC/build/upb-peer"
 CC=${CC:-cc}
-OPT=${OPT:--O2}
-NAME=${NAME:-upb_peer}   # output binary (e.g. NAME=upb_peer_O3 OPT=-O3 ./build.sh)
+OPT=${OPT:--O3}
+NAME=${NAME:-upb_peer}   # output binary (e.g. NAME=upb_peer_O2 OPT=-O2 ./build.sh)
 
 # 1. sources: the single-file upb used by protobuf's Ruby extension + utf8_range
 rm -rf src && mkdir -p src
