@@ -314,8 +314,14 @@ static void put_field_name(jenc *e, const ProtobufCFieldDescriptor *f) {
         if (j->f) continue; /* another field's */
         break;              /* too long: converted */
       }
-      need(e, (size_t)j->len + 1);
-      memcpy(e->ptr, j->s, j->len);
+      /* copies of a constant size (the bytes after the name are room
+       * written again later): a copy of j->len bytes compiled to `rep movsq`,
+       * whose start-up cost made printing 17% slower than converting */
+      need(e, sizeof j->s + 1);
+      if (j->len <= 32)
+        memcpy(e->ptr, j->s, 32);
+      else
+        memcpy(e->ptr, j->s, sizeof j->s);
       e->ptr += j->len;
       if (e->pretty) *e->ptr++ = ' ';
       return;

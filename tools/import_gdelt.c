@@ -1285,12 +1285,12 @@ typedef struct builder {
   size_t n_actors, n_places, n_events;
   wire events;          /* the events' bodies, one after another, */
   size_t *event_len;    /* and their lengths (see encode_record) */
-  bool doc_known;       /* the article's own mentions row was seen: */
-  mrow doc;             /* the first one */
   bool translated;      /* it has translation info: */
   const char *language; /* its source language, NULL if unknown */
   const char *engine;   /* and engine (engine_len bytes) */
   size_t engine_len;
+  bool doc_known;       /* the article's own mentions row was seen: */
+  mrow doc;             /* the first one */
 } builder;
 
 static bool blank(const char *s) { return !s || !s[0]; }
@@ -1949,7 +1949,16 @@ static entry *read_entries(imp *m, const pend *p) {
  * owns x). The rows that repeated an event were left out when added. */
 static int pend_encode(encoder *x, const pend *p) {
   imp *m = x->m;
-  builder b = {.x = x, .m = m, .p = p};
+  /* every field set here or below, none zeroed in bulk: `= {...}` zeroed
+   * the whole struct (doc too, read only once a mentions row has filled
+   * it) with a `rep stos` per record */
+  builder b;
+  b.x = x, b.m = m, b.p = p;
+  b.updated = 0;
+  b.n_actors = b.n_places = b.n_events = 0;
+  b.translated = b.doc_known = false;
+  b.language = b.engine = NULL;
+  b.engine_len = 0;
   wire out;
   b.id = p->url ? p->url : imp_printf(m, "gdelt:%s", p->key);
   b.id_len = p->url ? p->url_len : strlen(b.id);
