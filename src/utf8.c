@@ -103,26 +103,33 @@ enum {
   U8_CARRY = U8_TOO_SHORT | U8_TOO_LONG | U8_TWO_CONTS
 };
 
+/* The tables, by the high nibble of the byte before (T1), its low nibble
+ * (T2) and the high nibble of the byte itself (T3). Bytes, not
+ * _mm_setr_epi8's chars: several entries are above 127. */
+#define U8_BIG (U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000)
+#define U8_CONT (U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS)
+static const unsigned char U8_T1[16] = {
+    U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
+    U8_TOO_LONG, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS,
+    U8_TOO_SHORT | U8_OVERLONG_2, U8_TOO_SHORT, U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
+    U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4};
+static const unsigned char U8_T2[16] = {
+    U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4, U8_CARRY | U8_OVERLONG_2, U8_CARRY,
+    U8_CARRY, U8_CARRY | U8_TOO_LARGE, U8_BIG, U8_BIG, U8_BIG, U8_BIG, U8_BIG, U8_BIG, U8_BIG,
+    U8_BIG, U8_BIG | U8_SURROGATE, U8_BIG, U8_BIG};
+static const unsigned char U8_T3[16] = {
+    U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+    U8_TOO_SHORT, U8_TOO_SHORT, U8_CONT | U8_OVERLONG_3 | U8_TOO_LARGE_1000 | U8_OVERLONG_4,
+    U8_CONT | U8_OVERLONG_3 | U8_TOO_LARGE, U8_CONT | U8_SURROGATE | U8_TOO_LARGE,
+    U8_CONT | U8_SURROGATE | U8_TOO_LARGE, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+    U8_TOO_SHORT};
+
 /* Nonzero bytes where the block `in`, after `prev`, is not valid UTF-8. */
 __attribute__((target("ssse3"))) static inline __m128i u8_block_errors(__m128i in, __m128i prev) {
   const __m128i nib = _mm_set1_epi8(0x0F);
-  const __m128i t1 = _mm_setr_epi8(
-      U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
-      U8_TOO_LONG, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS,
-      U8_TOO_SHORT | U8_OVERLONG_2, U8_TOO_SHORT, U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
-      U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4);
-  const char big = U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000;
-  const __m128i t2 = _mm_setr_epi8(
-      U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4, U8_CARRY | U8_OVERLONG_2, U8_CARRY,
-      U8_CARRY, U8_CARRY | U8_TOO_LARGE, big, big, big, big, big, big, big, big,
-      (char)(big | U8_SURROGATE), big, big);
-  const char cont = (char)(U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS);
-  const __m128i t3 = _mm_setr_epi8(
-      U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
-      U8_TOO_SHORT, U8_TOO_SHORT, (char)(cont | U8_OVERLONG_3 | U8_TOO_LARGE_1000 | U8_OVERLONG_4),
-      (char)(cont | U8_OVERLONG_3 | U8_TOO_LARGE), (char)(cont | U8_SURROGATE | U8_TOO_LARGE),
-      (char)(cont | U8_SURROGATE | U8_TOO_LARGE), U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
-      U8_TOO_SHORT);
+  const __m128i t1 = _mm_loadu_si128((const __m128i *)(const void *)U8_T1);
+  const __m128i t2 = _mm_loadu_si128((const __m128i *)(const void *)U8_T2);
+  const __m128i t3 = _mm_loadu_si128((const __m128i *)(const void *)U8_T3);
   __m128i prev1 = _mm_alignr_epi8(in, prev, 15); /* the byte before each byte */
   __m128i sc = _mm_and_si128(
       _mm_and_si128(_mm_shuffle_epi8(t1, _mm_and_si128(_mm_srli_epi16(prev1, 4), nib)),
