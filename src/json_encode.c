@@ -226,32 +226,30 @@ static inline void key_end(jenc *e) {
 /* Field names                                                             */
 /* ====================================================================== */
 
-/* Writes "name": with the proto name converted to lowerCamelCase as protoc
- * computes json_name (drop '_', upper-case the letter after it). Names are
- * identifiers, so nothing needs escaping. One strlen reserves the room, so
- * the copy loop does nothing per byte but test, convert and store. */
-static void convert_field_name(jenc *e, const char *name) {
-  size_t len = strlen(name);
-  need(e, len + 1);
-  char *p = e->ptr;
+/* Prints `"name":` for a field of proto name `name` (n bytes) at p, the
+ * name as is or in lowerCamelCase as protoc computes json_name
+ * (evrec__json_name: drop '_', upper-case the letter after it). Names are
+ * identifiers, so nothing needs escaping. p needs room for n + 4 bytes.
+ * @return the end. */
+static char *print_field_name(char *p, const char *name, size_t n, bool proto_names) {
   *p++ = '"';
-  if (e->flags & EVREC_JSON_PROTO_NAMES) {
-    memcpy(p, name, len);
-    p += len;
+  if (proto_names) {
+    memcpy(p, name, n);
+    p += n;
   } else {
-    for (char c; (c = *name) != '\0'; name++) {
-      if (c == '_') {
-        while (name[1] == '_') name++; /* "a__b" is "aB" too */
-        if ((c = *++name) == '\0') break;
-        if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
-      }
-      *p++ = c;
-    }
+    p += evrec__json_name(name, p);
   }
-  e->ptr = p;
-  need(e, 3);
-  *e->ptr++ = '"';
-  key_end(e);
+  *p++ = '"';
+  *p++ = ':';
+  return p;
+}
+
+/* Writes "name": without the cache. */
+static void convert_field_name(jenc *e, const char *name) {
+  size_t n = strlen(name);
+  need(e, n + 5);
+  e->ptr = print_field_name(e->ptr, name, n, (e->flags & EVREC_JSON_PROTO_NAMES) != 0);
+  if (e->pretty) *e->ptr++ = ' ';
 }
 
 /* The cache of printed names (evrec__jnames): open addressing on the field
@@ -282,18 +280,8 @@ void evrec__jnames_free(evrec__jnames *c) { free(c); }
 /* Fills slot j with f's printed name; false when it does not fit. */
 static bool jname_fill(jname *j, const ProtobufCFieldDescriptor *f, bool proto_names) {
   size_t n = strlen(f->name);
-  if (n + 3 > JNAME_MAX) return false;
-  char *p = j->s;
-  *p++ = '"';
-  if (proto_names) {
-    memcpy(p, f->name, n);
-    p += n;
-  } else {
-    p += evrec__json_name(f->name, p);
-  }
-  *p++ = '"';
-  *p++ = ':';
-  j->len = (uint8_t)(p - j->s);
+  if (n + 4 > JNAME_MAX + 1) return false;
+  j->len = (uint8_t)(print_field_name(j->s, f->name, n, proto_names) - j->s);
   j->f = f;
   return true;
 }
